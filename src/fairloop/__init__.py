@@ -1,0 +1,26 @@
+"""fairloop: audit AI decision systems with humans in the loop for bias.
+
+The public API is small; everything is computed from a count cube built in one
+pass over the decision log.
+"""
+
+from fairloop._version import __version__
+from fairloop.audit import Audit, AuditResult, audit
+from fairloop.config import AuditConfig
+from fairloop.cube import CountCube
+from fairloop.decision_log import DecisionLog, read_decision_log
+from fairloop.metrics import METRICS
+from fairloop.show_versions import show_versions
+
+__all__ = [
+    "METRICS",
+    "Audit",
+    "AuditConfig",
+    "AuditResult",
+    "CountCube",
+    "DecisionLog",
+    "__version__",
+    "audit",
+    "read_decision_log",
+    "show_versions",
+]

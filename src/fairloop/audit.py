@@ -1,0 +1,291 @@
+"""Audit(config).run(log) -> AuditResult, and the one-call :func:`audit`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fairloop._version import __version__
+from fairloop.config import AuditConfig
+from fairloop.cube import CountCube
+from fairloop.decision_log import DecisionLog, read_decision_log
+from fairloop.metrics import (
+    METRICS,
+    attribute_sets,
+    compute_rates,
+    disparities_frame,
+    group_table,
+    metrics_frame,
+    summary_figures,
+)
+from fairloop.report import evidence_bundle, to_json_text
+from fairloop.stats._tests import MIN_EXPECTED_COUNT
+
+__all__ = ["Audit", "AuditResult", "audit"]
+
+
+@dataclass(frozen=True, eq=False)
+class AuditResult:
+    """The outcome of an audit: tidy tables, summary figures and provenance.
+
+    Parameters
+    ----------
+    config : AuditConfig
+        The options the audit ran with.
+    cube : CountCube
+        The count cube every figure was computed from.
+    metrics : pandas.DataFrame
+        One row per (group, metric): value, numerator, denominator, n, interval, status.
+    disparities : pandas.DataFrame
+        One row per comparison (reference, to_overall, between_groups) and metric.
+    summary : dict
+        Named summary figures per attribute set.
+    provenance : dict
+        Where the data came from and how the audit ran.
+    methods : dict
+        The statistical methods used, named.
+    """
+
+    config: AuditConfig
+    cube: CountCube
+    metrics: pd.DataFrame
+    disparities: pd.DataFrame
+    summary: dict[str, dict[str, Any]]
+    provenance: dict[str, Any]
+    methods: dict[str, Any] = field(default_factory=dict)
+
+    def by_group(self, attributes: str | list[str], *, statistic: str = "value") -> pd.DataFrame:
+        """A wide table like fairlearn's ``MetricFrame.by_group``.
+
+        Parameters
+        ----------
+        attributes : str or list of str
+            The attribute set, e.g. ``"race"`` or ``["race", "sex"]``.
+        statistic : str, default="value"
+            Which column to spread: ``value``, ``ci_low``, ``ci_high``, ``n``, ...
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by the attributes' values, one column per metric.
+        """
+        names = [attributes] if isinstance(attributes, str) else list(attributes)
+        set_name = " & ".join(names)
+        part = self.metrics[self.metrics["attribute_set"] == set_name]
+        if part.empty:
+            known = sorted(set(self.metrics["attribute_set"]))
+            raise KeyError(f"No attribute set {set_name!r}. Known: {known}")
+        index = pd.MultiIndex.from_tuples(
+            [tuple(a[n] for n in names) for a in part["attributes"]], names=names
+        )
+        wide = pd.DataFrame({"metric": part["metric"].to_numpy(),
+                             statistic: part[statistic].to_numpy()}, index=index)  # fmt: skip
+        out = wide.pivot_table(index=names, columns="metric", values=statistic, aggfunc="first",
+                               dropna=False, sort=False)  # fmt: skip
+        out.columns.name = None
+        ordered = [m for m in METRICS if m in out.columns]
+        return out[ordered]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON evidence bundle as plain data (see :func:`fairloop.report.evidence_bundle`)."""
+        return evidence_bundle(self)
+
+    def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
+        """Serialise the evidence bundle; write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path : str or Path or None, default=None
+            File to write (parent folders are created).
+        indent : int or None, default=2
+            JSON indentation.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
+        text = to_json_text(self.to_dict(), indent=indent)
+        if path is not None:
+            target = Path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text + "\n", encoding="utf-8")
+        return text
+
+    def __repr__(self) -> str:
+        p = self.provenance
+        return (
+            f"AuditResult(rows={p['rows']}, reviewed={p['reviewed_rows']}, "
+            f"sensitive={list(self.config.sensitive)}, metrics={len(self.metrics)} rows, "
+            f"disparities={len(self.disparities)} rows)"
+        )
+
+
+class Audit:
+    """An audit configuration, ready to run on decision logs.
+
+    Parameters
+    ----------
+    config : AuditConfig
+        Column roles and options.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"pred": [1, 0, 1, 0] * 10, "final": [1, 1, 0, 0] * 10,
+    ...                    "sex": ["F", "M"] * 20})
+    >>> result = Audit(AuditConfig(prediction="pred", label="final", sensitive=("sex",))).run(df)
+    >>> result.by_group("sex")["accuracy"].round(2).to_dict()
+    {'F': 1.0, 'M': 0.0}
+    """
+
+    def __init__(self, config: AuditConfig) -> None:
+        self.config = config
+
+    def run(self, data: Any) -> AuditResult:
+        """Validate the log, build its cube in one pass and compute everything from the cube.
+
+        Parameters
+        ----------
+        data : DataFrame, Table, str or Path
+            A pandas, polars or pyarrow table, or a CSV or Parquet path.
+
+        Returns
+        -------
+        AuditResult
+
+        Raises
+        ------
+        DecisionLogError
+            If the log cannot be audited as configured; lists every problem.
+        """
+        log = read_decision_log(data, self.config)
+        return self.run_cube(log.cube, provenance=_provenance(log))
+
+    def run_cube(self, cube: CountCube, *, provenance: dict[str, Any]) -> AuditResult:
+        """Compute metrics, disparities and summary figures from a count cube alone."""
+        config = self.config
+        metrics = config.metrics or tuple(METRICS)
+        table = group_table(cube, attribute_sets(config.sensitive))
+        rates = compute_rates(table, config)
+        disparities = disparities_frame(table, rates, config, tuple(METRICS))
+        between = disparities[disparities["comparison"] == "between_groups"]
+        summary = summary_figures(table, rates, between, confidence_level=config.confidence_level)
+        return AuditResult(
+            config=config,
+            cube=cube,
+            metrics=metrics_frame(table, rates, metrics),
+            disparities=disparities[disparities["metric"].isin(metrics)].reset_index(drop=True),
+            summary=summary,
+            provenance=provenance,
+            methods=_methods(config),
+        )
+
+
+def _provenance(log: DecisionLog) -> dict[str, Any]:
+    return {
+        "fairloop_version": __version__,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_sha256": log.sha256,
+        "rows": log.rows,
+        "reviewed_rows": log.cube.n_reviewed,
+        "columns": log.config.roles,
+        "config": log.config.to_dict(),
+        "source": log.describe_source(),
+        "period": (
+            {"start": log.period[0].isoformat(), "end": log.period[1].isoformat()}
+            if log.period
+            else None
+        ),
+        "missing_sensitive": log.missing_sensitive,
+        "cube_cells": len(log.cube.cells),
+    }
+
+
+def _methods(config: AuditConfig) -> dict[str, Any]:
+    return {
+        "rate_interval": {
+            "wilson": "Wilson score interval (no continuity correction)",
+            "clopper-pearson": "Clopper-Pearson exact interval",
+        }[config.ci_method],
+        "confidence_level": config.confidence_level,
+        "difference_interval": "Newcombe hybrid score interval (method 10, from Wilson intervals)",
+        "ratio_interval": "Katz log interval; 0.5 added to each cell when a count is zero",
+        "test": (
+            "two-sided pooled two-proportion z-test; Fisher's exact test when an expected "
+            f"count is below {MIN_EXPECTED_COUNT:g}; between_groups: Pearson chi-square test "
+            "of equality across the set's groups"
+        ),
+        "to_overall": "interval and test from the group against its complement",
+        "between_groups_note": (
+            "the interval is for the selected largest and smallest groups and is not "
+            "adjusted for that selection"
+        ),
+        "multiple_testing": "none at this level: p-values are per comparison, unadjusted",
+        "insufficient": (
+            f"group size below {config.min_group_size} or denominator below "
+            f"{config.min_denominator}"
+        ),
+        "suppressed": (
+            f"groups smaller than {config.suppress_below} have every figure withheld"
+            if config.suppress_below is not None
+            else None
+        ),
+        "reviewed_only": "performance metrics use reviewed cases only (label present)",
+    }
+
+
+def audit(
+    data: Any,
+    *,
+    prediction: str,
+    label: str,
+    sensitive: str | list[str] | tuple[str, ...],
+    config: AuditConfig | None = None,
+    **options: Any,
+) -> AuditResult:
+    """Audit a decision log in one call.
+
+    Parameters
+    ----------
+    data : DataFrame, Table, str or Path
+        A pandas, polars or pyarrow table, or a CSV or Parquet path.
+    prediction : str
+        Column of the model's decisions.
+    label : str
+        Column of the human's final decisions (missing where not reviewed).
+    sensitive : str or list of str
+        Sensitive attributes (a list, or a comma-separated string).
+    config : AuditConfig or None, default=None
+        A base configuration; the other arguments override it.
+    **options
+        Any other :class:`AuditConfig` field (``score``, ``context``, ``positive``,
+        ``ci_method``, ``min_group_size``, ``suppress_below``, ...).
+
+    Returns
+    -------
+    AuditResult
+
+    Raises
+    ------
+    DecisionLogError
+        If the log cannot be audited as configured.
+    ConfigError
+        If an option is unknown or invalid.
+
+    Examples
+    --------
+    >>> from fairloop.datasets import make_decision_log
+    >>> log = make_decision_log(n=2_000, seed=1)
+    >>> result = audit(log.data, prediction="approved", label="reviewer_decision",
+    ...                sensitive=["sex", "race"], score="score")
+    >>> sorted(result.metrics["attribute_set"].unique())
+    ['(all)', 'race', 'sex', 'sex & race']
+    """
+    base = config.to_dict() if config is not None else {}
+    merged = {**base, **options, "prediction": prediction, "label": label, "sensitive": sensitive}
+    return Audit(AuditConfig.from_mapping(merged)).run(data)

@@ -1,0 +1,47 @@
+"""The ``fairloop`` command line: a thin Typer layer over the public API.
+
+Exit codes: 0 success; 2 bad input (the decision log or an option); 1 is reserved
+for findings above a ``--fail-on`` severity.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from fairloop._version import __version__
+from fairloop.cli._audit import audit_command
+from fairloop.cli._demo import demo_command
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="fairloop",
+    help="Audit AI decision systems with humans in the loop for bias.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fairloop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Audit AI decision systems with humans in the loop for bias."""
+
+
+app.command("audit")(audit_command)
+app.command("demo")(demo_command)
+
+
+def main() -> None:
+    """Entry point of the ``fairloop`` console script."""
+    app()

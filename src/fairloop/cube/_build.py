@@ -1,0 +1,71 @@
+"""The count cube made from the result of the single pass over the rows.
+
+The pass (:func:`fairloop.decision_log.run_cube_pass`) groups by every attribute, the
+raw prediction and the raw label, so the checks can see values outside the declared
+set; :func:`cube_from_aggregate` then maps them, on that small table, to the six
+cells of :data:`CELLS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fairloop._typing import MISSING_GROUP
+from fairloop.config import AuditConfig
+from fairloop.cube._cube import CELLS, CountCube
+from fairloop._values import token
+
+__all__ = ["cube_from_aggregate"]
+
+
+def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCube:
+    """Map the raw aggregated table to a :class:`CountCube`.
+
+    Parameters
+    ----------
+    aggregate : pandas.DataFrame
+        The output of :func:`run_cube_pass`, already validated.
+    config : AuditConfig
+        Column roles and the favourable value.
+
+    Returns
+    -------
+    CountCube
+    """
+    attributes = [*config.sensitive, *config.context]
+    positive = token(config.positive)
+    frame = aggregate.copy()
+    for column in attributes:
+        frame[column] = frame[column].where(frame[column].notna(), MISSING_GROUP)
+    pred_pos = _is_positive(frame[config.prediction], positive)
+    reviewed = frame[config.label].notna().to_numpy()
+    label_pos = _is_positive(frame[config.label], positive)
+    cell = np.select(
+        [
+            reviewed & pred_pos & label_pos,
+            reviewed & pred_pos & ~label_pos,
+            reviewed & ~pred_pos & label_pos,
+            reviewed & ~pred_pos & ~label_pos,
+            ~reviewed & pred_pos,
+        ],
+        ["tp", "fp", "fn", "tn", "pu"],
+        default="nu",
+    )
+    frame["_cell"] = cell
+    # attributes is never empty: an audit needs at least one sensitive attribute.
+    grouped = frame.groupby([*attributes, "_cell"], sort=True)["n"].sum()
+    counts = grouped.unstack("_cell", fill_value=0).reindex(columns=list(CELLS), fill_value=0)
+    if "score_n" in frame:
+        score = frame.groupby(attributes, sort=True)[["score_n", "score_sum"]].sum()
+        counts = counts.join(score.fillna(0.0))
+    cells = counts.reset_index()
+    cells.columns.name = None
+    return CountCube(tuple(config.sensitive), tuple(config.context), cells)
+
+
+def _is_positive(values: pd.Series, positive: str) -> np.ndarray:
+    """Whether each raw decision value is the favourable one, matched as text."""
+    uniques = pd.unique(values.dropna())
+    positives = {v for v in uniques if token(v) == positive}
+    return values.isin(positives).to_numpy() if positives else np.zeros(len(values), bool)

@@ -1,0 +1,191 @@
+"""CountCube: counts per finest cell, and sums of them over any set of attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CELLS", "CountCube"]
+
+#: The six confusion cells of a decision with a human in the loop (see data/metrics.toml).
+CELLS: tuple[str, ...] = ("tp", "fp", "fn", "tn", "pu", "nu")
+#: Sums of the score per cell, kept for score-based summaries (mean score per group).
+SCORE_SUMS: tuple[str, ...] = ("score_n", "score_sum")
+
+
+@dataclass(frozen=True, eq=False)
+class CountCube:
+    """Counts of cases per cell of (sensitive x context attributes) x the six confusion cells.
+
+    Every metric of every group is a ratio of sums over this table; once it is built,
+    nothing reads the rows again.
+
+    Parameters
+    ----------
+    sensitive : tuple of str
+        Sensitive attribute names.
+    context : tuple of str
+        Context attribute names.
+    cells : pandas.DataFrame
+        One row per observed combination of attribute values (as text), with the
+        integer columns of :data:`CELLS` and the float columns ``score_n`` and
+        ``score_sum``.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"sex": ["F", "M"], "tp": [3, 4], "fp": [1, 0], "fn": [0, 2],
+    ...                       "tn": [5, 5], "pu": [1, 1], "nu": [0, 3]})
+    >>> cube = CountCube(("sex",), (), cells)
+    >>> cube.n_rows
+    25
+    >>> cube.marginal([])[["tp", "fn"]].to_dict("records")
+    [{'tp': 7, 'fn': 2}]
+    """
+
+    sensitive: tuple[str, ...]
+    context: tuple[str, ...]
+    cells: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        cells = self.cells.copy()
+        for name in CELLS:
+            cells[name] = cells[name].astype(np.int64) if name in cells else np.int64(0)
+        for name in SCORE_SUMS:
+            cells[name] = cells[name].astype(np.float64) if name in cells else 0.0
+        for name in self.attributes:
+            cells[name] = cells[name].astype(object)
+        cells = cells[[*self.attributes, *CELLS, *SCORE_SUMS]].reset_index(drop=True)
+        object.__setattr__(self, "cells", cells)
+        # each attribute factorised once, sorted, so marginals are integer arithmetic
+        codes = {}
+        for name in self.attributes:
+            code, uniques = pd.factorize(cells[name], sort=True)
+            codes[name] = (code.astype(np.int64), np.asarray(uniques, dtype=object))
+        object.__setattr__(self, "_codes", codes)
+        object.__setattr__(self, "_sums", cells[[*CELLS, *SCORE_SUMS]].to_numpy(dtype=np.float64))
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """Sensitive then context attribute names."""
+        return self.sensitive + self.context
+
+    @property
+    def n_rows(self) -> int:
+        """Number of cases counted."""
+        return int(self.cells[list(CELLS)].to_numpy().sum())
+
+    @property
+    def n_reviewed(self) -> int:
+        """Number of cases a human reviewed."""
+        return int(self.cells[["tp", "fp", "fn", "tn"]].to_numpy().sum())
+
+    def marginal(self, attributes: Sequence[str]) -> pd.DataFrame:
+        """Sum the cells over every attribute not named.
+
+        Parameters
+        ----------
+        attributes : sequence of str
+            Attributes to keep; ``[]`` gives one row for the whole population.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per combination of the named attributes' values (sorted), with the
+            summed cell counts.
+        """
+        unknown = [a for a in attributes if a not in self.attributes]
+        if unknown:
+            raise KeyError(f"{unknown[0]!r} is not an attribute of this cube: {self.attributes}")
+        totals = self._sums
+        if not attributes:
+            keys = np.zeros(1, dtype=np.int64)
+            inverse = np.zeros(len(totals), dtype=np.int64)
+        else:
+            combined = np.zeros(len(totals), dtype=np.int64)
+            for name in attributes:
+                code, uniques = self._codes[name]
+                combined = combined * len(uniques) + code
+            keys, inverse = np.unique(combined, return_inverse=True)
+        summed = np.column_stack(
+            [np.bincount(inverse, weights=totals[:, j], minlength=len(keys))
+             for j in range(totals.shape[1])]
+        ) if len(totals) else np.zeros((len(keys), totals.shape[1]))  # fmt: skip
+        out: dict[str, object] = {}
+        remainder = keys.copy()
+        for name in reversed(attributes):
+            _, uniques = self._codes[name]
+            out[name] = uniques[remainder % len(uniques)]
+            remainder //= len(uniques)
+        frame = pd.DataFrame({name: out[name] for name in attributes})
+        for j, name in enumerate((*CELLS, *SCORE_SUMS)):
+            column = summed[:, j]
+            frame[name] = np.rint(column).astype(np.int64) if name in CELLS else column
+        return frame
+
+    def merge(self, *others: CountCube) -> CountCube:
+        """Add cubes over the same attributes (time windows, partitions) cell by cell.
+
+        Parameters
+        ----------
+        *others : CountCube
+            Cubes with the same sensitive and context attributes.
+
+        Returns
+        -------
+        CountCube
+            The cube of all the cases of every input.
+        """
+        for other in others:
+            if (other.sensitive, other.context) != (self.sensitive, self.context):
+                raise ValueError(
+                    "Cubes can be merged only over the same attributes. Got "
+                    f"{other.attributes} and {self.attributes}."
+                )
+        stacked = pd.concat([self.cells, *(o.cells for o in others)], ignore_index=True)
+        if self.attributes:
+            stacked = stacked.groupby(list(self.attributes), sort=True).sum().reset_index()
+        else:
+            stacked = stacked.sum().to_frame().T
+        return CountCube(self.sensitive, self.context, stacked)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible form (attribute values as text, counts as integers)."""
+        return {
+            "sensitive": list(self.sensitive),
+            "context": list(self.context),
+            "columns": [*self.attributes, *CELLS, *SCORE_SUMS],
+            "rows": [
+                [*row[: len(self.attributes)], *(int(v) for v in row[len(self.attributes) : -2]),
+                 float(row[-2]), float(row[-1])]
+                for row in self.cells.itertuples(index=False, name=None)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CountCube:
+        """Rebuild a cube from :meth:`to_dict` output."""
+        cells = pd.DataFrame(data["rows"], columns=data["columns"])
+        return cls(tuple(data["sensitive"]), tuple(data["context"]), cells)
+
+    def equals(self, other: CountCube) -> bool:
+        """Whether two cubes hold the same counts for the same cells, in any row order."""
+        if (self.sensitive, self.context) != (other.sensitive, other.context):
+            return False
+        keys = list(self.attributes)
+
+        def canon(cube: CountCube) -> pd.DataFrame:
+            cells = cube.cells[[*keys, *CELLS]]
+            cells = cells[cells[list(CELLS)].to_numpy().sum(axis=1) > 0]
+            return cells.sort_values(keys).reset_index(drop=True) if keys else cells
+
+        return canon(self).equals(canon(other))
+
+    def __repr__(self) -> str:
+        return (
+            f"CountCube(sensitive={self.sensitive}, context={self.context}, "
+            f"cells={len(self.cells)}, rows={self.n_rows})"
+        )

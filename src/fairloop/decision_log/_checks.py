@@ -1,0 +1,320 @@
+"""One ``check_*`` per rule a decision log must meet; each returns the issues it finds.
+
+The checks read only the schema and the small aggregated table of the cube pass,
+never the rows, except :func:`check_case_ids`, which asks the source to count
+repeated ids in one grouped query.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from fairloop._typing import MISSING_GROUP
+from fairloop.config import AuditConfig
+from fairloop.decision_log._read import Source
+from fairloop._values import token
+from fairloop.exceptions import Issue, IssueReason
+
+__all__ = [
+    "check_case_ids",
+    "check_columns",
+    "check_decision_values",
+    "check_not_empty",
+    "check_reference",
+    "check_score",
+    "check_sensitive",
+    "check_time",
+]
+
+MSG_MISSING_COLUMN = "Column {column!r} ({role}) is not in the log."
+FIX_MISSING_COLUMN = "{hint}Columns in the log: {columns}."
+MSG_EMPTY = "The log has no rows."
+FIX_EMPTY = "Check the file or the filter that produced the table; an audit needs decisions."
+MSG_MISSING_PREDICTION = "{rows} rows have no model decision."
+FIX_MISSING_PREDICTION = "Drop those rows or fill in the model's decision; every case needs one."
+MSG_OUTSIDE_SET = "{rows} rows hold values outside the declared set {declared}: {found}."
+FIX_OUTSIDE_SET = "Map those values to one of {declared}, or add them to --values."
+MSG_NOT_BINARY = "Decisions take {count} values across prediction and label: {found}."
+FIX_NOT_BINARY = (
+    "Declare the value set with --values (every value but --positive {positive} is then "
+    "unfavourable), or map the column to two values."
+)
+MSG_POSITIVE_NOT_FOUND = (
+    "The favourable value {positive!r} occurs in neither the prediction nor the label; "
+    "values seen: {found}."
+)
+FIX_POSITIVE_NOT_FOUND = "Set --positive to the favourable value as it appears in the data."
+MSG_SENSITIVE_MISSING = "{rows} rows have no value for this sensitive attribute."
+FIX_SENSITIVE_MISSING = (
+    "Fill in or drop those rows, or pass --missing-sensitive group (missing_sensitive='group') "
+    "to audit them as an explicit '(missing)' group."
+)
+MSG_SINGLE_GROUP = "The sensitive attribute has one value ({value!r}) in all {rows} rows."
+FIX_SINGLE_GROUP = (
+    "Disparities need at least two groups: remove the column from --sensitive, or check "
+    "that the log was not filtered to one group."
+)
+MSG_SCORE_NOT_NUMERIC = "The score must be numeric. Got {kind} values such as {examples}."
+MSG_SCORE_BAD_VALUES = "{rows} score values are not numbers."
+FIX_SCORE_NOT_NUMERIC = "Convert the score column to numbers in [0, 1], or leave --score out."
+MSG_SCORE_RANGE = "{rows} score values lie outside [0, 1] (min {low:g}, max {high:g})."
+FIX_SCORE_RANGE = (
+    "Pass the model's probability (apply a sigmoid to raw margins, divide deciles by 10), "
+    "or leave --score out."
+)
+MSG_DUPLICATE_IDS = "{rows} rows repeat a case id of an earlier row (for example {examples})."
+FIX_DUPLICATE_IDS = (
+    "Keep one row per case (drop duplicate rows or keep the latest decision), or point "
+    "--case-id at the column that identifies cases."
+)
+MSG_BAD_TIME = "{rows} values cannot be read as dates or times."
+FIX_BAD_TIME = "Use ISO 8601 timestamps such as 2025-03-01T14:05:00, or leave --time out."
+MSG_BAD_REFERENCE = "The reference group {value!r} does not occur in this attribute ({values})."
+FIX_BAD_REFERENCE = "Set reference.{column} to one of the attribute's values, or remove it."
+
+
+def _closest(name: str, columns: Sequence[str]) -> str:
+    lowered = {c.lower(): c for c in columns}
+    if name.lower() in lowered:
+        return f"Did you mean {lowered[name.lower()]!r}? "
+    match = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.6)
+    return f"Did you mean {match[0]!r}? " if match else ""
+
+
+def _listing(values: Sequence[object], limit: int = 12) -> str:
+    shown = ", ".join(repr(str(v)) for v in list(values)[:limit])
+    more = len(values) - limit
+    return shown + (f", ... ({more} more)" if more > 0 else "")
+
+
+def check_columns(source: Source, config: AuditConfig) -> list[Issue]:
+    """Every column given a role must exist; suggest the closest name when one does not."""
+    columns = source.columns()
+    issues = []
+    for role, value in config.roles.items():
+        for name in [value] if isinstance(value, str) else value:
+            if name not in columns:
+                issues.append(
+                    Issue(
+                        IssueReason.MISSING_COLUMN,
+                        name,
+                        MSG_MISSING_COLUMN.format(column=name, role=role),
+                        FIX_MISSING_COLUMN.format(
+                            hint=_closest(name, columns), columns=_listing(columns, 30)
+                        ),
+                    )
+                )
+    return issues
+
+
+def check_not_empty(agg: pd.DataFrame) -> list[Issue]:
+    """The log must have at least one row."""
+    if int(agg["n"].sum()) == 0:
+        return [Issue(IssueReason.EMPTY_LOG, None, MSG_EMPTY, FIX_EMPTY, rows=0)]
+    return []
+
+
+def _value_counts(agg: pd.DataFrame, column: str) -> dict[str, int]:
+    """Rows per decision value, values compared as text (each distinct value converted once)."""
+    codes, uniques = pd.factorize(agg[column], use_na_sentinel=True)
+    rows = np.bincount(codes[codes >= 0], weights=agg["n"].to_numpy()[codes >= 0],
+                       minlength=len(uniques))  # fmt: skip
+    out: dict[str, int] = {}
+    for value, count in zip(uniques, rows, strict=True):
+        key = token(value)
+        out[key] = out.get(key, 0) + int(count)
+    return out
+
+
+def check_decision_values(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
+    """Decisions are binary, or every value lies in the declared set; ``positive`` occurs."""
+    issues = []
+    missing_pred = int(agg.loc[agg[config.prediction].isna(), "n"].sum())
+    if missing_pred:
+        issues.append(
+            Issue(
+                IssueReason.VALUE_OUTSIDE_SET,
+                config.prediction,
+                MSG_MISSING_PREDICTION.format(rows=missing_pred),
+                FIX_MISSING_PREDICTION,
+                rows=missing_pred,
+            )
+        )
+    found = {
+        column: _value_counts(agg, column) for column in (config.prediction, config.label)
+    }
+    positive = token(config.positive)
+    if config.values is not None:
+        declared = [token(v) for v in config.values]
+        for column, counts in found.items():
+            outside = {k: v for k, v in counts.items() if k not in declared}
+            if outside:
+                rows = sum(outside.values())
+                issues.append(
+                    Issue(
+                        IssueReason.VALUE_OUTSIDE_SET,
+                        column,
+                        MSG_OUTSIDE_SET.format(
+                            rows=rows, declared=declared, found=_listing(list(outside))
+                        ),
+                        FIX_OUTSIDE_SET.format(declared=declared),
+                        rows=rows,
+                    )
+                )
+        return issues
+    seen = sorted(set(found[config.prediction]) | set(found[config.label]))
+    if len(seen) > 2:
+        for column, counts in found.items():
+            if set(counts) - {positive} and len(seen) > 2:
+                issues.append(
+                    Issue(
+                        IssueReason.NOT_BINARY,
+                        column,
+                        MSG_NOT_BINARY.format(count=len(seen), found=_listing(seen)),
+                        FIX_NOT_BINARY.format(positive=config.positive),
+                    )
+                )
+                break
+    elif seen and positive not in seen:
+        issues.append(
+            Issue(
+                IssueReason.POSITIVE_NOT_FOUND,
+                config.prediction,
+                MSG_POSITIVE_NOT_FOUND.format(positive=config.positive, found=_listing(seen)),
+                FIX_POSITIVE_NOT_FOUND,
+            )
+        )
+    return issues
+
+
+def check_sensitive(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
+    """Sensitive attributes have no missing values (unless kept as a group) and two or more values."""
+    issues = []
+    for column in config.sensitive:
+        missing = agg[column].isna().to_numpy()
+        rows = int(agg.loc[missing, "n"].sum())
+        if rows and config.missing_sensitive == "error":
+            issues.append(
+                Issue(
+                    IssueReason.MISSING_SENSITIVE,
+                    column,
+                    MSG_SENSITIVE_MISSING.format(rows=rows),
+                    FIX_SENSITIVE_MISSING,
+                    rows=rows,
+                )
+            )
+        values = agg[column].fillna(MISSING_GROUP)[agg["n"].to_numpy() > 0].unique()
+        if len(values) == 1:
+            issues.append(
+                Issue(
+                    IssueReason.SINGLE_GROUP,
+                    column,
+                    MSG_SINGLE_GROUP.format(value=str(values[0]), rows=int(agg["n"].sum())),
+                    FIX_SINGLE_GROUP,
+                )
+            )
+    return issues
+
+
+def check_reference(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
+    """A configured reference group must occur in its attribute."""
+    issues = []
+    for column, value in config.reference.items():
+        values = sorted(set(agg[column].fillna(MISSING_GROUP).tolist()))
+        if value not in values:
+            issues.append(
+                Issue(
+                    IssueReason.VALUE_OUTSIDE_SET,
+                    column,
+                    MSG_BAD_REFERENCE.format(value=value, values=_listing(values)),
+                    FIX_BAD_REFERENCE.format(column=column),
+                )
+            )
+    return issues
+
+
+def check_score(
+    source: Source, agg: pd.DataFrame | None, config: AuditConfig
+) -> list[Issue]:
+    """The score is numeric and lies in [0, 1].
+
+    Called before the pass with ``agg=None`` to check the column type, and after it
+    to check the aggregated counts and range.
+    """
+    column = config.score
+    if column is None:
+        return []
+    kind = source.kind(column)
+    if agg is None:
+        if kind in ("numeric", "boolean", "string"):
+            return []  # text is parsed in the pass; values that are not numbers are counted
+        examples = _listing(source.sample_values(column), 3)
+        return [
+            Issue(
+                IssueReason.SCORE_NOT_NUMERIC,
+                column,
+                MSG_SCORE_NOT_NUMERIC.format(kind=kind, examples=examples),
+                FIX_SCORE_NOT_NUMERIC,
+            )
+        ]
+    issues = []
+    if "score_bad" in agg and int(agg["score_bad"].sum()):
+        rows = int(agg["score_bad"].sum())
+        issues.append(
+            Issue(
+                IssueReason.SCORE_NOT_NUMERIC,
+                column,
+                MSG_SCORE_BAD_VALUES.format(rows=rows),
+                FIX_SCORE_NOT_NUMERIC,
+                rows=rows,
+            )
+        )
+    if "score_min" in agg and agg["score_n"].sum() > 0:
+        low = float(np.nanmin(agg["score_min"].to_numpy(dtype=float)))
+        high = float(np.nanmax(agg["score_max"].to_numpy(dtype=float)))
+        if low < 0 or high > 1:
+            rows = int(agg["score_out"].sum()) if "score_out" in agg else 0
+            issues.append(
+                Issue(
+                    IssueReason.SCORE_OUT_OF_RANGE,
+                    column,
+                    MSG_SCORE_RANGE.format(rows=rows, low=low, high=high),
+                    FIX_SCORE_RANGE,
+                    rows=rows,
+                )
+            )
+    return issues
+
+
+def check_time(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
+    """Every non-missing time value can be read as a date or time."""
+    if config.time is None or "time_bad" not in agg:
+        return []
+    rows = int(agg["time_bad"].sum())
+    if not rows:
+        return []
+    return [
+        Issue(IssueReason.BAD_TIME, config.time, MSG_BAD_TIME.format(rows=rows), FIX_BAD_TIME, rows)
+    ]
+
+
+def check_case_ids(source: Source, config: AuditConfig) -> list[Issue]:
+    """Case ids are unique: one row per case."""
+    if config.case_id is None:
+        return []
+    rows, examples = source.duplicate_ids(config.case_id)
+    if not rows:
+        return []
+    return [
+        Issue(
+            IssueReason.DUPLICATE_CASE_ID,
+            config.case_id,
+            MSG_DUPLICATE_IDS.format(rows=rows, examples=_listing(examples, 3)),
+            FIX_DUPLICATE_IDS,
+            rows=rows,
+        )
+    ]

@@ -1,0 +1,182 @@
+"""DecisionLog: a validated decision log, reduced to its count cube in one pass."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from fairloop.config import AuditConfig
+from fairloop.cube import CountCube, cube_from_aggregate
+from fairloop.decision_log import _checks as checks
+from fairloop.decision_log._read import Aggregation, Source, open_source
+from fairloop.exceptions import DecisionLogError
+
+__all__ = ["DecisionLog", "read_decision_log", "run_cube_pass"]
+
+
+@dataclass(frozen=True, eq=False)
+class DecisionLog:
+    """A decision log that passed validation, with its count cube.
+
+    Build it with :func:`read_decision_log`.
+
+    Parameters
+    ----------
+    source : Source
+        Where the rows live (kept for the data hash; the rows are not read again).
+    config : AuditConfig
+        Column roles and options.
+    cube : CountCube
+        Counts per cell.
+    period : tuple of pandas.Timestamp or None
+        First and last decision time, when the log has a time column.
+    missing_sensitive : dict of str to int
+        Rows kept as the ``(missing)`` group, per sensitive attribute.
+    """
+
+    source: Source
+    config: AuditConfig
+    cube: CountCube
+    period: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    missing_sensitive: dict[str, int] = field(default_factory=dict)
+
+    digest: Future[str] | None = field(default=None, repr=False)
+
+    @cached_property
+    def sha256(self) -> str:
+        """Hex sha256 of the input file, or of a canonical form of the table's used columns."""
+        if self.digest is not None:
+            return self.digest.result()
+        return self.source.sha256(self.used_columns)
+
+    @property
+    def used_columns(self) -> list[str]:
+        """Every column the configuration gives a role."""
+        return _role_columns(self.config)
+
+    @property
+    def rows(self) -> int:
+        """Number of cases."""
+        return self.cube.n_rows
+
+    def describe_source(self) -> dict[str, Any]:
+        """Where the log came from, for provenance."""
+        files = getattr(self.source, "files", None)
+        if files is not None:
+            return {"kind": "file", "format": getattr(self.source, "format", None), "files": files}
+        return {"kind": "table", "type": type(getattr(self.source, "native", None)).__name__}
+
+
+def _role_columns(config: AuditConfig) -> list[str]:
+    out: list[str] = []
+    for value in config.roles.values():
+        out.extend([value] if isinstance(value, str) else value)
+    return out
+
+
+def run_cube_pass(source: Source, config: AuditConfig) -> pd.DataFrame:
+    """Run THE single pass over the rows: one grouped aggregation that the cube is made from.
+
+    Parameters
+    ----------
+    source : Source
+        The opened decision log.
+    config : AuditConfig
+        Column roles.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per observed (attributes, prediction, label) combination, with the
+        row count ``n`` and the score and time aggregates the checks need.
+    """
+    attributes = [*config.sensitive, *config.context]
+    keys = [*attributes, config.prediction, config.label]
+    spec = Aggregation(
+        keys=keys,
+        text_keys=attributes,
+        score=config.score,
+        score_kind=source.kind(config.score) if config.score else None,
+        time=config.time,
+        time_kind=source.kind(config.time) if config.time else None,
+    )
+    return source.aggregate(spec)
+
+
+def read_decision_log(data: Any, config: AuditConfig) -> DecisionLog:
+    """Validate a decision log and build its count cube in one pass over the rows.
+
+    Every problem is collected and raised together in one :class:`DecisionLogError`.
+
+    Parameters
+    ----------
+    data : DataFrame, Table, str or Path
+        A pandas, polars or pyarrow table, or a CSV or Parquet path (read by DuckDB
+        straight from disk).
+    config : AuditConfig
+        Column roles and options.
+
+    Returns
+    -------
+    DecisionLog
+
+    Raises
+    ------
+    DecisionLogError
+        Listing every problem found, each naming the column and the fix.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"pred": [1, 0, 1, 0], "final": [1, 1, None, 0],
+    ...                    "sex": ["F", "F", "M", "M"]})
+    >>> log = read_decision_log(df, AuditConfig(prediction="pred", label="final",
+    ...                                         sensitive=("sex",)))
+    >>> log.rows, log.cube.n_reviewed
+    (4, 3)
+    """
+    attributes = [*config.sensitive, *config.context]
+    source = open_source(data, text_columns=attributes, columns=_role_columns(config))
+    issues = checks.check_columns(source, config)
+    issues += checks.check_score(source, None, config)
+    if issues:
+        raise DecisionLogError(issues)
+    # the content hash reads the rows too: run it beside the cube pass, not after it
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digest = hashing.submit(source.sha256, _role_columns(config))
+    hashing.shutdown(wait=False)
+    aggregate = run_cube_pass(source, config)
+    issues = checks.check_not_empty(aggregate)
+    if issues:
+        raise DecisionLogError(issues)
+    issues += checks.check_decision_values(aggregate, config)
+    issues += checks.check_sensitive(aggregate, config)
+    issues += checks.check_reference(aggregate, config)
+    issues += checks.check_score(source, aggregate, config)
+    issues += checks.check_time(aggregate, config)
+    issues += checks.check_case_ids(source, config)
+    if issues:
+        raise DecisionLogError(issues)
+    missing = {
+        column: int(aggregate.loc[aggregate[column].isna(), "n"].sum())
+        for column in config.sensitive
+    }
+    period = None
+    if config.time is not None and "time_min" in aggregate and aggregate["time_min"].notna().any():
+        period = (
+            pd.Timestamp(aggregate["time_min"].min()),
+            pd.Timestamp(aggregate["time_max"].max()),
+        )
+    return DecisionLog(
+        source=source,
+        config=config,
+        cube=cube_from_aggregate(aggregate, config),
+        period=period,
+        missing_sensitive={k: v for k, v in missing.items() if v},
+        digest=digest,
+    )
+

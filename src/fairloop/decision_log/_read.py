@@ -1,0 +1,475 @@
+"""Open a decision log where it lives: an in-memory table (through narwhals) or a file (DuckDB).
+
+A source answers the few questions the audit asks of the rows: which columns it has,
+what type each is, the one grouped aggregation that builds the count cube, whether
+case ids repeat, and a hash of its content. Nothing here loads a file into pandas.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import narwhals.stable.v2 as nw
+import numpy as np
+import pandas as pd
+
+from fairloop.exceptions import DecisionLogError, Issue, IssueReason
+
+__all__ = ["Aggregation", "ColumnKind", "FileSource", "FrameSource", "Source", "open_source"]
+
+ColumnKind = Literal["numeric", "boolean", "string", "temporal", "other"]
+
+_CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """What the cube pass computes besides the row count.
+
+    Parameters
+    ----------
+    keys : sequence of str
+        Columns to group by (attributes, prediction, label).
+    text_keys : sequence of str
+        Keys whose values are reported as text exactly as in the input.
+    score : str or None
+        Column whose min, max, sum and count per cell are aggregated.
+    score_kind : ColumnKind or None
+        The score column's type.
+    time : str or None
+        Column whose min and max per cell are aggregated.
+    time_kind : ColumnKind or None
+        The time column's type.
+    """
+
+    keys: Sequence[str]
+    text_keys: Sequence[str]
+    score: str | None = None
+    score_kind: ColumnKind | None = None
+    time: str | None = None
+    time_kind: ColumnKind | None = None
+
+
+class Source(Protocol):
+    """A decision log, wherever it lives."""
+
+    description: str
+
+    def columns(self) -> list[str]:
+        """Column names, in order."""
+        ...
+
+    def kind(self, column: str) -> ColumnKind:
+        """The broad type of a column."""
+        ...
+
+    def aggregate(self, spec: Aggregation) -> pd.DataFrame:
+        """Run the single grouped pass and return one small row per cell.
+
+        The frame has the key columns, ``n`` (rows), and where asked ``score_n``,
+        ``score_bad`` (non-numeric values), ``score_min``, ``score_max``,
+        ``score_sum``, ``time_bad``, ``time_min``, ``time_max``.
+        """
+        ...
+
+    def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
+        """Number of rows whose id repeats an earlier row's, and a few such ids."""
+        ...
+
+    def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
+        """A few distinct values of a column, as text."""
+        ...
+
+    def sha256(self, columns: Sequence[str]) -> str:
+        """Hex sha256 of the file's bytes, or of a canonical form of the table's columns."""
+        ...
+
+
+def _unreadable(description: str, detail: str, fix: str) -> DecisionLogError:
+    return DecisionLogError(
+        [
+            Issue(
+                IssueReason.UNREADABLE_FILE,
+                None,
+                f"Cannot read {description}: {detail}.",
+                fix,
+            )
+        ]
+    )
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _duckdb_kind(type_name: str) -> ColumnKind:
+    upper = type_name.upper()
+    if upper == "BOOLEAN":
+        return "boolean"
+    if upper.startswith(("TIMESTAMP", "DATE", "TIME")) and upper != "TIME":
+        return "temporal"
+    if upper.startswith(("VARCHAR", "ENUM")):
+        return "string"
+    numeric = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+               "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")  # fmt: skip
+    if upper.startswith(numeric):
+        return "numeric"
+    return "other"
+
+
+@functools.cache
+def _database() -> Any:
+    """One in-memory DuckDB database per process; each source takes its own cursor
+    (a connection of its own, with its own registered tables)."""
+    import duckdb
+
+    return duckdb.connect()
+
+
+class _DuckDBSource:
+    """The grouped pass and the other row queries, as SQL over a DuckDB relation.
+
+    Files are scanned by DuckDB's readers; in-memory tables are handed to DuckDB as
+    Arrow (zero-copy for Arrow-backed pandas, polars and pyarrow), so every input
+    runs the same aggregation on two cores without Python touching a row.
+    """
+
+    description: str
+
+    def __init__(self) -> None:
+        self._con = _database().cursor()
+        self._con.execute("SET enable_progress_bar = false")
+        self.relation = ""
+        self._types: dict[str, str] = {}
+
+    def _describe(self, relation: str) -> None:
+        import duckdb
+
+        try:
+            described = self._con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        except duckdb.Error as exc:
+            raise self._error(exc) from None
+        self._types = {str(row[0]): str(row[1]) for row in described}
+
+    def _error(self, exc: Exception) -> DecisionLogError:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return _unreadable(self.description, detail, "Check the table's columns and types.")
+
+    def columns(self) -> list[str]:
+        return list(self._types)
+
+    def kind(self, column: str) -> ColumnKind:
+        return _duckdb_kind(self._types[column])
+
+    def _fetch(self, sql: str) -> pd.DataFrame:
+        import duckdb
+
+        try:
+            return self._con.execute(sql).fetch_df()
+        except duckdb.Error as exc:
+            raise self._error(exc) from None
+
+    def aggregate(self, spec: Aggregation) -> pd.DataFrame:
+        keys = ", ".join(_quote(k) for k in spec.keys)
+        aggs = ["count(*) AS n"]
+        if spec.score is not None:
+            s = _quote(spec.score)
+            value = s if spec.score_kind in ("numeric", "boolean") else f"try_cast({s} AS DOUBLE)"
+            value = f"CAST({value} AS DOUBLE)"
+            aggs += [
+                f"count({value}) AS score_n",
+                f"count({s}) - count({value}) AS score_bad",
+                f"min({value}) AS score_min",
+                f"max({value}) AS score_max",
+                f"sum({value}) AS score_sum",
+                f"count(*) FILTER (WHERE {value} < 0 OR {value} > 1) AS score_out",
+            ]
+        if spec.time is not None:
+            t = _quote(spec.time)
+            value = t if spec.time_kind == "temporal" else f"try_cast({t} AS TIMESTAMP)"
+            aggs += [
+                f"count({t}) - count({value}) AS time_bad",
+                f"min({value}) AS time_min",
+                f"max({value}) AS time_max",
+            ]
+        sql = f"SELECT {keys}, {', '.join(aggs)} FROM {self.relation} GROUP BY ALL"
+        out = self._fetch(sql)
+        for key in spec.text_keys:
+            out[key] = _as_text(out[key])
+        return out
+
+    def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
+        c = _quote(column)
+        sql = (
+            f"SELECT CAST({c} AS VARCHAR) AS id, count(*) AS n FROM {self.relation} "
+            f"GROUP BY {c} HAVING count(*) > 1 ORDER BY n DESC, id"
+        )
+        dup = self._fetch(sql)
+        extra = int((dup["n"] - 1).sum()) if len(dup) else 0
+        return extra, [str(v) for v in dup["id"].head(5)]
+
+    def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
+        c = _quote(column)
+        sql = f"SELECT DISTINCT CAST({c} AS VARCHAR) AS v FROM {self.relation} LIMIT {limit}"
+        return [str(v) for v in self._fetch(sql)["v"]]
+
+
+class FrameSource(_DuckDBSource):
+    """A pandas, polars or pyarrow table (or anything narwhals reads), seen as Arrow."""
+
+    def __init__(self, native: Any, *, columns: Sequence[str] | None = None) -> None:
+        super().__init__()
+        self.native = native
+        frame = nw.from_native(native)
+        if isinstance(frame, nw.LazyFrame):
+            frame = frame.collect()
+        self.description = f"the {type(native).__module__.split('.')[0]} table"
+        self._all_columns = [str(c) for c in frame.columns]
+        if columns is not None:
+            wanted = set(columns)
+            frame = frame.select([c for c in frame.columns if str(c) in wanted])
+        self.table = _to_arrow(frame)
+        self._con.register("decision_log", self.table)
+        self.relation = "decision_log"
+        self._describe(self.relation)
+
+    def columns(self) -> list[str]:
+        return list(self._all_columns)
+
+    def sha256(self, columns: Sequence[str]) -> str:
+        return _table_sha256(self.table, columns)
+
+
+def _to_arrow(frame: Any) -> Any:
+    """The table as Arrow; object columns of mixed types are read as text."""
+    import pyarrow as pa
+
+    try:
+        return frame.to_arrow()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        pass
+    native = frame.to_pandas()
+    arrays = {}
+    for name in native.columns:
+        try:
+            arrays[str(name)] = pa.array(native[name])
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            # mixed types in one object column: read every value as its text
+            arrays[str(name)] = pa.array(native[name].astype("string"), pa.large_string())
+    return pa.table(arrays)
+
+
+def _table_sha256(table: Any, columns: Sequence[str]) -> str:
+    """sha256 of a canonical form of the columns: per column in name order, its name,
+    its values' bytes (text as UTF-8 with offsets, numbers as int64/float64, times as
+    int64 nanoseconds) and its null mask. Columns are hashed on two threads."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def canonical(name: str) -> bytes:
+        column = table.column(name)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        kind = column.type
+        if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+            column = column.cast(pa.int64())
+        elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+            column = column.cast(pa.float64())
+        elif pa.types.is_temporal(kind):
+            column = column.cast(pa.timestamp("ns")) if pa.types.is_date(kind) else column
+            column = column.cast(pa.int64()) if not pa.types.is_int64(column.type) else column
+        elif not pa.types.is_large_string(kind):
+            column = column.cast(pa.large_string())
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        digest = hashlib.sha256(f"column={name};type={array.type};rows={len(array)}".encode())
+        nulls = pc.is_null(array).to_numpy(zero_copy_only=False)
+        digest.update(np.packbits(nulls).tobytes())
+        buffers = array.buffers()
+        if pa.types.is_large_string(array.type):
+            offsets = np.frombuffer(buffers[1], dtype=np.int64)[
+                array.offset : array.offset + len(array) + 1
+            ]
+            digest.update((offsets - offsets[0]).tobytes())
+            digest.update(memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])])
+        else:
+            values = np.frombuffer(buffers[1], dtype=array.type.to_pandas_dtype())
+            values = values[array.offset : array.offset + len(array)].copy()
+            values[nulls] = 0
+            digest.update(values.tobytes())
+        return digest.digest()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = sorted(columns)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parts = list(pool.map(canonical, names))
+    total = hashlib.sha256(f"rows={table.num_rows}\n".encode())
+    for part in parts:
+        total.update(part)
+    return total.hexdigest()
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Attribute values as text, exactly as they read in the input; missing stays missing.
+
+    Converts each distinct value once (a cube has few), not each cell.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.asarray([_text(v) for v in uniques] + [None], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+# --------------------------------------------------------------------------------- files
+
+
+class FileSource(_DuckDBSource):
+    """A CSV or Parquet file, or a glob or folder of Parquet files, aggregated by DuckDB."""
+
+    def __init__(self, path: str | Path, *, text_columns: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.path = str(path)
+        self.description = f"file {self.path!r}"
+        self.files = _resolve_files(self.path)
+        self.format = _detect_format(self.files[0])
+        self._describe(self._scan([]))
+        present = [c for c in text_columns if c in self._types]
+        self.relation = self._scan(present)
+        if present:
+            self._describe(self.relation)
+
+    def _scan(self, text_columns: Sequence[str]) -> str:
+        files = "[" + ", ".join(_sql_literal(f) for f in self.files) + "]"
+        if self.format == "parquet":
+            return f"read_parquet({files}, union_by_name = true)"
+        options = ""
+        if text_columns:
+            types = ", ".join(f"{_sql_literal(c)}: 'VARCHAR'" for c in text_columns)
+            options = f", types = {{{types}}}"
+        return f"read_csv({files}, header = true{options})"
+
+    def _error(self, exc: Exception) -> DecisionLogError:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        kind = "a Parquet" if self.format == "parquet" else "a CSV"
+        return _unreadable(
+            self.description,
+            detail,
+            f"Check that the file is {kind} file and is not truncated or corrupt; "
+            "re-export it from its source if needed.",
+        )
+
+    def sha256(self, columns: Sequence[str]) -> str:
+        if len(self.files) == 1:
+            return _file_sha256(self.files[0])
+        digest = hashlib.sha256()
+        for file in self.files:
+            digest.update(f"{Path(file).name}:{_file_sha256(file)}\n".encode())
+        return digest.hexdigest()
+
+
+def _file_sha256(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _resolve_files(path: str) -> list[str]:
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.name.endswith(_PARQUET_SUFFIXES))
+        if not files:
+            raise _unreadable(
+                f"folder {path!r}",
+                "it holds no Parquet files",
+                "Point to a CSV or Parquet file, a folder of .parquet files or a glob.",
+            )
+        return files
+    if any(ch in path for ch in "*?["):
+        files = sorted(glob.glob(path, recursive=True))
+        if not files:
+            raise _unreadable(
+                f"glob {path!r}", "it matches no file", "Check the pattern and the folder."
+            )
+        return files
+    if not p.exists():
+        raise _unreadable(
+            f"file {path!r}", "it does not exist", "Check the path and the working directory."
+        )
+    return [path]
+
+
+def _detect_format(path: str) -> Literal["csv", "parquet"]:
+    lower = path.lower()
+    if lower.endswith(_PARQUET_SUFFIXES):
+        return "parquet"
+    if lower.endswith(_CSV_SUFFIXES):
+        return "csv"
+    with open(path, "rb") as handle:
+        return "parquet" if handle.read(4) == b"PAR1" else "csv"
+
+
+def open_source(
+    data: Any, *, text_columns: Sequence[str] = (), columns: Sequence[str] | None = None
+) -> Source:
+    """Open a decision log for the cube pass.
+
+    Parameters
+    ----------
+    data : DataFrame, Table, str or Path
+        A pandas, polars (eager or lazy) or pyarrow table, or the path of a CSV file,
+        a Parquet file, a folder of Parquet files or a glob.
+    text_columns : sequence of str, default=()
+        Columns a CSV reader must keep as text (attribute values are reported
+        exactly as written).
+    columns : sequence of str or None, default=None
+        For in-memory tables, the only columns handed to the engine (the others
+        are still listed by ``columns()`` for error messages).
+
+    Returns
+    -------
+    Source
+
+    Raises
+    ------
+    DecisionLogError
+        If the file cannot be read or the object is not a table.
+    """
+    if isinstance(data, str | Path):
+        return FileSource(data, text_columns=text_columns)
+    try:
+        return FrameSource(data, columns=columns)
+    except TypeError:
+        raise DecisionLogError(
+            [
+                Issue(
+                    IssueReason.UNSUPPORTED_INPUT,
+                    None,
+                    f"A decision log must be a table or a file path. Got {type(data).__name__}.",
+                    "Pass a pandas, polars or pyarrow table, or the path of a CSV or Parquet file.",
+                )
+            ]
+        ) from None

@@ -1,0 +1,93 @@
+"""Metric definitions, loaded from ``fairloop/data/metrics.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fairloop.cube import CELLS
+
+__all__ = ["METRICS", "MetricSpec", "cell_weights"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A rate metric as a ratio of sums of count-cube cells.
+
+    Parameters
+    ----------
+    name : str
+        Identifier (fairlearn's name where it has one).
+    title : str
+        Human-readable name.
+    numerator, denominator : tuple of str
+        Cells summed above and below the line.
+    population : {"all", "reviewed"}
+        Rows the metric is defined on.
+    description : str
+        One sentence a governance officer can read.
+    fairlearn : str or None
+        The equivalent fairlearn or scikit-learn function, if any.
+    """
+
+    name: str
+    title: str
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...]
+    population: Literal["all", "reviewed"]
+    description: str
+    fairlearn: str | None = None
+
+
+def _load() -> dict[str, MetricSpec]:
+    text = resources.files("fairloop").joinpath("data", "metrics.toml").read_text("utf-8")
+    specs = {}
+    for name, entry in tomllib.loads(text).items():
+        for cell in (*entry["numerator"], *entry["denominator"]):
+            if cell not in CELLS:
+                raise ValueError(f"metrics.toml: metric {name!r} uses unknown cell {cell!r}")
+        if not set(entry["numerator"]) <= set(entry["denominator"]):
+            raise ValueError(f"metrics.toml: {name!r} numerator must be a subset of denominator")
+        specs[name] = MetricSpec(
+            name=name,
+            title=entry["title"],
+            numerator=tuple(entry["numerator"]),
+            denominator=tuple(entry["denominator"]),
+            population=entry["population"],
+            description=entry["description"],
+            fairlearn=entry.get("fairlearn"),
+        )
+    return specs
+
+
+#: Every defined metric, by name, in the order of metrics.toml.
+METRICS: dict[str, MetricSpec] = _load()
+
+
+def cell_weights(names: tuple[str, ...] | list[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """0/1 matrices (cells x metrics) picking each metric's numerator and denominator cells.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Metric names.
+
+    Returns
+    -------
+    numerator, denominator : ndarray of shape (len(CELLS), len(names))
+        ``counts @ numerator`` gives every metric's numerator for every group at once.
+    """
+    num = np.zeros((len(CELLS), len(names)), dtype=np.int64)
+    den = np.zeros((len(CELLS), len(names)), dtype=np.int64)
+    for j, name in enumerate(names):
+        spec = METRICS[name]
+        for cell in spec.numerator:
+            num[CELLS.index(cell), j] = 1
+        for cell in spec.denominator:
+            den[CELLS.index(cell), j] = 1
+    return num, den

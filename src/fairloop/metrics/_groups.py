@@ -1,0 +1,147 @@
+"""The groups of an audit: the whole population, each sensitive attribute and every intersection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fairloop.cube import CELLS, CountCube
+
+__all__ = ["GroupTable", "attribute_sets", "group_label", "group_table"]
+
+OVERALL_LABEL = "(all)"
+
+
+def attribute_sets(sensitive: Sequence[str]) -> list[tuple[str, ...]]:
+    """The whole population, then each attribute alone, then every intersection by size.
+
+    Examples
+    --------
+    >>> attribute_sets(["sex", "race"])
+    [(), ('sex',), ('race',), ('sex', 'race')]
+    """
+    sets: list[tuple[str, ...]] = [()]
+    for size in range(1, len(sensitive) + 1):
+        sets.extend(combinations(sensitive, size))
+    return sets
+
+
+def group_label(attributes: Sequence[str], values: Sequence[str]) -> str:
+    """Readable name of a group, such as ``race=Black & sex=Female``.
+
+    Examples
+    --------
+    >>> group_label(["race", "sex"], ["Black", "Female"])
+    'race=Black & sex=Female'
+    >>> group_label([], [])
+    '(all)'
+    """
+    if not attributes:
+        return OVERALL_LABEL
+    return " & ".join(f"{a}={v}" for a, v in zip(attributes, values, strict=True))
+
+
+@dataclass(frozen=True, eq=False)
+class GroupTable:
+    """Cell counts of every group of every attribute set, stacked; row 0 is the whole population.
+
+    Parameters
+    ----------
+    sets : list of tuple of str
+        Attribute sets; ``sets[0] == ()``.
+    set_index : ndarray of int
+        The attribute set of each group.
+    values : list of tuple of str
+        Each group's attribute values, in the order of its set.
+    counts : ndarray of shape (groups, len(CELLS))
+        Summed cell counts.
+    """
+
+    sets: list[tuple[str, ...]]
+    set_index: NDArray[np.int64]
+    values: list[tuple[str, ...]]
+    counts: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        labels = [group_label(self.sets[s], v) for s, v in zip(self.set_index, self.values, strict=True)]
+        attrs = [dict(zip(self.sets[s], v, strict=True)) for s, v in zip(self.set_index, self.values, strict=True)]
+        set_names = [" & ".join(s) if s else OVERALL_LABEL for s in self.sets]
+        object.__setattr__(self, "labels", np.asarray(labels, dtype=object))
+        object.__setattr__(self, "attribute_dicts", _object_array(attrs))
+        object.__setattr__(self, "set_names", np.asarray(set_names, dtype=object))
+
+    @property
+    def n(self) -> NDArray[np.int64]:
+        """Cases per group."""
+        return self.counts.sum(axis=1)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    # Per-group labels, attribute dicts and set names, computed once (object arrays, so
+    # tidy tables take them with one fancy index rather than a call per row).
+    labels: NDArray[np.object_] = field(init=False, repr=False)
+    attribute_dicts: NDArray[np.object_] = field(init=False, repr=False)
+    set_names: NDArray[np.object_] = field(init=False, repr=False)
+
+    def attributes(self, i: int) -> dict[str, str]:
+        """Group ``i`` as ``{attribute: value}`` (``{}`` for the whole population)."""
+        return dict(self.attribute_dicts[i])
+
+    def label(self, i: int) -> str:
+        """Readable name of group ``i``."""
+        return str(self.labels[i])
+
+    def set_name(self, s: int) -> str:
+        """Readable name of attribute set ``s`` (``"race & sex"``; ``"(all)"`` for ``()``)."""
+        return str(self.set_names[s])
+
+    def set_slices(self) -> list[slice]:
+        """Row ranges of each attribute set (groups are stored set by set)."""
+        bounds = np.searchsorted(self.set_index, np.arange(len(self.sets) + 1))
+        return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _object_array(items: list[dict[str, str]]) -> NDArray[np.object_]:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def group_table(cube: CountCube, sets: Sequence[tuple[str, ...]]) -> GroupTable:
+    """Sum the cube once per attribute set (one grouped sum each, never one per group).
+
+    Parameters
+    ----------
+    cube : CountCube
+        The count cube.
+    sets : sequence of tuple of str
+        Attribute sets, starting with ``()``.
+
+    Returns
+    -------
+    GroupTable
+    """
+    counts: list[NDArray[np.int64]] = []
+    values: list[tuple[str, ...]] = []
+    set_index: list[NDArray[np.int64]] = []
+    for s, attrs in enumerate(sets):
+        marginal = cube.marginal(list(attrs))
+        marginal = marginal[marginal[list(CELLS)].to_numpy().sum(axis=1) > 0] if attrs else marginal
+        counts.append(marginal[list(CELLS)].to_numpy(dtype=np.int64))
+        values.extend(
+            zip(*(marginal[a].astype(str).tolist() for a in attrs), strict=True)
+            if attrs
+            else [()]
+        )
+        set_index.append(np.full(len(marginal), s, dtype=np.int64))
+    return GroupTable(
+        sets=list(sets),
+        set_index=np.concatenate(set_index),
+        values=values,
+        counts=np.vstack(counts),
+    )

@@ -1,0 +1,107 @@
+"""Rates of every metric for every group at once, with intervals and small-group status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from fairloop.config import AuditConfig
+from fairloop.metrics._definitions import METRICS, cell_weights
+from fairloop.metrics._groups import GroupTable
+from fairloop.stats import proportion_interval
+
+__all__ = ["STATUS_ORDER", "Rates", "compute_rates", "metrics_frame"]
+
+#: Status values by severity; a comparison takes the worst of its two sides.
+STATUS_ORDER = ("ok", "insufficient", "suppressed")
+
+
+@dataclass(frozen=True, eq=False)
+class Rates:
+    """Every metric of every group, as arrays of shape (groups, metrics).
+
+    ``status`` holds indices into :data:`STATUS_ORDER`.
+    """
+
+    names: tuple[str, ...]
+    numerator: NDArray[np.int64]
+    denominator: NDArray[np.int64]
+    n: NDArray[np.int64]
+    value: NDArray[np.float64]
+    ci_low: NDArray[np.float64]
+    ci_high: NDArray[np.float64]
+    status: NDArray[np.int8]
+
+    def column(self, name: str) -> int:
+        """Index of a metric."""
+        return self.names.index(name)
+
+
+def compute_rates(table: GroupTable, config: AuditConfig) -> Rates:
+    """Compute every defined metric for every group with two matrix products.
+
+    Parameters
+    ----------
+    table : GroupTable
+        Stacked group counts.
+    config : AuditConfig
+        Interval method, confidence level and small-group thresholds.
+
+    Returns
+    -------
+    Rates
+    """
+    names = tuple(METRICS)
+    num_w, den_w = cell_weights(names)
+    numerator = table.counts @ num_w
+    denominator = table.counts @ den_w
+    n = table.n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(denominator > 0, numerator / denominator, np.nan)
+    low, high = proportion_interval(
+        numerator, denominator, method=config.ci_method, confidence_level=config.confidence_level
+    )
+    insufficient = (
+        (n[:, None] < config.min_group_size)
+        | (denominator < config.min_denominator)
+        | (denominator == 0)
+    )
+    status = np.where(insufficient, 1, 0).astype(np.int8)
+    if config.suppress_below is not None:
+        status[n < config.suppress_below, :] = 2
+    return Rates(names, numerator, denominator, n, value, low, high, status)
+
+
+def metrics_frame(table: GroupTable, rates: Rates, metrics: tuple[str, ...]) -> pd.DataFrame:
+    """The tidy metrics table: one row per (group, metric).
+
+    Suppressed rows keep their identity (attributes, metric, status) and lose every
+    figure, their size included.
+    """
+    cols = [rates.column(m) for m in metrics]
+    groups = len(table)
+    g = np.repeat(np.arange(groups), len(cols))
+    m = np.tile(np.asarray(cols, dtype=np.int64), groups)
+    status = rates.status[g, m]
+    hidden = status == 2
+    frame = pd.DataFrame(
+        {
+            "attribute_set": table.set_names[table.set_index[g]],
+            "group": table.labels[g],
+            "attributes": table.attribute_dicts[g],
+            "metric": np.asarray(rates.names, dtype=object)[m],
+            "value": np.where(hidden, np.nan, rates.value[g, m]),
+            "ci_low": np.where(hidden, np.nan, rates.ci_low[g, m]),
+            "ci_high": np.where(hidden, np.nan, rates.ci_high[g, m]),
+            "numerator": pd.array(np.where(hidden, 0, rates.numerator[g, m]), dtype="Int64"),
+            "denominator": pd.array(np.where(hidden, 0, rates.denominator[g, m]), dtype="Int64"),
+            "n": pd.array(np.where(hidden, 0, rates.n[g]), dtype="Int64"),
+            "status": np.asarray(STATUS_ORDER, dtype=object)[status],
+        }
+    )
+    for column in ("numerator", "denominator", "n"):
+        frame.loc[hidden, column] = pd.NA
+    return frame

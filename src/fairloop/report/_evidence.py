@@ -1,0 +1,85 @@
+"""The JSON evidence bundle (``schema_version`` 1): provenance, metrics, disparities, summary."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from fairloop.audit import AuditResult
+
+__all__ = ["SCHEMA_VERSION", "evidence_bundle", "to_json_text"]
+
+SCHEMA_VERSION = 1
+
+_METRIC_FIELDS = [
+    "attributes", "attribute_set", "group", "metric", "value", "numerator", "denominator",
+    "n", "ci_low", "ci_high", "status",
+]  # fmt: skip
+_DISPARITY_FIELDS = [
+    "comparison", "attributes", "attribute_set", "group", "reference", "reference_group",
+    "metric", "value", "reference_value", "difference", "difference_ci_low",
+    "difference_ci_high", "ratio", "ratio_ci_low", "ratio_ci_high", "p_value", "test", "n",
+    "reference_n", "status",
+]  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: NaN, NA and infinities become null; numpy scalars become Python scalars."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def _records(frame: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
+    columns = [frame[f].tolist() for f in fields]
+    return [
+        {f: _plain(v) for f, v in zip(fields, row, strict=True)} for row in zip(*columns, strict=True)
+    ]
+
+
+def evidence_bundle(result: AuditResult) -> dict[str, Any]:
+    """The evidence bundle of an audit as plain JSON-compatible data.
+
+    Parameters
+    ----------
+    result : AuditResult
+        A finished audit.
+
+    Returns
+    -------
+    dict
+        ``schema_version``, ``provenance``, ``methods``, ``metrics``, ``disparities``
+        and ``summary``. Attribute values are the input's values as text; figures
+        that are undefined or suppressed are ``null``.
+    """
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "provenance": _plain(result.provenance),
+        "methods": _plain(result.methods),
+        "metrics": _records(result.metrics, _METRIC_FIELDS),
+        "disparities": _records(result.disparities, _DISPARITY_FIELDS),
+        "summary": _plain(result.summary),
+    }
+
+
+def to_json_text(bundle: dict[str, Any], *, indent: int | None = 2) -> str:
+    """Serialise a bundle; strict JSON (no NaN), keys in a stable order."""
+    return json.dumps(bundle, indent=indent, allow_nan=False, ensure_ascii=False)

@@ -1,0 +1,25 @@
+"""Vectorised intervals and tests on counts, thin over :mod:`scipy.stats`."""
+
+from fairloop.stats._intervals import (
+    clopper_pearson_interval,
+    newcombe_difference_interval,
+    proportion_interval,
+    ratio_interval,
+    wilson_interval,
+)
+from fairloop.stats._tests import (
+    fisher_exact_pvalue,
+    homogeneity_pvalue,
+    two_proportion_pvalue,
+)
+
+__all__ = [
+    "clopper_pearson_interval",
+    "fisher_exact_pvalue",
+    "homogeneity_pvalue",
+    "newcombe_difference_interval",
+    "proportion_interval",
+    "ratio_interval",
+    "two_proportion_pvalue",
+    "wilson_interval",
+]

@@ -1,0 +1,232 @@
+"""Confidence intervals for proportions, their differences and their ratios.
+
+Every function takes arrays of counts and returns arrays, so intervals for all the
+groups of an audit come from one call. Entries with a zero denominator give NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special, stats
+
+from fairloop._typing import CIMethod
+
+__all__ = [
+    "clopper_pearson_interval",
+    "newcombe_difference_interval",
+    "proportion_interval",
+    "ratio_interval",
+    "wilson_interval",
+]
+
+FloatArray = NDArray[np.float64]
+Interval = tuple[FloatArray, FloatArray]
+
+
+def _z(confidence_level: float) -> float:
+    return float(special.ndtri(0.5 + 0.5 * confidence_level))
+
+
+def _counts(k: ArrayLike, n: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    k_arr = np.asarray(k, dtype=np.float64)
+    n_arr = np.asarray(n, dtype=np.float64)
+    return np.broadcast_arrays(k_arr, n_arr)  # type: ignore[return-value]
+
+
+def wilson_interval(k: ArrayLike, n: ArrayLike, confidence_level: float = 0.95) -> Interval:
+    """Wilson score interval for k successes in n trials (no continuity correction).
+
+    Matches ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``.
+
+    Parameters
+    ----------
+    k, n : array_like of int
+        Successes and trials.
+    confidence_level : float, default=0.95
+        Two-sided confidence level.
+
+    Returns
+    -------
+    low, high : ndarray
+        Interval bounds; NaN where ``n == 0``.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval([3], [10])
+    >>> round(float(low[0]), 4), round(float(high[0]), 4)
+    (0.1078, 0.6032)
+    """
+    k_arr, n_arr = _counts(k, n)
+    z = _z(confidence_level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k_arr / n_arr
+        denom = 2 * (n_arr + z**2)
+        center = (2 * n_arr * p + z**2) / denom
+        delta = z / denom * np.sqrt(4 * n_arr * p * (1 - p) + z**2)
+        low = np.where(k_arr == 0, 0.0, center - delta)
+        high = np.where(k_arr == n_arr, 1.0, center + delta)
+    empty = n_arr == 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
+
+def clopper_pearson_interval(
+    k: ArrayLike, n: ArrayLike, confidence_level: float = 0.95
+) -> Interval:
+    """Clopper-Pearson ("exact") interval from quantiles of the beta distribution.
+
+    Equals ``scipy.stats.binomtest(k, n).proportion_ci(method="exact")`` up to the
+    tolerance of scipy's root finder (about 1e-12).
+
+    Parameters
+    ----------
+    k, n : array_like of int
+        Successes and trials.
+    confidence_level : float, default=0.95
+        Two-sided confidence level.
+
+    Returns
+    -------
+    low, high : ndarray
+        Interval bounds; NaN where ``n == 0``.
+
+    Examples
+    --------
+    >>> low, high = clopper_pearson_interval([0], [10])
+    >>> float(low[0]), round(float(high[0]), 4)
+    (0.0, 0.3085)
+    """
+    k_arr, n_arr = _counts(k, n)
+    alpha = 1 - confidence_level
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = stats.beta.ppf(alpha / 2, k_arr, n_arr - k_arr + 1)
+        high = stats.beta.ppf(1 - alpha / 2, k_arr + 1, n_arr - k_arr)
+    low = np.where(k_arr == 0, 0.0, low)
+    high = np.where(k_arr == n_arr, 1.0, high)
+    empty = n_arr == 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
+
+def proportion_interval(
+    k: ArrayLike,
+    n: ArrayLike,
+    *,
+    method: CIMethod = "wilson",
+    confidence_level: float = 0.95,
+) -> Interval:
+    """Interval for a proportion by the named method.
+
+    Parameters
+    ----------
+    k, n : array_like of int
+        Successes and trials.
+    method : {"wilson", "clopper-pearson"}, default="wilson"
+        Interval method.
+    confidence_level : float, default=0.95
+        Two-sided confidence level.
+
+    Returns
+    -------
+    low, high : ndarray
+        Interval bounds; NaN where ``n == 0``.
+    """
+    if method == "wilson":
+        return wilson_interval(k, n, confidence_level)
+    if method == "clopper-pearson":
+        return clopper_pearson_interval(k, n, confidence_level)
+    raise ValueError(f"method must be 'wilson' or 'clopper-pearson'. Got {method!r} instead.")
+
+
+def newcombe_difference_interval(
+    k1: ArrayLike,
+    n1: ArrayLike,
+    k2: ArrayLike,
+    n2: ArrayLike,
+    confidence_level: float = 0.95,
+) -> Interval:
+    """Newcombe's hybrid score interval for the difference p1 - p2 of independent proportions.
+
+    Method 10 of Newcombe (1998), built from the two Wilson intervals::
+
+        low  = d - sqrt((p1 - l1)**2 + (u2 - p2)**2)
+        high = d + sqrt((u1 - p1)**2 + (p2 - l2)**2)
+
+    Parameters
+    ----------
+    k1, n1, k2, n2 : array_like of int
+        Successes and trials of the two groups.
+    confidence_level : float, default=0.95
+        Two-sided confidence level.
+
+    Returns
+    -------
+    low, high : ndarray
+        Interval bounds; NaN where either denominator is zero.
+
+    Examples
+    --------
+    Newcombe (1998), table II, example (a): 56/70 against 48/80.
+
+    >>> low, high = newcombe_difference_interval([56], [70], [48], [80])
+    >>> round(float(low[0]), 4), round(float(high[0]), 4)
+    (0.0524, 0.3339)
+    """
+    k1_arr, n1_arr = _counts(k1, n1)
+    k2_arr, n2_arr = _counts(k2, n2)
+    l1, u1 = wilson_interval(k1_arr, n1_arr, confidence_level)
+    l2, u2 = wilson_interval(k2_arr, n2_arr, confidence_level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1 = k1_arr / n1_arr
+        p2 = k2_arr / n2_arr
+    d = p1 - p2
+    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return low, high
+
+
+def ratio_interval(
+    k1: ArrayLike,
+    n1: ArrayLike,
+    k2: ArrayLike,
+    n2: ArrayLike,
+    confidence_level: float = 0.95,
+) -> Interval:
+    """Log-scale (Katz) interval for the ratio p1 / p2 of independent proportions.
+
+    ``exp(log(r) ± z * sqrt(1/k1 - 1/n1 + 1/k2 - 1/n2))``. Where a numerator is
+    zero, 0.5 is added to every cell of the 2x2 table (Haldane-Anscombe: numerators
+    + 0.5, denominators + 1) for the interval only, so it stays finite.
+
+    Parameters
+    ----------
+    k1, n1, k2, n2 : array_like of int
+        Successes and trials of the two groups.
+    confidence_level : float, default=0.95
+        Two-sided confidence level.
+
+    Returns
+    -------
+    low, high : ndarray
+        Interval bounds; NaN where either denominator is zero or both numerators are.
+
+    Examples
+    --------
+    >>> low, high = ratio_interval([20], [100], [40], [100])
+    >>> round(float(low[0]), 4), round(float(high[0]), 4)
+    (0.3158, 0.7918)
+    """
+    k1_arr, n1_arr = _counts(k1, n1)
+    k2_arr, n2_arr = _counts(k2, n2)
+    z = _z(confidence_level)
+    zero = (k1_arr == 0) | (k2_arr == 0)
+    a = np.where(zero, k1_arr + 0.5, k1_arr)
+    b = np.where(zero, n1_arr + 1.0, n1_arr)
+    c = np.where(zero, k2_arr + 0.5, k2_arr)
+    d = np.where(zero, n2_arr + 1.0, n2_arr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log((a / b) / (c / d))
+        se = np.sqrt(1 / a - 1 / b + 1 / c - 1 / d)
+    low = np.exp(log_ratio - z * se)
+    high = np.exp(log_ratio + z * se)
+    invalid = (n1_arr == 0) | (n2_arr == 0) | ((k1_arr == 0) & (k2_arr == 0))
+    return np.where(invalid, np.nan, low), np.where(invalid, np.nan, high)
