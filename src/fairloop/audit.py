@@ -136,8 +136,7 @@ class Audit:
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"pred": [1, 0, 1, 0] * 10, "final": [1, 1, 0, 0] * 10,
-    ...                    "sex": ["F", "M"] * 20})
+    >>> df = pd.DataFrame({"pred": [1, 0] * 20, "final": [1, 1] * 20, "sex": ["F", "M"] * 20})
     >>> result = Audit(AuditConfig(prediction="pred", label="final", sensitive=("sex",))).run(df)
     >>> result.by_group("sex")["accuracy"].round(2).to_dict()
     {'F': 1.0, 'M': 0.0}

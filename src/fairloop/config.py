@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from fairloop._typing import (
     CI_METHODS,
@@ -133,13 +133,16 @@ class AuditConfig:
                 )
         set_(self, "sensitive", _as_names(self.sensitive, "sensitive"))
         if not self.sensitive:
-            raise ConfigError(_MSG_REQUIRED.format(key="sensitive", flag="sensitive"), "sensitive")
+            raise ConfigError(
+                _MSG_REQUIRED.format(key="sensitive", flag="sensitive"), option="sensitive"
+            )
         set_(self, "context", _as_names(self.context, "context"))
         for key in ("score", "reviewer", "time", "case_id"):
             value = getattr(self, key)
             if value is not None and (not isinstance(value, str) or not value):
                 raise ConfigError(
-                    _MSG_BAD_TYPE.format(key=key, expected="a column name", value=value), key
+                    _MSG_BAD_TYPE.format(key=key, expected="a column name", value=value),
+                    option=key,
                 )
         if not isinstance(self.positive, str | int | float | bool):
             raise ConfigError(
@@ -147,11 +150,8 @@ class AuditConfig:
                 option="positive",
             )
         if self.values is not None:
-            vals = (
-                _as_names(self.values, "values")
-                if isinstance(self.values, str)
-                else tuple(self.values)
-            )
+            raw: Any = self.values  # a comma-separated string is accepted too
+            vals = _as_names(raw, "values") if isinstance(raw, str) else tuple(raw)
             if len(vals) < 2:
                 raise ConfigError(
                     _MSG_BAD_TYPE.format(
@@ -355,4 +355,4 @@ def load_config(path: str | Path) -> dict[str, Any]:
             f"Config file {str(path)!r} is not valid TOML: {exc}. Fix the syntax at that line.",
             option="config",
         ) from None
-    return cast(dict[str, Any], data)
+    return data

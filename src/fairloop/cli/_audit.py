@@ -32,27 +32,70 @@ def _reference(text: str) -> dict[str, str]:
 
 
 def audit_command(
-    data: Path = typer.Argument(..., help="Decision log: a CSV or Parquet file, a folder or glob of Parquet files."),
-    config: Path | None = typer.Option(None, "--config", "-c", help="fairloop.toml with any of these options; flags override it."),
+    data: Path = typer.Argument(
+        ..., help="Decision log: a CSV or Parquet file, a folder or glob of Parquet files."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="fairloop.toml with any of these options; flags override it."
+    ),
     prediction: str | None = typer.Option(None, help="Column of the model's decisions."),
-    label: str | None = typer.Option(None, help="Column of the human reviewer's final decisions (empty = not reviewed)."),
-    sensitive: str | None = typer.Option(None, help="Sensitive attributes, comma-separated (e.g. sex,race,age_band)."),
-    context: str | None = typer.Option(None, help="Context attributes, comma-separated (e.g. region,channel)."),
-    score: str | None = typer.Option(None, help="Column of the model's score, a probability in [0, 1]."),
+    label: str | None = typer.Option(
+        None, help="Column of the human reviewer's final decisions (empty = not reviewed)."
+    ),
+    sensitive: str | None = typer.Option(
+        None, help="Sensitive attributes, comma-separated (e.g. sex,race,age_band)."
+    ),
+    context: str | None = typer.Option(
+        None, help="Context attributes, comma-separated (e.g. region,channel)."
+    ),
+    score: str | None = typer.Option(
+        None, help="Column of the model's score, a probability in [0, 1]."
+    ),
     reviewer: str | None = typer.Option(None, help="Column of the reviewer id."),
     time: str | None = typer.Option(None, help="Column of the decision time."),
-    case_id: str | None = typer.Option(None, "--case-id", help="Column of the case id (must be unique)."),
+    case_id: str | None = typer.Option(
+        None, "--case-id", help="Column of the case id (must be unique)."
+    ),
     positive: str | None = typer.Option(None, help="The favourable decision value [default: 1]."),
-    values: str | None = typer.Option(None, help="All decision values, comma-separated, when there are more than two."),
-    reference: str | None = typer.Option(None, help="Reference group per attribute, e.g. race=White,sex=male [default: the largest group]."),
-    ci_method: str | None = typer.Option(None, "--ci-method", help="Interval method: wilson or clopper-pearson [default: wilson]."),
-    confidence_level: float | None = typer.Option(None, "--confidence-level", help="Confidence level of intervals [default: 0.95]."),
-    min_group_size: int | None = typer.Option(None, "--min-group-size", help="Groups smaller than this are marked insufficient [default: 30]."),
-    min_denominator: int | None = typer.Option(None, "--min-denominator", help="Rates with a smaller denominator are marked insufficient [default: 10]."),
-    suppress_below: int | None = typer.Option(None, "--suppress-below", help="Withhold every figure of groups smaller than this (privacy)."),
-    missing_sensitive: str | None = typer.Option(None, "--missing-sensitive", help="error (refuse the log) or group (audit missing values as '(missing)') [default: error]."),
-    metrics: str | None = typer.Option(None, help="Metrics to report, comma-separated [default: all]."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Folder for evidence.json, metrics.csv and disparities.csv."),
+    values: str | None = typer.Option(
+        None, help="All decision values, comma-separated, when there are more than two."
+    ),
+    reference: str | None = typer.Option(
+        None,
+        help="Reference group per attribute, e.g. race=White,sex=male [default: largest group].",
+    ),
+    ci_method: str | None = typer.Option(
+        None, "--ci-method", help="Interval method: wilson or clopper-pearson [default: wilson]."
+    ),
+    confidence_level: float | None = typer.Option(
+        None, "--confidence-level", help="Confidence level of intervals [default: 0.95]."
+    ),
+    min_group_size: int | None = typer.Option(
+        None,
+        "--min-group-size",
+        help="Groups smaller than this are marked insufficient [default: 30].",
+    ),
+    min_denominator: int | None = typer.Option(
+        None,
+        "--min-denominator",
+        help="Rates with a smaller denominator are marked insufficient [default: 10].",
+    ),
+    suppress_below: int | None = typer.Option(
+        None,
+        "--suppress-below",
+        help="Withhold every figure of groups smaller than this (privacy).",
+    ),
+    missing_sensitive: str | None = typer.Option(
+        None,
+        "--missing-sensitive",
+        help="error (refuse the log) or group (audit missing as '(missing)') [default: error].",
+    ),
+    metrics: str | None = typer.Option(
+        None, help="Metrics to report, comma-separated [default: all]."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Folder for evidence.json, metrics.csv and disparities.csv."
+    ),
 ) -> None:
     """Audit a decision log: per-group metrics and disparities, each with its n and interval."""
     with fairloop_errors():

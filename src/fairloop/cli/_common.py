@@ -37,9 +37,7 @@ def write_outputs(result: AuditResult, out: Path) -> list[Path]:
         flat = frame.copy()
         for column in ("attributes", "reference"):
             if column in flat:
-                flat[column] = [
-                    "; ".join(f"{k}={v}" for k, v in d.items()) for d in flat[column]
-                ]
+                flat[column] = ["; ".join(f"{k}={v}" for k, v in d.items()) for d in flat[column]]
         flat.to_csv(path, index=False)
     return [evidence, metrics, disparities]
 
@@ -48,7 +46,9 @@ def print_summary(result: AuditResult) -> None:
     """A one-screen summary: coverage, then the fairlearn summary figures per attribute set."""
     p = result.provenance
     reviewed = p["reviewed_rows"] / p["rows"] if p["rows"] else 0.0
-    typer.echo(f"Audited {p['rows']:,} decisions ({p['reviewed_rows']:,} reviewed, {reviewed:.1%}).")
+    typer.echo(
+        f"Audited {p['rows']:,} decisions ({p['reviewed_rows']:,} reviewed, {reviewed:.1%})."
+    )
     for column, rows in p["missing_sensitive"].items():
         typer.echo(f"  {rows:,} rows have no {column}: kept as the '(missing)' group.")
     insufficient = result.metrics[result.metrics["status"] != "ok"]

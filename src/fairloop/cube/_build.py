@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from fairloop._typing import MISSING_GROUP
+from fairloop._values import token
 from fairloop.config import AuditConfig
 from fairloop.cube._cube import CELLS, CountCube
-from fairloop._values import token
 
 __all__ = ["cube_from_aggregate"]
 

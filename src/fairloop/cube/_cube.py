@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 __all__ = ["CELLS", "CountCube"]
 
@@ -49,6 +50,9 @@ class CountCube:
     sensitive: tuple[str, ...]
     context: tuple[str, ...]
     cells: pd.DataFrame
+    # derived in __post_init__: per attribute (sorted codes, uniques), and the sums matrix
+    _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
+    _sums: NDArray[np.float64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         cells = self.cells.copy()
@@ -159,8 +163,12 @@ class CountCube:
             "context": list(self.context),
             "columns": [*self.attributes, *CELLS, *SCORE_SUMS],
             "rows": [
-                [*row[: len(self.attributes)], *(int(v) for v in row[len(self.attributes) : -2]),
-                 float(row[-2]), float(row[-1])]
+                [
+                    *row[: len(self.attributes)],
+                    *(int(v) for v in row[len(self.attributes) : -2]),
+                    float(row[-2]),
+                    float(row[-1]),
+                ]
                 for row in self.cells.itertuples(index=False, name=None)
             ],
         }
@@ -180,7 +188,8 @@ class CountCube:
         def canon(cube: CountCube) -> pd.DataFrame:
             cells = cube.cells[[*keys, *CELLS]]
             cells = cells[cells[list(CELLS)].to_numpy().sum(axis=1) > 0]
-            return cells.sort_values(keys).reset_index(drop=True) if keys else cells
+            ordered: pd.DataFrame = cells.sort_values(keys) if keys else cells
+            return ordered.reset_index(drop=True)
 
         return canon(self).equals(canon(other))
 

@@ -202,7 +202,7 @@ def make_decision_log(
             **{name: values[name][order] for name in (*SENSITIVE, *CONTEXT)},
             "score": np.round(score[order], 4),
             "approved": approved[order].astype(np.int64),
-            "reviewer_id": np.where(reviewed, reviewer_ids[reviewer], None)[order],
+            "reviewer_id": np.where(reviewed, reviewer_ids[reviewer], np.asarray(None))[order],
             "reviewer_decision": pd.array(
                 np.where(reviewed, human.astype(np.int64), 0)[order], dtype="Int64"
             ),

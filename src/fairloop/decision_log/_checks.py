@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from fairloop._typing import MISSING_GROUP
+from fairloop._values import token
 from fairloop.config import AuditConfig
 from fairloop.decision_log._read import Source
-from fairloop._values import token
 from fairloop.exceptions import Issue, IssueReason
 
 __all__ = [
@@ -144,9 +144,7 @@ def check_decision_values(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]
                 rows=missing_pred,
             )
         )
-    found = {
-        column: _value_counts(agg, column) for column in (config.prediction, config.label)
-    }
+    found = {column: _value_counts(agg, column) for column in (config.prediction, config.label)}
     positive = token(config.positive)
     if config.values is not None:
         declared = [token(v) for v in config.values]
@@ -168,18 +166,29 @@ def check_decision_values(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]
         return issues
     seen = sorted(set(found[config.prediction]) | set(found[config.label]))
     if len(seen) > 2:
+        total: dict[str, int] = {}
+        for counts in found.values():
+            for key, rows in counts.items():
+                total[key] = total.get(key, 0) + rows
+        # the two most common values (the favourable one first) are taken as the pair;
+        # the columns holding any other value are the ones to fix
+        ranked = sorted(total, key=lambda k: (k != positive, -total[k], k))
+        extra = set(ranked[2:])
         for column, counts in found.items():
-            if set(counts) - {positive} and len(seen) > 2:
+            odd = sorted(extra & set(counts))
+            if odd:
+                rows = sum(counts[k] for k in odd)
                 issues.append(
                     Issue(
                         IssueReason.NOT_BINARY,
                         column,
-                        MSG_NOT_BINARY.format(count=len(seen), found=_listing(seen)),
+                        MSG_NOT_BINARY.format(count=len(seen), found=_listing(seen))
+                        + f" This column holds {_listing(odd)} in {rows} rows.",
                         FIX_NOT_BINARY.format(positive=config.positive),
+                        rows=rows,
                     )
                 )
-                break
-    elif seen and positive not in seen:
+    elif len(seen) == 2 and positive not in seen:
         issues.append(
             Issue(
                 IssueReason.POSITIVE_NOT_FOUND,
@@ -192,7 +201,7 @@ def check_decision_values(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]
 
 
 def check_sensitive(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
-    """Sensitive attributes have no missing values (unless kept as a group) and two or more values."""
+    """Sensitive attributes have no missing value (unless kept as a group) and two values."""
     issues = []
     for column in config.sensitive:
         missing = agg[column].isna().to_numpy()
@@ -237,16 +246,14 @@ def check_reference(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
     return issues
 
 
-def check_score(
-    source: Source, agg: pd.DataFrame | None, config: AuditConfig
-) -> list[Issue]:
+def check_score(source: Source, agg: pd.DataFrame | None, config: AuditConfig) -> list[Issue]:
     """The score is numeric and lies in [0, 1].
 
     Called before the pass with ``agg=None`` to check the column type, and after it
     to check the aggregated counts and range.
     """
     column = config.score
-    if column is None:
+    if column is None or column not in source.columns():
         return []
     kind = source.kind(column)
     if agg is None:

@@ -179,4 +179,3 @@ def read_decision_log(data: Any, config: AuditConfig) -> DecisionLog:
         missing_sensitive={k: v for k, v in missing.items() if v},
         digest=digest,
     )
-

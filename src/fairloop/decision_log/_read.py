@@ -130,8 +130,10 @@ def _duckdb_kind(type_name: str) -> ColumnKind:
 
 @functools.cache
 def _database() -> Any:
-    """One in-memory DuckDB database per process; each source takes its own cursor
-    (a connection of its own, with its own registered tables)."""
+    """One in-memory DuckDB database per process.
+
+    Each source takes its own cursor: a connection of its own, with its own tables.
+    """
     import duckdb
 
     return duckdb.connect()
@@ -176,7 +178,8 @@ class _DuckDBSource:
         import duckdb
 
         try:
-            return self._con.execute(sql).fetch_df()
+            result: pd.DataFrame = self._con.execute(sql).fetch_df()
+            return result
         except duckdb.Error as exc:
             raise self._error(exc) from None
 
@@ -271,9 +274,12 @@ def _to_arrow(frame: Any) -> Any:
 
 
 def _table_sha256(table: Any, columns: Sequence[str]) -> str:
-    """sha256 of a canonical form of the columns: per column in name order, its name,
-    its values' bytes (text as UTF-8 with offsets, numbers as int64/float64, times as
-    int64 nanoseconds) and its null mask. Columns are hashed on two threads."""
+    """Hash a canonical form of the columns with sha256.
+
+    Per column in name order: its name and type, its null mask and its values' bytes
+    (text as UTF-8 with offsets, numbers as int64 or float64, times as int64). Columns
+    are hashed on two threads (hashlib releases the GIL).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -400,7 +406,9 @@ def _file_sha256(path: str) -> str:
 def _resolve_files(path: str) -> list[str]:
     p = Path(path)
     if p.is_dir():
-        files = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.name.endswith(_PARQUET_SUFFIXES))
+        files = sorted(
+            str(f) for f in p.rglob("*") if f.is_file() and f.name.endswith(_PARQUET_SUFFIXES)
+        )
         if not files:
             raise _unreadable(
                 f"folder {path!r}",

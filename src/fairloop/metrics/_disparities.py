@@ -21,6 +21,7 @@ Three comparisons, as in fairlearn's ``difference``/``ratio`` and beyond:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,8 +50,10 @@ _COLUMNS = [
 
 
 def reference_groups(table: GroupTable, reference: Mapping[str, str]) -> dict[int, int]:
-    """Reference group per attribute set: the configured values if every attribute has one,
-    else the largest group (the first in sort order on ties).
+    """Pick the reference group of each attribute set.
+
+    The configured values if every attribute of the set has one, else the largest
+    group (the first in sort order on ties).
 
     Returns
     -------
@@ -76,7 +79,7 @@ def reference_groups(table: GroupTable, reference: Mapping[str, str]) -> dict[in
 def _pair_stats(
     k1: NDArray[np.int64], n1: NDArray[np.int64], k2: NDArray[np.int64], n2: NDArray[np.int64],
     level: float,
-) -> dict[str, NDArray[np.float64] | NDArray[np.str_]]:  # fmt: skip
+) -> dict[str, NDArray[Any]]:  # fmt: skip
     with np.errstate(divide="ignore", invalid="ignore"):
         p1 = np.where(n1 > 0, k1 / n1, np.nan)
         p2 = np.where(n2 > 0, k2 / n2, np.nan)
@@ -147,7 +150,7 @@ def _frame(
     gi: IntArray,
     ri: IntArray,
     mi: IntArray,
-    stats: Mapping[str, NDArray[np.float64] | NDArray[np.str_]],
+    stats: Mapping[str, NDArray[Any]],
     status: NDArray[np.int8],
     reference_n: IntArray,
 ) -> pd.DataFrame:
@@ -244,9 +247,7 @@ def _to_overall_rows(
     return _frame("to_overall", table, rates, gi, ri, mi, stats, status, rates.n[ri])
 
 
-def _between_rows(
-    table: GroupTable, rates: Rates, cols: IntArray, level: float
-) -> pd.DataFrame:
+def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float) -> pd.DataFrame:
     """Largest against smallest value per (set, metric); one argmax per set, not per group."""
     value = np.where(rates.status == 2, np.nan, rates.value)[:, cols]
     hi_rows, lo_rows, sets = [], [], []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -67,8 +68,13 @@ class GroupTable:
     counts: NDArray[np.int64]
 
     def __post_init__(self) -> None:
-        labels = [group_label(self.sets[s], v) for s, v in zip(self.set_index, self.values, strict=True)]
-        attrs = [dict(zip(self.sets[s], v, strict=True)) for s, v in zip(self.set_index, self.values, strict=True)]
+        labels = [
+            group_label(self.sets[s], v) for s, v in zip(self.set_index, self.values, strict=True)
+        ]
+        attrs = [
+            dict(zip(self.sets[s], v, strict=True))
+            for s, v in zip(self.set_index, self.values, strict=True)
+        ]
         set_names = [" & ".join(s) if s else OVERALL_LABEL for s in self.sets]
         object.__setattr__(self, "labels", np.asarray(labels, dtype=object))
         object.__setattr__(self, "attribute_dicts", _object_array(attrs))
@@ -77,7 +83,8 @@ class GroupTable:
     @property
     def n(self) -> NDArray[np.int64]:
         """Cases per group."""
-        return self.counts.sum(axis=1)
+        total: NDArray[np.int64] = self.counts.sum(axis=1)
+        return total
 
     def __len__(self) -> int:
         return len(self.values)
@@ -103,7 +110,7 @@ class GroupTable:
     def set_slices(self) -> list[slice]:
         """Row ranges of each attribute set (groups are stored set by set)."""
         bounds = np.searchsorted(self.set_index, np.arange(len(self.sets) + 1))
-        return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
 
 
 def _object_array(items: list[dict[str, str]]) -> NDArray[np.object_]:
@@ -134,9 +141,7 @@ def group_table(cube: CountCube, sets: Sequence[tuple[str, ...]]) -> GroupTable:
         marginal = marginal[marginal[list(CELLS)].to_numpy().sum(axis=1) > 0] if attrs else marginal
         counts.append(marginal[list(CELLS)].to_numpy(dtype=np.int64))
         values.extend(
-            zip(*(marginal[a].astype(str).tolist() for a in attrs), strict=True)
-            if attrs
-            else [()]
+            zip(*(marginal[a].astype(str).tolist() for a in attrs), strict=True) if attrs else [()]
         )
         set_index.append(np.full(len(marginal), s, dtype=np.int64))
     return GroupTable(

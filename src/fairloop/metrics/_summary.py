@@ -18,8 +18,6 @@ __all__ = ["FOUR_FIFTHS", "summary_figures"]
 FOUR_FIFTHS = 0.8
 
 
-
-
 def summary_figures(
     table: GroupTable, rates: Rates, between: pd.DataFrame, *, confidence_level: float
 ) -> dict[str, dict[str, Any]]:

@@ -51,7 +51,8 @@ def _plain(value: Any) -> Any:
 def _records(frame: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
     columns = [frame[f].tolist() for f in fields]
     return [
-        {f: _plain(v) for f, v in zip(fields, row, strict=True)} for row in zip(*columns, strict=True)
+        {f: _plain(v) for f, v in zip(fields, row, strict=True)}
+        for row in zip(*columns, strict=True)
     ]
 
 

@@ -1,0 +1,5 @@
+"""``python -m fairloop``: the command line."""
+
+from fairloop.cli import main
+
+main()

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from fairloop.cli import app
+from fairloop.datasets import make_decision_log
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("log") / "decisions.parquet"
+    make_decision_log(n=4_000, seed=8).data.to_parquet(path)
+    return path
+
+
+def test_demo_writes_outputs(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--rows", "3000"])
+    assert result.exit_code == 0, result.output
+    for name in (
+        "decisions.csv",
+        "evidence.json",
+        "ground_truth.json",
+        "metrics.csv",
+        "disparities.csv",
+    ):
+        assert (tmp_path / "demo" / name).exists()
+    bundle = json.loads((tmp_path / "demo" / "evidence.json").read_text())
+    assert bundle["provenance"]["rows"] == 3000
+    assert "Audited 3,000 decisions" in result.output
+
+
+def test_audit_with_flags(log_file: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            str(log_file),
+            "--prediction",
+            "approved",
+            "--label",
+            "reviewer_decision",
+            "--sensitive",
+            "sex,race,age_band",
+            "--context",
+            "region,channel",
+            "--score",
+            "score",
+            "--reviewer",
+            "reviewer_id",
+            "--time",
+            "decided_at",
+            "--positive",
+            "1",
+            "--out",
+            str(tmp_path / "audit"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    bundle = json.loads((tmp_path / "audit" / "evidence.json").read_text())
+    assert bundle["provenance"]["columns"]["context"] == ["region", "channel"]
+    metrics = pd.read_csv(tmp_path / "audit" / "metrics.csv")
+    assert {"group", "metric", "value", "ci_low", "ci_high", "n", "status"} <= set(metrics.columns)
+
+
+def test_config_file_and_flag_override(log_file: Path, tmp_path: Path) -> None:
+    config = tmp_path / "fairloop.toml"
+    config.write_text(
+        'prediction = "approved"\nlabel = "reviewer_decision"\nsensitive = ["sex", "race"]\n'
+        'ci_method = "clopper-pearson"\nmin_group_size = 50\n'
+    )
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            str(log_file),
+            "--config",
+            str(config),
+            "--sensitive",
+            "sex",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    bundle = json.loads((tmp_path / "o" / "evidence.json").read_text())
+    assert bundle["provenance"]["config"]["sensitive"] == ["sex"]  # the flag wins
+    assert bundle["provenance"]["config"]["ci_method"] == "clopper-pearson"  # from the file
+    assert bundle["provenance"]["config"]["min_group_size"] == 50
+
+
+def test_bad_input_exits_2_without_traceback(log_file: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            str(log_file),
+            "--prediction",
+            "aproved",
+            "--label",
+            "reviewer_decision",
+            "--sensitive",
+            "sex,rase",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "Did you mean 'approved'?" in result.output and "Did you mean 'race'?" in result.output
+
+
+def test_missing_required_option(log_file: Path) -> None:
+    result = runner.invoke(
+        app, ["audit", str(log_file), "--label", "reviewer_decision", "--sensitive", "sex"]
+    )
+    assert result.exit_code == 2 and "'prediction' is required" in result.output
+
+
+def test_bad_config_file(tmp_path: Path, log_file: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("prediction = \n")
+    result = runner.invoke(app, ["audit", str(log_file), "--config", str(config)])
+    assert result.exit_code == 2 and "not valid TOML" in result.output
+    config.write_text('predicton = "approved"\n')
+    result = runner.invoke(app, ["audit", str(log_file), "--config", str(config)])
+    assert result.exit_code == 2 and "Did you mean 'prediction'?" in result.output
+
+
+def test_help_documents_every_option() -> None:
+    result = runner.invoke(app, ["audit", "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    for option in (
+        "--prediction",
+        "--label",
+        "--sensitive",
+        "--context",
+        "--score",
+        "--reviewer",
+        "--time",
+        "--case-id",
+        "--positive",
+        "--values",
+        "--reference",
+        "--ci-method",
+        "--confidence-level",
+        "--min-group-size",
+        "--min-denominator",
+        "--suppress-below",
+        "--missing-sensitive",
+        "--metrics",
+        "--config",
+        "--out",
+    ):
+        assert option in result.output, option
+
+
+def test_console_script_runs_with_no_traceback(tmp_path: Path) -> None:
+    """The installed entry point, in a real process: bad input gives exit 2 and plain text."""
+    missing = tmp_path / "nothing.csv"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fairloop",
+            "audit",
+            str(missing),
+            "--prediction",
+            "p",
+            "--label",
+            "l",
+            "--sensitive",
+            "s",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("fairloop ")

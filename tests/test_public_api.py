@@ -1,0 +1,17 @@
+import types
+
+import fairloop
+
+
+def test_all_is_exactly_the_public_surface() -> None:
+    public = {
+        name
+        for name in dir(fairloop)
+        if not name.startswith("_") and not isinstance(getattr(fairloop, name), types.ModuleType)
+    }
+    assert public | {"__version__"} == set(fairloop.__all__)
+    assert fairloop.__all__ == sorted(fairloop.__all__)
+
+
+def test_version() -> None:
+    assert fairloop.__version__.count(".") == 2
