@@ -200,7 +200,7 @@ def _provenance(log: DecisionLog) -> dict[str, Any]:
             if log.period
             else None
         ),
-        "missing_sensitive": log.missing_sensitive,
+        "missing_values": log.missing_values,
         "cube_cells": len(log.cube.cells),
     }
 

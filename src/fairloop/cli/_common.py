@@ -49,7 +49,7 @@ def print_summary(result: AuditResult) -> None:
     typer.echo(
         f"Audited {p['rows']:,} decisions ({p['reviewed_rows']:,} reviewed, {reviewed:.1%})."
     )
-    for column, rows in p["missing_sensitive"].items():
+    for column, rows in p["missing_values"].items():
         typer.echo(f"  {rows:,} rows have no {column}: kept as the '(missing)' group.")
     insufficient = result.metrics[result.metrics["status"] != "ok"]
     groups = insufficient["group"].nunique()

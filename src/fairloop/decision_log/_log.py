@@ -34,15 +34,15 @@ class DecisionLog:
         Counts per cell.
     period : tuple of pandas.Timestamp or None
         First and last decision time, when the log has a time column.
-    missing_sensitive : dict of str to int
-        Rows kept as the ``(missing)`` group, per sensitive attribute.
+    missing_values : dict of str to int
+        Rows kept as the ``(missing)`` group, per sensitive or context attribute.
     """
 
     source: Source
     config: AuditConfig
     cube: CountCube
     period: tuple[pd.Timestamp, pd.Timestamp] | None = None
-    missing_sensitive: dict[str, int] = field(default_factory=dict)
+    missing_values: dict[str, int] = field(default_factory=dict)
 
     digest: Future[str] | None = field(default=None, repr=False)
 
@@ -163,7 +163,7 @@ def read_decision_log(data: Any, config: AuditConfig) -> DecisionLog:
         raise DecisionLogError(issues)
     missing = {
         column: int(aggregate.loc[aggregate[column].isna(), "n"].sum())
-        for column in config.sensitive
+        for column in (*config.sensitive, *config.context)
     }
     period = None
     if config.time is not None and "time_min" in aggregate and aggregate["time_min"].notna().any():
@@ -176,6 +176,6 @@ def read_decision_log(data: Any, config: AuditConfig) -> DecisionLog:
         config=config,
         cube=cube_from_aggregate(aggregate, config),
         period=period,
-        missing_sensitive={k: v for k, v in missing.items() if v},
+        missing_values={k: v for k, v in missing.items() if v},
         digest=digest,
     )

@@ -135,8 +135,8 @@ def test_missing_sensitive_as_group_is_disclosed(small_log: pd.DataFrame) -> Non
     result = _audit(log, missing_sensitive="group")
     groups = set(result.metrics.query("attribute_set == 'sex'")["group"])
     assert "sex=(missing)" in groups
-    assert result.provenance["missing_sensitive"] == {"sex": 7}
-    assert result.to_dict()["provenance"]["missing_sensitive"] == {"sex": 7}
+    assert result.provenance["missing_values"] == {"sex": 7}
+    assert result.to_dict()["provenance"]["missing_values"] == {"sex": 7}
     missing = result.by_group("sex").loc["(missing)"]
     assert missing["selection_rate"] == pytest.approx(7 / 7)  # the first 7 rows are F, pred=1
 
