@@ -200,9 +200,16 @@ def _provenance(log: DecisionLog) -> dict[str, Any]:
             if log.period
             else None
         ),
-        "missing_values": log.missing_values,
+        "missing_values": _disclosable(log.missing_values, log.config.suppress_below),
         "cube_cells": len(log.cube.cells),
     }
+
+
+def _disclosable(counts: dict[str, int], k: int | None) -> dict[str, int | str]:
+    """Missing-value counts, with counts below the suppression threshold shown as ``"<k"``."""
+    if k is None:
+        return dict(counts)
+    return {column: rows if rows >= k else f"<{k}" for column, rows in counts.items()}
 
 
 def _methods(config: AuditConfig) -> dict[str, Any]:
@@ -230,7 +237,9 @@ def _methods(config: AuditConfig) -> dict[str, Any]:
             f"{config.min_denominator}"
         ),
         "suppressed": (
-            f"groups smaller than {config.suppress_below} have every figure withheld"
+            f"groups smaller than {config.suppress_below} have every figure withheld, and in "
+            "an attribute set where only one group would be withheld, the next smallest too; "
+            "the protection is per attribute set, not across linked tables"
             if config.suppress_below is not None
             else None
         ),

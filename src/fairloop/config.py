@@ -159,6 +159,14 @@ class AuditConfig:
                     ),
                     option="values",
                 )
+            from fairloop._values import token
+
+            if token(self.positive) not in {token(v) for v in vals}:
+                raise ConfigError(
+                    f"Option 'positive' ({self.positive!r}) must be one of the declared values "
+                    f"{list(vals)}. Set --positive to the favourable value as written in --values.",
+                    option="positive",
+                )
             set_(self, "values", vals)
         if not isinstance(self.reference, Mapping):
             raise ConfigError(
@@ -224,6 +232,18 @@ class AuditConfig:
         self._check_roles()
 
     def _check_roles(self) -> None:
+        from fairloop._reserved import Col
+        from fairloop.cube._cube import CELLS, SCORE_SUMS
+
+        reserved = set(CELLS) | set(SCORE_SUMS)
+        for name in (*self.sensitive, *self.context):
+            if name in reserved or name.startswith(Col.PREFIX):
+                raise ConfigError(
+                    f"Attribute {name!r} has a name fairloop reserves for its count cube "
+                    f"({', '.join(sorted(reserved))}, or names starting with {Col.PREFIX!r}). "
+                    "Rename the column, e.g. df.rename(columns={...}).",
+                    option="sensitive" if name in self.sensitive else "context",
+                )
         roles: dict[str, list[str]] = {}
         for role, column in self.roles.items():
             for name in [column] if isinstance(column, str) else column:

@@ -9,9 +9,9 @@ from pathlib import Path
 import typer
 
 from fairloop.audit import AuditResult
-from fairloop.exceptions import FairloopError
+from fairloop.exceptions import ConfigError, FairloopError
 
-__all__ = ["EXIT_BAD_INPUT", "fairloop_errors", "print_summary", "write_outputs"]
+__all__ = ["EXIT_BAD_INPUT", "fairloop_errors", "prepare_out", "print_summary", "write_outputs"]
 
 EXIT_BAD_INPUT = 2
 
@@ -26,9 +26,19 @@ def fairloop_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def prepare_out(out: Path) -> None:
+    """Create the output folder, refusing a path that is a file."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(
+            f"--out {str(out)!r} is a file. Give a folder to write the outputs into.",
+            option="out",
+        )
+    out.mkdir(parents=True, exist_ok=True)
+
+
 def write_outputs(result: AuditResult, out: Path) -> list[Path]:
     """Write evidence.json, metrics.csv and disparities.csv into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_out(out)
     evidence = out / "evidence.json"
     result.to_json(evidence)
     metrics = out / "metrics.csv"
@@ -50,7 +60,8 @@ def print_summary(result: AuditResult) -> None:
         f"Audited {p['rows']:,} decisions ({p['reviewed_rows']:,} reviewed, {reviewed:.1%})."
     )
     for column, rows in p["missing_values"].items():
-        typer.echo(f"  {rows:,} rows have no {column}: kept as the '(missing)' group.")
+        shown = f"{rows:,}" if isinstance(rows, int) else rows
+        typer.echo(f"  {shown} rows have no {column}: kept as the '(missing)' group.")
     insufficient = result.metrics[result.metrics["status"] != "ok"]
     groups = insufficient["group"].nunique()
     if groups:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from fairloop.audit import audit
-from fairloop.cli._common import fairloop_errors, print_summary, write_outputs
+from fairloop.cli._common import fairloop_errors, prepare_out, print_summary, write_outputs
 from fairloop.datasets import make_decision_log
 
 __all__ = ["demo_command"]
@@ -26,7 +26,7 @@ def demo_command(
     """
     with fairloop_errors():
         log = make_decision_log(n=rows, seed=seed)
-        out.mkdir(parents=True, exist_ok=True)
+        prepare_out(out)
         log_path = out / "decisions.csv"
         log.data.to_csv(log_path, index=False)
         (out / "ground_truth.json").write_text(

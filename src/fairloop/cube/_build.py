@@ -11,12 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fairloop._reserved import Col
 from fairloop._typing import MISSING_GROUP
 from fairloop._values import token
 from fairloop.config import AuditConfig
 from fairloop.cube._cube import CELLS, CountCube
 
 __all__ = ["cube_from_aggregate"]
+
+_CELL = Col.PREFIX + "cell"
 
 
 def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCube:
@@ -38,9 +41,9 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
     frame = aggregate.copy()
     for column in attributes:
         frame[column] = frame[column].where(frame[column].notna(), MISSING_GROUP)
-    pred_pos = _is_positive(frame[config.prediction], positive)
-    reviewed = frame[config.label].notna().to_numpy()
-    label_pos = _is_positive(frame[config.label], positive)
+    pred_pos = _is_positive(frame[Col.PREDICTION], positive)
+    reviewed = frame[Col.LABEL].notna().to_numpy()
+    label_pos = _is_positive(frame[Col.LABEL], positive)
     cell = np.select(
         [
             reviewed & pred_pos & label_pos,
@@ -52,12 +55,13 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
         ["tp", "fp", "fn", "tn", "pu"],
         default="nu",
     )
-    frame["_cell"] = cell
+    frame[_CELL] = cell
     # attributes is never empty: an audit needs at least one sensitive attribute.
-    grouped = frame.groupby([*attributes, "_cell"], sort=True)["n"].sum()
-    counts = grouped.unstack("_cell", fill_value=0).reindex(columns=list(CELLS), fill_value=0)
-    if "score_n" in frame:
-        score = frame.groupby(attributes, sort=True)[["score_n", "score_sum"]].sum()
+    grouped = frame.groupby([*attributes, _CELL], sort=True)[Col.N].sum()
+    counts = grouped.unstack(_CELL, fill_value=0).reindex(columns=list(CELLS), fill_value=0)
+    if Col.SCORE_N in frame:
+        score = frame.groupby(attributes, sort=True)[[Col.SCORE_N, Col.SCORE_SUM]].sum()
+        score.columns = ["score_n", "score_sum"]
         counts = counts.join(score.fillna(0.0))
     cells = counts.reset_index()
     cells.columns.name = None

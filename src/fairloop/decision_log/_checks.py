@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from fairloop._reserved import Col
 from fairloop._typing import MISSING_GROUP
 from fairloop._values import token
 from fairloop.config import AuditConfig
@@ -71,6 +72,8 @@ FIX_DUPLICATE_IDS = (
     "Keep one row per case (drop duplicate rows or keep the latest decision), or point "
     "--case-id at the column that identifies cases."
 )
+MSG_MISSING_IDS = "{rows} rows have no case id."
+FIX_MISSING_IDS = "Give every case an id, or leave --case-id out."
 MSG_BAD_TIME = "{rows} values cannot be read as dates or times."
 FIX_BAD_TIME = "Use ISO 8601 timestamps such as 2025-03-01T14:05:00, or leave --time out."
 MSG_BAD_REFERENCE = "The reference group {value!r} does not occur in this attribute ({values})."
@@ -113,7 +116,7 @@ def check_columns(source: Source, config: AuditConfig) -> list[Issue]:
 
 def check_not_empty(agg: pd.DataFrame) -> list[Issue]:
     """The log must have at least one row."""
-    if int(agg["n"].sum()) == 0:
+    if int(agg[Col.N].sum()) == 0:
         return [Issue(IssueReason.EMPTY_LOG, None, MSG_EMPTY, FIX_EMPTY, rows=0)]
     return []
 
@@ -121,7 +124,7 @@ def check_not_empty(agg: pd.DataFrame) -> list[Issue]:
 def _value_counts(agg: pd.DataFrame, column: str) -> dict[str, int]:
     """Rows per decision value, values compared as text (each distinct value converted once)."""
     codes, uniques = pd.factorize(agg[column], use_na_sentinel=True)
-    rows = np.bincount(codes[codes >= 0], weights=agg["n"].to_numpy()[codes >= 0],
+    rows = np.bincount(codes[codes >= 0], weights=agg[Col.N].to_numpy()[codes >= 0],
                        minlength=len(uniques))  # fmt: skip
     out: dict[str, int] = {}
     for value, count in zip(uniques, rows, strict=True):
@@ -133,7 +136,7 @@ def _value_counts(agg: pd.DataFrame, column: str) -> dict[str, int]:
 def check_decision_values(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
     """Decisions are binary, or every value lies in the declared set; ``positive`` occurs."""
     issues = []
-    missing_pred = int(agg.loc[agg[config.prediction].isna(), "n"].sum())
+    missing_pred = int(agg.loc[agg[Col.PREDICTION].isna(), Col.N].sum())
     if missing_pred:
         issues.append(
             Issue(
@@ -144,7 +147,10 @@ def check_decision_values(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]
                 rows=missing_pred,
             )
         )
-    found = {column: _value_counts(agg, column) for column in (config.prediction, config.label)}
+    found = {
+        config.prediction: _value_counts(agg, Col.PREDICTION),
+        config.label: _value_counts(agg, Col.LABEL),
+    }
     positive = token(config.positive)
     if config.values is not None:
         declared = [token(v) for v in config.values]
@@ -188,7 +194,8 @@ def check_decision_values(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]
                         rows=rows,
                     )
                 )
-    elif len(seen) == 2 and positive not in seen:
+    elif positive not in seen and (len(seen) == 2 or not set(seen) <= {"0", "1"}):
+        # two values neither of which is favourable, or one value that is not even 0/1-like
         issues.append(
             Issue(
                 IssueReason.POSITIVE_NOT_FOUND,
@@ -205,7 +212,7 @@ def check_sensitive(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
     issues = []
     for column in config.sensitive:
         missing = agg[column].isna().to_numpy()
-        rows = int(agg.loc[missing, "n"].sum())
+        rows = int(agg.loc[missing, Col.N].sum())
         if rows and config.missing_sensitive == "error":
             issues.append(
                 Issue(
@@ -216,13 +223,13 @@ def check_sensitive(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
                     rows=rows,
                 )
             )
-        values = agg[column].fillna(MISSING_GROUP)[agg["n"].to_numpy() > 0].unique()
+        values = agg[column].fillna(MISSING_GROUP)[agg[Col.N].to_numpy() > 0].unique()
         if len(values) == 1:
             issues.append(
                 Issue(
                     IssueReason.SINGLE_GROUP,
                     column,
-                    MSG_SINGLE_GROUP.format(value=str(values[0]), rows=int(agg["n"].sum())),
+                    MSG_SINGLE_GROUP.format(value=str(values[0]), rows=int(agg[Col.N].sum())),
                     FIX_SINGLE_GROUP,
                 )
             )
@@ -269,8 +276,8 @@ def check_score(source: Source, agg: pd.DataFrame | None, config: AuditConfig) -
             )
         ]
     issues = []
-    if "score_bad" in agg and int(agg["score_bad"].sum()):
-        rows = int(agg["score_bad"].sum())
+    if Col.SCORE_BAD in agg and int(agg[Col.SCORE_BAD].sum()):
+        rows = int(agg[Col.SCORE_BAD].sum())
         issues.append(
             Issue(
                 IssueReason.SCORE_NOT_NUMERIC,
@@ -280,11 +287,11 @@ def check_score(source: Source, agg: pd.DataFrame | None, config: AuditConfig) -
                 rows=rows,
             )
         )
-    if "score_min" in agg and agg["score_n"].sum() > 0:
-        low = float(np.nanmin(agg["score_min"].to_numpy(dtype=float)))
-        high = float(np.nanmax(agg["score_max"].to_numpy(dtype=float)))
+    if Col.SCORE_MIN in agg and agg[Col.SCORE_N].sum() > 0:
+        low = float(np.nanmin(agg[Col.SCORE_MIN].to_numpy(dtype=float)))
+        high = float(np.nanmax(agg[Col.SCORE_MAX].to_numpy(dtype=float)))
         if low < 0 or high > 1:
-            rows = int(agg["score_out"].sum()) if "score_out" in agg else 0
+            rows = int(agg[Col.SCORE_OUT].sum())
             issues.append(
                 Issue(
                     IssueReason.SCORE_OUT_OF_RANGE,
@@ -299,9 +306,9 @@ def check_score(source: Source, agg: pd.DataFrame | None, config: AuditConfig) -
 
 def check_time(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
     """Every non-missing time value can be read as a date or time."""
-    if config.time is None or "time_bad" not in agg:
+    if config.time is None or Col.TIME_BAD not in agg:
         return []
-    rows = int(agg["time_bad"].sum())
+    rows = int(agg[Col.TIME_BAD].sum())
     if not rows:
         return []
     return [
@@ -313,15 +320,28 @@ def check_case_ids(source: Source, config: AuditConfig) -> list[Issue]:
     """Case ids are unique: one row per case."""
     if config.case_id is None:
         return []
+    issues = []
+    missing = source.missing_count(config.case_id)
+    if missing:
+        issues.append(
+            Issue(
+                IssueReason.DUPLICATE_CASE_ID,
+                config.case_id,
+                MSG_MISSING_IDS.format(rows=missing),
+                FIX_MISSING_IDS,
+                rows=missing,
+            )
+        )
     rows, examples = source.duplicate_ids(config.case_id)
     if not rows:
-        return []
+        return issues
     return [
+        *issues,
         Issue(
             IssueReason.DUPLICATE_CASE_ID,
             config.case_id,
             MSG_DUPLICATE_IDS.format(rows=rows, examples=_listing(examples, 3)),
             FIX_DUPLICATE_IDS,
             rows=rows,
-        )
+        ),
     ]

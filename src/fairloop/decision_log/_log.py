@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from fairloop._reserved import Col
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube, cube_from_aggregate
 from fairloop.decision_log import _checks as checks
@@ -94,11 +95,10 @@ def run_cube_pass(source: Source, config: AuditConfig) -> pd.DataFrame:
         One row per observed (attributes, prediction, label) combination, with the
         row count ``n`` and the score and time aggregates the checks need.
     """
-    attributes = [*config.sensitive, *config.context]
-    keys = [*attributes, config.prediction, config.label]
     spec = Aggregation(
-        keys=keys,
-        text_keys=attributes,
+        attributes=[*config.sensitive, *config.context],
+        prediction=config.prediction,
+        label=config.label,
         score=config.score,
         score_kind=source.kind(config.score) if config.score else None,
         time=config.time,
@@ -139,8 +139,10 @@ def read_decision_log(data: Any, config: AuditConfig) -> DecisionLog:
     >>> log.rows, log.cube.n_reviewed
     (4, 3)
     """
-    attributes = [*config.sensitive, *config.context]
-    source = open_source(data, text_columns=attributes, columns=_role_columns(config))
+    roles = _role_columns(config)
+    # a CSV is read as text so that values are seen exactly as written; the pass parses
+    # scores and times itself and counts the values that do not parse
+    source = open_source(data, text_columns=roles, columns=roles)
     issues = checks.check_columns(source, config)
     issues += checks.check_score(source, None, config)
     if issues:
@@ -162,14 +164,14 @@ def read_decision_log(data: Any, config: AuditConfig) -> DecisionLog:
     if issues:
         raise DecisionLogError(issues)
     missing = {
-        column: int(aggregate.loc[aggregate[column].isna(), "n"].sum())
+        column: int(aggregate.loc[aggregate[column].isna(), Col.N].sum())
         for column in (*config.sensitive, *config.context)
     }
     period = None
-    if config.time is not None and "time_min" in aggregate and aggregate["time_min"].notna().any():
+    if config.time is not None and aggregate[Col.TIME_MIN].notna().any():
         period = (
-            pd.Timestamp(aggregate["time_min"].min()),
-            pd.Timestamp(aggregate["time_max"].max()),
+            pd.Timestamp(aggregate[Col.TIME_MIN].min()),
+            pd.Timestamp(aggregate[Col.TIME_MAX].max()),
         )
     return DecisionLog(
         source=source,

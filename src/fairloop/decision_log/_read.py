@@ -19,6 +19,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
+from fairloop._reserved import Col
 from fairloop.exceptions import DecisionLogError, Issue, IssueReason
 
 __all__ = ["Aggregation", "ColumnKind", "FileSource", "FrameSource", "Source", "open_source"]
@@ -31,14 +32,15 @@ _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 
 @dataclass(frozen=True)
 class Aggregation:
-    """What the cube pass computes besides the row count.
+    """What the cube pass groups by and computes besides the row count.
 
     Parameters
     ----------
-    keys : sequence of str
-        Columns to group by (attributes, prediction, label).
-    text_keys : sequence of str
-        Keys whose values are reported as text exactly as in the input.
+    attributes : sequence of str
+        Attribute columns to group by; their values are reported as text.
+    prediction, label : str
+        The decision columns, grouped by as :attr:`Col.PREDICTION` and :attr:`Col.LABEL`
+        (empty text counts as missing).
     score : str or None
         Column whose min, max, sum and count per cell are aggregated.
     score_kind : ColumnKind or None
@@ -49,8 +51,9 @@ class Aggregation:
         The time column's type.
     """
 
-    keys: Sequence[str]
-    text_keys: Sequence[str]
+    attributes: Sequence[str]
+    prediction: str
+    label: str
     score: str | None = None
     score_kind: ColumnKind | None = None
     time: str | None = None
@@ -73,14 +76,17 @@ class Source(Protocol):
     def aggregate(self, spec: Aggregation) -> pd.DataFrame:
         """Run the single grouped pass and return one small row per cell.
 
-        The frame has the key columns, ``n`` (rows), and where asked ``score_n``,
-        ``score_bad`` (non-numeric values), ``score_min``, ``score_max``,
-        ``score_sum``, ``time_bad``, ``time_min``, ``time_max``.
+        The frame has the attribute columns, then the reserved columns of :class:`Col`:
+        prediction, label, row count and, where asked, the score and time aggregates.
         """
         ...
 
     def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
         """Number of rows whose id repeats an earlier row's, and a few such ids."""
+        ...
+
+    def missing_count(self, column: str) -> int:
+        """Number of rows with no value in a column."""
         ...
 
     def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
@@ -183,44 +189,65 @@ class _DuckDBSource:
         except duckdb.Error as exc:
             raise self._error(exc) from None
 
+    def _decision(self, column: str) -> str:
+        c = _quote(column)
+        return f"NULLIF(trim({c}), '')" if self.kind(column) == "string" else c
+
     def aggregate(self, spec: Aggregation) -> pd.DataFrame:
-        keys = ", ".join(_quote(k) for k in spec.keys)
-        aggs = ["count(*) AS n"]
+        keys = ", ".join(
+            [
+                *(_quote(k) for k in spec.attributes),
+                f"{self._decision(spec.prediction)} AS {Col.PREDICTION}",
+                f"{self._decision(spec.label)} AS {Col.LABEL}",
+            ]
+        )
+        aggs = [f"count(*) AS {Col.N}"]
         if spec.score is not None:
             s = _quote(spec.score)
             value = s if spec.score_kind in ("numeric", "boolean") else f"try_cast({s} AS DOUBLE)"
             value = f"CAST({value} AS DOUBLE)"
             aggs += [
-                f"count({value}) AS score_n",
-                f"count({s}) - count({value}) AS score_bad",
-                f"min({value}) AS score_min",
-                f"max({value}) AS score_max",
-                f"sum({value}) AS score_sum",
-                f"count(*) FILTER (WHERE {value} < 0 OR {value} > 1) AS score_out",
+                f"count({value}) AS {Col.SCORE_N}",
+                f"count({s}) - count({value}) AS {Col.SCORE_BAD}",
+                f"min({value}) AS {Col.SCORE_MIN}",
+                f"max({value}) AS {Col.SCORE_MAX}",
+                f"sum({value}) AS {Col.SCORE_SUM}",
+                f"count(*) FILTER (WHERE {value} < 0 OR {value} > 1) AS {Col.SCORE_OUT}",
             ]
         if spec.time is not None:
             t = _quote(spec.time)
             value = t if spec.time_kind == "temporal" else f"try_cast({t} AS TIMESTAMP)"
             aggs += [
-                f"count({t}) - count({value}) AS time_bad",
-                f"min({value}) AS time_min",
-                f"max({value}) AS time_max",
+                f"count({t}) - count({value}) AS {Col.TIME_BAD}",
+                f"min({value}) AS {Col.TIME_MIN}",
+                f"max({value}) AS {Col.TIME_MAX}",
             ]
         sql = f"SELECT {keys}, {', '.join(aggs)} FROM {self.relation} GROUP BY ALL"
         out = self._fetch(sql)
-        for key in spec.text_keys:
+        for key in spec.attributes:
             out[key] = _as_text(out[key])
         return out
 
     def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
         c = _quote(column)
+        # Distinct 64-bit hashes first: half the memory of distinct strings, and exact
+        # whenever the ids are unique (a collision can only make unique ids look repeated,
+        # which the exact query below then settles).
+        quick = f"SELECT count({c}) - count(DISTINCT hash({c})) AS extra FROM {self.relation}"
+        if int(self._fetch(quick)["extra"].iloc[0]) == 0:
+            return 0, []
         sql = (
             f"SELECT CAST({c} AS VARCHAR) AS id, count(*) AS n FROM {self.relation} "
-            f"GROUP BY {c} HAVING count(*) > 1 ORDER BY n DESC, id"
+            f"WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1 ORDER BY n DESC, id"
         )
         dup = self._fetch(sql)
         extra = int((dup["n"] - 1).sum()) if len(dup) else 0
         return extra, [str(v) for v in dup["id"].head(5)]
+
+    def missing_count(self, column: str) -> int:
+        c = _quote(column)
+        sql = f"SELECT count(*) - count({c}) AS missing FROM {self.relation}"
+        return int(self._fetch(sql)["missing"].iloc[0])
 
     def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
         c = _quote(column)
@@ -238,6 +265,7 @@ class FrameSource(_DuckDBSource):
         if isinstance(frame, nw.LazyFrame):
             frame = frame.collect()
         self.description = f"the {type(native).__module__.split('.')[0]} table"
+        _check_column_names(list(frame.columns))
         self._all_columns = [str(c) for c in frame.columns]
         if columns is not None:
             wanted = set(columns)
@@ -252,6 +280,38 @@ class FrameSource(_DuckDBSource):
 
     def sha256(self, columns: Sequence[str]) -> str:
         return _table_sha256(self.table, columns)
+
+
+def _declared_names(data: Any) -> list[Any]:
+    """Column names of tables that allow repeats (pandas, pyarrow), without resolving lazies."""
+    if isinstance(data, pd.DataFrame):
+        return list(data.columns)
+    names = getattr(data, "column_names", None)  # pyarrow.Table
+    return list(names) if isinstance(names, list) else []
+
+
+def _check_column_names(names: list[Any]) -> None:
+    """Refuse names the engine would confuse: non-text names, and names equal but for case."""
+    issues = []
+    odd = [n for n in names if not isinstance(n, str)]
+    if odd:
+        issues.append(Issue(
+            IssueReason.UNSUPPORTED_INPUT, None,
+            f"Column names must be text. Got {', '.join(repr(n) for n in odd[:5])}.",
+            "Name the columns, e.g. df.columns = df.columns.astype(str).",
+        ))  # fmt: skip
+    seen: dict[str, str] = {}
+    for name in (n for n in names if isinstance(n, str)):
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            issues.append(Issue(
+                IssueReason.UNSUPPORTED_INPUT, name,
+                f"Columns {other!r} and {name!r} differ only in case; the engine treats them "
+                "as one.",
+                "Rename one of them.",
+            ))  # fmt: skip
+    if issues:
+        raise DecisionLogError(issues)
 
 
 def _to_arrow(frame: Any) -> Any:
@@ -287,6 +347,8 @@ def _table_sha256(table: Any, columns: Sequence[str]) -> str:
         column = table.column(name)
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
+        if isinstance(column.type, pa.ExtensionType):
+            column = column.cast(column.type.storage_type)
         kind = column.type
         if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
             column = column.cast(pa.int64())
@@ -295,14 +357,21 @@ def _table_sha256(table: Any, columns: Sequence[str]) -> str:
         elif pa.types.is_temporal(kind):
             column = column.cast(pa.timestamp("ns")) if pa.types.is_date(kind) else column
             column = column.cast(pa.int64()) if not pa.types.is_int64(column.type) else column
+        elif pa.types.is_binary(kind) or pa.types.is_fixed_size_binary(kind):
+            column = column.cast(pa.large_binary())
         elif not pa.types.is_large_string(kind):
-            column = column.cast(pa.large_string())
+            try:
+                column = column.cast(pa.large_string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                # nested or exotic values: hash their text form
+                column = pa.array([None if v is None else str(v) for v in column.to_pylist()],
+                                  pa.large_string())  # fmt: skip
         array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         digest = hashlib.sha256(f"column={name};type={array.type};rows={len(array)}".encode())
         nulls = pc.is_null(array).to_numpy(zero_copy_only=False)
         digest.update(np.packbits(nulls).tobytes())
         buffers = array.buffers()
-        if pa.types.is_large_string(array.type):
+        if pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type):
             offsets = np.frombuffer(buffers[1], dtype=np.int64)[
                 array.offset : array.offset + len(array) + 1
             ]
@@ -331,6 +400,8 @@ def _as_text(values: pd.Series) -> pd.Series:
 
     Converts each distinct value once (a cube has few), not each cell.
     """
+    if values.dtype == object:  # DuckDB returns BLOB values as (unhashable) bytearray
+        values = values.map(lambda v: bytes(v) if isinstance(v, bytearray) else v)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = np.asarray([_text(v) for v in uniques] + [None], dtype=object)
     return pd.Series(texts[codes], index=values.index, dtype=object)
@@ -346,7 +417,7 @@ def _is_missing(value: Any) -> bool:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, bytes):
+    if isinstance(value, bytes | bytearray):
         return value.decode("utf-8", errors="replace")
     return str(value)
 
@@ -468,8 +539,21 @@ def open_source(
     """
     if isinstance(data, str | Path):
         return FileSource(data, text_columns=text_columns)
+    names = _declared_names(data)
+    repeated = sorted({str(n) for n in names if names.count(n) > 1})
+    if repeated:
+        raise DecisionLogError(
+            [
+                Issue(
+                    IssueReason.UNSUPPORTED_INPUT,
+                    repeated[0],
+                    f"Column names repeat: {', '.join(repr(n) for n in repeated)}.",
+                    "Give every column a distinct name.",
+                )
+            ]
+        )
     try:
-        return FrameSource(data, columns=columns)
+        nw.from_native(data)
     except TypeError:
         raise DecisionLogError(
             [
@@ -481,3 +565,15 @@ def open_source(
                 )
             ]
         ) from None
+    except Exception as exc:  # narwhals refuses tables it cannot represent (duplicate names)
+        raise DecisionLogError(
+            [
+                Issue(
+                    IssueReason.UNSUPPORTED_INPUT,
+                    None,
+                    f"The table cannot be read: {str(exc).strip().splitlines()[0]}",
+                    "Give every column a distinct text name (df.columns = [...]).",
+                )
+            ]
+        ) from None
+    return FrameSource(data, columns=columns)

@@ -128,7 +128,7 @@ def disparities_frame(
     ref_of = np.asarray([refs.get(int(s), -1) for s in table.set_index[groups]], dtype=np.int64)
     g = groups[ref_of != groups]
     r = ref_of[ref_of != groups]
-    parts.append(_comparison_rows("reference", table, rates, cols, g, r, level, config))
+    parts.append(_reference_rows(table, rates, cols, g, r, level))
 
     # --- each group against the whole population, via its complement
     parts.append(_to_overall_rows(table, rates, cols, groups, level, config))
@@ -194,22 +194,20 @@ def _flat(g: IntArray, r: IntArray, cols: IntArray) -> tuple[IntArray, IntArray,
     return np.repeat(g, len(cols)), np.repeat(r, len(cols)), np.tile(cols, len(g))
 
 
-def _comparison_rows(
-    comparison: str,
+def _reference_rows(
     table: GroupTable,
     rates: Rates,
     cols: IntArray,
     g: IntArray,
     r: IntArray,
     level: float,
-    config: AuditConfig,
 ) -> pd.DataFrame:
     k1, n1 = rates.numerator[g][:, cols], rates.denominator[g][:, cols]
     k2, n2 = rates.numerator[r][:, cols], rates.denominator[r][:, cols]
     stats = _pair_stats(k1, n1, k2, n2, level)
     status = _worst(rates.status[g][:, cols], rates.status[r][:, cols])
     gi, ri, mi = _flat(g, r, cols)
-    return _frame(comparison, table, rates, gi, ri, mi, stats, status, rates.n[ri])
+    return _frame("reference", table, rates, gi, ri, mi, stats, status, rates.n[ri])
 
 
 def _to_overall_rows(
@@ -250,17 +248,20 @@ def _to_overall_rows(
 def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float) -> pd.DataFrame:
     """Largest against smallest value per (set, metric); one argmax per set, not per group."""
     value = np.where(rates.status == 2, np.nan, rates.value)[:, cols]
-    hi_rows, lo_rows, sets = [], [], []
+    hi_rows, lo_rows, few_rows, sets = [], [], [], []
     for s, rows in enumerate(table.set_slices()):
         if s == 0 or rows.stop - rows.start < 2:
             continue
         block = value[rows]
         hi_rows.append(rows.start + np.argmax(np.where(np.isnan(block), -np.inf, block), axis=0))
         lo_rows.append(rows.start + np.argmin(np.where(np.isnan(block), np.inf, block), axis=0))
+        # fewer than two defined, visible values: there is no gap between groups to report
+        few_rows.append((~np.isnan(block)).sum(axis=0) < 2)
         sets.append(s)
     if not sets:
         return pd.DataFrame(columns=_COLUMNS)
     hi, lo = np.vstack(hi_rows), np.vstack(lo_rows)  # (sets, metrics)
+    too_few = np.vstack(few_rows)
     mc = np.broadcast_to(cols, hi.shape)
     k1, n1 = rates.numerator[hi, mc], rates.denominator[hi, mc]
     k2, n2 = rates.numerator[lo, mc], rates.denominator[lo, mc]
@@ -282,7 +283,9 @@ def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float)
             for c in cols
         ]
     )  # fmt: skip
-    undefined = np.isnan(np.asarray(stats["p1"], dtype=np.float64))
+    undefined = np.isnan(np.asarray(stats["p1"], dtype=np.float64)) | too_few
+    for key in ("p1", "p2", "difference", "d_low", "d_high", "ratio", "r_low", "r_high", "p"):
+        stats[key] = np.where(undefined, np.nan, np.asarray(stats[key], dtype=np.float64))
     stats["test"] = np.where(undefined, "", "chi2")
     status = _worst(rates.status[hi, mc], rates.status[lo, mc])
     status = np.where(undefined, np.maximum(status, 1), status).astype(np.int8)

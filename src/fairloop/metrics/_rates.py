@@ -71,8 +71,29 @@ def compute_rates(table: GroupTable, config: AuditConfig) -> Rates:
     )
     status = np.where(insufficient, 1, 0).astype(np.int8)
     if config.suppress_below is not None:
-        status[n < config.suppress_below, :] = 2
+        status[suppressed_groups(table, config.suppress_below), :] = 2
     return Rates(names, numerator, denominator, n, value, low, high, status)
+
+
+def suppressed_groups(table: GroupTable, k: int) -> NDArray[np.bool_]:
+    """Choose the groups whose figures are withheld.
+
+    Those smaller than ``k`` (primary suppression), and in any attribute set where that
+    leaves exactly one group withheld, the next smallest group too (secondary
+    suppression), so that the set's total cannot recover it.
+
+    The protection is per attribute set; figures of other sets (an intersection and its
+    margins) can still be combined, which the methods note states.
+    """
+    n = table.n
+    hidden = n < k
+    hidden[0] = False  # the whole population is never withheld
+    for rows in table.set_slices()[1:]:
+        block = np.arange(rows.start, rows.stop)
+        if hidden[block].sum() == 1 and len(block) > 1:
+            visible = block[~hidden[block]]
+            hidden[visible[np.argmin(n[visible])]] = True
+    return hidden
 
 
 def metrics_frame(table: GroupTable, rates: Rates, metrics: tuple[str, ...]) -> pd.DataFrame:

@@ -66,8 +66,8 @@ def summary_figures(
             "demographic_parity_ratio": dp_r,
             "equal_opportunity_difference": tpr_d,
             "equal_opportunity_ratio": tpr_r,
-            "equalized_odds_difference": float(max(tpr_d, fpr_d)),
-            "equalized_odds_ratio": float(min(tpr_r, fpr_r)),
+            "equalized_odds_difference": float(np.fmax(tpr_d, fpr_d)),
+            "equalized_odds_ratio": float(np.fmin(tpr_r, fpr_r)),
             "groups_suppressed": int((rates.status[rows, sr] == 2).sum()),
             "four_fifths_rule": _four_fifths(table, rates, rows, confidence_level),
         }

@@ -193,9 +193,10 @@ def ratio_interval(
 ) -> Interval:
     """Log-scale (Katz) interval for the ratio p1 / p2 of independent proportions.
 
-    ``exp(log(r) ± z * sqrt(1/k1 - 1/n1 + 1/k2 - 1/n2))``. Where a numerator is
-    zero, 0.5 is added to every cell of the 2x2 table (Haldane-Anscombe: numerators
-    + 0.5, denominators + 1) for the interval only, so it stays finite.
+    ``exp(log(r) ± z * sqrt(1/k1 - 1/n1 + 1/k2 - 1/n2))``. Where any cell of the
+    2x2 table is zero, 0.5 is added to every cell (Haldane-Anscombe: numerators + 0.5,
+    denominators + 1) for the standard error. The interval always holds the estimate:
+    its lower bound is 0 when ``k1 == 0`` and its upper bound infinite when ``k2 == 0``.
 
     Parameters
     ----------
@@ -218,7 +219,7 @@ def ratio_interval(
     k1_arr, n1_arr = _counts(k1, n1)
     k2_arr, n2_arr = _counts(k2, n2)
     z = _z(confidence_level)
-    zero = (k1_arr == 0) | (k2_arr == 0)
+    zero = (k1_arr == 0) | (k2_arr == 0) | (k1_arr == n1_arr) | (k2_arr == n2_arr)
     a = np.where(zero, k1_arr + 0.5, k1_arr)
     b = np.where(zero, n1_arr + 1.0, n1_arr)
     c = np.where(zero, k2_arr + 0.5, k2_arr)
@@ -226,7 +227,7 @@ def ratio_interval(
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.log((a / b) / (c / d))
         se = np.sqrt(1 / a - 1 / b + 1 / c - 1 / d)
-    low = np.exp(log_ratio - z * se)
-    high = np.exp(log_ratio + z * se)
+    low = np.where(k1_arr == 0, 0.0, np.exp(log_ratio - z * se))
+    high = np.where(k2_arr == 0, np.inf, np.exp(log_ratio + z * se))
     invalid = (n1_arr == 0) | (n2_arr == 0) | ((k1_arr == 0) & (k2_arr == 0))
     return np.where(invalid, np.nan, low), np.where(invalid, np.nan, high)

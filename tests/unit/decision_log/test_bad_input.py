@@ -254,3 +254,86 @@ def test_errors_are_value_errors(small_log: pd.DataFrame) -> None:
 def test_messages_are_named_constants() -> None:
     assert "{column!r}" in checks.MSG_MISSING_COLUMN
     assert "--missing-sensitive group" in checks.FIX_SENSITIVE_MISSING
+
+
+def test_reserved_and_awkward_column_names() -> None:
+    frame = pd.DataFrame(
+        {"n": [1, 0] * 30, "label": [1, 1, 0] * 20, "my group": ["a", "b", "c"] * 20}
+    )
+    result = fairloop.audit(frame, prediction="n", label="label", sensitive=["my group"])
+    overall = result.metrics.query("attribute_set == '(all)' and metric == 'selection_rate'").iloc[
+        0
+    ]
+    assert (overall["numerator"], overall["denominator"]) == (30, 60)
+    with pytest.raises(ConfigError, match="reserves"):
+        fairloop.audit(
+            frame.rename(columns={"my group": "tp"}), prediction="n", label="label", sensitive="tp"
+        )
+
+
+def test_column_names_the_engine_would_confuse() -> None:
+    base = pd.DataFrame({"sex": ["a", "b"] * 20, "p": [1, 0] * 20, "l": [1, 1] * 20})
+    with pytest.raises(DecisionLogError, match="differ only in case"):
+        _audit(base.assign(SEX=base["sex"]), prediction="p", label="l")
+    with pytest.raises(DecisionLogError, match="repeat"):
+        _audit(pd.concat([base, base[["sex"]]], axis=1), prediction="p", label="l")
+    with pytest.raises(DecisionLogError, match="must be text"):
+        _audit(pd.DataFrame([[1, 0, 1]] * 40), prediction="p", label="l")
+
+
+def test_missing_case_ids() -> None:
+    frame = pd.DataFrame(
+        {"sex": ["a", "b"] * 20, "pred": [1, 0] * 20, "final": [1, 1] * 20, "id": [None] * 40}
+    )
+    with pytest.raises(DecisionLogError) as excinfo:
+        _audit(frame, case_id="id")
+    (issue,) = excinfo.value.issues
+    assert issue.rows == 40 and "no case id" in issue.message
+
+
+def test_text_decisions_and_empty_labels_read_alike_from_csv_and_pandas(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "sex": ["a", "b"] * 30,
+            "pred": ["yes", "no", "no"] * 20,
+            "final": ["yes", "", "no", "no", "yes", ""] * 10,
+            "score": ["0.7", "0.2", "0.4"] * 20,
+        }
+    )
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    a = _audit(frame, positive="yes", score="score")
+    b = _audit(path, positive="yes", score="score")
+    pd.testing.assert_frame_equal(a.metrics, b.metrics)
+    assert a.provenance["reviewed_rows"] == 40
+
+
+def test_late_bad_values_in_a_big_csv_are_named(tmp_path: Path) -> None:
+    rows = 30_000
+    frame = pd.DataFrame(
+        {
+            "sex": ["a", "b"] * (rows // 2),
+            "pred": pd.Series([1, 0] * (rows // 2), dtype=object),
+            "final": [1, 0, 0] * (rows // 3),
+            "score": pd.Series([0.5] * rows, dtype=object),
+        }
+    )
+    frame.loc[rows - 1, "pred"] = "refer"
+    frame.loc[rows - 2, "score"] = "high"
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DecisionLogError) as excinfo:
+        _audit(path, score="score")
+    reasons = {i.reason for i in excinfo.value.issues}
+    assert reasons == {IssueReason.NOT_BINARY, IssueReason.SCORE_NOT_NUMERIC}
+
+
+def test_out_pointing_at_a_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fairloop.cli import app
+
+    target = tmp_path / "taken"
+    target.write_text("x")
+    result = CliRunner().invoke(app, ["demo", "--out", str(target), "--rows", "500"])
+    assert result.exit_code == 2 and "is a file" in result.output

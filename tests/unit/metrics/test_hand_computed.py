@@ -75,30 +75,44 @@ def test_small_denominators_are_marked_not_dropped(small_log: pd.DataFrame) -> N
 
 def test_suppression_withholds_every_figure(small_log: pd.DataFrame) -> None:
     log = small_log.copy()
-    log.loc[:4, "sex"] = "X"  # a group of 5
+    log.loc[:4, "sex"] = "X"  # groups: F 35, M 40, X 5
+    log.loc[:2, "race"] = None
     result = fairloop.audit(
-        log, prediction="pred", label="final", sensitive=["sex"], suppress_below=10
+        log,
+        prediction="pred",
+        label="final",
+        sensitive=["sex", "race"],
+        suppress_below=10,
+        missing_sensitive="group",
     )
-    hidden = result.metrics[result.metrics["group"] == "sex=X"]
-    assert set(hidden["status"]) == {"suppressed"}
-    assert (
-        hidden["value"].isna().all()
-        and hidden["n"].isna().all()
-        and hidden["numerator"].isna().all()
-    )
-    involving = result.disparities[
-        (result.disparities["group"] == "sex=X")
-        | (result.disparities["reference_group"] == "sex=X")
+    status = result.metrics.groupby("group")["status"].agg(set)
+    assert status["sex=X"] == {"suppressed"}  # primary: 5 < 10
+    # secondary: with X alone withheld, total - F - M would give X back; F (35) goes too
+    assert status["sex=F"] == {"suppressed"}
+    assert "suppressed" not in status["sex=M"]
+    hidden = result.metrics[result.metrics["status"] == "suppressed"]
+    assert hidden[["value", "ci_low", "ci_high"]].isna().all().all()
+    assert hidden[["n", "numerator", "denominator"]].isna().all().all()
+    d = result.disparities
+    involving = d[
+        d["group"].isin(["sex=X", "sex=F"]) | d["reference_group"].isin(["sex=X", "sex=F"])
     ]
     assert len(involving) and set(involving["status"]) == {"suppressed"}
     assert (
         involving[["value", "reference_value", "difference", "ratio", "p_value"]].isna().all().all()
     )
+    # one visible group left in the set: no between-groups gap, not a reassuring 0
+    between = d[(d["comparison"] == "between_groups") & (d["attribute_set"] == "sex")]
+    assert between["difference"].isna().all() and set(between["status"]) == {"insufficient"}
+    summary = result.summary["sex"]
+    assert summary["groups_suppressed"] == 2
+    assert np.isnan(summary["demographic_parity_difference"])
     evidence = result.to_dict()
     for row in evidence["metrics"]:
-        if row["group"] == "sex=X":
+        if row["group"] in ("sex=X", "sex=F"):
             assert row["value"] is None and row["n"] is None and row["status"] == "suppressed"
-    assert result.summary["sex"]["groups_suppressed"] == 1
+    # the size of the small (missing) race group is not disclosed either
+    assert evidence["provenance"]["missing_values"] == {"race": "<10"}
 
 
 def test_reference_comparison(result: fairloop.AuditResult) -> None:
@@ -169,5 +183,47 @@ def test_four_fifths_rule() -> None:
     assert rule["passed"] is False and rule["reference"] == {"g": "a"}
     (below,) = rule["groups_below"]
     assert below["group"] == "g=b" and below["ratio"] == pytest.approx(0.6)
-    assert below["clearly_below"] == bool(below["ratio_ci_high"] < 0.8)
-    assert np.isfinite(below["ratio_ci_low"])
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    low, high = confint_proportions_2indep(30, 100, 50, 100, method="log", compare="ratio")
+    assert (below["ratio_ci_low"], below["ratio_ci_high"]) == (
+        pytest.approx(low),
+        pytest.approx(high),
+    )
+    assert below["clearly_below"] == (high < 0.8)
+
+
+def test_to_overall_ratio_and_p_value_against_statsmodels(result: fairloop.AuditResult) -> None:
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+    d = result.disparities
+    row = d[
+        (d["comparison"] == "to_overall")
+        & (d["metric"] == "selection_rate")
+        & (d["group"] == "sex=F")
+    ].iloc[0]
+    # F: 20/40 selected; complement M: 21/40; overall 41/80; w = 40/80
+    _, p = proportions_ztest([20, 21], [40, 40])
+    assert row["p_value"] == pytest.approx(p)
+    low, high = confint_proportions_2indep(20, 40, 21, 40, method="log", compare="ratio")
+    w = 0.5
+    assert row["ratio"] == pytest.approx((20 / 40) / (41 / 80))
+    assert row["ratio_ci_low"] == pytest.approx(low / (w * low + 1 - w))
+    assert row["ratio_ci_high"] == pytest.approx(high / (w * high + 1 - w))
+
+
+def test_ratio_interval_holds_a_zero_or_infinite_estimate() -> None:
+    frame = pd.DataFrame(
+        {
+            "g": ["a"] * 40 + ["b"] * 160,
+            "pred": [1] * 20 + [0] * 20 + [0] * 160,
+            "final": [1] * 200,
+        }
+    )
+    result = fairloop.audit(frame, prediction="pred", label="final", sensitive="g")
+    d = result.disparities.query("metric == 'selection_rate'")
+    overall = d.query("comparison == 'to_overall' and group == 'g=a'").iloc[0]
+    assert overall["ratio"] == pytest.approx(5.0)  # 0.5 / 0.1; the complement selects nobody
+    assert overall["ratio_ci_low"] <= 5.0 <= overall["ratio_ci_high"] + 1e-12
+    between = d.query("comparison == 'between_groups'").iloc[0]
+    assert between["ratio"] == 0.0 and between["ratio_ci_low"] == 0.0

@@ -90,7 +90,7 @@ def test_katz_ratio_equals_statsmodels_when_counts_positive(
     groups: tuple[tuple[int, int], tuple[int, int]],
 ) -> None:
     (k1, n1), (k2, n2) = groups
-    if k1 == 0 or k2 == 0:
+    if 0 in (k1, k2, n1 - k1, n2 - k2):  # a zero cell: the Haldane correction applies
         return
     expected = confint_proportions_2indep(k1, n1, k2, n2, method="log", compare="ratio")
     lo, hi = ratio_interval([k1], [n1], [k2], [n2])
@@ -99,15 +99,38 @@ def test_katz_ratio_equals_statsmodels_when_counts_positive(
 
 
 def test_ratio_with_zero_count_uses_haldane_correction() -> None:
-    # 0/20 against 5/20: add 0.5 to each cell -> 0.5/21 against 5.5/21
+    # 0/20 against 5/20: add 0.5 to each cell -> 0.5/21 against 5.5/21; the estimate is 0,
+    # so the interval starts at 0
     lo, hi = ratio_interval([0], [20], [5], [20])
     log_r = np.log((0.5 / 21) / (5.5 / 21))
     se = np.sqrt(1 / 0.5 - 1 / 21 + 1 / 5.5 - 1 / 21)
     z = stats.norm.ppf(0.975)
-    assert lo[0] == pytest.approx(np.exp(log_r - z * se))
+    assert lo[0] == 0.0
     assert hi[0] == pytest.approx(np.exp(log_r + z * se))
+    lo, hi = ratio_interval([5], [20], [0], [20])  # estimate infinite
+    assert lo[0] == pytest.approx(np.exp(np.log((5.5 / 21) / (0.5 / 21)) - z * se))
+    assert hi[0] == np.inf
     both_zero = ratio_interval([0], [20], [0], [20])
     assert np.isnan(both_zero[0][0])
+
+
+def test_ratio_interval_with_a_full_cell_is_not_degenerate() -> None:
+    lo, hi = ratio_interval([3], [3], [7], [7])  # ratio 1, but not known exactly
+    assert lo[0] < 1 < hi[0]
+
+
+@given(two_groups)
+@settings(max_examples=200, deadline=None)
+def test_ratio_interval_contains_its_estimate(
+    groups: tuple[tuple[int, int], tuple[int, int]],
+) -> None:
+    (k1, n1), (k2, n2) = groups
+    lo, hi = ratio_interval([k1], [n1], [k2], [n2])
+    if k1 == 0 and k2 == 0:
+        return
+    ratio = (k1 / n1) / (k2 / n2) if k2 else np.inf
+    assert lo[0] <= ratio * (1 + 1e-12)
+    assert hi[0] >= ratio * (1 - 1e-12)
 
 
 def test_wilson_coverage_by_simulation() -> None:
