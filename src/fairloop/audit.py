@@ -13,6 +13,7 @@ from fairloop._version import __version__
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.decision_log import DecisionLog, read_decision_log
+from fairloop.flags import FLAG_COLUMNS, FlagReport, find_flags
 from fairloop.metrics import (
     METRICS,
     attribute_sets,
@@ -48,6 +49,15 @@ class AuditResult:
         Where the data came from and how the audit ran.
     methods : dict
         The statistical methods used, named.
+    flags : pandas.DataFrame
+        Suspected biased patterns for reviewers, most severe first (see
+        :mod:`fairloop.flags`).
+    explained : pandas.DataFrame
+        Patterns not flagged on their own because another flag explains them.
+    verdicts : pandas.DataFrame
+        Every group against every policy rule: pass, flag or insufficient evidence.
+    tests : dict
+        How many tests the flag search made and how they were corrected.
     """
 
     config: AuditConfig
@@ -57,6 +67,10 @@ class AuditResult:
     summary: dict[str, dict[str, Any]]
     provenance: dict[str, Any]
     methods: dict[str, Any] = field(default_factory=dict)
+    flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FLAG_COLUMNS))
+    explained: pd.DataFrame = field(default_factory=pd.DataFrame)
+    verdicts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tests: dict[str, Any] = field(default_factory=dict)
 
     def by_group(self, attributes: str | list[str], *, statistic: str = "value") -> pd.DataFrame:
         """A wide table like fairlearn's ``MetricFrame.by_group``.
@@ -163,10 +177,15 @@ class Audit:
             If the log cannot be audited as configured; lists every problem.
         """
         log = read_decision_log(data, self.config)
-        return self.run_cube(log.cube, provenance=_provenance(log))
+        result = self.run_cube(log.cube, provenance=_provenance(log))
+        if self.config.case_id is not None and len(result.flags):
+            result.flags["sample_case_ids"] = log.sample_cases(
+                result.flags, k=self.config.flags.sample_size
+            )
+        return result
 
     def run_cube(self, cube: CountCube, *, provenance: dict[str, Any]) -> AuditResult:
-        """Compute metrics, disparities and summary figures from a count cube alone."""
+        """Compute metrics, disparities, summary figures and flags from a count cube alone."""
         config = self.config
         metrics = config.metrics or tuple(METRICS)
         table = group_table(cube, attribute_sets(config.sensitive))
@@ -174,6 +193,11 @@ class Audit:
         disparities = disparities_frame(table, rates, config, tuple(METRICS))
         between = disparities[disparities["comparison"] == "between_groups"]
         summary = summary_figures(table, rates, between, confidence_level=config.confidence_level)
+        report = (
+            find_flags(cube, disparities, config)
+            if config.flags.enabled
+            else FlagReport(pd.DataFrame(columns=FLAG_COLUMNS), pd.DataFrame(), pd.DataFrame())
+        )
         return AuditResult(
             config=config,
             cube=cube,
@@ -182,6 +206,10 @@ class Audit:
             summary=summary,
             provenance=provenance,
             methods=_methods(config),
+            flags=report.flags,
+            explained=report.explained,
+            verdicts=report.verdicts,
+            tests=report.tests,
         )
 
 
@@ -231,7 +259,20 @@ def _methods(config: AuditConfig) -> dict[str, Any]:
             "the interval is for the selected largest and smallest groups and is not "
             "adjusted for that selection"
         ),
-        "multiple_testing": "none at this level: p-values are per comparison, unadjusted",
+        "multiple_testing": (
+            "disparity p-values are per comparison and unadjusted; flags use "
+            f"{'Benjamini-Hochberg' if config.flags.fdr_method == 'bh' else 'Benjamini-Yekutieli'}"
+            f" q-values over every test of the flag search, cut at {config.flags.fdr}, with an "
+            f"effect floor of {config.flags.min_effect}"
+        ),
+        "flag_severity": (
+            "|difference| x log10(support); high from 0.4, medium from 0.2 (an engineering "
+            "choice, not a legal threshold)"
+        ),
+        "policy_verdicts": (
+            "pass when the interval of the measure lies inside the tolerance, flag when wholly "
+            "outside, insufficient evidence otherwise; never from a point estimate alone"
+        ),
         "insufficient": (
             f"group size below {config.min_group_size} or denominator below "
             f"{config.min_denominator}"

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from fairloop._flag_options import FlagOptions, PolicyRule, policy_from_value
 from fairloop._typing import (
     CI_METHODS,
     MISSING_SENSITIVE_MODES,
@@ -102,6 +103,11 @@ class AuditConfig:
         as an explicit ``(missing)`` group.
     metrics : tuple of str or None, default=None
         Metrics to compute; ``None`` means every defined metric.
+    flags : FlagOptions or mapping, default=FlagOptions()
+        The subgroup search and its false-discovery control (a ``[flags]`` table).
+    policy : sequence of PolicyRule or mappings, or None, default=None
+        Tolerances every group is checked against (``[[policy]]`` tables); ``None``
+        gives the defaults of ``fairloop/data/policy.toml``, ``[]`` none.
     """
 
     prediction: str
@@ -122,9 +128,13 @@ class AuditConfig:
     suppress_below: int | None = None
     missing_sensitive: MissingSensitive = "error"
     metrics: tuple[str, ...] | None = None
+    flags: FlagOptions = field(default_factory=FlagOptions)
+    policy: tuple[PolicyRule, ...] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        set_(self, "flags", FlagOptions.from_value(self.flags))
+        set_(self, "policy", policy_from_value(self.policy))
         for key in ("prediction", "label"):
             value = getattr(self, key)
             if not isinstance(value, str) or not value:
@@ -236,7 +246,7 @@ class AuditConfig:
         from fairloop.cube._cube import CELLS, SCORE_SUMS
 
         reserved = set(CELLS) | set(SCORE_SUMS)
-        for name in (*self.sensitive, *self.context):
+        for name in (*self.sensitive, *self.context, *([self.reviewer] if self.reviewer else [])):
             if name in reserved or name.startswith(Col.PREFIX):
                 raise ConfigError(
                     f"Attribute {name!r} has a name fairloop reserves for its count cube "
@@ -287,6 +297,8 @@ class AuditConfig:
             if isinstance(value, tuple):
                 data[key] = list(value)
         data["reference"] = dict(self.reference)
+        data["flags"] = self.flags.to_dict()
+        data["policy"] = [rule.to_dict() for rule in self.policy or ()]
         return data
 
     def replace(self, **changes: Any) -> AuditConfig:

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from fairloop.audit import Audit
-from fairloop.cli._common import fairloop_errors, print_summary, write_outputs
+from fairloop.cli._common import fairloop_errors, print_flags, print_summary, write_outputs
 from fairloop.config import AuditConfig, load_config
 from fairloop.exceptions import ConfigError
 
@@ -112,6 +112,7 @@ def audit_command(
         options.update({k: v for k, v in flags.items() if v is not None})
         result = Audit(AuditConfig.from_mapping(options, source=str(config or "options"))).run(data)
         print_summary(result)
+        print_flags(result)
         if out is not None:
             written = write_outputs(result, out)
             typer.echo("")

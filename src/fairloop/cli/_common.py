@@ -11,7 +11,14 @@ import typer
 from fairloop.audit import AuditResult
 from fairloop.exceptions import ConfigError, FairloopError
 
-__all__ = ["EXIT_BAD_INPUT", "fairloop_errors", "prepare_out", "print_summary", "write_outputs"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "fairloop_errors",
+    "prepare_out",
+    "print_flags",
+    "print_summary",
+    "write_outputs",
+]
 
 EXIT_BAD_INPUT = 2
 
@@ -37,19 +44,24 @@ def prepare_out(out: Path) -> None:
 
 
 def write_outputs(result: AuditResult, out: Path) -> list[Path]:
-    """Write evidence.json, metrics.csv and disparities.csv into ``out``."""
+    """Write evidence.json, metrics.csv, disparities.csv and flags.csv into ``out``."""
     prepare_out(out)
     evidence = out / "evidence.json"
     result.to_json(evidence)
     metrics = out / "metrics.csv"
     disparities = out / "disparities.csv"
-    for frame, path in ((result.metrics, metrics), (result.disparities, disparities)):
+    flags = out / "flags.csv"
+    frames = ((result.metrics, metrics), (result.disparities, disparities), (result.flags, flags))
+    for frame, path in frames:
         flat = frame.copy()
-        for column in ("attributes", "reference"):
+        for column in ("attributes", "reference", "subgroup"):
             if column in flat:
                 flat[column] = ["; ".join(f"{k}={v}" for k, v in d.items()) for d in flat[column]]
+        for column in ("sample_case_ids", "explains"):
+            if column in flat:
+                flat[column] = [" ".join(v) if isinstance(v, list) else "" for v in flat[column]]
         flat.to_csv(path, index=False)
-    return [evidence, metrics, disparities]
+    return [evidence, metrics, disparities, flags]
 
 
 def print_summary(result: AuditResult) -> None:
@@ -77,6 +89,36 @@ def print_summary(result: AuditResult) -> None:
             f"{_fmt(figures['demographic_parity_ratio']):>9s} "
             f"{_fmt(figures['equalized_odds_difference']):>8s} {verdict:>9s}"
         )
+
+
+def print_flags(result: AuditResult, *, top: int = 10) -> None:
+    """The most severe flags, one line each, and how many tests were corrected how."""
+    flags = result.flags
+    tests = result.tests
+    typer.echo("")
+    if not tests:
+        return
+    typer.echo(
+        f"Flags: {len(flags)} ({tests['explained']} more explained by these), from "
+        f"{tests['count']:,} tests, {tests['correction']} at q <= {tests['fdr']:g}, "
+        f"effect >= {tests['min_effect']:g}; {tests['policy_flags']} policy breaches."
+    )
+    if flags.empty:
+        typer.echo("  No suspected biased pattern.")
+        return
+    typer.echo(f"{'severity':9s} {'source':10s} {'metric':26s} {'difference':>11s}  subgroup")
+    head = flags.head(top)
+    for severity, source, metric, difference, description in zip(
+        head["severity"], head["source"], head["metric"], head["difference"].to_numpy(float),
+        head["description"], strict=True,
+    ):  # fmt: skip
+        typer.echo(
+            f"{severity!s:9s} {source!s:10s} {str(metric)[:26]:26s} "
+            f"{100 * difference:+10.1f}p  {description}"
+        )
+    if len(flags) > top:
+        typer.echo(f"... and {len(flags) - top} more in evidence.json (flags).")
+    typer.echo(f"\nTop flag: {flags['sentence'].tolist()[0]}")
 
 
 def _fmt(value: float | None) -> str:

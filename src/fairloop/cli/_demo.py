@@ -8,7 +8,13 @@ from pathlib import Path
 import typer
 
 from fairloop.audit import audit
-from fairloop.cli._common import fairloop_errors, prepare_out, print_summary, write_outputs
+from fairloop.cli._common import (
+    fairloop_errors,
+    prepare_out,
+    print_flags,
+    print_summary,
+    write_outputs,
+)
 from fairloop.datasets import make_decision_log
 
 __all__ = ["demo_command"]
@@ -34,6 +40,7 @@ def demo_command(
         )
         result = audit(log_path, **log.roles)
         print_summary(result)
+        print_flags(result)
         written = write_outputs(result, out)
         typer.echo("")
         for path in [log_path, out / "ground_truth.json", *written]:

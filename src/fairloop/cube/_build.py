@@ -37,6 +37,8 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
     CountCube
     """
     attributes = [*config.sensitive, *config.context]
+    if config.reviewer is not None:
+        attributes.append(config.reviewer)  # a key like the attributes, for reviewer signals
     positive = token(config.positive)
     frame = aggregate.copy()
     for column in attributes:
@@ -65,7 +67,7 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
         counts = counts.join(score.fillna(0.0))
     cells = counts.reset_index()
     cells.columns.name = None
-    return CountCube(tuple(config.sensitive), tuple(config.context), cells)
+    return CountCube(tuple(config.sensitive), tuple(config.context), cells, config.reviewer)
 
 
 def _is_positive(values: pd.Series, positive: str) -> np.ndarray:

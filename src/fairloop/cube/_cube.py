@@ -50,6 +50,7 @@ class CountCube:
     sensitive: tuple[str, ...]
     context: tuple[str, ...]
     cells: pd.DataFrame
+    reviewer: str | None = None
     # derived in __post_init__: per attribute (sorted codes, uniques), and the sums matrix
     _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
     _sums: NDArray[np.float64] = field(init=False, repr=False)
@@ -60,13 +61,13 @@ class CountCube:
             cells[name] = cells[name].astype(np.int64) if name in cells else np.int64(0)
         for name in SCORE_SUMS:
             cells[name] = cells[name].astype(np.float64) if name in cells else 0.0
-        for name in self.attributes:
+        for name in self.keys:
             cells[name] = cells[name].astype(object)
-        cells = cells[[*self.attributes, *CELLS, *SCORE_SUMS]].reset_index(drop=True)
+        cells = cells[[*self.keys, *CELLS, *SCORE_SUMS]].reset_index(drop=True)
         object.__setattr__(self, "cells", cells)
         # each attribute factorised once, sorted, so marginals are integer arithmetic
         codes = {}
-        for name in self.attributes:
+        for name in self.keys:
             code, uniques = pd.factorize(cells[name], sort=True)
             codes[name] = (code.astype(np.int64), np.asarray(uniques, dtype=object))
         object.__setattr__(self, "_codes", codes)
@@ -76,6 +77,11 @@ class CountCube:
     def attributes(self) -> tuple[str, ...]:
         """Sensitive then context attribute names."""
         return self.sensitive + self.context
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every key column of the cells: the attributes, then the reviewer column if any."""
+        return self.attributes + ((self.reviewer,) if self.reviewer else ())
 
     @property
     def n_rows(self) -> int:
@@ -101,9 +107,9 @@ class CountCube:
             One row per combination of the named attributes' values (sorted), with the
             summed cell counts.
         """
-        unknown = [a for a in attributes if a not in self.attributes]
+        unknown = [a for a in attributes if a not in self.keys]
         if unknown:
-            raise KeyError(f"{unknown[0]!r} is not an attribute of this cube: {self.attributes}")
+            raise KeyError(f"{unknown[0]!r} is not a key of this cube: {self.keys}")
         totals = self._sums
         if not attributes:
             keys = np.zeros(1, dtype=np.int64)
@@ -144,17 +150,14 @@ class CountCube:
             The cube of all the cases of every input.
         """
         for other in others:
-            if (other.sensitive, other.context) != (self.sensitive, self.context):
+            if other.keys != self.keys:
                 raise ValueError(
-                    "Cubes can be merged only over the same attributes. Got "
-                    f"{other.attributes} and {self.attributes}."
+                    "Cubes can be merged only over the same keys. "
+                    f"Got {other.keys} and {self.keys}."
                 )
         stacked = pd.concat([self.cells, *(o.cells for o in others)], ignore_index=True)
-        if self.attributes:
-            stacked = stacked.groupby(list(self.attributes), sort=True).sum().reset_index()
-        else:
-            stacked = stacked.sum().to_frame().T
-        return CountCube(self.sensitive, self.context, stacked)
+        stacked = stacked.groupby(list(self.keys), sort=True).sum().reset_index()
+        return CountCube(self.sensitive, self.context, stacked, self.reviewer)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form (attribute values as text, counts as integers)."""
@@ -177,13 +180,17 @@ class CountCube:
     def from_dict(cls, data: dict[str, Any]) -> CountCube:
         """Rebuild a cube from :meth:`to_dict` output."""
         cells = pd.DataFrame(data["rows"], columns=data["columns"])
-        return cls(tuple(data["sensitive"]), tuple(data["context"]), cells)
+        return cls(tuple(data["sensitive"]), tuple(data["context"]), cells, data.get("reviewer"))
 
     def equals(self, other: CountCube) -> bool:
         """Whether two cubes hold the same counts for the same cells, in any row order."""
-        if (self.sensitive, self.context) != (other.sensitive, other.context):
+        if (self.sensitive, self.context, self.reviewer) != (
+            other.sensitive,
+            other.context,
+            other.reviewer,
+        ):
             return False
-        keys = list(self.attributes)
+        keys = list(self.keys)
 
         def canon(cube: CountCube) -> pd.DataFrame:
             cells = cube.cells[[*keys, *CELLS]]
@@ -196,5 +203,6 @@ class CountCube:
     def __repr__(self) -> str:
         return (
             f"CountCube(sensitive={self.sensitive}, context={self.context}, "
+            f"reviewer={self.reviewer!r}, "
             f"cells={len(self.cells)}, rows={self.n_rows})"
         )

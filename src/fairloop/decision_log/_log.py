@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from fairloop._reserved import Col
+from fairloop._typing import MISSING_GROUP
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube, cube_from_aggregate
 from fairloop.decision_log import _checks as checks
@@ -46,6 +47,62 @@ class DecisionLog:
     missing_values: dict[str, int] = field(default_factory=dict)
 
     digest: Future[str] | None = field(default=None, repr=False)
+    #: The raw prediction and label values that are the favourable decision.
+    positive_values: dict[str, list[Any]] = field(default_factory=dict)
+
+    def sample_cases(self, flags: pd.DataFrame, *, k: int = 10) -> list[list[str]]:
+        """A stable sample of case ids behind each flag, for the reviewer.
+
+        Cases are drawn from the subgroup's cells that make the gap: where the group's
+        rate is higher, its numerator (the false positives of a false positive rate);
+        where lower, the rest of its denominator. Needs a case id column.
+
+        Parameters
+        ----------
+        flags : pandas.DataFrame
+            Flags with ``subgroup``, ``metric`` and ``difference``.
+        k : int, default=10
+            Cases per flag.
+
+        Returns
+        -------
+        list of list of str
+        """
+        from fairloop.metrics._definitions import METRICS
+
+        case_id = self.config.case_id
+        if case_id is None or k == 0:
+            return [[] for _ in range(len(flags))]
+        source = self.source
+        pred = source.in_values(self.config.prediction, self.positive_values["prediction"])
+        label = self.config.label
+        label_pos = source.in_values(label, self.positive_values["label"])
+        reviewed = f"({source.decision_expr(label)} IS NOT NULL)"
+        cell_sql = {
+            "tp": f"{pred} AND {reviewed} AND {label_pos}",
+            "fp": f"{pred} AND {reviewed} AND NOT {label_pos}",
+            "fn": f"NOT {pred} AND {reviewed} AND {label_pos}",
+            "tn": f"NOT {pred} AND {reviewed} AND NOT {label_pos}",
+            "pu": f"{pred} AND NOT {reviewed}",
+            "nu": f"NOT {pred} AND NOT {reviewed}",
+        }
+        out = []
+        for subgroup, metric, difference in zip(
+            flags["subgroup"], flags["metric"], flags["difference"], strict=True
+        ):
+            spec = METRICS[metric]
+            cells = (
+                spec.numerator
+                if difference > 0
+                else tuple(c for c in spec.denominator if c not in spec.numerator)
+            )
+            conditions = [
+                source.text_equals(column, None if value == MISSING_GROUP else value)
+                for column, value in subgroup.items()
+            ]
+            conditions.append("(" + " OR ".join(f"({cell_sql[c]})" for c in cells) + ")")
+            out.append(source.sample_ids(case_id, " AND ".join(conditions), k))
+        return out
 
     @cached_property
     def sha256(self) -> str:
@@ -96,7 +153,8 @@ def run_cube_pass(source: Source, config: AuditConfig) -> pd.DataFrame:
         row count ``n`` and the score and time aggregates the checks need.
     """
     spec = Aggregation(
-        attributes=[*config.sensitive, *config.context],
+        attributes=[*config.sensitive, *config.context]
+        + ([config.reviewer] if config.reviewer is not None else []),
         prediction=config.prediction,
         label=config.label,
         score=config.score,
@@ -180,4 +238,16 @@ def read_decision_log(data: Any, config: AuditConfig) -> DecisionLog:
         period=period,
         missing_values={k: v for k, v in missing.items() if v},
         digest=digest,
+        positive_values={
+            "prediction": _positive_raw(aggregate[Col.PREDICTION], config),
+            "label": _positive_raw(aggregate[Col.LABEL], config),
+        },
     )
+
+
+def _positive_raw(values: pd.Series, config: AuditConfig) -> list[Any]:
+    """The raw values of a decision column that read as the favourable value."""
+    from fairloop._values import token
+
+    positive = token(config.positive)
+    return [v for v in pd.unique(values.dropna()) if token(v) == positive]

@@ -89,6 +89,22 @@ class Source(Protocol):
         """Number of rows with no value in a column."""
         ...
 
+    def decision_expr(self, column: str) -> str:
+        """SQL for a decision column as the pass reads it."""
+        ...
+
+    def text_equals(self, column: str, value: str | None) -> str:
+        """SQL: the column's value read as text equals ``value`` (``None``: missing)."""
+        ...
+
+    def in_values(self, column: str, values: Sequence[Any]) -> str:
+        """SQL: the decision column holds one of ``values``."""
+        ...
+
+    def sample_ids(self, case_id: str, where: str, k: int) -> list[str]:
+        """Up to ``k`` case ids of rows matching ``where``, in a stable order."""
+        ...
+
     def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
         """A few distinct values of a column, as text."""
         ...
@@ -117,6 +133,17 @@ def _quote(name: str) -> str:
 
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _literal(value: Any) -> str:
+    """A Python or numpy scalar as a SQL literal."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return _sql_literal(str(value))
 
 
 def _duckdb_kind(type_name: str) -> ColumnKind:
@@ -189,7 +216,8 @@ class _DuckDBSource:
         except duckdb.Error as exc:
             raise self._error(exc) from None
 
-    def _decision(self, column: str) -> str:
+    def decision_expr(self, column: str) -> str:
+        """SQL for a decision column as the pass reads it (empty text is missing)."""
         c = _quote(column)
         return f"NULLIF(trim({c}), '')" if self.kind(column) == "string" else c
 
@@ -197,8 +225,8 @@ class _DuckDBSource:
         keys = ", ".join(
             [
                 *(_quote(k) for k in spec.attributes),
-                f"{self._decision(spec.prediction)} AS {Col.PREDICTION}",
-                f"{self._decision(spec.label)} AS {Col.LABEL}",
+                f"{self.decision_expr(spec.prediction)} AS {Col.PREDICTION}",
+                f"{self.decision_expr(spec.label)} AS {Col.LABEL}",
             ]
         )
         aggs = [f"count(*) AS {Col.N}"]
@@ -243,6 +271,31 @@ class _DuckDBSource:
         dup = self._fetch(sql)
         extra = int((dup["n"] - 1).sum()) if len(dup) else 0
         return extra, [str(v) for v in dup["id"].head(5)]
+
+    def sample_ids(self, case_id: str, where: str, k: int) -> list[str]:
+        """Up to ``k`` case ids of rows matching a SQL condition, in a stable order."""
+        c = _quote(case_id)
+        sql = (
+            f"SELECT CAST({c} AS VARCHAR) AS id FROM {self.relation} WHERE {where} "
+            f"ORDER BY hash(CAST({c} AS VARCHAR)), id LIMIT {int(k)}"
+        )
+        return [str(v) for v in self._fetch(sql)["id"]]
+
+    def text_equals(self, column: str, value: str | None) -> str:
+        """SQL: the column's value, read as text the way the audit reads it, equals ``value``."""
+        c = _quote(column)
+        if value is None:
+            return f"{c} IS NULL"
+        literal = _sql_literal(value)
+        return (
+            f"(CAST({c} AS VARCHAR) = {literal} OR lower(CAST({c} AS VARCHAR)) = lower({literal}))"
+        )
+
+    def in_values(self, column: str, values: Sequence[Any]) -> str:
+        """SQL: the decision column (normalised as in the pass) holds one of ``values``."""
+        if not values:
+            return "FALSE"
+        return f"({self.decision_expr(column)} IN ({', '.join(_literal(v) for v in values)}))"
 
     def missing_count(self, column: str) -> int:
         c = _quote(column)

@@ -20,6 +20,21 @@ _METRIC_FIELDS = [
     "attributes", "attribute_set", "group", "metric", "value", "numerator", "denominator",
     "n", "ci_low", "ci_high", "status",
 ]  # fmt: skip
+_FLAG_FIELDS = [
+    "flag_id", "source", "subgroup", "description", "metric", "value", "complement_value",
+    "overall_value", "difference", "difference_ci_low", "difference_ci_high", "ratio",
+    "p_value", "q_value", "n", "severity", "severity_score", "sentence", "sample_case_ids",
+    "group", "explains", "rule",
+]  # fmt: skip
+_VERDICT_FIELDS = [
+    "rule", "metric", "measure", "compare", "min", "max", "attribute_set", "group",
+    "attributes", "reference_group", "value", "reference_value", "estimate", "ci_low",
+    "ci_high", "n", "p_value", "verdict", "reason",
+]  # fmt: skip
+_EXPLAINED_FIELDS = [
+    "flag_id", "source", "description", "subgroup", "metric", "difference", "q_value", "n",
+    "explained_by", "explained_by_description",
+]  # fmt: skip
 _DISPARITY_FIELDS = [
     "comparison", "attributes", "attribute_set", "group", "reference", "reference_group",
     "metric", "value", "reference_value", "difference", "difference_ci_low",
@@ -67,9 +82,10 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``schema_version``, ``provenance``, ``methods``, ``metrics``, ``disparities``
-        and ``summary``. Attribute values are the input's values as text; figures
-        that are undefined or suppressed are ``null``.
+        ``schema_version``, ``provenance``, ``methods``, ``metrics``, ``disparities``,
+        ``summary``, ``flags``, ``flags_explained``, ``verdicts`` and ``tests``.
+        Attribute values are the input's values as text; figures that are undefined or
+        suppressed are ``null``.
     """
     return {
         "schema_version": SCHEMA_VERSION,
@@ -78,6 +94,12 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
         "metrics": _records(result.metrics, _METRIC_FIELDS),
         "disparities": _records(result.disparities, _DISPARITY_FIELDS),
         "summary": _plain(result.summary),
+        "flags": _records(result.flags, _FLAG_FIELDS),
+        "flags_explained": _records(result.explained, _EXPLAINED_FIELDS)
+        if len(result.explained)
+        else [],
+        "verdicts": _records(result.verdicts, _VERDICT_FIELDS) if len(result.verdicts) else [],
+        "tests": _plain(result.tests),
     }
 
 

@@ -1,0 +1,162 @@
+"""Flags as a reviewer sees them: stable id, numbers, severity and a plain sentence.
+
+Severity score = |difference| x log10(support), with the difference in rate units
+(0.15 for 15 points) and the support in cases (at least 10). It rises with the size of
+the gap and with the number of people it concerns: a 15-point gap over 1,000 cases
+scores 0.45. Levels: high from 0.4, medium from 0.2, low below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairloop.flags._subgroup import describe, flag_id
+from fairloop.metrics._definitions import METRICS
+
+__all__ = ["FLAG_COLUMNS", "HIGH", "MEDIUM", "severity", "with_identity"]
+
+HIGH = 0.4
+MEDIUM = 0.2
+
+FLAG_COLUMNS = [
+    "flag_id", "source", "subgroup", "description", "metric", "value", "complement_value",
+    "overall_value", "difference", "difference_ci_low", "difference_ci_high", "ratio",
+    "p_value", "q_value", "n", "severity", "severity_score", "sentence", "sample_case_ids",
+    "group", "explains", "rule",
+]  # fmt: skip
+
+
+def severity(difference: np.ndarray, support: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Severity score and level (low / medium / high) from effect and support.
+
+    Examples
+    --------
+    >>> score, level = severity(np.array([0.15, 0.06]), np.array([1000, 200]))
+    >>> [round(float(s), 3) for s in score], [str(v) for v in level]
+    ([0.45, 0.138], ['high', 'low'])
+    """
+    score = np.abs(difference) * np.log10(np.maximum(support, 10))
+    level = np.where(score >= HIGH, "high", np.where(score >= MEDIUM, "medium", "low"))
+    return score, level.astype(object)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _pts(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+def _sentence(row: Any, *, total_rows: int, tests: int, correction: str, level: float) -> str:
+    spec = METRICS[row.metric]
+    who = describe(row.subgroup)
+    ci = f"{round(100 * level)}% CI {_pts(row.difference_ci_low)} to {_pts(row.difference_ci_high)}"
+    stats = f"{ci} points; q = {row.q_value:.2g} after {correction} over {tests:,} tests"
+    if row.source == "policy":
+        bounds = []
+        if row.rule_min is not None and not pd.isna(row.rule_min):
+            bounds.append(f"at least {row.rule_min:g}")
+        if row.rule_max is not None and not pd.isna(row.rule_max):
+            bounds.append(f"at most {row.rule_max:g}")
+        versus = "the whole population" if row.compare == "to_overall" else "the reference group"
+        return (
+            f"Policy \u201c{row.rule}\u201d: for {who} ({row.n:,} cases) the {spec.title.lower()} "
+            f"{row.measure} against {versus} is {row.estimate:.3g} (interval {row.ci_low:.3g} to "
+            f"{row.ci_high:.3g}), wholly outside the tolerance ({' and '.join(bounds)}). "
+            f"The group's {spec.title.lower()} is {_pct(row.value)} against "
+            f"{_pct(row.overall_value)} overall."
+        )
+    if row.test == "did-z":
+        reviewer_key = [k for k in row.subgroup if k != next(iter(row.subgroup))][-1]
+        reviewer = row.subgroup[reviewer_key]
+        group = describe({k: v for k, v in row.subgroup.items() if k != reviewer_key})
+        others_gap = (row.value - row.complement_value) - row.difference
+        return (
+            f"Reviewer {reviewer} overrode the model in {_pct(row.value)} of their "
+            f"{row.n:,} reviewed cases with {group}, against {_pct(row.complement_value)} of "
+            f"their other cases; other reviewers' gap between the same groups is "
+            f"{_pts(others_gap)} points, so {reviewer}'s is {abs(100 * row.difference):.1f} "
+            f"points {'larger' if row.difference > 0 else 'smaller'} ({stats}). A possible "
+            f"reviewer bias: look at this reviewer's decisions for this group."
+        )
+    share = row.n / total_rows if total_rows else float("nan")
+    head = f"For {who} ({row.n:,} cases, {_pct(share)} of the log)"
+    if row.metric == "review_rate":
+        verb = "fewer" if row.difference < 0 else "more"
+        tail = (
+            "An oversight gap: this group's decisions reach a human less often."
+            if row.difference < 0
+            else "This group's decisions reach a human more often than others'."
+        )
+        return (
+            f"{head}, {_pct(row.value)} of decisions were reviewed by a human against "
+            f"{_pct(row.complement_value)} for everyone else: {abs(100 * row.difference):.1f} "
+            f"points {verb} ({stats}). {tail}"
+        )
+    if row.metric == "override_rate":
+        tail = (
+            "Humans correct the model far more often for this group: a sign the model serves "
+            "it worse."
+            if row.difference > 0
+            else "Humans correct the model less often for this group: check whether its cases "
+            "are reviewed as carefully."
+        )
+        return (
+            f"{head}, reviewers overrode the model in {_pct(row.value)} of reviewed cases "
+            f"against {_pct(row.complement_value)} for everyone else ({_pts(row.difference)} "
+            f"points, {stats}). {tail}"
+        )
+    direction = "higher" if row.difference > 0 else "lower"
+    return (
+        f"{head}, the {spec.title.lower()} is {_pct(row.value)} against "
+        f"{_pct(row.complement_value)} for everyone else: {abs(100 * row.difference):.1f} "
+        f"points {direction} ({stats}). {spec.title}: {spec.description[0].lower()}"
+        f"{spec.description[1:]}"
+    )
+
+
+def with_identity(
+    rows: pd.DataFrame, *, total_rows: int, tests: int, correction: str, level: float
+) -> pd.DataFrame:
+    """Add id, description, severity and sentence to flagged rows.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Flagged tests or policy breaches (policy rows carry ``rule``, ``measure``,
+        ``compare``, ``estimate``, ``ci_low``, ``ci_high``, ``rule_min``, ``rule_max``).
+    total_rows : int
+        Cases in the log, for the subgroup's share.
+    tests : int
+        Number of tests in the FDR family.
+    correction : str
+        Name of the FDR procedure.
+    level : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    out = rows.copy()
+    if out.empty:
+        return out.assign(flag_id=[], description=[], severity=[], severity_score=[], sentence=[])
+    rules = out["rule"] if "rule" in out else pd.Series("", index=out.index)
+    out["flag_id"] = [
+        flag_id(s, m, g, r or "")
+        for s, m, g, r in zip(out["source"], out["metric"], out["subgroup"], rules.fillna(""),
+                              strict=True)
+    ]  # fmt: skip
+    out["description"] = [describe(g) for g in out["subgroup"]]
+    score, level_name = severity(out["difference"].to_numpy(float), out["n"].to_numpy(float))
+    out["severity_score"] = score
+    out["severity"] = level_name
+    out["sentence"] = [
+        _sentence(row, total_rows=total_rows, tests=tests, correction=correction, level=level)
+        for row in out.itertuples(index=False)
+    ]
+    return out
