@@ -194,7 +194,7 @@ class Audit:
         between = disparities[disparities["comparison"] == "between_groups"]
         summary = summary_figures(table, rates, between, confidence_level=config.confidence_level)
         report = (
-            find_flags(cube, disparities, config)
+            find_flags(cube, metrics_frame(table, rates, tuple(METRICS)), disparities, config)
             if config.flags.enabled
             else FlagReport(pd.DataFrame(columns=FLAG_COLUMNS), pd.DataFrame(), pd.DataFrame())
         )
@@ -266,8 +266,10 @@ def _methods(config: AuditConfig) -> dict[str, Any]:
             f"effect floor of {config.flags.min_effect}"
         ),
         "flag_severity": (
-            "|difference| x log10(support); high from 0.4, medium from 0.2 (an engineering "
-            "choice, not a legal threshold)"
+            "score: the assured effect (the end of the difference's interval nearest zero) "
+            "times the metric's denominator, i.e. the cases the gap concerns at the least; "
+            "level: high when the assured effect is at least 10 points, medium from 5 points "
+            "(engineering choices, not legal thresholds)"
         ),
         "policy_verdicts": (
             "pass when the interval of the measure lies inside the tolerance, flag when wholly "

@@ -110,31 +110,52 @@ class CountCube:
         unknown = [a for a in attributes if a not in self.keys]
         if unknown:
             raise KeyError(f"{unknown[0]!r} is not a key of this cube: {self.keys}")
-        totals = self._sums
-        if not attributes:
-            keys = np.zeros(1, dtype=np.int64)
-            inverse = np.zeros(len(totals), dtype=np.int64)
-        else:
-            combined = np.zeros(len(totals), dtype=np.int64)
-            for name in attributes:
-                code, uniques = self._codes[name]
-                combined = combined * len(uniques) + code
-            keys, inverse = np.unique(combined, return_inverse=True)
-        summed = np.column_stack(
-            [np.bincount(inverse, weights=totals[:, j], minlength=len(keys))
-             for j in range(totals.shape[1])]
-        ) if len(totals) else np.zeros((len(keys), totals.shape[1]))  # fmt: skip
-        out: dict[str, object] = {}
-        remainder = keys.copy()
-        for name in reversed(attributes):
-            _, uniques = self._codes[name]
-            out[name] = uniques[remainder % len(uniques)]
-            remainder //= len(uniques)
-        frame = pd.DataFrame({name: out[name] for name in attributes})
+        values, summed = self.marginal_arrays(attributes)
+        frame = pd.DataFrame(dict(zip(attributes, values, strict=True)))
         for j, name in enumerate((*CELLS, *SCORE_SUMS)):
             column = summed[:, j]
             frame[name] = np.rint(column).astype(np.int64) if name in CELLS else column
         return frame
+
+    def marginal_arrays(
+        self, attributes: Sequence[str]
+    ) -> tuple[list[NDArray[np.object_]], NDArray[np.float64]]:
+        """:meth:`marginal` as arrays: the attributes' values, and the summed columns.
+
+        Returns
+        -------
+        values : list of ndarray
+            One array of values per attribute, one entry per group (sorted).
+        sums : ndarray of shape (groups, len(CELLS) + 2)
+            The summed cells then the score sums, as floats.
+        """
+        totals = self._sums
+        if not attributes:
+            return [], totals.sum(axis=0, keepdims=True)
+        combined = np.zeros(len(totals), dtype=np.int64)
+        for name in attributes:
+            code, uniques = self._codes[name]
+            combined = combined * len(uniques) + code
+        keys, inverse = np.unique(combined, return_inverse=True)
+        summed = np.column_stack(
+            [np.bincount(inverse, totals[:, j], len(keys)) for j in range(totals.shape[1])]
+        )
+        values: list[NDArray[np.object_]] = []
+        remainder = keys.copy()
+        for name in reversed(attributes):
+            _, uniques = self._codes[name]
+            values.append(uniques[remainder % len(uniques)])
+            remainder //= len(uniques)
+        return values[::-1], summed
+
+    def member_mask(self, subgroup: dict[str, str]) -> NDArray[np.bool_]:
+        """Which cells belong to a subgroup (a conjunction of key = value)."""
+        mask = np.ones(len(self.cells), dtype=bool)
+        for name, value in subgroup.items():
+            code, uniques = self._codes[name]
+            where = np.flatnonzero(uniques == value)
+            mask &= code == (where[0] if where.size else -1)
+        return mask
 
     def merge(self, *others: CountCube) -> CountCube:
         """Add cubes over the same attributes (time windows, partitions) cell by cell.

@@ -174,20 +174,20 @@ def make_decision_log(
 
     planted = list(biases or ())
     masks = [_subgroup_mask(values, bias.subgroup) for bias in planted]
-    reviewed = np.zeros(n, dtype=bool)
-    # model biases first, then routing to review (which follows the model's score), then
-    # routing and reviewer biases
+    # routing to review follows the model's score; rubber-stamping reviewers copy the
+    # model's decision on most of their cases
+    reviewed = rng.random(n) < _review_probability(score, review_share)
+    stamp = reviewed & (rng.random(n) < rubber_stamp[reviewer])
+    human = np.where(stamp, approved, human)
+    # then the planted biases: the model's, the routing's, one reviewer's. Model biases
+    # are sized on the reviewed cases (where they are measured) and applied to every case
+    # of the subgroup alike; rubber-stamped cases follow the model and are left alone.
     for phase in (_MODEL_METRICS, ("review_rate",), ("override_to_negative_rate",)):
-        if phase == ("review_rate",):
-            reviewed = rng.random(n) < _review_probability(score, review_share)
         for bias, mask in zip(planted, masks, strict=True):
             if bias.metric in phase:
                 approved, score, reviewed, human = _plant(
-                    bias, mask, approved, score, reviewed, human, reviewer, rng
+                    bias, mask, approved, score, reviewed, human, reviewer, rng, ~stamp
                 )
-    # rubber-stamping reviewers mostly copy the model's (possibly biased) decision
-    stamp = rng.random(n) < rubber_stamp[reviewer]
-    human = np.where(stamp, approved, human)
 
     first = pd.Timestamp(start)
     span = ((first + pd.DateOffset(months=months)) - first).total_seconds()
@@ -251,6 +251,14 @@ def _subgroup_mask(values: Mapping[str, np.ndarray], subgroup: Mapping[str, str]
     return mask
 
 
+def _choose(rng: np.random.Generator, eligible: np.ndarray, count: int) -> np.ndarray:
+    """Exactly ``count`` of the eligible cases (all of them if there are fewer)."""
+    index = np.flatnonzero(eligible)
+    picked = np.zeros_like(eligible)
+    picked[rng.choice(index, size=min(count, index.size), replace=False)] = True
+    return picked
+
+
 def _flip(rng: np.random.Generator, eligible: np.ndarray, q: float) -> np.ndarray:
     return eligible & (rng.random(eligible.size) < min(max(q, 0.0), 1.0))
 
@@ -264,28 +272,49 @@ def _plant(
     human: np.ndarray,
     reviewer: np.ndarray,
     rng: np.random.Generator,
+    free: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Move one metric inside ``mask`` by ``bias.effect``; ``free`` marks changeable cases."""
     e = bias.effect
     approved, score, reviewed, human = approved.copy(), score.copy(), reviewed.copy(), human.copy()
     flip = np.zeros_like(mask)
+
+    def sized(
+        eligible: np.ndarray, within: np.ndarray, hit: np.ndarray, on_reviewed: bool
+    ) -> np.ndarray:
+        # Flip a share of the eligible cases so that the subgroup's rate (hits among
+        # `within`) ends `e` away from its complement's rate: the gap planted is the gap
+        # realised, up to the randomness of the flips.
+        inside = mask & within
+        outside = ~mask & within
+        current = hit[inside].mean() if inside.any() else 0.0
+        target = (hit[outside].mean() if outside.any() else current) + e
+        # exactly as many flips as the gap needs where it is measured, and the same share
+        # of the other eligible cases
+        measured = eligible & reviewed if on_reviewed else eligible
+        count = round(abs(target - current) * inside.sum())
+        chosen = _choose(rng, measured, count)
+        share = count / max(measured.sum(), 1)
+        return chosen | _flip(rng, eligible & ~measured, share)
+
+    everyone = np.ones_like(mask)
     if bias.metric == "selection_rate":
-        rate = approved[mask].mean() if mask.any() else 0.0
-        if e < 0:
-            flip = _flip(rng, mask & approved, -e / max(rate, 1e-9))
-        else:
-            flip = _flip(rng, mask & ~approved, e / max(1 - rate, 1e-9))
+        eligible = mask & free & (approved if e < 0 else ~approved)
+        flip = sized(eligible, everyone, approved, on_reviewed=False)
     elif bias.metric == "false_negative_rate":
-        pos = mask & human
-        fnr = (~approved[pos]).mean() if pos.any() else 0.0
-        flip = _flip(rng, pos & approved, e / max(1 - fnr, 1e-9))
+        flip = sized(mask & free & human & approved, reviewed & human, ~approved, on_reviewed=True)
     elif bias.metric == "false_positive_rate":
-        neg = mask & ~human
-        fpr = approved[neg].mean() if neg.any() else 0.0
-        flip = _flip(rng, neg & ~approved, e / max(1 - fpr, 1e-9))
+        flip = sized(
+            mask & free & ~human & ~approved, reviewed & ~human, approved, on_reviewed=True
+        )
     elif bias.metric in ("accuracy", "override_rate"):
-        drop = -e if bias.metric == "accuracy" else e
-        acc = (approved[mask] == human[mask]).mean() if mask.any() else 1.0
-        flip = _flip(rng, mask, drop / max(2 * acc - 1, 1e-9))
+        wrong = approved != human
+        inside, outside = mask & reviewed, ~mask & reviewed
+        target = wrong[outside].mean() + (-e if bias.metric == "accuracy" else e)
+        scope = mask & free & reviewed
+        margin = (~wrong[scope]).sum() - wrong[scope].sum()
+        q = (target - wrong[inside].mean()) * inside.sum() / max(margin, 1)
+        flip = _flip(rng, mask & free, q)
     elif bias.metric == "review_rate":
         rate = reviewed[mask].mean() if mask.any() else 0.0
         if e < 0:
@@ -297,9 +326,8 @@ def _plant(
             raise ValueError("A planted override_to_negative_rate bias needs a reviewer.")
         index = int(bias.reviewer.lstrip("R")) - 1
         mine = mask & reviewed & (reviewer == index)
-        agree = mine & approved & human
-        share = agree.sum() / max(mine.sum(), 1)
-        human &= ~_flip(rng, agree, e / max(share, 1e-9))
+        agree = mine & approved & human & free
+        human &= ~_flip(rng, agree, e * mine.sum() / max(agree.sum(), 1))
     else:
         raise ValueError(f"Cannot plant a bias on metric {bias.metric!r}.")
     if flip.any():

@@ -77,13 +77,17 @@ def _empty_flags() -> pd.DataFrame:
     return pd.DataFrame(columns=FLAG_COLUMNS)
 
 
-def find_flags(cube: CountCube, disparities: pd.DataFrame, config: AuditConfig) -> FlagReport:
+def find_flags(
+    cube: CountCube, metrics: pd.DataFrame, disparities: pd.DataFrame, config: AuditConfig
+) -> FlagReport:
     """Search the cube for suspected biased patterns and check the policy rules.
 
     Parameters
     ----------
     cube : CountCube
         The audit's count cube.
+    metrics : pandas.DataFrame
+        The audit's metrics for every metric (policy flags read their denominators).
     disparities : pandas.DataFrame
         The audit's disparities for every metric (policy verdicts read their intervals).
     config : AuditConfig
@@ -114,22 +118,23 @@ def find_flags(cube: CountCube, disparities: pd.DataFrame, config: AuditConfig) 
     explained_by = prune_explained(
         flagged, alpha=options.redundancy_alpha, min_effect=options.min_effect
     )
-    flagged = with_identity(
-        flagged, total_rows=cube.n_rows, tests=count, correction=correction,
-        level=config.confidence_level,
-    )  # fmt: skip
-    kept = flagged[explained_by.reindex(flagged.index).to_numpy() == -1].copy()
-    gone = flagged[explained_by.reindex(flagged.index).to_numpy() != -1].copy()
+    identity = {"total_rows": cube.n_rows, "tests": count, "correction": correction,
+                "level": config.confidence_level}  # fmt: skip
+    standing = explained_by.reindex(flagged.index).to_numpy() == -1
+    flagged = with_identity(flagged, sentences=False, **identity)
+    kept = with_identity(flagged[standing].drop(columns=["sentence"]), **identity)
+    gone = flagged[~standing].copy()
     if len(gone):
         gone["explained_by"] = flagged.loc[explained_by[gone.index], "flag_id"].to_numpy()
         gone["explained_by_description"] = flagged.loc[
             explained_by[gone.index], "description"
         ].to_numpy()
-    kept["explains"] = [
-        list(gone.loc[gone["explained_by"] == fid, "flag_id"]) if len(gone) else []
-        for fid in kept["flag_id"]
-    ]
-    policy = _policy_flags(verdicts, cube.n_rows, config)
+    explains: dict[str, list[str]] = {}
+    if len(gone):
+        for explained_id, by in zip(gone["flag_id"], gone["explained_by"], strict=True):
+            explains.setdefault(by, []).append(explained_id)
+    kept["explains"] = [explains.get(fid, []) for fid in kept["flag_id"]]
+    policy = _policy_flags(verdicts, metrics, cube.n_rows, config)
     flags = pd.concat([f for f in (kept, policy) if len(f)], ignore_index=True) if (
         len(kept) or len(policy)
     ) else _empty_flags()  # fmt: skip
@@ -168,7 +173,21 @@ def find_flags(cube: CountCube, disparities: pd.DataFrame, config: AuditConfig) 
                       tests=summary)  # fmt: skip
 
 
-def _policy_flags(verdicts: pd.DataFrame, total_rows: int, config: AuditConfig) -> pd.DataFrame:
+def _denominators(rows: pd.DataFrame, metrics: pd.DataFrame) -> np.ndarray:
+    """Each row's metric denominator in its group, from the audit's metrics table."""
+    lookup = dict(
+        zip(zip(metrics["group"], metrics["metric"], strict=True), metrics["denominator"],
+            strict=True)
+    )  # fmt: skip
+    return np.asarray(
+        [lookup.get((g, m), np.nan) for g, m in zip(rows["group"], rows["metric"], strict=True)],
+        dtype=float,
+    )
+
+
+def _policy_flags(
+    verdicts: pd.DataFrame, metrics: pd.DataFrame, total_rows: int, config: AuditConfig
+) -> pd.DataFrame:
     breaches = verdicts[verdicts["verdict"] == "flag"]
     if breaches.empty:
         return pd.DataFrame()
@@ -184,10 +203,9 @@ def _policy_flags(verdicts: pd.DataFrame, total_rows: int, config: AuditConfig) 
             "overall_value": breaches["reference_value"].to_numpy(float),
             "difference": breaches["value"].to_numpy(float)
             - breaches["reference_value"].to_numpy(float),
-            "difference_ci_low": np.where(breaches["measure"] == "difference",
-                                          breaches["ci_low"], np.nan),
-            "difference_ci_high": np.where(breaches["measure"] == "difference",
-                                           breaches["ci_high"], np.nan),
+            "difference_ci_low": breaches["difference_ci_low"].to_numpy(float),
+            "difference_ci_high": breaches["difference_ci_high"].to_numpy(float),
+            "denominator": _denominators(breaches, metrics),
             "ratio": breaches["value"].to_numpy(float)
             / breaches["reference_value"].to_numpy(float),
             "p_value": breaches["p_value"].to_numpy(float),

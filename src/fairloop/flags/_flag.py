@@ -1,9 +1,16 @@
 """Flags as a reviewer sees them: stable id, numbers, severity and a plain sentence.
 
-Severity score = |difference| x log10(support), with the difference in rate units
-(0.15 for 15 points) and the support in cases (at least 10). It rises with the size of
-the gap and with the number of people it concerns: a 15-point gap over 1,000 cases
-scores 0.45. Levels: high from 0.4, medium from 0.2, low below.
+Severity combines effect and support, and counts only what the evidence supports:
+
+* the *assured effect* is the end of the difference's confidence interval nearest zero
+  (0 when the interval crosses zero): the gap the data are confident of;
+* the *severity score* is the assured effect times the metric's denominator in the
+  subgroup: the number of cases the gap concerns at the least. For a false positive
+  rate gap of +15 points (interval +9 to +21) over 200 human-negative cases it is
+  0.09 x 200 = 18: at least 18 more false positives than at the complement's rate.
+
+Flags are ranked by the score. The level reads the assured effect: high from 10
+points, medium from 5 points, low below. Both cut-offs are engineering choices.
 """
 
 from __future__ import annotations
@@ -18,8 +25,8 @@ from fairloop.metrics._definitions import METRICS
 
 __all__ = ["FLAG_COLUMNS", "HIGH", "MEDIUM", "severity", "with_identity"]
 
-HIGH = 0.4
-MEDIUM = 0.2
+HIGH = 0.10
+MEDIUM = 0.05
 
 FLAG_COLUMNS = [
     "flag_id", "source", "subgroup", "description", "metric", "value", "complement_value",
@@ -29,17 +36,34 @@ FLAG_COLUMNS = [
 ]  # fmt: skip
 
 
-def severity(difference: np.ndarray, support: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Severity score and level (low / medium / high) from effect and support.
+def severity(
+    ci_low: np.ndarray, ci_high: np.ndarray, denominator: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Severity score and level (low / medium / high) from the difference's interval.
+
+    Parameters
+    ----------
+    ci_low, ci_high : ndarray
+        The interval of the difference.
+    denominator : ndarray
+        The metric's denominator in the subgroup.
+
+    Returns
+    -------
+    score, level : ndarray
 
     Examples
     --------
-    >>> score, level = severity(np.array([0.15, 0.06]), np.array([1000, 200]))
-    >>> [round(float(s), 3) for s in score], [str(v) for v in level]
-    ([0.45, 0.138], ['high', 'low'])
+    >>> score, level = severity(np.array([0.09, -0.3, -0.02]), np.array([0.21, -0.07, 0.3]),
+    ...                         np.array([200, 40, 900]))
+    >>> [round(float(s), 1) for s in score], [str(v) for v in level]
+    ([18.0, 2.8, 0.0], ['medium', 'medium', 'low'])
     """
-    score = np.abs(difference) * np.log10(np.maximum(support, 10))
-    level = np.where(score >= HIGH, "high", np.where(score >= MEDIUM, "medium", "low"))
+    low = np.nan_to_num(np.asarray(ci_low, dtype=float))
+    high = np.nan_to_num(np.asarray(ci_high, dtype=float))
+    assured = np.where(low > 0, low, np.where(high < 0, -high, 0.0))
+    score = assured * np.asarray(denominator, dtype=float)
+    level = np.where(assured >= HIGH, "high", np.where(assured >= MEDIUM, "medium", "low"))
     return score, level.astype(object)
 
 
@@ -120,7 +144,13 @@ def _sentence(row: Any, *, total_rows: int, tests: int, correction: str, level: 
 
 
 def with_identity(
-    rows: pd.DataFrame, *, total_rows: int, tests: int, correction: str, level: float
+    rows: pd.DataFrame,
+    *,
+    total_rows: int,
+    tests: int,
+    correction: str,
+    level: float,
+    sentences: bool = True,
 ) -> pd.DataFrame:
     """Add id, description, severity and sentence to flagged rows.
 
@@ -137,6 +167,8 @@ def with_identity(
         Name of the FDR procedure.
     level : float
         Confidence level of the intervals.
+    sentences : bool, default=True
+        Write the plain-language sentence (not needed for explained patterns).
 
     Returns
     -------
@@ -152,11 +184,19 @@ def with_identity(
                               strict=True)
     ]  # fmt: skip
     out["description"] = [describe(g) for g in out["subgroup"]]
-    score, level_name = severity(out["difference"].to_numpy(float), out["n"].to_numpy(float))
+    score, level_name = severity(
+        out["difference_ci_low"].to_numpy(float),
+        out["difference_ci_high"].to_numpy(float),
+        out["denominator"].to_numpy(float),
+    )
     out["severity_score"] = score
     out["severity"] = level_name
-    out["sentence"] = [
-        _sentence(row, total_rows=total_rows, tests=tests, correction=correction, level=level)
-        for row in out.itertuples(index=False)
-    ]
+    out["sentence"] = (
+        [
+            _sentence(row, total_rows=total_rows, tests=tests, correction=correction, level=level)
+            for row in out.itertuples(index=False)
+        ]
+        if sentences
+        else ""
+    )
     return out

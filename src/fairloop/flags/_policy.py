@@ -15,7 +15,7 @@ VERDICTS = ("pass", "flag", "insufficient evidence")
 VERDICT_COLUMNS = [
     "rule", "metric", "measure", "compare", "min", "max", "attribute_set", "group",
     "attributes", "reference_group", "value", "reference_value", "estimate", "ci_low",
-    "ci_high", "n", "p_value", "verdict", "reason",
+    "ci_high", "difference_ci_low", "difference_ci_high", "n", "p_value", "verdict", "reason",
 ]  # fmt: skip
 
 
@@ -91,6 +91,8 @@ def policy_verdicts(disparities: pd.DataFrame, rules: tuple[PolicyRule, ...]) ->
                 "estimate": estimate,
                 "ci_low": low,
                 "ci_high": high,
+                "difference_ci_low": rows["difference_ci_low"].to_numpy(dtype=float),
+                "difference_ci_high": rows["difference_ci_high"].to_numpy(dtype=float),
                 "n": rows["n"].to_numpy(),
                 "p_value": rows["p_value"].to_numpy(dtype=float),
                 "verdict": verdict,
@@ -115,6 +117,7 @@ def policy_verdicts(disparities: pd.DataFrame, rules: tuple[PolicyRule, ...]) ->
                             "value": refs["reference_value"].to_numpy(dtype=float),
                             "reference_value": refs["reference_value"].to_numpy(dtype=float),
                             "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                            "difference_ci_low": np.nan, "difference_ci_high": np.nan,
                             "n": refs["reference_n"].to_numpy(), "p_value": np.nan,
                             "verdict": "reference",
                             "reason": "the reference group the others are compared with",

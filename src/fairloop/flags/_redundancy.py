@@ -4,7 +4,8 @@ Between a flagged parent P and a flagged child C (C adds conditions to P), for t
 metric and direction:
 
 * C is explained by P when C does not differ significantly from the rest of P
-  (``C`` against ``P \\ C``): C's effect is P's effect, and C is not flagged on its own;
+  (``C`` against ``P \\ C``, at a Bonferroni level over all such pairs): C's effect is
+  P's effect, and C is not flagged on its own;
 * otherwise P is explained by C when the rest of P is not significantly different
   from P's complement (``P \\ C`` against ``not P``), or differs by less than the effect
   floor: P's effect is carried by C.
@@ -69,19 +70,22 @@ def prune_explained(flagged: pd.DataFrame, *, alpha: float, min_effect: float) -
             and np.sign(diff[parent]) == np.sign(diff[i])
         ]
         ancestors[int(i)] = found
-    # children explained by a parent: the child is no different from the rest of the parent
-    for child, parents in ancestors.items():
-        if not parents:
-            continue
-        ps = np.asarray(parents)
-        rest_k, rest_n = k[ps] - k[child], n[ps] - n[child]
-        p, _ = two_proportion_pvalue(np.full(len(ps), k[child]), np.full(len(ps), n[child]),
-                                     rest_k, rest_n)  # fmt: skip
-        same = (rest_n > 0) & (p > alpha)
-        if same.any():
-            candidates = ps[same]  # the most general parent, then the largest effect
-            order = np.lexsort((-np.abs(diff[candidates]), depth[candidates]))
-            explained[child] = candidates[order[0]]
+    # children explained by a parent: the child is no different from the rest of the parent.
+    # Many children are tested, so a child stands on its own only past a Bonferroni level.
+    pairs = sum(len(parents) for parents in ancestors.values())
+    level = alpha / max(pairs, 1)
+    pair_child = np.asarray([c for c, ps in ancestors.items() for _ in ps], dtype=np.int64)
+    pair_parent = np.asarray([p for ps in ancestors.values() for p in ps], dtype=np.int64)
+    if pair_child.size:
+        rest_k, rest_n = k[pair_parent] - k[pair_child], n[pair_parent] - n[pair_child]
+        p, _ = two_proportion_pvalue(k[pair_child], n[pair_child], rest_k, rest_n)
+        same = (rest_n > 0) & (p > level)
+        # per child: the most general explaining parent, then the one with the largest effect
+        order = np.lexsort((-np.abs(diff[pair_parent]), depth[pair_parent], ~same, pair_child))
+        for idx in order:
+            child = int(pair_child[idx])
+            if same[idx] and explained[child] == -1:
+                explained[child] = pair_parent[idx]
     # parents explained by a child that stands on its own: the rest of the parent is no
     # different from the parent's complement
     for child in sorted(ancestors, key=lambda c: -abs(diff[c])):
@@ -115,12 +119,8 @@ def group_overlapping(flags: pd.DataFrame, cube: CountCube, *, share: float = 0.
     """
     if flags.empty:
         return np.zeros(0, dtype=np.int64)
-    cells = cube.cells
-    weight = cells[list(CELLS)].to_numpy().sum(axis=1).astype(float)
-    members = np.ones((len(cells), len(flags)), dtype=bool)
-    for j, subgroup in enumerate(flags["subgroup"]):
-        for column, value in subgroup.items():
-            members[:, j] &= (cells[column] == value).to_numpy()
+    weight = cube.cells[list(CELLS)].to_numpy().sum(axis=1).astype(float)
+    members = np.column_stack([cube.member_mask(subgroup) for subgroup in flags["subgroup"]])
     size = weight @ members
     overlap = (members.T * weight) @ members
     smaller = np.minimum.outer(size, size)

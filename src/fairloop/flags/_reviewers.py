@@ -14,7 +14,7 @@ from scipy import special, stats
 
 from fairloop._typing import MISSING_GROUP
 from fairloop.config import AuditConfig
-from fairloop.cube import CountCube
+from fairloop.cube import CELLS, CountCube
 from fairloop.flags._search import TEST_COLUMNS
 
 __all__ = ["reviewer_tests"]
@@ -45,24 +45,25 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
     z = float(special.ndtri(0.5 + 0.5 * config.confidence_level))
     parts = []
     for attribute in cube.sensitive:
-        m = cube.marginal([attribute, reviewer])
-        m = m[m[reviewer] != MISSING_GROUP]
-        if m.empty:
+        (groups, reviewers), sums = cube.marginal_arrays([attribute, reviewer])
+        known = reviewers != MISSING_GROUP
+        if not known.any():
             continue
-        num = (m["fp"] + m["fn"]).to_numpy(dtype=float)
-        den = (m["tp"] + m["fp"] + m["fn"] + m["tn"]).to_numpy(dtype=float)
-        by_reviewer = m.assign(_k=num, _n=den).groupby(reviewer)[["_k", "_n"]].transform("sum")
-        by_group = m.assign(_k=num, _n=den).groupby(attribute)[["_k", "_n"]].transform("sum")
+        groups, reviewers, sums = groups[known], reviewers[known], sums[known]
+        c = {name: sums[:, CELLS.index(name)] for name in ("tp", "fp", "fn", "tn")}
+        num = c["fp"] + c["fn"]
+        den = c["tp"] + c["fp"] + c["fn"] + c["tn"]
+        r_code = np.unique(reviewers, return_inverse=True)[1]
+        g_code = np.unique(groups, return_inverse=True)[1]
+        r_k, r_n = np.bincount(r_code, num)[r_code], np.bincount(r_code, den)[r_code]
+        g_k, g_n = np.bincount(g_code, num)[g_code], np.bincount(g_code, den)[g_code]
         total_k, total_n = num.sum(), den.sum()
         cells = {
-            "a": (num, den),  # reviewer in group
-            "b": (by_reviewer["_k"].to_numpy() - num, by_reviewer["_n"].to_numpy() - den),
-            "c": (by_group["_k"].to_numpy() - num, by_group["_n"].to_numpy() - den),
+            "a": (num, den),  # the reviewer in the group
+            "b": (r_k - num, r_n - den),  # the reviewer outside it
+            "c": (g_k - num, g_n - den),  # the others in it
+            "d": (total_k - r_k - g_k + num, total_n - r_n - g_n + den),  # the others outside
         }
-        cells["d"] = (
-            total_k - by_reviewer["_k"].to_numpy() - by_group["_k"].to_numpy() + num,
-            total_n - by_reviewer["_n"].to_numpy() - by_group["_n"].to_numpy() + den,
-        )
         ok = np.all([cells[c][1] >= max(min_den, 1) for c in "abcd"], axis=0)
         if not ok.any():
             continue
@@ -74,8 +75,8 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
             p = np.where(se > 0, 2 * stats.norm.sf(np.abs(did) / se), np.where(did == 0, 1.0, 0.0))
         # with two groups, (r, g1) and (r, g2) are one test seen from both sides: keep the
         # side where the reviewer's gap is the larger
-        if m[attribute].nunique() == 2:
-            positive = np.zeros(len(m), dtype=bool)
+        if len(np.unique(groups)) == 2:
+            positive = np.zeros(len(groups), dtype=bool)
             positive[np.flatnonzero(ok)] = did >= 0
             keep_side = positive[ok]
             ok = positive
@@ -83,14 +84,13 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
             did, se, p = did[keep_side], se[keep_side], p[keep_side]
         if not ok.any():
             continue
-        kept = m[ok]
         parts.append(
             pd.DataFrame(
                 {
                     "source": "oversight",
                     "subgroup": [
-                        {attribute: a, reviewer: r}
-                        for a, r in zip(kept[attribute], kept[reviewer], strict=True)
+                        {attribute: str(a), reviewer: str(r)}
+                        for a, r in zip(groups[ok], reviewers[ok], strict=True)
                     ],
                     "depth": 2,
                     "metric": "override_rate",

@@ -137,13 +137,14 @@ def group_table(cube: CountCube, sets: Sequence[tuple[str, ...]]) -> GroupTable:
     values: list[tuple[str, ...]] = []
     set_index: list[NDArray[np.int64]] = []
     for s, attrs in enumerate(sets):
-        marginal = cube.marginal(list(attrs))
-        marginal = marginal[marginal[list(CELLS)].to_numpy().sum(axis=1) > 0] if attrs else marginal
-        counts.append(marginal[list(CELLS)].to_numpy(dtype=np.int64))
+        keys, sums = cube.marginal_arrays(list(attrs))
+        cells = np.rint(sums[:, : len(CELLS)]).astype(np.int64)
+        keep = cells.sum(axis=1) > 0 if attrs else np.ones(len(cells), dtype=bool)
+        counts.append(cells[keep])
         values.extend(
-            zip(*(marginal[a].astype(str).tolist() for a in attrs), strict=True) if attrs else [()]
+            zip(*(k[keep].astype(str).tolist() for k in keys), strict=True) if attrs else [()]
         )
-        set_index.append(np.full(len(marginal), s, dtype=np.int64))
+        set_index.append(np.full(int(keep.sum()), s, dtype=np.int64))
     return GroupTable(
         sets=list(sets),
         set_index=np.concatenate(set_index),
