@@ -93,6 +93,31 @@ def audit_command(
     metrics: str | None = typer.Option(
         None, help="Metrics to report, comma-separated [default: all]."
     ),
+    max_depth: int | None = typer.Option(
+        None, "--max-depth", help="Most conditions in a searched subgroup [default: 3]."
+    ),
+    min_support: int | None = typer.Option(
+        None, "--min-support", help="Fewest cases in a searched subgroup [default: 30]."
+    ),
+    include_context: bool | None = typer.Option(
+        None,
+        "--include-context/--sensitive-only",
+        help="Search subgroups over the context attributes too [default: sensitive only].",
+    ),
+    fdr: float | None = typer.Option(
+        None, help="False discovery rate of the flag search [default: 0.05]."
+    ),
+    fdr_method: str | None = typer.Option(
+        None,
+        "--fdr-method",
+        help="bh (Benjamini-Hochberg) or by (Benjamini-Yekutieli) [default: bh].",
+    ),
+    min_effect: float | None = typer.Option(
+        None, "--min-effect", help="Smallest absolute gap flagged [default: 0.05]."
+    ),
+    search: bool | None = typer.Option(
+        None, "--flags/--no-flags", help="Search for flags at all [default: on]."
+    ),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Folder for evidence.json, metrics.csv and disparities.csv."
     ),
@@ -110,6 +135,14 @@ def audit_command(
             "reference": _reference(reference) if reference is not None else None,
         }  # fmt: skip
         options.update({k: v for k, v in flags.items() if v is not None})
+        flag_flags = {
+            "max_depth": max_depth, "min_support": min_support,
+            "include_context": include_context, "fdr": fdr, "fdr_method": fdr_method,
+            "min_effect": min_effect, "enabled": search,
+        }  # fmt: skip
+        chosen = {k: v for k, v in flag_flags.items() if v is not None}
+        if chosen:
+            options["flags"] = {**dict(options.get("flags") or {}), **chosen}
         result = Audit(AuditConfig.from_mapping(options, source=str(config or "options"))).run(data)
         print_summary(result)
         print_flags(result)

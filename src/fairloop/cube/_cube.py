@@ -137,9 +137,9 @@ class CountCube:
             code, uniques = self._codes[name]
             combined = combined * len(uniques) + code
         keys, inverse = np.unique(combined, return_inverse=True)
-        summed = np.column_stack(
+        summed: NDArray[np.float64] = np.column_stack(
             [np.bincount(inverse, totals[:, j], len(keys)) for j in range(totals.shape[1])]
-        )
+        ).astype(np.float64)
         values: list[NDArray[np.object_]] = []
         remainder = keys.copy()
         for name in reversed(attributes):

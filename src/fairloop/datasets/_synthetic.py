@@ -295,7 +295,8 @@ def _plant(
         count = round(abs(target - current) * inside.sum())
         chosen = _choose(rng, measured, count)
         share = count / max(measured.sum(), 1)
-        return chosen | _flip(rng, eligible & ~measured, share)
+        flipped: np.ndarray = chosen | _flip(rng, eligible & ~measured, share)
+        return flipped
 
     everyone = np.ones_like(mask)
     if bias.metric == "selection_rate":

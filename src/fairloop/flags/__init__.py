@@ -118,11 +118,14 @@ def find_flags(
     explained_by = prune_explained(
         flagged, alpha=options.redundancy_alpha, min_effect=options.min_effect
     )
-    identity = {"total_rows": cube.n_rows, "tests": count, "correction": correction,
-                "level": config.confidence_level}  # fmt: skip
     standing = explained_by.reindex(flagged.index).to_numpy() == -1
-    flagged = with_identity(flagged, sentences=False, **identity)
-    kept = with_identity(flagged[standing].drop(columns=["sentence"]), **identity)
+
+    def identified(rows: pd.DataFrame, *, sentences: bool) -> pd.DataFrame:
+        return with_identity(rows, total_rows=cube.n_rows, tests=count, correction=correction,
+                             level=config.confidence_level, sentences=sentences)  # fmt: skip
+
+    flagged = identified(flagged, sentences=False)
+    kept = identified(flagged[standing].drop(columns=["sentence"]), sentences=True)
     gone = flagged[~standing].copy()
     if len(gone):
         gone["explained_by"] = flagged.loc[explained_by[gone.index], "flag_id"].to_numpy()
