@@ -189,3 +189,70 @@ def test_console_script_runs_with_no_traceback(tmp_path: Path) -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("fairloop ")
+
+
+def test_audit_prints_top_flags_and_writes_flags_csv(log_file: Path, tmp_path: Path) -> None:
+    config = tmp_path / "fairloop.toml"
+    config.write_text(
+        'prediction = "approved"\nlabel = "reviewer_decision"\nsensitive = ["sex", "race"]\n'
+        'reviewer = "reviewer_id"\ncase_id = "case_id"\n\n[flags]\nmax_depth = 2\nfdr = 0.1\n\n'
+        '[[policy]]\nmetric = "selection_rate"\nmeasure = "ratio"\nmin = 0.8\n'
+    )
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            str(log_file),
+            "--config",
+            str(config),
+            "--min-effect",
+            "0.04",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Flags:" in result.output and "Benjamini-Hochberg at q <= 0.1" in result.output
+    bundle = json.loads((tmp_path / "o" / "evidence.json").read_text())
+    assert bundle["tests"]["max_depth"] == 2 and bundle["tests"]["min_effect"] == 0.04
+    assert [r["name"] for r in bundle["provenance"]["config"]["policy"]] == [
+        "selection_rate ratio >= 0.8"
+    ]
+    assert (tmp_path / "o" / "flags.csv").exists()
+
+
+def test_no_flags(log_file: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            str(log_file),
+            "--prediction",
+            "approved",
+            "--label",
+            "reviewer_decision",
+            "--sensitive",
+            "sex",
+            "--no-flags",
+        ],
+    )
+    assert result.exit_code == 0 and "Flags:" not in result.output
+
+
+def test_bad_flag_options(log_file: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            str(log_file),
+            "--prediction",
+            "approved",
+            "--label",
+            "reviewer_decision",
+            "--sensitive",
+            "sex",
+            "--fdr-method",
+            "holm",
+        ],
+    )
+    assert result.exit_code == 2 and "flags.fdr_method" in result.output
