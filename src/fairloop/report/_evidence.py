@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from fairloop.flags._flag import FLAG_COLUMNS
+from fairloop.flags._policy import VERDICT_COLUMNS
+
 if TYPE_CHECKING:
     from fairloop.audit import AuditResult
 
@@ -19,17 +22,6 @@ SCHEMA_VERSION = 1
 _METRIC_FIELDS = [
     "attributes", "attribute_set", "group", "metric", "value", "numerator", "denominator",
     "n", "ci_low", "ci_high", "status",
-]  # fmt: skip
-_FLAG_FIELDS = [
-    "flag_id", "source", "subgroup", "description", "metric", "value", "complement_value",
-    "overall_value", "difference", "difference_ci_low", "difference_ci_high", "ratio",
-    "p_value", "q_value", "n", "severity", "severity_score", "sentence", "sample_case_ids",
-    "group", "explains", "rule",
-]  # fmt: skip
-_VERDICT_FIELDS = [
-    "rule", "metric", "measure", "compare", "min", "max", "attribute_set", "group",
-    "attributes", "reference_group", "value", "reference_value", "estimate", "ci_low",
-    "ci_high", "n", "p_value", "verdict", "reason",
 ]  # fmt: skip
 _EXPLAINED_FIELDS = [
     "flag_id", "source", "description", "subgroup", "metric", "difference", "q_value", "n",
@@ -94,11 +86,13 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
         "metrics": _records(result.metrics, _METRIC_FIELDS),
         "disparities": _records(result.disparities, _DISPARITY_FIELDS),
         "summary": _plain(result.summary),
-        "flags": _records(result.flags, _FLAG_FIELDS),
+        "flags": _records(result.flags, list(FLAG_COLUMNS)),
         "flags_explained": _records(result.explained, _EXPLAINED_FIELDS)
         if len(result.explained)
         else [],
-        "verdicts": _records(result.verdicts, _VERDICT_FIELDS) if len(result.verdicts) else [],
+        "verdicts": (
+            _records(result.verdicts, list(VERDICT_COLUMNS)) if len(result.verdicts) else []
+        ),
         "tests": _plain(result.tests),
     }
 
