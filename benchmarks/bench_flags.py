@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> None:
 _PEER_SCRIPT = r"""
 import json, sys, time
 import pandas as pd
-data = pd.read_parquet(sys.argv[1])
+data = pd.read_csv(sys.argv[1])
 planted = json.loads(sys.argv[2])
 reviewed = data[data["reviewer_decision"].notna()].copy()
 neg = reviewed[reviewed["reviewer_decision"] == 0].copy()
@@ -218,8 +218,8 @@ def peers(args: argparse.Namespace, table: pd.DataFrame) -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for row in table.dropna(subset=["log"]).itertuples():
-            path = Path(tmp) / "log.parquet"
-            row.log.data.to_parquet(path)
+            path = Path(tmp) / "log.csv"  # CSV: the peers' environment may lack pyarrow
+            row.log.data.to_csv(path, index=False)
             planted = row.log.planted[0]["subgroup"]
             proc = subprocess.run([args.peers, "-c", _PEER_SCRIPT, str(path), json.dumps(planted)],
                                   capture_output=True, text=True, check=False)  # fmt: skip
