@@ -5,7 +5,9 @@ The tree is rooted in builtins, so ``except ValueError`` keeps working::
     Exception
     └── FairloopError
         ├── DecisionLogError (ValueError)   the log cannot be audited as declared
-        └── ConfigError (ValueError)        an option or a config file is invalid
+        ├── ConfigError (ValueError)        an option or a config file is invalid
+        └── StoreError (RuntimeError)       the review store cannot do what was asked
+            └── StoreIntegrityError         the store's records do not verify
 
     UserWarning
     └── FairloopWarning
@@ -24,6 +26,8 @@ __all__ = [
     "FairloopWarning",
     "Issue",
     "IssueReason",
+    "StoreError",
+    "StoreIntegrityError",
 ]
 
 
@@ -117,6 +121,14 @@ class ConfigError(FairloopError, ValueError):
     def __init__(self, message: str, *, option: str | None = None) -> None:
         self.option = option
         super().__init__(message)
+
+
+class StoreError(FairloopError, RuntimeError):
+    """The review store cannot do what was asked (unknown flag or run, unreachable server)."""
+
+
+class StoreIntegrityError(StoreError):
+    """The review store's records are inconsistent (see :meth:`ReviewStore.verify`)."""
 
 
 class FairloopWarning(UserWarning):

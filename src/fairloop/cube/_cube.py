@@ -181,18 +181,15 @@ class CountCube:
         return CountCube(self.sensitive, self.context, stacked, self.reviewer)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible form (attribute values as text, counts as integers)."""
+        """Plain JSON-compatible form (key values as text, counts as integers)."""
+        width = len(self.keys)
         return {
             "sensitive": list(self.sensitive),
             "context": list(self.context),
-            "columns": [*self.attributes, *CELLS, *SCORE_SUMS],
+            "reviewer": self.reviewer,
+            "columns": [*self.keys, *CELLS, *SCORE_SUMS],
             "rows": [
-                [
-                    *row[: len(self.attributes)],
-                    *(int(v) for v in row[len(self.attributes) : -2]),
-                    float(row[-2]),
-                    float(row[-1]),
-                ]
+                [*row[:width], *(int(v) for v in row[width:-2]), float(row[-2]), float(row[-1])]
                 for row in self.cells.itertuples(index=False, name=None)
             ],
         }

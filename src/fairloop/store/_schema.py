@@ -1,0 +1,91 @@
+"""The review store's tables, and the steps that upgrade an older database to this schema.
+
+Version 1 held runs, flags and hash-chained adjudication events. Version 2 adds the count
+cube to each run (so a report can be re-rendered without the data), and to each event its
+kind (a reviewer's decision or an automatic reopening), links and the evidence snapshot
+the decision was made on. Upgrades only add columns: no recorded value is rewritten, so
+every hash of the chain still verifies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+__all__ = ["SCHEMA_VERSION", "UPGRADES", "metadata", "tables"]
+
+SCHEMA_VERSION = 2
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "fairloop_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+runs = sa.Table(
+    "fairloop_runs",
+    metadata,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("fairloop_version", sa.String(40), nullable=False),
+    sa.Column("data_sha256", sa.String(64)),
+    sa.Column("rows", sa.BigInteger),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("provenance", sa.Text, nullable=False),
+    sa.Column("cube", sa.Text),  # version 2
+)
+
+flags = sa.Table(
+    "fairloop_flags",
+    metadata,
+    sa.Column("run_id", sa.String(40), sa.ForeignKey("fairloop_runs.run_id"), primary_key=True),
+    sa.Column("flag_id", sa.String(40), primary_key=True),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("metric", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("difference", sa.Float),
+    sa.Column("ci_low", sa.Float),
+    sa.Column("ci_high", sa.Float),
+    sa.Column("severity", sa.String(10)),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+
+events = sa.Table(
+    "fairloop_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("flag_id", sa.String(40), nullable=False, index=True),
+    sa.Column("decision", sa.String(20), nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("mitigation", sa.Text),
+    sa.Column("run_id", sa.String(40)),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(20)),  # version 2
+    sa.Column("links", sa.Text),  # version 2
+    sa.Column("evidence", sa.Text),  # version 2
+)
+
+tables = {"meta": meta, "runs": runs, "flags": flags, "events": events}
+
+
+def _to_2(connection: sa.Connection) -> None:
+    for table, column in (
+        ("fairloop_runs", "cube"),
+        ("fairloop_events", "kind"),
+        ("fairloop_events", "links"),
+        ("fairloop_events", "evidence"),
+    ):
+        connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+
+
+#: Step from version N to N + 1, by N.
+UPGRADES: dict[int, Callable[[sa.Connection], None]] = {1: _to_2}

@@ -1,0 +1,649 @@
+"""ReviewStore: runs, flags and an append-only, hash-chained record of adjudications."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
+
+import pandas as pd
+import sqlalchemy as sa
+
+from fairloop._version import __version__
+from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError
+from fairloop.store import _schema as schema
+from fairloop.store._hashchain import GENESIS, chain_hash
+
+if TYPE_CHECKING:
+    from fairloop.audit import AuditResult
+
+__all__ = ["DECISIONS", "Decision", "ReviewStore", "VerifyReport", "resolve_url"]
+
+Decision: TypeAlias = Literal["confirmed", "justified", "needs-data", "mitigated", "reopened"]
+DECISIONS: tuple[str, ...] = get_args(Decision)
+#: Decisions that, with four-eyes review, are final only once a second reviewer agrees.
+NEEDS_SECOND = ("confirmed", "justified")
+DEFAULT_URL = "sqlite:///fairloop.db"
+SYSTEM_REVIEWER = "fairloop"
+
+
+def resolve_url(db: str | os.PathLike[str] | None) -> str:
+    """The database URL: the argument, else ``$FAIRLOOP_DB``, else ``sqlite:///fairloop.db``.
+
+    A plain path is taken as a SQLite file.
+
+    Examples
+    --------
+    >>> resolve_url("reviews.db")
+    'sqlite:///reviews.db'
+    >>> resolve_url("postgresql+psycopg://u:p@localhost/db")
+    'postgresql+psycopg://u:p@localhost/db'
+    """
+    value = os.fspath(db) if db is not None else os.environ.get("FAIRLOOP_DB", DEFAULT_URL)
+    return value if "://" in value else f"sqlite:///{value}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of walking the hash chain.
+
+    Parameters
+    ----------
+    ok : bool
+        Whether every event matches and none is missing.
+    checked : int
+        Events checked.
+    head : str
+        The hash of the last event (the trail's head).
+    problem : str or None
+        What does not match, naming the first event concerned.
+    event_id : str or None
+        That event's id.
+    """
+
+    ok: bool
+    checked: int
+    head: str
+    problem: str | None = None
+    event_id: str | None = None
+
+
+class ReviewStore:
+    """Where reviewers adjudicate flags: runs, flags and hash-chained decision events.
+
+    Decisions are appended, never updated: a flag's status is derived from its events.
+    Each event stores ``sha256(previous hash + canonical JSON of the event)``, so
+    :meth:`verify` detects any event edited or deleted in the database.
+
+    Parameters
+    ----------
+    db : str or path or None, default=None
+        A SQLAlchemy URL (``sqlite:///fairloop.db``, ``postgresql+psycopg://...``) or a
+        SQLite file path; default ``$FAIRLOOP_DB`` or ``sqlite:///fairloop.db``. The
+        database is created on first use and upgraded when an older fairloop made it.
+    four_eyes : bool, default=False
+        ``confirmed`` and ``justified`` count as final only after a second, different
+        reviewer records the same decision.
+    reopen_tolerance : float, default=0.05
+        A flag found again is reopened when its effect grew by more than this beyond the
+        adjudicated one, or its interval no longer overlaps the adjudicated interval.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from fairloop.datasets import make_decision_log
+    >>> import fairloop
+    >>> log = make_decision_log(n=20_000, seed=1)
+    >>> result = fairloop.audit(log.data, **log.roles)
+    >>> store = ReviewStore(os.path.join(tempfile.mkdtemp(), "reviews.db"))
+    >>> run_id = store.record_run(result)
+    >>> flag = result.flags["flag_id"].iloc[0]
+    >>> _ = store.decide(flag, "confirmed", rationale="Real gap; model retraining planned.",
+    ...                  reviewer="ana")
+    >>> store.status(flag)
+    'confirmed'
+    >>> store.verify().ok
+    True
+    """
+
+    def __init__(
+        self,
+        db: str | os.PathLike[str] | None = None,
+        *,
+        four_eyes: bool = False,
+        reopen_tolerance: float = 0.05,
+    ) -> None:
+        self.url = resolve_url(db)
+        self.four_eyes = four_eyes
+        self.reopen_tolerance = reopen_tolerance
+        try:
+            self.engine = _engine(self.url)
+            self._prepare()
+        except sa.exc.ArgumentError as exc:
+            raise ConfigError(
+                f"--db {self.url!r} is not a database URL: {exc}. Use sqlite:///file.db or "
+                "postgresql+psycopg://user:password@host/database.",
+                option="db",
+            ) from None
+        except sa.exc.OperationalError as exc:
+            if hasattr(self, "engine"):
+                self.engine.dispose()
+            raise StoreError(
+                f"Cannot open the review store {self._safe_url()}: "
+                f"{str(exc.orig).strip().splitlines()[0]}. Check the URL and that the "
+                "server is running."
+            ) from None
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> ReviewStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _safe_url(self) -> str:
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    # ------------------------------------------------------------------ schema
+
+    def _prepare(self) -> None:
+        with self._write() as connection:
+            inspector = sa.inspect(connection)
+            if not inspector.has_table("fairloop_meta"):
+                schema.metadata.create_all(connection)
+                connection.execute(
+                    schema.meta.insert(),
+                    [
+                        {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
+                        {"key": "head_hash", "value": GENESIS},
+                        {"key": "event_count", "value": "0"},
+                    ],
+                )
+                return
+            version = int(self._meta(connection, "schema_version"))
+            if version > schema.SCHEMA_VERSION:
+                raise StoreError(
+                    f"The review store {self._safe_url()} has schema version {version}, newer "
+                    f"than this fairloop ({__version__}, version {schema.SCHEMA_VERSION}). "
+                    "Upgrade fairloop."
+                )
+            while version < schema.SCHEMA_VERSION:
+                schema.UPGRADES[version](connection)
+                version += 1
+                connection.execute(
+                    schema.meta.update()
+                    .where(schema.meta.c.key == "schema_version")
+                    .values(value=str(version))
+                )
+
+    @property
+    def schema_version(self) -> int:
+        """The database's schema version."""
+        with self.engine.connect() as connection:
+            return int(self._meta(connection, "schema_version"))
+
+    @staticmethod
+    def _meta(connection: sa.Connection, key: str, *, lock: bool = False) -> str:
+        query = sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
+        if lock and connection.dialect.name != "sqlite":
+            query = query.with_for_update()
+        value = connection.execute(query).scalar_one_or_none()
+        if value is None:
+            raise StoreIntegrityError(f"The review store has no {key!r} record.")
+        return str(value)
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """A transaction that holds the write lock from its start (appends are serialised)."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    # ------------------------------------------------------------------ runs and flags
+
+    def record_run(self, result: AuditResult) -> str:
+        """Record an audit: its provenance, configuration, summary, count cube and flags.
+
+        Flags found before keep their status (it is derived from their events). A flag
+        whose effect grew beyond the adjudicated one by more than ``reopen_tolerance``, or
+        whose interval no longer overlaps the adjudicated interval, is reopened by an
+        automatic event that says why.
+
+        Parameters
+        ----------
+        result : AuditResult
+            The audit.
+
+        Returns
+        -------
+        str
+            The run id.
+        """
+        run_id = "run-" + uuid.uuid4().hex[:12]
+        p = result.provenance
+        flags = result.flags
+        with self._write() as connection:
+            connection.execute(
+                schema.runs.insert().values(
+                    run_id=run_id,
+                    created_at=_now(),
+                    fairloop_version=__version__,
+                    data_sha256=p.get("data_sha256"),
+                    rows=p.get("rows"),
+                    config=json.dumps(result.config.to_dict()),
+                    summary=json.dumps(result.to_dict()["summary"]),
+                    provenance=json.dumps(result.to_dict()["provenance"]),
+                    cube=json.dumps(result.cube.to_dict()),
+                )
+            )
+            records = result.to_dict()["flags"]
+            if records:
+                connection.execute(
+                    schema.flags.insert(),
+                    [
+                        {
+                            "run_id": run_id,
+                            "flag_id": f["flag_id"],
+                            "source": f["source"],
+                            "metric": f["metric"],
+                            "description": f["description"],
+                            "difference": f["difference"],
+                            "ci_low": f["difference_ci_low"],
+                            "ci_high": f["difference_ci_high"],
+                            "severity": f["severity"],
+                            "payload": json.dumps(f),
+                        }
+                        for f in records
+                    ],
+                )
+        for record in result.to_dict()["flags"] if len(flags) else []:
+            self._carry_over(record, run_id)
+        return run_id
+
+    def _carry_over(self, flag: dict[str, Any], run_id: str) -> None:
+        history = self._events(flag["flag_id"])
+        if not history or self._derive(history)[0] == "open":
+            return
+        last = next((e for e in reversed(history) if e["evidence"]), None)
+        if last is None:
+            return
+        before = json.loads(last["evidence"])
+        old, new = before.get("difference"), flag.get("difference")
+        if old is None or new is None:
+            return
+        grew = abs(new) > abs(old) + self.reopen_tolerance
+        bounds = [before.get("ci_low"), before.get("ci_high"),
+                  flag.get("difference_ci_low"), flag.get("difference_ci_high")]  # fmt: skip
+        apart = False
+        if None not in bounds:
+            lo, hi, n_lo, n_hi = (float(b) for b in bounds)
+            apart = n_lo > hi or n_hi < lo
+        if not (grew or apart):
+            return
+        why = []
+        if grew:
+            why.append(
+                f"its effect grew from {100 * old:+.1f} to {100 * new:+.1f} points, more than "
+                f"the tolerance of {100 * self.reopen_tolerance:.1f} points"
+            )
+        if apart:
+            why.append(
+                f"its interval ({100 * n_lo:+.1f} to {100 * n_hi:+.1f} points) no longer "
+                f"overlaps the adjudicated one ({100 * lo:+.1f} to {100 * hi:+.1f} points)"
+            )
+        self._append(
+            flag_id=flag["flag_id"],
+            decision="reopened",
+            rationale=f"Reopened automatically in run {run_id}: " + "; ".join(why) + ".",
+            reviewer=SYSTEM_REVIEWER,
+            run_id=run_id,
+            kind="auto",
+            evidence=_evidence(flag, run_id),
+        )
+
+    def runs(self) -> pd.DataFrame:
+        """Every recorded run, newest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(
+                    schema.runs.c.run_id, schema.runs.c.created_at, schema.runs.c.rows,
+                    schema.runs.c.data_sha256, schema.runs.c.fairloop_version,
+                ).order_by(schema.runs.c.created_at.desc())
+            ).mappings().all()  # fmt: skip
+        return pd.DataFrame([dict(r) for r in rows], columns=["run_id", "created_at", "rows",
+                            "data_sha256", "fairloop_version"])  # fmt: skip
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        """A recorded run: provenance, configuration, summary and count cube."""
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(sa.select(schema.runs).where(schema.runs.c.run_id == run_id))
+                .mappings()
+                .one_or_none()
+            )
+        if row is None:
+            raise StoreError(f"No run {run_id!r} in the review store. See `fairloop review list`.")
+        out = dict(row)
+        for key in ("config", "summary", "provenance", "cube"):
+            out[key] = json.loads(out[key]) if out.get(key) else None
+        return out
+
+    def _latest_flags(self, run_id: str | None) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            if run_id is None:
+                run_id = (
+                    connection.execute(
+                        sa.select(schema.runs.c.run_id).order_by(schema.runs.c.created_at.desc())
+                    )
+                    .scalars()
+                    .first()
+                )
+                if run_id is None:
+                    return []
+            rows = (
+                connection.execute(
+                    sa.select(schema.flags.c.payload).where(schema.flags.c.run_id == run_id)
+                )
+                .scalars()
+                .all()
+            )
+        return [json.loads(r) for r in rows]
+
+    def flag(self, flag_id: str) -> dict[str, Any]:
+        """The most recent evidence recorded for a flag."""
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(
+                    sa.select(schema.flags.c.payload)
+                    .join(schema.runs, schema.runs.c.run_id == schema.flags.c.run_id)
+                    .where(schema.flags.c.flag_id == flag_id)
+                    .order_by(schema.runs.c.created_at.desc())
+                )
+                .scalars()
+                .first()
+            )
+        if row is None:
+            raise StoreError(
+                f"No flag {flag_id!r} in the review store. `fairloop review list` shows the "
+                "flags of the latest run."
+            )
+        return dict(json.loads(row))
+
+    def flags(self, *, status: str | None = None, run_id: str | None = None) -> pd.DataFrame:
+        """The flags of a run (default: the latest) with their current status.
+
+        Parameters
+        ----------
+        status : str or None, default=None
+            Keep only flags with this status (``open``, ``confirmed``, ...).
+        run_id : str or None, default=None
+            The run; default the most recent.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        records = self._latest_flags(run_id)
+        all_events = self._events_by_flag([r["flag_id"] for r in records])
+        rows = []
+        for record in records:
+            state, detail = self._derive(all_events.get(record["flag_id"], []))
+            rows.append({**record, "status": state, "status_detail": detail})
+        frame = pd.DataFrame(rows)
+        if frame.empty:
+            return frame
+        if status is not None:
+            frame = frame[frame["status"] == status]
+        return frame.sort_values("severity_score", ascending=False).reset_index(drop=True)
+
+    # ------------------------------------------------------------------ decisions
+
+    def decide(
+        self,
+        flag_id: str,
+        decision: str,
+        *,
+        rationale: str,
+        reviewer: str,
+        mitigation: str | None = None,
+        links: Sequence[str] = (),
+    ) -> str:
+        """Record a reviewer's decision on a flag (appended, never overwritten).
+
+        Parameters
+        ----------
+        flag_id : str
+            The flag.
+        decision : {"confirmed", "justified", "needs-data", "mitigated", "reopened"}
+            What the reviewer decided.
+        rationale : str
+            Why (required).
+        reviewer : str
+            Who (required).
+        mitigation : str or None, default=None
+            The mitigation plan, if any.
+        links : sequence of str, default=()
+            Links to tickets or documents.
+
+        Returns
+        -------
+        str
+            The event id.
+
+        Raises
+        ------
+        ConfigError
+            If the decision is unknown or the rationale or reviewer is empty.
+        StoreError
+            If the flag is not in the store.
+        """
+        if decision not in DECISIONS:
+            raise ConfigError(
+                f"--decision must be one of {', '.join(DECISIONS)}. Got {decision!r} instead.",
+                option="decision",
+            )
+        if not rationale or not rationale.strip():
+            raise ConfigError(
+                "A decision needs a rationale: say why, in words.", option="rationale"
+            )
+        if not reviewer or not reviewer.strip() or reviewer == SYSTEM_REVIEWER:
+            raise ConfigError(
+                "A decision needs the reviewer who made it (--reviewer NAME).", option="reviewer"
+            )
+        flag = self.flag(flag_id)
+        return self._append(
+            flag_id=flag_id,
+            decision=decision,
+            rationale=rationale.strip(),
+            reviewer=reviewer.strip(),
+            mitigation=mitigation,
+            links=json.dumps(list(links)) if links else None,
+            kind="decision",
+            evidence=_evidence(flag, flag.get("run_id")),
+        )
+
+    def _append(self, **fields: Any) -> str:
+        event = {"event_id": "ev-" + uuid.uuid4().hex, "created_at": _now(), **fields}
+        event.setdefault("mitigation", None)
+        event.setdefault("links", None)
+        event.setdefault("run_id", None)
+        with self._write() as connection:
+            head = self._meta(connection, "head_hash", lock=True)
+            count = int(self._meta(connection, "event_count"))
+            digest = chain_hash(head, event)
+            connection.execute(schema.events.insert().values(**event, prev_hash=head, hash=digest))
+            connection.execute(
+                schema.meta.update().where(schema.meta.c.key == "head_hash").values(value=digest)
+            )
+            connection.execute(
+                schema.meta.update()
+                .where(schema.meta.c.key == "event_count")
+                .values(value=str(count + 1))
+            )
+        return str(event["event_id"])
+
+    def _events(self, flag_id: str) -> list[dict[str, Any]]:
+        return self._events_by_flag([flag_id]).get(flag_id, [])
+
+    def _events_by_flag(self, flag_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        ids = list(flag_ids)
+        if not ids:
+            return {}
+        with self.engine.connect() as connection:
+            rows = (
+                connection.execute(
+                    sa.select(schema.events)
+                    .where(schema.events.c.flag_id.in_(ids))
+                    .order_by(schema.events.c.seq)
+                )
+                .mappings()
+                .all()
+            )
+        out: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            out.setdefault(row["flag_id"], []).append(dict(row))
+        return out
+
+    def _derive(self, history: list[dict[str, Any]]) -> tuple[str, str]:
+        """A flag's status from its events, and a sentence on how it got there."""
+        state, detail, pending = "open", "no decision yet", None
+        for event in history:
+            decision, reviewer = event["decision"], event["reviewer"]
+            if decision == "reopened":
+                state, detail, pending = "open", f"reopened by {reviewer}", None
+            elif self.four_eyes and decision in NEEDS_SECOND:
+                if pending and pending[0] == decision and pending[1] != reviewer:
+                    state = decision
+                    detail = f"{decision} by {pending[1]} and {reviewer} (four eyes)"
+                    pending = None
+                else:
+                    pending = (decision, reviewer)
+                    state = f"awaiting second reviewer ({decision})"
+                    detail = f"{decision} by {reviewer}; a second, different reviewer must agree"
+            else:
+                state, detail, pending = decision, f"{decision} by {reviewer}", None
+        return state, detail
+
+    def status(self, flag_id: str) -> str:
+        """A flag's current status, derived from its events."""
+        return self._derive(self._events(flag_id))[0]
+
+    def history(self, flag_id: str | None = None) -> pd.DataFrame:
+        """Events in the order they were recorded (one flag's, or every event)."""
+        query = sa.select(schema.events).order_by(schema.events.c.seq)
+        if flag_id is not None:
+            query = query.where(schema.events.c.flag_id == flag_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        columns = [c.name for c in schema.events.columns]
+        return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+    # ------------------------------------------------------------------ integrity
+
+    def verify(self) -> VerifyReport:
+        """Walk the hash chain; name the first event that does not match.
+
+        Detects an event whose content was edited (its hash no longer matches), an event
+        deleted from the middle (the next one no longer points at its predecessor) or
+        from the end (the count and head recorded with the last append disagree).
+        """
+        previous, checked = GENESIS, 0
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(schema.events).order_by(schema.events.c.seq)
+            ).mappings()
+            for row in rows:
+                event = dict(row)
+                if event["prev_hash"] != previous:
+                    return VerifyReport(
+                        False, checked, previous,
+                        f"event {event['event_id']} (#{event['seq']}) does not follow the event "
+                        "before it: an event before it was deleted or altered",
+                        event["event_id"],
+                    )  # fmt: skip
+                if chain_hash(previous, event) != event["hash"]:
+                    return VerifyReport(
+                        False, checked, previous,
+                        f"event {event['event_id']} (#{event['seq']}) was altered: its content "
+                        "no longer matches its hash",
+                        event["event_id"],
+                    )  # fmt: skip
+                previous = event["hash"]
+                checked += 1
+            head = self._meta(connection, "head_hash")
+            count = int(self._meta(connection, "event_count"))
+        if checked != count or head != previous:
+            return VerifyReport(
+                False, checked, previous,
+                f"the trail holds {checked} events ending in {previous[:12]}, but {count} were "
+                f"recorded ending in {head[:12]}: events were deleted from its end",
+            )  # fmt: skip
+        return VerifyReport(True, checked, previous)
+
+    def head(self) -> str:
+        """The hash of the last event: the audit trail's head."""
+        with self.engine.connect() as connection:
+            return self._meta(connection, "head_hash")
+
+    def export(self, fmt: Literal["csv", "json"] = "json") -> str:
+        """Every event, for GRC tools, as CSV or JSON text."""
+        frame = self.history()
+        if fmt == "csv":
+            return str(frame.to_csv(index=False))
+        if fmt == "json":
+            return json.dumps(
+                {"head_hash": self.head(), "events": frame.to_dict(orient="records")},
+                indent=2, default=str,
+            )  # fmt: skip
+        raise ConfigError(f"--format must be csv or json. Got {fmt!r} instead.", option="format")
+
+
+def _evidence(flag: dict[str, Any], run_id: str | None) -> str:
+    return json.dumps(
+        {
+            "run_id": run_id,
+            "difference": flag.get("difference"),
+            "ci_low": flag.get("difference_ci_low"),
+            "ci_high": flag.get("difference_ci_high"),
+            "value": flag.get("value"),
+            "q_value": flag.get("q_value"),
+        },
+        sort_keys=True,
+    )
+
+
+def _engine(url: str) -> sa.Engine:
+    """An engine whose write transactions are serialised across processes.
+
+    SQLite: WAL journal, a busy timeout, and ``BEGIN IMMEDIATE`` so that a transaction
+    takes the write lock before it reads the chain's head. PostgreSQL: the head row is
+    read ``FOR UPDATE`` in the append transaction.
+    """
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # let BEGIN below take effect
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)

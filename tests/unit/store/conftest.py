@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import fairloop
+from fairloop.datasets import PlantedBias, make_decision_log
+
+POSTGRES = os.environ.get("FAIRLOOP_TEST_POSTGRES_URL")
+
+
+def _clean_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for table in ("fairloop_events", "fairloop_flags", "fairloop_runs", "fairloop_meta"):
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _close_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Dispose every engine a test opens (stores and direct ones), so no connection leaks."""
+    from fairloop.store import _store
+
+    engines: list[sa.Engine] = []
+    real_store_engine, real_create = _store._engine, sa.create_engine
+
+    def tracked_store_engine(url: str) -> sa.Engine:
+        engines.append(real_store_engine(url))
+        return engines[-1]
+
+    def tracked_create(*args: object, **kwargs: object) -> sa.Engine:
+        engines.append(real_create(*args, **kwargs))  # type: ignore[arg-type]
+        return engines[-1]
+
+    monkeypatch.setattr(_store, "_engine", tracked_store_engine)
+    monkeypatch.setattr(sa, "create_engine", tracked_create)
+    yield
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty review store: a SQLite file, and PostgreSQL where a server is given."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'reviews.db'}"
+        return
+    if not POSTGRES:
+        pytest.skip("set FAIRLOOP_TEST_POSTGRES_URL to test against PostgreSQL (.ci/run does)")
+    _clean_postgres(POSTGRES)
+    yield POSTGRES
+    _clean_postgres(POSTGRES)
+
+
+PLANTED = {"race": "Hispanic", "age_band": "18-24"}
+
+
+@pytest.fixture(scope="session")
+def planted_audit() -> fairloop.AuditResult:
+    log = make_decision_log(
+        n=50_000, seed=2000, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.15)]
+    )
+    return fairloop.audit(log.data, **log.roles)
+
+
+@pytest.fixture(scope="session")
+def worse_audit() -> fairloop.AuditResult:
+    """The same pattern a month later, with a larger effect."""
+    log = make_decision_log(
+        n=50_000, seed=2000, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.30)]
+    )
+    return fairloop.audit(log.data, **log.roles)

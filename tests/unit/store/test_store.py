@@ -1,0 +1,260 @@
+"""The review store: append-only, tamper-evident, carried over, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import fairloop
+from fairloop.exceptions import ConfigError, StoreError
+from fairloop.store import GENESIS, SCHEMA_VERSION, ReviewStore, chain_hash
+
+from .conftest import PLANTED
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def _planted_id(result: fairloop.AuditResult) -> str:
+    flags = result.flags
+    row = flags[
+        (flags["metric"] == "false_positive_rate")
+        & (flags["source"] == "discovery")
+        & flags["subgroup"].map(lambda s: s == PLANTED)
+    ]
+    return str(row["flag_id"].iloc[0])
+
+
+def test_run_flags_and_status(store_url: str, planted_audit: fairloop.AuditResult) -> None:
+    store = ReviewStore(store_url)
+    run_id = store.record_run(planted_audit)
+    assert list(store.runs()["run_id"]) == [run_id]
+    flags = store.flags()
+    assert set(flags["flag_id"]) == set(planted_audit.flags["flag_id"])
+    assert set(flags["status"]) == {"open"}
+    stored = store.run(run_id)
+    assert fairloop.CountCube.from_dict(stored["cube"]).equals(planted_audit.cube)
+    assert stored["provenance"]["data_sha256"] == planted_audit.provenance["data_sha256"]
+
+
+def test_decisions_are_appended_and_status_derived(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    store.decide(flag, "needs-data", rationale="Check 2024 labels.", reviewer="ana")
+    store.decide(
+        flag,
+        "confirmed",
+        rationale="Labels fine; gap is real.",
+        reviewer="ben",
+        mitigation="Retrain with reweighing",
+        links=["https://tickets/FAIR-12"],
+    )
+    assert store.status(flag) == "confirmed"
+    history = store.history(flag)
+    assert list(history["decision"]) == ["needs-data", "confirmed"]
+    assert json.loads(history["links"].iloc[1]) == ["https://tickets/FAIR-12"]
+    assert json.loads(history["evidence"].iloc[1])["difference"] == pytest.approx(
+        float(planted_audit.flags.set_index("flag_id").loc[flag, "difference"])
+    )
+    assert store.flags(status="confirmed")["flag_id"].tolist() == [flag]
+    assert store.verify().ok and store.verify().checked == 2
+
+
+def test_decision_needs_rationale_reviewer_and_a_known_flag(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    with pytest.raises(ConfigError, match="rationale"):
+        store.decide(flag, "confirmed", rationale="  ", reviewer="ana")
+    with pytest.raises(ConfigError, match="reviewer"):
+        store.decide(flag, "confirmed", rationale="ok", reviewer="")
+    with pytest.raises(ConfigError, match="one of"):
+        store.decide(flag, "approved", rationale="ok", reviewer="ana")
+    with pytest.raises(StoreError, match="No flag"):
+        store.decide("fl-nope", "confirmed", rationale="ok", reviewer="ana")
+    assert store.history().empty
+
+
+def test_four_eyes(store_url: str, planted_audit: fairloop.AuditResult) -> None:
+    store = ReviewStore(store_url, four_eyes=True)
+    store.record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    store.decide(flag, "justified", rationale="Business necessity.", reviewer="ana")
+    assert store.status(flag) == "awaiting second reviewer (justified)"
+    store.decide(flag, "justified", rationale="Agreed.", reviewer="ana")  # same person
+    assert store.status(flag) == "awaiting second reviewer (justified)"
+    store.decide(flag, "justified", rationale="Agreed after reading the file.", reviewer="ben")
+    assert store.status(flag) == "justified"
+    # the same events without four eyes: final at once
+    assert ReviewStore(store_url).status(flag) == "justified"
+
+
+def test_carry_over_and_automatic_reopening(
+    store_url: str, planted_audit: fairloop.AuditResult, worse_audit: fairloop.AuditResult
+) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    store.decide(flag, "justified", rationale="Known and accepted.", reviewer="ana")
+    # the same data again: the flag keeps its status
+    store.record_run(planted_audit)
+    assert store.status(flag) == "justified"
+    assert store.flags().set_index("flag_id").loc[flag, "status"] == "justified"
+    # a month later the effect doubled: reopened automatically, with the reason
+    assert _planted_id(worse_audit) == flag  # the same pattern has the same id
+    run_id = store.record_run(worse_audit)
+    assert store.status(flag) == "open"
+    last = store.history(flag).iloc[-1]
+    assert last["reviewer"] == "fairloop" and last["kind"] == "auto"
+    assert "effect grew" in last["rationale"] and run_id in last["rationale"]
+    assert store.verify().ok
+
+
+def test_verify_detects_an_edited_event(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    ids = [
+        store.decide(flag, d, rationale=f"step {i}", reviewer="ana")
+        for i, d in enumerate(["needs-data", "confirmed", "mitigated"])
+    ]
+    engine = sa.create_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE fairloop_events SET rationale = 'nothing to see' WHERE event_id = :e"),
+            {"e": ids[1]},
+        )
+    report = store.verify()
+    assert not report.ok and report.event_id == ids[1] and "altered" in report.problem
+
+
+def test_verify_detects_deleted_events(store_url: str, planted_audit: fairloop.AuditResult) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    ids = [
+        store.decide(flag, d, rationale=f"step {i}", reviewer="ana")
+        for i, d in enumerate(["needs-data", "confirmed", "mitigated"])
+    ]
+    engine = sa.create_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("DELETE FROM fairloop_events WHERE event_id = :e"), {"e": ids[1]}
+        )
+    report = store.verify()
+    assert not report.ok and report.event_id == ids[2] and "deleted" in report.problem
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("DELETE FROM fairloop_events WHERE event_id = :e"), {"e": ids[2]}
+        )
+    report = store.verify()  # now the end of the chain is gone
+    assert not report.ok and "end" in report.problem
+
+
+def test_chain_is_sha256_of_previous_hash_and_canonical_json(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    import hashlib
+
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    store.decide(_planted_id(planted_audit), "confirmed", rationale="Real.", reviewer="ana")
+    row = store.history().iloc[0].to_dict()
+    fields = {
+        k: row[k]
+        for k in (
+            "event_id",
+            "flag_id",
+            "decision",
+            "rationale",
+            "reviewer",
+            "created_at",
+            "kind",
+            "evidence",
+        )
+        if row[k] is not None
+    }
+    expected = hashlib.sha256(
+        (GENESIS + json.dumps(fields, sort_keys=True, separators=(",", ":"))).encode()
+    ).hexdigest()
+    assert row["prev_hash"] == GENESIS and row["hash"] == expected == chain_hash(GENESIS, row)
+
+
+def test_first_schema_version_opens_and_upgrades(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.executescript((FIXTURES / "store_v1.sql").read_text())
+    con.close()
+    store = ReviewStore(path)
+    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.verify().ok and store.verify().checked == 2
+    assert store.status("fl-0a1b2c3d4e5f6a7b") == "confirmed"
+    store.decide("fl-0a1b2c3d4e5f6a7b", "mitigated", rationale="Retrained.", reviewer="ana")
+    assert store.verify().ok and store.verify().checked == 3
+    columns = {c["name"] for c in sa.inspect(store.engine).get_columns("fairloop_events")}
+    assert {"kind", "links", "evidence"} <= columns
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    store = ReviewStore(tmp_path / "x.db")
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE fairloop_meta SET value = '99' WHERE key = 'schema_version'"
+        )
+    with pytest.raises(StoreError, match="newer"):
+        ReviewStore(tmp_path / "x.db")
+
+
+_WORKER = """
+import sys
+from fairloop.store import ReviewStore
+store = ReviewStore(sys.argv[1])
+for i in range(int(sys.argv[3])):
+    store.decide(sys.argv[2], "needs-data", rationale=f"{sys.argv[4]} note {i}", reviewer=sys.argv[4])
+"""
+
+
+def test_concurrent_reviewers_lose_nothing(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    workers = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, store_url, flag, "500", name])
+        for name in ("ana", "ben")
+    ]
+    assert [w.wait(timeout=300) for w in workers] == [0, 0]
+    history = store.history()
+    assert len(history) == 1000
+    assert history["reviewer"].value_counts().to_dict() == {"ana": 500, "ben": 500}
+    report = store.verify()
+    assert report.ok and report.checked == 1000
+
+
+def test_export(store_url: str, planted_audit: fairloop.AuditResult) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    store.decide(
+        _planted_id(planted_audit), "confirmed", rationale='Real, "quoted".', reviewer="ana"
+    )
+    exported = json.loads(store.export("json"))
+    assert exported["head_hash"] == store.head() and len(exported["events"]) == 1
+    assert 'Real, ""quoted"".' in store.export("csv")
+
+
+def test_unreachable_server_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="Cannot open the review store"):
+        ReviewStore("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
