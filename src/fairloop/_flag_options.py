@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeAlias, get_args
 
 from fairloop.exceptions import ConfigError
 
-__all__ = ["DEFAULT_FLAG_METRICS", "FlagOptions", "PolicyRule", "default_policy"]
+__all__ = ["DEFAULT_FLAG_METRICS", "FlagOptions", "PolicyRule", "ReviewOptions", "default_policy"]
 
 FdrMethod: TypeAlias = Literal["bh", "by"]
 Measure: TypeAlias = Literal["difference", "ratio"]
@@ -256,3 +256,54 @@ def policy_from_value(
         raise ConfigError("Option 'policy' must be a list of rules ([[policy]] tables).",
                           option="policy")  # fmt: skip
     return tuple(PolicyRule.from_value(rule) for rule in value)
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    """How adjudications are kept (the ``[review]`` table of fairloop.toml).
+
+    Parameters
+    ----------
+    four_eyes : bool, default=False
+        ``confirmed`` and ``justified`` are final only once a second reviewer agrees.
+    reopen_tolerance : float, default=0.05
+        A flag found again is reopened when its effect grew by more than this.
+    """
+
+    four_eyes: bool = False
+    reopen_tolerance: float = 0.05
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.four_eyes, bool):
+            raise ConfigError(
+                f"Option 'review.four_eyes' must be true or false. Got {self.four_eyes!r}.",
+                option="review.four_eyes",
+            )
+        tolerance = self.reopen_tolerance
+        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
+            raise ConfigError(
+                f"Option 'review.reopen_tolerance' must be a number >= 0. Got {tolerance!r}.",
+                option="review.reopen_tolerance",
+            )
+
+    @classmethod
+    def from_value(cls, value: ReviewOptions | Mapping[str, Any] | None) -> ReviewOptions:
+        """Build options from a ``[review]`` table, rejecting unknown keys."""
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"Option 'review' must be a table. Got {value!r}.", option="review")
+        known = [f.name for f in fields(cls)]
+        unknown = [k for k in value if k not in known]
+        if unknown:
+            raise ConfigError(
+                f"Unknown option 'review.{unknown[0]}'. Known options: {', '.join(known)}.",
+                option=f"review.{unknown[0]}",
+            )
+        return cls(**dict(value))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible form."""
+        return asdict(self)

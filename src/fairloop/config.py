@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from fairloop._flag_options import FlagOptions, PolicyRule, policy_from_value
+from fairloop._flag_options import FlagOptions, PolicyRule, ReviewOptions, policy_from_value
 from fairloop._typing import (
     CI_METHODS,
     MISSING_SENSITIVE_MODES,
@@ -108,6 +108,8 @@ class AuditConfig:
     policy : sequence of PolicyRule or mappings, or None, default=None
         Tolerances every group is checked against (``[[policy]]`` tables); ``None``
         gives the defaults of ``fairloop/data/policy.toml``, ``[]`` none.
+    review : ReviewOptions or mapping, default=ReviewOptions()
+        Four-eyes review and the tolerance for reopening flags (a ``[review]`` table).
     """
 
     prediction: str
@@ -130,11 +132,13 @@ class AuditConfig:
     metrics: tuple[str, ...] | None = None
     flags: FlagOptions = field(default_factory=FlagOptions)
     policy: tuple[PolicyRule, ...] | None = None
+    review: ReviewOptions = field(default_factory=ReviewOptions)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "flags", FlagOptions.from_value(self.flags))
         set_(self, "policy", policy_from_value(self.policy))
+        set_(self, "review", ReviewOptions.from_value(self.review))
         for key in ("prediction", "label"):
             value = getattr(self, key)
             if not isinstance(value, str) or not value:
@@ -299,6 +303,7 @@ class AuditConfig:
         data["reference"] = dict(self.reference)
         data["flags"] = self.flags.to_dict()
         data["policy"] = [rule.to_dict() for rule in self.policy or ()]
+        data["review"] = self.review.to_dict()
         return data
 
     def replace(self, **changes: Any) -> AuditConfig:

@@ -256,3 +256,135 @@ def test_bad_flag_options(log_file: Path) -> None:
         ],
     )
     assert result.exit_code == 2 and "flags.fdr_method" in result.output
+
+
+@pytest.fixture(autouse=True)
+def _store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command's default review store lives in the test's folder, not the checkout."""
+    monkeypatch.setenv("FAIRLOOP_DB", f"sqlite:///{tmp_path / 'fairloop.db'}")
+
+
+def test_review_cycle_from_the_command_line(log_file: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'reviews.db'}"
+    audit_args = [
+        "audit",
+        str(log_file),
+        "--prediction",
+        "approved",
+        "--label",
+        "reviewer_decision",
+        "--sensitive",
+        "sex,race",
+        "--reviewer",
+        "reviewer_id",
+        "--case-id",
+        "case_id",
+        "--db",
+        db,
+    ]
+    first = runner.invoke(app, audit_args)
+    assert first.exit_code == 0 and "recorded run-" in first.output
+    listed = runner.invoke(app, ["review", "list", "--status", "open", "--db", db])
+    assert listed.exit_code == 0
+    flag_id = listed.output.splitlines()[1].split()[0]
+    assert flag_id.startswith("fl-")
+    decided = runner.invoke(
+        app,
+        [
+            "review",
+            "decide",
+            flag_id,
+            "--decision",
+            "justified",
+            "--rationale",
+            "Documented business need.",
+            "--reviewer",
+            "ana",
+            "--link",
+            "https://tickets/1",
+            "--db",
+            db,
+        ],
+    )
+    assert decided.exit_code == 0 and "is now justified" in decided.output
+    shown = runner.invoke(app, ["review", "show", flag_id, "--db", db])
+    assert "ana: justified. Documented business need." in shown.output
+    assert "[justified]" in shown.output
+    # a second run of the same data keeps the status
+    runner.invoke(app, audit_args)
+    again = runner.invoke(app, ["review", "list", "--db", db])
+    assert any(
+        line.startswith(flag_id) and "justified" in line for line in again.output.splitlines()
+    )
+    exported = runner.invoke(app, ["review", "export", "--format", "json", "--db", db])
+    assert json.loads(exported.output)["events"][0]["flag_id"] == flag_id
+    ok = runner.invoke(app, ["verify", "--db", db])
+    assert ok.exit_code == 0 and ok.output.startswith("ok: 1 events verify")
+
+
+def test_verify_names_the_tampered_event(log_file: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "reviews.db"
+    db = f"sqlite:///{path}"
+    runner.invoke(
+        app,
+        [
+            "audit",
+            str(log_file),
+            "--prediction",
+            "approved",
+            "--label",
+            "reviewer_decision",
+            "--sensitive",
+            "sex,race",
+            "--db",
+            db,
+        ],
+    )
+    flag_id = runner.invoke(app, ["review", "list", "--db", db]).output.splitlines()[1].split()[0]
+    for i in range(3):
+        runner.invoke(
+            app,
+            [
+                "review",
+                "decide",
+                flag_id,
+                "--decision",
+                "needs-data",
+                "--rationale",
+                f"note {i}",
+                "--reviewer",
+                "ana",
+                "--db",
+                db,
+            ],
+        )
+    con = sqlite3.connect(path)
+    seq, event_id = con.execute(
+        "SELECT seq, event_id FROM fairloop_events ORDER BY seq"
+    ).fetchall()[1]
+    con.execute("UPDATE fairloop_events SET reviewer = 'mallory' WHERE seq = ?", (seq,))
+    con.commit()
+    con.close()
+    result = runner.invoke(app, ["verify", "--db", db])
+    assert result.exit_code == 1 and event_id in result.output and "altered" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_decide_without_rationale_is_bad_input(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "review",
+            "decide",
+            "fl-x",
+            "--decision",
+            "confirmed",
+            "--rationale",
+            " ",
+            "--reviewer",
+            "ana",
+        ],
+    )
+    assert result.exit_code == 2 and "rationale" in result.output

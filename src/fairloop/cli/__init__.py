@@ -1,7 +1,7 @@
 """The ``fairloop`` command line: a thin Typer layer over the public API.
 
-Exit codes: 0 success; 2 bad input (the decision log or an option); 1 is reserved
-for findings above a ``--fail-on`` severity.
+Exit codes: 0 success; 2 bad input (the decision log, an option, the store); 1 a
+finding: ``fairloop verify`` found a record that does not match.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import typer
 from fairloop._version import __version__
 from fairloop.cli._audit import audit_command
 from fairloop.cli._demo import demo_command
+from fairloop.cli._review import review_app, verify_command
 
 __all__ = ["app", "main"]
 
@@ -40,6 +41,8 @@ def _root(
 
 app.command("audit")(audit_command)
 app.command("demo")(demo_command)
+app.add_typer(review_app, name="review")
+app.command("verify")(verify_command)
 
 
 def main() -> None:

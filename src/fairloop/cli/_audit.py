@@ -8,7 +8,13 @@ from typing import Any
 import typer
 
 from fairloop.audit import Audit
-from fairloop.cli._common import fairloop_errors, print_flags, print_summary, write_outputs
+from fairloop.cli._common import (
+    fairloop_errors,
+    print_flags,
+    print_summary,
+    record_run,
+    write_outputs,
+)
 from fairloop.config import AuditConfig, load_config
 from fairloop.exceptions import ConfigError
 
@@ -118,6 +124,13 @@ def audit_command(
     search: bool | None = typer.Option(
         None, "--flags/--no-flags", help="Search for flags at all [default: on]."
     ),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="FAIRLOOP_DB",
+        help="Review store to record the run in [default: $FAIRLOOP_DB or fairloop.db].",
+    ),
+    store: bool = typer.Option(True, "--store/--no-store", help="Record the run in the store."),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Folder for evidence.json, metrics.csv and disparities.csv."
     ),
@@ -146,6 +159,8 @@ def audit_command(
         result = Audit(AuditConfig.from_mapping(options, source=str(config or "options"))).run(data)
         print_summary(result)
         print_flags(result)
+        if store:
+            record_run(result, db)
         if out is not None:
             written = write_outputs(result, out)
             typer.echo("")

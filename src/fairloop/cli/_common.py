@@ -17,6 +17,7 @@ __all__ = [
     "prepare_out",
     "print_flags",
     "print_summary",
+    "record_run",
     "write_outputs",
 ]
 
@@ -89,6 +90,22 @@ def print_summary(result: AuditResult) -> None:
             f"{_fmt(figures['demographic_parity_ratio']):>9s} "
             f"{_fmt(figures['equalized_odds_difference']):>8s} {verdict:>9s}"
         )
+
+
+def record_run(result: AuditResult, db: str | None) -> str:
+    """Record the run in the review store and say where."""
+    from fairloop.store import ReviewStore
+
+    options = result.config.review
+    with ReviewStore(db, four_eyes=options.four_eyes,
+                     reopen_tolerance=options.reopen_tolerance) as store:  # fmt: skip
+        run_id = store.record_run(result)
+        reopened = store.history()
+        reopened = reopened[(reopened["kind"] == "auto") & (reopened["run_id"] == run_id)]
+        typer.echo(f"\nrecorded {run_id} in the review store {store._safe_url()}")
+        for event in reopened.itertuples(index=False):
+            typer.echo(f"  reopened {event.flag_id}: {event.rationale}")
+    return run_id
 
 
 def print_flags(result: AuditResult, *, top: int = 10) -> None:

@@ -13,6 +13,7 @@ from fairloop.cli._common import (
     prepare_out,
     print_flags,
     print_summary,
+    record_run,
     write_outputs,
 )
 from fairloop.datasets import make_decision_log
@@ -41,6 +42,7 @@ def demo_command(
         result = audit(log_path, **log.roles)
         print_summary(result)
         print_flags(result)
+        record_run(result, str(out / "fairloop.db"))
         written = write_outputs(result, out)
         typer.echo("")
         for path in [log_path, out / "ground_truth.json", *written]:

@@ -1,0 +1,159 @@
+"""``fairloop review ...`` and ``fairloop verify``: adjudicate flags, keep the trail honest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from fairloop._flag_options import ReviewOptions
+from fairloop.cli._common import fairloop_errors
+from fairloop.config import load_config
+from fairloop.store import DECISIONS, ReviewStore
+
+__all__ = ["review_app", "verify_command"]
+
+review_app = typer.Typer(
+    help="Adjudicate flags: list them, read their evidence, record decisions, export the trail.",
+    no_args_is_help=True,
+)
+
+DB_HELP = "Review store: a SQLAlchemy URL or a SQLite file [default: $FAIRLOOP_DB or fairloop.db]."
+CONFIG_HELP = "fairloop.toml whose [review] table sets four_eyes and reopen_tolerance."
+
+
+def _open(db: str | None, config: Path | None, four_eyes: bool | None) -> ReviewStore:
+    options = ReviewOptions.from_value((load_config(config) if config else {}).get("review"))
+    return ReviewStore(
+        db,
+        four_eyes=options.four_eyes if four_eyes is None else four_eyes,
+        reopen_tolerance=options.reopen_tolerance,
+    )
+
+
+@review_app.command("list")
+def list_command(
+    status: str | None = typer.Option(None, help="Only flags with this status (e.g. open)."),
+    run: str | None = typer.Option(None, "--run", help="A run id [default: the latest run]."),
+    db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
+    config: Path | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
+    four_eyes: bool | None = typer.Option(
+        None, "--four-eyes/--one-reviewer", help="Four-eyes review."
+    ),
+) -> None:
+    """List the flags of a run with their status, most severe first."""
+    with fairloop_errors():
+        store = _open(db, config, four_eyes)
+        flags = store.flags(status=status, run_id=run)
+        if flags.empty:
+            typer.echo("No flags." if status is None else f"No {status} flags.")
+            return
+        typer.echo(
+            f"{'flag_id':20s} {'status':26s} {'severity':8s} {'metric':26s} {'diff':>7s}  subgroup"
+        )
+        for record in flags.to_dict(orient="records"):
+            typer.echo(
+                f"{record['flag_id']:20s} {str(record['status'])[:26]:26s} "
+                f"{record['severity']:8s} {str(record['metric'])[:26]:26s} "
+                f"{100 * float(record['difference']):+6.1f}p  {record['description']}"
+            )
+
+
+@review_app.command("show")
+def show_command(
+    flag_id: str = typer.Argument(..., help="The flag."),
+    db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
+    config: Path | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
+    four_eyes: bool | None = typer.Option(
+        None, "--four-eyes/--one-reviewer", help="Four-eyes review."
+    ),
+) -> None:
+    """Show a flag: its sentence, numbers, sample cases and decision history."""
+    with fairloop_errors():
+        store = _open(db, config, four_eyes)
+        flag = store.flag(flag_id)
+        history = store.history(flag_id)
+        typer.echo(f"{flag['flag_id']}  [{store.status(flag_id)}]  {flag['severity']} severity")
+        typer.echo(f"{flag['source']} / {flag['metric']} / {flag['description']}\n")
+        typer.echo(flag["sentence"] + "\n")
+        for key in (
+            "value",
+            "complement_value",
+            "overall_value",
+            "difference",
+            "difference_ci_low",
+            "difference_ci_high",
+            "ratio",
+            "p_value",
+            "q_value",
+            "n",
+        ):
+            typer.echo(f"  {key:20s} {flag.get(key)}")
+        if flag.get("sample_case_ids"):
+            typer.echo(f"  {'sample cases':20s} {' '.join(flag['sample_case_ids'])}")
+        typer.echo("\nHistory:" if len(history) else "\nNo decision yet.")
+        for event in history.to_dict(orient="records"):
+            typer.echo(
+                f"  {event['created_at']}  {event['reviewer']}: {event['decision']}. "
+                f"{event['rationale']}"
+            )
+            if event["mitigation"]:
+                typer.echo(f"      mitigation: {event['mitigation']}")
+
+
+@review_app.command("decide")
+def decide_command(
+    flag_id: str = typer.Argument(..., help="The flag."),
+    decision: str = typer.Option(..., help=f"One of: {', '.join(DECISIONS)}."),
+    rationale: str = typer.Option(..., help="Why (required)."),
+    reviewer: str = typer.Option(..., help="Who decides (required)."),
+    mitigation: str | None = typer.Option(None, help="The mitigation plan, if any."),
+    link: list[str] = typer.Option(
+        [], "--link", help="A link to a ticket or document (repeatable)."
+    ),
+    db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
+    config: Path | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
+    four_eyes: bool | None = typer.Option(
+        None, "--four-eyes/--one-reviewer", help="Four-eyes review."
+    ),
+) -> None:
+    """Record a decision on a flag. Decisions are appended; nothing is overwritten."""
+    with fairloop_errors():
+        store = _open(db, config, four_eyes)
+        event = store.decide(flag_id, decision, rationale=rationale, reviewer=reviewer,
+                             mitigation=mitigation, links=link)  # fmt: skip
+        typer.echo(f"recorded {event}: {flag_id} is now {store.status(flag_id)}")
+
+
+@review_app.command("export")
+def export_command(
+    fmt: str = typer.Option("json", "--format", help="csv or json."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="File to write [default: stdout]."),
+    db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
+) -> None:
+    """Export every decision event (with the trail's head hash in JSON), for GRC tools."""
+    with fairloop_errors():
+        text = ReviewStore(db).export(fmt)  # type: ignore[arg-type]
+        if out is None:
+            typer.echo(text)
+        else:
+            out.write_text(text, encoding="utf-8")
+            typer.echo(f"wrote {out}")
+
+
+def verify_command(
+    db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Walk the audit trail's hash chain; exit 1 naming the first event that does not match."""
+    with fairloop_errors():
+        report = ReviewStore(db).verify()
+        if as_json:
+            typer.echo(json.dumps(report.__dict__))
+        elif report.ok:
+            typer.echo(f"ok: {report.checked} events verify; head {report.head}")
+        else:
+            typer.echo(f"FAILED after {report.checked} good events: {report.problem}", err=True)
+        if not report.ok:
+            raise typer.Exit(1)
