@@ -191,7 +191,7 @@ try:
                                     result_set_size=10, depth=3, qf=ps.WRAccQF())
     result = ps.BeamSearch().execute(task)
     found = [str(d) for _, d, *rest in result.results]
-    want = " AND ".join(f"{k}=={v}" for k, v in sorted(planted.items()))
+    want = " AND ".join(f"{k}=='{v}'" for k, v in sorted(planted.items()))
     out["pysubgroup"] = {"seconds": time.perf_counter() - start,
                          "found": any(sorted(f.split(" AND ")) == sorted(want.split(" AND "))
                                       for f in found)}
