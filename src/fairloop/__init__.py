@@ -10,7 +10,9 @@ from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.decision_log import DecisionLog, read_decision_log
 from fairloop.metrics import METRICS
+from fairloop.notebook import ReviewQueue
 from fairloop.show_versions import show_versions
+from fairloop.store import ReviewStore
 
 __all__ = [
     "METRICS",
@@ -19,6 +21,8 @@ __all__ = [
     "AuditResult",
     "CountCube",
     "DecisionLog",
+    "ReviewQueue",
+    "ReviewStore",
     "__version__",
     "audit",
     "read_decision_log",
