@@ -92,13 +92,16 @@ def metricframe_all(frame: pd.DataFrame) -> None:
 def in_memory(rows: int, repeat: int) -> dict[str, float]:
     frame = make_decision_log(n=rows, seed=1).data
     cells = frame.groupby(SENSITIVE).ngroups
+    no_flags = {**ROLES, "flags": {"enabled": False}}
     fairloop.audit(frame, **ROLES)  # warm-up: imports, DuckDB start
-    ours = best_of(lambda: fairloop.audit(frame, **ROLES), repeat)
+    ours = best_of(lambda: fairloop.audit(frame, **no_flags), repeat)
+    with_flags = best_of(lambda: fairloop.audit(frame, **ROLES), repeat)
     start = time.perf_counter()
     metricframe_all(frame)
     theirs = time.perf_counter() - start
     return {"rows": rows, "intersection_cells": cells, "fairloop_s": ours,
-            "metricframe_s": theirs, "speedup": theirs / ours}  # fmt: skip
+            "fairloop_flags_s": with_flags, "metricframe_s": theirs,
+            "speedup": theirs / ours, "speedup_flags": theirs / with_flags}  # fmt: skip
 
 
 def write_parquet(rows: int) -> Path:
