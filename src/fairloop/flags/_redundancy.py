@@ -17,6 +17,8 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from fairloop.cube import CELLS, CountCube
 from fairloop.stats import two_proportion_pvalue
@@ -126,17 +128,7 @@ def group_overlapping(flags: pd.DataFrame, cube: CountCube, *, share: float = 0.
     smaller = np.minimum.outer(size, size)
     with np.errstate(divide="ignore", invalid="ignore"):
         linked = overlap >= share * smaller
-    # union-find over the linked pairs
-    parent = list(range(len(flags)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in zip(*np.nonzero(np.triu(linked, 1)), strict=True):
-        parent[root(int(i))] = root(int(j))
-    roots = [root(i) for i in range(len(flags))]
+    _, labels = connected_components(sparse.csr_matrix(linked), directed=False)
+    # number the groups in the order of their first flag
     numbering: dict[int, int] = {}
-    return np.asarray([numbering.setdefault(r, len(numbering) + 1) for r in roots])
+    return np.asarray([numbering.setdefault(int(r), len(numbering) + 1) for r in labels])
