@@ -388,3 +388,19 @@ def test_decide_without_rationale_is_bad_input(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 2 and "rationale" in result.output
+
+
+def test_review_commands_on_bad_stores(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 100)
+    result = runner.invoke(app, ["review", "list", "--db", str(junk)])
+    assert result.exit_code == 2 and "Cannot open the review store" in result.output
+    result = runner.invoke(app, ["verify", "--db", str(tmp_path / "typo.db")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert not (tmp_path / "typo.db").exists()
+    runner.invoke(app, ["review", "list", "--db", str(tmp_path / "ok.db")])
+    result = runner.invoke(
+        app, ["review", "export", "--db", str(tmp_path / "ok.db"), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "Cannot write --out" in result.output
+    assert "Traceback" not in result.output

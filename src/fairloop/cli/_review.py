@@ -10,6 +10,7 @@ import typer
 from fairloop._flag_options import ReviewOptions
 from fairloop.cli._common import fairloop_errors
 from fairloop.config import load_config
+from fairloop.exceptions import ConfigError
 from fairloop.store import DECISIONS, ReviewStore
 
 __all__ = ["review_app", "verify_command"]
@@ -98,7 +99,7 @@ def show_command(
                 f"  {event['created_at']}  {event['reviewer']}: {event['decision']}. "
                 f"{event['rationale']}"
             )
-            if event["mitigation"]:
+            if isinstance(event["mitigation"], str) and event["mitigation"]:
                 typer.echo(f"      mitigation: {event['mitigation']}")
 
 
@@ -137,18 +138,32 @@ def export_command(
         text = ReviewStore(db).export(fmt)  # type: ignore[arg-type]
         if out is None:
             typer.echo(text)
-        else:
+            return
+        try:
             out.write_text(text, encoding="utf-8")
-            typer.echo(f"wrote {out}")
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot write --out {str(out)!r}: {exc.strerror}. Give a file path in an "
+                "existing folder.",
+                option="out",
+            ) from None
+        typer.echo(f"wrote {out}")
 
 
 def verify_command(
     db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
+    expect_head: str | None = typer.Option(
+        None, "--expect-head", help="A head hash published earlier (a report prints it)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Walk the audit trail's hash chain; exit 1 naming the first event that does not match."""
+    """Walk the audit trail's hash chain; exit 1 naming the first event that does not match.
+
+    Opens the store read-only: it creates nothing and upgrades nothing.
+    """
     with fairloop_errors():
-        report = ReviewStore(db).verify()
+        with ReviewStore(db, read_only=True) as store:
+            report = store.verify(expect_head=expect_head)
         if as_json:
             typer.echo(json.dumps(report.__dict__))
         elif report.ok:

@@ -118,6 +118,7 @@ def find_flags(
     explained_by = prune_explained(
         flagged, alpha=options.redundancy_alpha, min_effect=options.min_effect
     )
+    explained_by = _to_shown(explained_by)
     standing = explained_by.reindex(flagged.index).to_numpy() == -1
 
     def identified(rows: pd.DataFrame, *, sentences: bool) -> pd.DataFrame:
@@ -132,17 +133,41 @@ def find_flags(
         gone["explained_by_description"] = flagged.loc[
             explained_by[gone.index], "description"
         ].to_numpy()
+    policy = _policy_flags(verdicts, metrics, cube.n_rows, config)
+    if len(policy) and len(gone):
+        # a breach in a subgroup the search found explained by a broader flag is that flag's
+        explainer = {
+            (m, frozenset(s.items())): (by, desc)
+            for m, s, by, desc in zip(gone["metric"], gone["subgroup"], gone["explained_by"],
+                                      gone["explained_by_description"], strict=True)
+        }  # fmt: skip
+        keys = [(m, frozenset(s.items())) for m, s in zip(policy["metric"], policy["subgroup"],
+                                                          strict=True)]  # fmt: skip
+        moved = np.asarray([k in explainer for k in keys], dtype=bool)
+        if moved.any():
+            extra = policy[moved].copy()
+            extra["explained_by"] = [explainer[k][0] for k, m in zip(keys, moved, strict=True) if m]
+            extra["explained_by_description"] = [
+                explainer[k][1] for k, m in zip(keys, moved, strict=True) if m
+            ]
+            gone = pd.concat([gone, extra], ignore_index=True)
+            policy = policy[~moved]
     explains: dict[str, list[str]] = {}
     if len(gone):
         for explained_id, by in zip(gone["flag_id"], gone["explained_by"], strict=True):
             explains.setdefault(by, []).append(explained_id)
     kept["explains"] = [explains.get(fid, []) for fid in kept["flag_id"]]
-    policy = _policy_flags(verdicts, metrics, cube.n_rows, config)
     flags = pd.concat([f for f in (kept, policy) if len(f)], ignore_index=True) if (
         len(kept) or len(policy)
     ) else _empty_flags()  # fmt: skip
     if len(flags):
-        flags = flags.sort_values(["severity_score", "flag_id"], ascending=[False, True])
+        # by level first (high, medium, low), then by score: ranks and labels agree
+        rank = flags["severity"].map({"high": 0, "medium": 1, "low": 2})
+        flags = (
+            flags.assign(_rank=rank)
+            .sort_values(["_rank", "severity_score", "flag_id"], ascending=[True, False, True])
+            .drop(columns="_rank")
+        )
         flags = flags.reset_index(drop=True)
         flags["group"] = group_overlapping(flags, cube)
         flags["sample_case_ids"] = [[] for _ in range(len(flags))]
@@ -174,6 +199,19 @@ def find_flags(
     )
     return FlagReport(flags=flags, explained=explained.reset_index(drop=True), verdicts=verdicts,
                       tests=summary)  # fmt: skip
+
+
+def _to_shown(explained_by: pd.Series) -> pd.Series:
+    """Follow each explanation up to a flag that is itself shown (not explained away)."""
+    out = explained_by.copy()
+    for index in out.index:
+        seen = {index}
+        target = out[index]
+        while target != -1 and out.get(target, -1) != -1 and target not in seen:
+            seen.add(target)
+            target = out[target]
+        out[index] = target
+    return out
 
 
 def _denominators(rows: pd.DataFrame, metrics: pd.DataFrame) -> np.ndarray:

@@ -51,9 +51,15 @@ class ReviewQueue:
         self.reviewer = reviewer
 
     def open(self, *, run_id: str | None = None) -> list[FlagCard]:
-        """Flags not yet adjudicated (status ``open``), most severe first."""
-        flags = self.store.flags(status="open", run_id=run_id)
-        return [self.card(record["flag_id"]) for record in flags.to_dict(orient="records")]
+        """Flags that need a decision, most severe first.
+
+        Open ones and, with four-eyes review, those awaiting a second reviewer.
+        """
+        flags = self.store.flags(run_id=run_id)
+        if flags.empty:
+            return []
+        todo = flags[(flags["status"] == "open") | flags["status"].str.startswith("awaiting")]
+        return [self.card(record["flag_id"]) for record in todo.to_dict(orient="records")]
 
     def card(self, flag_id: str) -> FlagCard:
         """One flag, with its status and history."""

@@ -78,13 +78,16 @@ tables = {"meta": meta, "runs": runs, "flags": flags, "events": events}
 
 
 def _to_2(connection: sa.Connection) -> None:
+    inspector = sa.inspect(connection)
     for table, column in (
         ("fairloop_runs", "cube"),
         ("fairloop_events", "kind"),
         ("fairloop_events", "links"),
         ("fairloop_events", "evidence"),
     ):
-        connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+        present = {c["name"] for c in inspector.get_columns(table)}
+        if column not in present:  # idempotent: a step half-applied by hand is completed
+            connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
 
 #: Step from version N to N + 1, by N.

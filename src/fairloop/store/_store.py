@@ -121,26 +121,41 @@ class ReviewStore:
         *,
         four_eyes: bool = False,
         reopen_tolerance: float = 0.05,
+        read_only: bool = False,
     ) -> None:
         self.url = resolve_url(db)
         self.four_eyes = four_eyes
         self.reopen_tolerance = reopen_tolerance
+        self.read_only = read_only
         try:
+            if read_only and self.url.startswith("sqlite"):
+                path = sa.engine.make_url(self.url).database
+                if not path or not os.path.exists(path):
+                    raise StoreError(
+                        f"No review store at {self._safe_url()}: the file does not exist. "
+                        "Check --db (or FAIRLOOP_DB)."
+                    )
             self.engine = _engine(self.url)
             self._prepare()
+        except ImportError as exc:
+            raise ConfigError(
+                f"--db {self._safe_url()} needs a database driver that is not installed "
+                f"({exc.name or exc}). For PostgreSQL: pip install 'fairloop[postgres]'.",
+                option="db",
+            ) from None
         except sa.exc.ArgumentError as exc:
             raise ConfigError(
                 f"--db {self.url!r} is not a database URL: {exc}. Use sqlite:///file.db or "
                 "postgresql+psycopg://user:password@host/database.",
                 option="db",
             ) from None
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:
             if hasattr(self, "engine"):
                 self.engine.dispose()
             raise StoreError(
                 f"Cannot open the review store {self._safe_url()}: "
-                f"{str(exc.orig).strip().splitlines()[0]}. Check the URL and that the "
-                "server is running."
+                f"{str(exc.orig).strip().splitlines()[0]}. Check that the URL names a fairloop "
+                "review store (or a new file) and that the server is running."
             ) from None
 
     def close(self) -> None:
@@ -159,7 +174,16 @@ class ReviewStore:
     # ------------------------------------------------------------------ schema
 
     def _prepare(self) -> None:
+        if self.read_only:
+            with self.engine.connect() as connection:
+                if not sa.inspect(connection).has_table("fairloop_meta"):
+                    raise StoreError(f"{self._safe_url()} is not a fairloop review store.")
+                self.four_eyes = self.four_eyes or self._setting(connection, "four_eyes")
+            return
         with self._write() as connection:
+            if connection.dialect.name == "postgresql":
+                # two processes creating or upgrading the same store wait for each other
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
             inspector = sa.inspect(connection)
             if not inspector.has_table("fairloop_meta"):
                 schema.metadata.create_all(connection)
@@ -171,6 +195,7 @@ class ReviewStore:
                         {"key": "event_count", "value": "0"},
                     ],
                 )
+                self._remember_four_eyes(connection)
                 return
             version = int(self._meta(connection, "schema_version"))
             if version > schema.SCHEMA_VERSION:
@@ -187,6 +212,21 @@ class ReviewStore:
                     .where(schema.meta.c.key == "schema_version")
                     .values(value=str(version))
                 )
+            self._remember_four_eyes(connection)
+
+    @staticmethod
+    def _setting(connection: sa.Connection, key: str) -> bool:
+        value = connection.execute(
+            sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
+        ).scalar_one_or_none()
+        return value == "1"
+
+    def _remember_four_eyes(self, connection: sa.Connection) -> None:
+        """Four-eyes review, once asked for, is a property of the store, not of a reader."""
+        if self._setting(connection, "four_eyes"):
+            self.four_eyes = True
+        elif self.four_eyes:
+            connection.execute(schema.meta.insert().values(key="four_eyes", value="1"))
 
     @property
     def schema_version(self) -> int:
@@ -234,6 +274,9 @@ class ReviewStore:
         p = result.provenance
         flags = result.flags
         with self._write() as connection:
+            # take the append lock first: no decision can land between the reading of a
+            # flag's history below and an automatic reopening written from it
+            self._meta(connection, "head_hash", lock=True)
             connection.execute(
                 schema.runs.insert().values(
                     run_id=run_id,
@@ -267,12 +310,18 @@ class ReviewStore:
                         for f in records
                     ],
                 )
-        for record in result.to_dict()["flags"] if len(flags) else []:
-            self._carry_over(record, run_id)
+            history = self._events_by_flag([r["flag_id"] for r in records], connection)
+            for record in records if len(flags) else []:
+                self._carry_over(connection, record, history.get(record["flag_id"], []), run_id)
         return run_id
 
-    def _carry_over(self, flag: dict[str, Any], run_id: str) -> None:
-        history = self._events(flag["flag_id"])
+    def _carry_over(
+        self,
+        connection: sa.Connection,
+        flag: dict[str, Any],
+        history: list[dict[str, Any]],
+        run_id: str,
+    ) -> None:
         if not history or self._derive(history)[0] == "open":
             return
         last = next((e for e in reversed(history) if e["evidence"]), None)
@@ -302,7 +351,8 @@ class ReviewStore:
                 f"its interval ({100 * n_lo:+.1f} to {100 * n_hi:+.1f} points) no longer "
                 f"overlaps the adjudicated one ({100 * lo:+.1f} to {100 * hi:+.1f} points)"
             )
-        self._append(
+        self._append_in(
+            connection,
             flag_id=flag["flag_id"],
             decision="reopened",
             rationale=f"Reopened automatically in run {run_id}: " + "; ".join(why) + ".",
@@ -363,22 +413,18 @@ class ReviewStore:
     def flag(self, flag_id: str) -> dict[str, Any]:
         """The most recent evidence recorded for a flag."""
         with self.engine.connect() as connection:
-            row = (
-                connection.execute(
-                    sa.select(schema.flags.c.payload)
-                    .join(schema.runs, schema.runs.c.run_id == schema.flags.c.run_id)
-                    .where(schema.flags.c.flag_id == flag_id)
-                    .order_by(schema.runs.c.created_at.desc())
-                )
-                .scalars()
-                .first()
-            )
+            row = connection.execute(
+                sa.select(schema.flags.c.payload, schema.flags.c.run_id)
+                .join(schema.runs, schema.runs.c.run_id == schema.flags.c.run_id)
+                .where(schema.flags.c.flag_id == flag_id)
+                .order_by(schema.runs.c.created_at.desc())
+            ).first()
         if row is None:
             raise StoreError(
                 f"No flag {flag_id!r} in the review store. `fairloop review list` shows the "
                 "flags of the latest run."
             )
-        return dict(json.loads(row))
+        return {**json.loads(row[0]), "run_id": row[1]}
 
     def flags(self, *, status: str | None = None, run_id: str | None = None) -> pd.DataFrame:
         """The flags of a run (default: the latest) with their current status.
@@ -403,8 +449,8 @@ class ReviewStore:
         frame = pd.DataFrame(rows)
         if frame.empty:
             return frame
-        if status is not None:
-            frame = frame[frame["status"] == status]
+        if status is not None:  # "awaiting" matches every "awaiting second reviewer (...)"
+            frame = frame[frame["status"].str.startswith(status)]
         return frame.sort_values("severity_score", ascending=False).reset_index(drop=True)
 
     # ------------------------------------------------------------------ decisions
@@ -461,6 +507,10 @@ class ReviewStore:
             raise ConfigError(
                 "A decision needs the reviewer who made it (--reviewer NAME).", option="reviewer"
             )
+        if len(reviewer.strip()) > 200:
+            raise ConfigError(
+                "A reviewer's name may have at most 200 characters.", option="reviewer"
+            )
         flag = self.flag(flag_id)
         return self._append(
             flag_id=flag_id,
@@ -469,47 +519,53 @@ class ReviewStore:
             reviewer=reviewer.strip(),
             mitigation=mitigation,
             links=json.dumps(list(links)) if links else None,
+            run_id=flag.get("run_id"),
             kind="decision",
             evidence=_evidence(flag, flag.get("run_id")),
         )
 
     def _append(self, **fields: Any) -> str:
+        with self._write() as connection:
+            return self._append_in(connection, **fields)
+
+    def _append_in(self, connection: sa.Connection, **fields: Any) -> str:
+        """Append an event inside a write transaction (which holds the append lock)."""
         event = {"event_id": "ev-" + uuid.uuid4().hex, "created_at": _now(), **fields}
         event.setdefault("mitigation", None)
         event.setdefault("links", None)
         event.setdefault("run_id", None)
-        with self._write() as connection:
-            head = self._meta(connection, "head_hash", lock=True)
-            count = int(self._meta(connection, "event_count"))
-            digest = chain_hash(head, event)
-            connection.execute(schema.events.insert().values(**event, prev_hash=head, hash=digest))
-            connection.execute(
-                schema.meta.update().where(schema.meta.c.key == "head_hash").values(value=digest)
+        head = self._meta(connection, "head_hash", lock=True)
+        count = int(self._meta(connection, "event_count"))
+        digest = chain_hash(head, event)
+        connection.execute(schema.events.insert().values(**event, prev_hash=head, hash=digest))
+        for key, value in (("head_hash", digest), ("event_count", str(count + 1)),
+                           ("head_event_id", str(event["event_id"]))):  # fmt: skip
+            updated = connection.execute(
+                schema.meta.update().where(schema.meta.c.key == key).values(value=value)
             )
-            connection.execute(
-                schema.meta.update()
-                .where(schema.meta.c.key == "event_count")
-                .values(value=str(count + 1))
-            )
+            if updated.rowcount == 0:
+                connection.execute(schema.meta.insert().values(key=key, value=value))
         return str(event["event_id"])
 
     def _events(self, flag_id: str) -> list[dict[str, Any]]:
         return self._events_by_flag([flag_id]).get(flag_id, [])
 
-    def _events_by_flag(self, flag_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    def _events_by_flag(
+        self, flag_ids: Iterable[str], connection: sa.Connection | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
         ids = list(flag_ids)
         if not ids:
             return {}
-        with self.engine.connect() as connection:
-            rows = (
-                connection.execute(
-                    sa.select(schema.events)
-                    .where(schema.events.c.flag_id.in_(ids))
-                    .order_by(schema.events.c.seq)
-                )
-                .mappings()
-                .all()
-            )
+        query = (
+            sa.select(schema.events)
+            .where(schema.events.c.flag_id.in_(ids))
+            .order_by(schema.events.c.seq)
+        )
+        if connection is not None:
+            rows = connection.execute(query).mappings().all()
+        else:
+            with self.engine.connect() as own:
+                rows = own.execute(query).mappings().all()
         out: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             out.setdefault(row["flag_id"], []).append(dict(row))
@@ -523,7 +579,7 @@ class ReviewStore:
             if decision == "reopened":
                 state, detail, pending = "open", f"reopened by {reviewer}", None
             elif self.four_eyes and decision in NEEDS_SECOND:
-                if pending and pending[0] == decision and pending[1] != reviewer:
+                if pending and pending[0] == decision and not _same(pending[1], reviewer):
                     state = decision
                     detail = f"{decision} by {pending[1]} and {reviewer} (four eyes)"
                     pending = None
@@ -551,18 +607,30 @@ class ReviewStore:
 
     # ------------------------------------------------------------------ integrity
 
-    def verify(self) -> VerifyReport:
+    def verify(self, *, expect_head: str | None = None) -> VerifyReport:
         """Walk the hash chain; name the first event that does not match.
 
         Detects an event whose content was edited (its hash no longer matches), an event
         deleted from the middle (the next one no longer points at its predecessor) or
-        from the end (the count and head recorded with the last append disagree).
+        from the end (the count, head and last event id recorded with the last append
+        disagree). Whoever can rewrite the database can also rewrite those records, so
+        keep the head hash somewhere else too (every report prints it) and pass it as
+        ``expect_head``: the chain must still contain it.
+
+        Parameters
+        ----------
+        expect_head : str or None, default=None
+            A head hash (or its first 12+ characters) published earlier.
+
+        Returns
+        -------
+        VerifyReport
         """
-        previous, checked = GENESIS, 0
+        previous, checked, hashes = GENESIS, 0, set()
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(schema.events).order_by(schema.events.c.seq)
-            ).mappings()
+            # reflected, so that a store of an older schema verifies without an upgrade
+            events = sa.Table("fairloop_events", sa.MetaData(), autoload_with=connection)
+            rows = connection.execute(sa.select(events).order_by(events.c.seq)).mappings()
             for row in rows:
                 event = dict(row)
                 if event["prev_hash"] != previous:
@@ -580,14 +648,26 @@ class ReviewStore:
                         event["event_id"],
                     )  # fmt: skip
                 previous = event["hash"]
+                hashes.add(previous)
                 checked += 1
             head = self._meta(connection, "head_hash")
             count = int(self._meta(connection, "event_count"))
+            last_id = connection.execute(
+                sa.select(schema.meta.c.value).where(schema.meta.c.key == "head_event_id")
+            ).scalar_one_or_none()
         if checked != count or head != previous:
             return VerifyReport(
                 False, checked, previous,
                 f"the trail holds {checked} events ending in {previous[:12]}, but {count} were "
-                f"recorded ending in {head[:12]}: events were deleted from its end",
+                f"recorded ending in {head[:12]}: events were deleted from its end, the last "
+                f"recorded being {last_id}",
+                last_id,
+            )  # fmt: skip
+        if expect_head is not None and not any(h.startswith(expect_head) for h in hashes):
+            return VerifyReport(
+                False, checked, previous,
+                f"the published head {expect_head[:12]} is not in the trail: events up to it "
+                "were rewritten or removed",
             )  # fmt: skip
         return VerifyReport(True, checked, previous)
 
@@ -602,11 +682,17 @@ class ReviewStore:
         if fmt == "csv":
             return str(frame.to_csv(index=False))
         if fmt == "json":
+            records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
             return json.dumps(
-                {"head_hash": self.head(), "events": frame.to_dict(orient="records")},
-                indent=2, default=str,
+                {"head_hash": self.head(), "events": records},
+                indent=2, default=str, allow_nan=False,
             )  # fmt: skip
         raise ConfigError(f"--format must be csv or json. Got {fmt!r} instead.", option="format")
+
+
+def _same(a: str, b: str) -> bool:
+    """Whether two reviewer names are the same person's (case and spacing aside)."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def _evidence(flag: dict[str, Any], run_id: str | None) -> str:

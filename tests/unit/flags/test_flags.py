@@ -250,3 +250,31 @@ def test_compas_african_american_false_positive_gap(compas: pd.DataFrame) -> Non
     assert f"{100 * expected:.1f}%" in sentence and "false positive rate" in sentence
     assert "higher" in sentence and "Benjamini-Hochberg" in sentence
     assert len(flag["sample_case_ids"]) == 10
+
+
+def test_explanations_point_at_shown_flags_and_policy_follows() -> None:
+    log = make_decision_log(
+        n=50_000, seed=2000, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.30)]
+    )
+    result = _audit(log)
+    shown = set(result.flags["flag_id"])
+    assert set(result.explained["explained_by"]) <= shown
+    explains = {i for ids in result.flags["explains"] for i in ids}
+    assert set(result.explained["flag_id"]) == explains
+    # no policy flag on a subgroup the search found explained by a broader flag
+    policy = result.flags[result.flags["source"] == "policy"]
+    explained = {
+        (m, frozenset(s.items()))
+        for m, s in zip(result.explained["metric"], result.explained["subgroup"], strict=True)
+    }
+    assert not [
+        (m, s)
+        for m, s in zip(policy["metric"], policy["subgroup"], strict=True)
+        if (m, frozenset(s.items())) in explained
+    ]
+
+
+def test_ranking_agrees_with_levels() -> None:
+    result = _audit(make_decision_log(n=50_000, seed=1))
+    order = result.flags["severity"].map({"high": 0, "medium": 1, "low": 2}).to_numpy()
+    assert (np.diff(order) >= 0).all()

@@ -181,6 +181,7 @@ def test_chain_is_sha256_of_previous_hash_and_canonical_json(
             "rationale",
             "reviewer",
             "created_at",
+            "run_id",
             "kind",
             "evidence",
         )
@@ -222,7 +223,8 @@ import sys
 from fairloop.store import ReviewStore
 store = ReviewStore(sys.argv[1])
 for i in range(int(sys.argv[3])):
-    store.decide(sys.argv[2], "needs-data", rationale=f"{sys.argv[4]} note {i}", reviewer=sys.argv[4])
+    store.decide(sys.argv[2], "needs-data", rationale=f"{sys.argv[4]} note {i}",
+                 reviewer=sys.argv[4])
 """
 
 
@@ -258,3 +260,111 @@ def test_export(store_url: str, planted_audit: fairloop.AuditResult) -> None:
 def test_unreachable_server_is_a_clear_error() -> None:
     with pytest.raises(StoreError, match="Cannot open the review store"):
         ReviewStore("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
+
+
+def test_four_eyes_is_a_property_of_the_store(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    ReviewStore(store_url, four_eyes=True).record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    reader = ReviewStore(store_url)  # a reader that did not ask for four eyes
+    reader.decide(flag, "confirmed", rationale="Real.", reviewer="ana")
+    assert reader.status(flag) == "awaiting second reviewer (confirmed)"
+    reader.decide(flag, "confirmed", rationale="Real, again.", reviewer=" ANA ")  # same person
+    assert reader.status(flag).startswith("awaiting")
+    assert flag in set(reader.flags(status="awaiting")["flag_id"])
+    reader.decide(flag, "confirmed", rationale="Agreed.", reviewer="ben")
+    assert reader.status(flag) == "confirmed"
+
+
+_RECORDER = """
+import sys
+import fairloop
+from fairloop.datasets import PlantedBias, make_decision_log
+from fairloop.store import ReviewStore
+log = make_decision_log(n=50_000, seed=2000, biases=[PlantedBias(
+    {"race": "Hispanic", "age_band": "18-24"}, "false_positive_rate", 0.30)])
+ReviewStore(sys.argv[1]).record_run(fairloop.audit(log.data, **log.roles))
+"""
+
+
+def test_concurrent_runs_reopen_a_flag_once(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    store.decide(flag, "justified", rationale="Accepted.", reviewer="ana")
+    workers = [subprocess.Popen([sys.executable, "-c", _RECORDER, store_url]) for _ in range(2)]
+    assert [w.wait(timeout=300) for w in workers] == [0, 0]
+    history = store.history(flag)
+    assert list(history["decision"]) == ["justified", "reopened"]
+    assert store.verify().ok
+
+
+def test_verify_names_the_last_event_when_it_is_deleted(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    first = store.decide(flag, "needs-data", rationale="a", reviewer="ana")
+    last = store.decide(flag, "confirmed", rationale="b", reviewer="ana")
+    head = store.head()
+    engine = sa.create_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM fairloop_events WHERE event_id = :e"), {"e": last})
+    report = store.verify()
+    assert not report.ok and report.event_id == last
+    # rewriting the head records too is caught by a head published earlier
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE fairloop_meta SET value = :v WHERE key = 'head_hash'"),
+            {"v": store.history()["hash"].iloc[-1]},
+        )
+        connection.execute(
+            sa.text("UPDATE fairloop_meta SET value = '1' WHERE key = 'event_count'")
+        )
+        connection.execute(
+            sa.text("UPDATE fairloop_meta SET value = :v WHERE key = 'head_event_id'"), {"v": first}
+        )
+    assert store.verify().ok  # consistent again inside the database...
+    report = store.verify(expect_head=head[:16])
+    assert not report.ok and "published head" in report.problem  # ...but not with the record
+
+
+def test_verify_opens_read_only(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    with pytest.raises(StoreError, match="does not exist"):
+        ReviewStore(missing, read_only=True)
+    assert not missing.exists()
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.executescript((FIXTURES / "store_v1.sql").read_text())
+    con.close()
+    with ReviewStore(path, read_only=True) as store:
+        assert store.verify().ok and store.verify().checked == 2
+        assert store.schema_version == 1  # verified as it is, not upgraded
+
+
+def test_export_json_is_strict_with_missing_mitigations(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    flag = _planted_id(planted_audit)
+    store.decide(flag, "needs-data", rationale="a", reviewer="ana")
+    store.decide(flag, "mitigated", rationale="b", reviewer="ana", mitigation="Retrained")
+    text = store.export("json")
+    assert "NaN" not in text
+    events = json.loads(text)["events"]
+    assert [e["mitigation"] for e in events] == [None, "Retrained"]
+
+
+def test_not_a_store_and_unknown_driver(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="Cannot open the review store"):
+        ReviewStore(junk)
+    with pytest.raises(ConfigError, match="driver"):
+        ReviewStore("mysql+mysqldb://u:p@localhost/db")
