@@ -86,7 +86,7 @@ class DecisionLog:
             "pu": f"{pred} AND NOT {reviewed}",
             "nu": f"NOT {pred} AND NOT {reviewed}",
         }
-        out = []
+        wheres: list[str] = []
         for subgroup, metric, difference in zip(
             flags["subgroup"], flags["metric"], flags["difference"], strict=True
         ):
@@ -101,8 +101,8 @@ class DecisionLog:
                 for column, value in subgroup.items()
             ]
             conditions.append("(" + " OR ".join(f"({cell_sql[c]})" for c in cells) + ")")
-            out.append(source.sample_ids(case_id, " AND ".join(conditions), k))
-        return out
+            wheres.append(" AND ".join(conditions))
+        return source.sample_ids(case_id, wheres, k)
 
     @cached_property
     def sha256(self) -> str:

@@ -101,8 +101,8 @@ class Source(Protocol):
         """SQL: the decision column holds one of ``values``."""
         ...
 
-    def sample_ids(self, case_id: str, where: str, k: int) -> list[str]:
-        """Up to ``k`` case ids of rows matching ``where``, in a stable order."""
+    def sample_ids(self, case_id: str, wheres: Sequence[str], k: int) -> list[list[str]]:
+        """Up to ``k`` case ids per SQL condition, in a stable order, in one scan."""
         ...
 
     def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
@@ -272,14 +272,29 @@ class _DuckDBSource:
         extra = int((dup["n"] - 1).sum()) if len(dup) else 0
         return extra, [str(v) for v in dup["id"].head(5)]
 
-    def sample_ids(self, case_id: str, where: str, k: int) -> list[str]:
-        """Up to ``k`` case ids of rows matching a SQL condition, in a stable order."""
+    def sample_ids(self, case_id: str, wheres: Sequence[str], k: int) -> list[list[str]]:
+        """Up to ``k`` case ids per SQL condition, in a stable order, in one scan of the rows.
+
+        Each row is tagged with every condition it meets; the first ``k`` ids per tag by
+        hash are kept.
+        """
+        if not wheres:
+            return []
         c = _quote(case_id)
+        tags = ", ".join(f"CASE WHEN {w} THEN {i} END" for i, w in enumerate(wheres))
         sql = (
-            f"SELECT CAST({c} AS VARCHAR) AS id FROM {self.relation} WHERE {where} "
-            f"ORDER BY hash(CAST({c} AS VARCHAR)), id LIMIT {int(k)}"
+            f"SELECT tag, id FROM (SELECT CAST({c} AS VARCHAR) AS id, "
+            f"unnest(list_value({tags})) AS tag FROM {self.relation} "
+            f"WHERE {' OR '.join(f'({w})' for w in wheres)}) "
+            f"WHERE tag IS NOT NULL "
+            f"QUALIFY row_number() OVER (PARTITION BY tag ORDER BY hash(id), id) <= {int(k)} "
+            f"ORDER BY tag, hash(id), id"
         )
-        return [str(v) for v in self._fetch(sql)["id"]]
+        found = self._fetch(sql)
+        out: list[list[str]] = [[] for _ in wheres]
+        for tag, value in zip(found["tag"], found["id"], strict=True):
+            out[int(tag)].append(str(value))
+        return out
 
     def text_equals(self, column: str, value: str | None) -> str:
         """SQL: the column's value, read as text the way the audit reads it, equals ``value``."""
@@ -287,9 +302,12 @@ class _DuckDBSource:
         if value is None:
             return f"{c} IS NULL"
         literal = _sql_literal(value)
-        return (
-            f"(CAST({c} AS VARCHAR) = {literal} OR lower(CAST({c} AS VARCHAR)) = lower({literal}))"
-        )
+        kind = self.kind(column)
+        if kind == "string":
+            return f"{c} = {literal}"
+        if kind == "boolean":  # Python writes True where SQL writes true
+            return f"lower(CAST({c} AS VARCHAR)) = lower({literal})"
+        return f"CAST({c} AS VARCHAR) = {literal}"
 
     def in_values(self, column: str, values: Sequence[Any]) -> str:
         """SQL: the decision column (normalised as in the pass) holds one of ``values``."""
