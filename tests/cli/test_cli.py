@@ -404,3 +404,10 @@ def test_review_commands_on_bad_stores(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2 and "Cannot write --out" in result.output
     assert "Traceback" not in result.output
+
+
+def test_help_keeps_bracketed_defaults() -> None:
+    result = runner.invoke(app, ["audit", "--help"], env={"COLUMNS": "200"})
+    assert "[default: largest group]" in result.output
+    result = runner.invoke(app, ["review", "list", "--help"], env={"COLUMNS": "200"})
+    assert "[review] table" in result.output

@@ -20,6 +20,7 @@ app = typer.Typer(
     help="Audit AI decision systems with humans in the loop for bias.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are literal: "[default: ...]" is not markup
     add_completion=False,
 )
 

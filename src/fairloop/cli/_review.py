@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -18,10 +19,21 @@ __all__ = ["review_app", "verify_command"]
 review_app = typer.Typer(
     help="Adjudicate flags: list them, read their evidence, record decisions, export the trail.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 DB_HELP = "Review store: a SQLAlchemy URL or a SQLite file [default: $FAIRLOOP_DB or fairloop.db]."
 CONFIG_HELP = "fairloop.toml whose [review] table sets four_eyes and reopen_tolerance."
+
+
+# the options every review command shares
+DbOption = Annotated[
+    str | None, typer.Option("--db", envvar="FAIRLOOP_DB", help=DB_HELP, show_default=False)
+]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help=CONFIG_HELP)]
+FourEyesOption = Annotated[
+    bool | None, typer.Option("--four-eyes/--one-reviewer", help="Four-eyes review.")
+]
 
 
 def _open(db: str | None, config: Path | None, four_eyes: bool | None) -> ReviewStore:
@@ -37,11 +49,9 @@ def _open(db: str | None, config: Path | None, four_eyes: bool | None) -> Review
 def list_command(
     status: str | None = typer.Option(None, help="Only flags with this status (e.g. open)."),
     run: str | None = typer.Option(None, "--run", help="A run id [default: the latest run]."),
-    db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
-    config: Path | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
-    four_eyes: bool | None = typer.Option(
-        None, "--four-eyes/--one-reviewer", help="Four-eyes review."
-    ),
+    db: DbOption = None,
+    config: ConfigOption = None,
+    four_eyes: FourEyesOption = None,
 ) -> None:
     """List the flags of a run with their status, most severe first."""
     with fairloop_errors():
@@ -64,11 +74,9 @@ def list_command(
 @review_app.command("show")
 def show_command(
     flag_id: str = typer.Argument(..., help="The flag."),
-    db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
-    config: Path | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
-    four_eyes: bool | None = typer.Option(
-        None, "--four-eyes/--one-reviewer", help="Four-eyes review."
-    ),
+    db: DbOption = None,
+    config: ConfigOption = None,
+    four_eyes: FourEyesOption = None,
 ) -> None:
     """Show a flag: its sentence, numbers, sample cases and decision history."""
     with fairloop_errors():
@@ -113,11 +121,9 @@ def decide_command(
     link: list[str] = typer.Option(
         [], "--link", help="A link to a ticket or document (repeatable)."
     ),
-    db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
-    config: Path | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
-    four_eyes: bool | None = typer.Option(
-        None, "--four-eyes/--one-reviewer", help="Four-eyes review."
-    ),
+    db: DbOption = None,
+    config: ConfigOption = None,
+    four_eyes: FourEyesOption = None,
 ) -> None:
     """Record a decision on a flag. Decisions are appended; nothing is overwritten."""
     with fairloop_errors():
@@ -131,7 +137,7 @@ def decide_command(
 def export_command(
     fmt: str = typer.Option("json", "--format", help="csv or json."),
     out: Path | None = typer.Option(None, "--out", "-o", help="File to write [default: stdout]."),
-    db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
+    db: DbOption = None,
 ) -> None:
     """Export every decision event (with the trail's head hash in JSON), for GRC tools."""
     with fairloop_errors():
@@ -151,7 +157,7 @@ def export_command(
 
 
 def verify_command(
-    db: str | None = typer.Option(None, "--db", envvar="FAIRLOOP_DB", help=DB_HELP),
+    db: DbOption = None,
     expect_head: str | None = typer.Option(
         None, "--expect-head", help="A head hash published earlier (a report prints it)."
     ),
