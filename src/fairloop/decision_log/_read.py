@@ -281,20 +281,30 @@ class _DuckDBSource:
         if not wheres:
             return []
         c = _quote(case_id)
-        tags = ", ".join(f"CASE WHEN {w} THEN {i} END" for i, w in enumerate(wheres))
-        sql = (
-            f"SELECT tag, id FROM (SELECT CAST({c} AS VARCHAR) AS id, "
-            f"unnest(list_value({tags})) AS tag FROM {self.relation} "
-            f"WHERE {' OR '.join(f'({w})' for w in wheres)}) "
-            f"WHERE tag IS NOT NULL "
-            f"QUALIFY row_number() OVER (PARTITION BY tag ORDER BY hash(id), id) <= {int(k)} "
-            f"ORDER BY tag, hash(id), id"
-        )
-        found = self._fetch(sql)
-        out: list[list[str]] = [[] for _ in wheres]
-        for tag, value in zip(found["tag"], found["id"], strict=True):
-            out[int(tag)].append(str(value))
-        return out
+
+        def scan(indices: Sequence[int], bucket: str) -> dict[int, list[str]]:
+            tags = ", ".join(f"CASE WHEN {wheres[i]} THEN {i} END" for i in indices)
+            sql = (
+                f"SELECT tag, id FROM (SELECT CAST({c} AS VARCHAR) AS id, "
+                f"unnest(list_value({tags})) AS tag FROM {self.relation} "
+                f"WHERE {bucket}({' OR '.join(f'({wheres[i]})' for i in indices)})) "
+                f"WHERE tag IS NOT NULL "
+                f"QUALIFY row_number() OVER (PARTITION BY tag ORDER BY hash(id), id) <= {int(k)} "
+                f"ORDER BY tag, hash(id), id"
+            )
+            found = self._fetch(sql)
+            out: dict[int, list[str]] = {i: [] for i in indices}
+            for tag, value in zip(found["tag"], found["id"], strict=True):
+                out[int(tag)].append(str(value))
+            return out
+
+        # A cheap hash bucket first (1 id in 16, tested before the flags' conditions); the
+        # flags with too few cases in it are sampled again from every row.
+        samples = scan(range(len(wheres)), f"hash(CAST({c} AS VARCHAR)) % 16 = 0 AND ")
+        short = [i for i, ids in samples.items() if len(ids) < k]
+        if short:
+            samples.update(scan(short, ""))
+        return [samples[i] for i in range(len(wheres))]
 
     def text_equals(self, column: str, value: str | None) -> str:
         """SQL: the column's value, read as text the way the audit reads it, equals ``value``."""

@@ -278,3 +278,17 @@ def test_ranking_agrees_with_levels() -> None:
     result = _audit(make_decision_log(n=50_000, seed=1))
     order = result.flags["severity"].map({"high": 0, "medium": 1, "low": 2}).to_numpy()
     assert (np.diff(order) >= 0).all()
+
+
+def test_overlapping_flags_share_a_group() -> None:
+    log = make_decision_log(
+        n=50_000, seed=2003, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.15)]
+    )
+    flags = _audit(log).flags
+    planted = flags[flags["subgroup"].map(lambda s: s == PLANTED)]
+    assert len(planted) >= 2  # the gap shows on several metrics (and the policy rule)
+    assert planted["group"].nunique() == 1
+    others = flags[
+        flags["subgroup"].map(lambda s: not any(s.get(k) == v for k, v in PLANTED.items()))
+    ]
+    assert not set(others["group"]) & set(planted["group"])
