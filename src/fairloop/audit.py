@@ -135,7 +135,7 @@ class AuditResult:
         return (
             f"AuditResult(rows={p['rows']}, reviewed={p['reviewed_rows']}, "
             f"sensitive={list(self.config.sensitive)}, metrics={len(self.metrics)} rows, "
-            f"disparities={len(self.disparities)} rows)"
+            f"disparities={len(self.disparities)} rows, flags={len(self.flags)})"
         )
 
 

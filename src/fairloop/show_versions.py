@@ -10,7 +10,8 @@ __all__ = ["show_versions"]
 
 _PACKAGES = (
     "fairloop", "numpy", "pandas", "scipy", "narwhals", "duckdb", "pyarrow", "fairlearn",
-    "scikit-learn", "jinja2", "plotly", "typer", "polars",
+    "scikit-learn", "jinja2", "plotly", "typer", "sqlalchemy", "polars", "psycopg",
+    "ipywidgets",
 )  # fmt: skip
 
 

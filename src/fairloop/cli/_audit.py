@@ -159,10 +159,10 @@ def audit_command(
         result = Audit(AuditConfig.from_mapping(options, source=str(config or "options"))).run(data)
         print_summary(result)
         print_flags(result)
-        if store:
-            record_run(result, db)
-        if out is not None:
+        if out is not None:  # the files first: a store that cannot be opened loses nothing
             written = write_outputs(result, out)
             typer.echo("")
             for path in written:
                 typer.echo(f"wrote {path}")
+        if store:
+            record_run(result, db)
