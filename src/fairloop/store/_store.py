@@ -7,7 +7,6 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
@@ -17,7 +16,10 @@ import sqlalchemy as sa
 from fairloop._version import __version__
 from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError
 from fairloop.store import _schema as schema
+from fairloop.store._engine import store_engine as _engine
 from fairloop.store._hashchain import GENESIS, chain_hash
+from fairloop.store._status import derive_status, reopen_reason
+from fairloop.store._verify import VerifyReport, walk_chain
 
 if TYPE_CHECKING:
     from fairloop.audit import AuditResult
@@ -26,8 +28,6 @@ __all__ = ["DECISIONS", "Decision", "ReviewStore", "VerifyReport", "resolve_url"
 
 Decision: TypeAlias = Literal["confirmed", "justified", "needs-data", "mitigated", "reopened"]
 DECISIONS: tuple[str, ...] = get_args(Decision)
-#: Decisions that, with four-eyes review, are final only once a second reviewer agrees.
-NEEDS_SECOND = ("confirmed", "justified")
 DEFAULT_URL = "sqlite:///fairloop.db"
 SYSTEM_REVIEWER = "fairloop"
 
@@ -50,31 +50,6 @@ def resolve_url(db: str | os.PathLike[str] | None) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """The outcome of walking the hash chain.
-
-    Parameters
-    ----------
-    ok : bool
-        Whether every event matches and none is missing.
-    checked : int
-        Events checked.
-    head : str
-        The hash of the last event (the trail's head).
-    problem : str or None
-        What does not match, naming the first event concerned.
-    event_id : str or None
-        That event's id.
-    """
-
-    ok: bool
-    checked: int
-    head: str
-    problem: str | None = None
-    event_id: str | None = None
 
 
 class ReviewStore:
@@ -327,35 +302,14 @@ class ReviewStore:
         last = next((e for e in reversed(history) if e["evidence"]), None)
         if last is None:
             return
-        before = json.loads(last["evidence"])
-        old, new = before.get("difference"), flag.get("difference")
-        if old is None or new is None:
+        why = reopen_reason(json.loads(last["evidence"]), flag, self.reopen_tolerance)
+        if why is None:
             return
-        grew = abs(new) > abs(old) + self.reopen_tolerance
-        bounds = [before.get("ci_low"), before.get("ci_high"),
-                  flag.get("difference_ci_low"), flag.get("difference_ci_high")]  # fmt: skip
-        apart = False
-        if None not in bounds:
-            lo, hi, n_lo, n_hi = (float(b) for b in bounds)
-            apart = n_lo > hi or n_hi < lo
-        if not (grew or apart):
-            return
-        why = []
-        if grew:
-            why.append(
-                f"its effect grew from {100 * old:+.1f} to {100 * new:+.1f} points, more than "
-                f"the tolerance of {100 * self.reopen_tolerance:.1f} points"
-            )
-        if apart:
-            why.append(
-                f"its interval ({100 * n_lo:+.1f} to {100 * n_hi:+.1f} points) no longer "
-                f"overlaps the adjudicated one ({100 * lo:+.1f} to {100 * hi:+.1f} points)"
-            )
         self._append_in(
             connection,
             flag_id=flag["flag_id"],
             decision="reopened",
-            rationale=f"Reopened automatically in run {run_id}: " + "; ".join(why) + ".",
+            rationale=f"Reopened automatically in run {run_id}: {why}.",
             reviewer=SYSTEM_REVIEWER,
             run_id=run_id,
             kind="auto",
@@ -572,24 +526,7 @@ class ReviewStore:
         return out
 
     def _derive(self, history: list[dict[str, Any]]) -> tuple[str, str]:
-        """A flag's status from its events, and a sentence on how it got there."""
-        state, detail, pending = "open", "no decision yet", None
-        for event in history:
-            decision, reviewer = event["decision"], event["reviewer"]
-            if decision == "reopened":
-                state, detail, pending = "open", f"reopened by {reviewer}", None
-            elif self.four_eyes and decision in NEEDS_SECOND:
-                if pending and pending[0] == decision and not _same(pending[1], reviewer):
-                    state = decision
-                    detail = f"{decision} by {pending[1]} and {reviewer} (four eyes)"
-                    pending = None
-                else:
-                    pending = (decision, reviewer)
-                    state = f"awaiting second reviewer ({decision})"
-                    detail = f"{decision} by {reviewer}; a second, different reviewer must agree"
-            else:
-                state, detail, pending = decision, f"{decision} by {reviewer}", None
-        return state, detail
+        return derive_status(history, four_eyes=self.four_eyes)
 
     def status(self, flag_id: str) -> str:
         """A flag's current status, derived from its events."""
@@ -626,50 +563,8 @@ class ReviewStore:
         -------
         VerifyReport
         """
-        previous, checked, hashes = GENESIS, 0, set()
         with self.engine.connect() as connection:
-            # reflected, so that a store of an older schema verifies without an upgrade
-            events = sa.Table("fairloop_events", sa.MetaData(), autoload_with=connection)
-            rows = connection.execute(sa.select(events).order_by(events.c.seq)).mappings()
-            for row in rows:
-                event = dict(row)
-                if event["prev_hash"] != previous:
-                    return VerifyReport(
-                        False, checked, previous,
-                        f"event {event['event_id']} (#{event['seq']}) does not follow the event "
-                        "before it: an event before it was deleted or altered",
-                        event["event_id"],
-                    )  # fmt: skip
-                if chain_hash(previous, event) != event["hash"]:
-                    return VerifyReport(
-                        False, checked, previous,
-                        f"event {event['event_id']} (#{event['seq']}) was altered: its content "
-                        "no longer matches its hash",
-                        event["event_id"],
-                    )  # fmt: skip
-                previous = event["hash"]
-                hashes.add(previous)
-                checked += 1
-            head = self._meta(connection, "head_hash")
-            count = int(self._meta(connection, "event_count"))
-            last_id = connection.execute(
-                sa.select(schema.meta.c.value).where(schema.meta.c.key == "head_event_id")
-            ).scalar_one_or_none()
-        if checked != count or head != previous:
-            return VerifyReport(
-                False, checked, previous,
-                f"the trail holds {checked} events ending in {previous[:12]}, but {count} were "
-                f"recorded ending in {head[:12]}: events were deleted from its end, the last "
-                f"recorded being {last_id}",
-                last_id,
-            )  # fmt: skip
-        if expect_head is not None and not any(h.startswith(expect_head) for h in hashes):
-            return VerifyReport(
-                False, checked, previous,
-                f"the published head {expect_head[:12]} is not in the trail: events up to it "
-                "were rewritten or removed",
-            )  # fmt: skip
-        return VerifyReport(True, checked, previous)
+            return walk_chain(connection, expect_head=expect_head)
 
     def head(self) -> str:
         """The hash of the last event: the audit trail's head."""
@@ -690,11 +585,6 @@ class ReviewStore:
         raise ConfigError(f"--format must be csv or json. Got {fmt!r} instead.", option="format")
 
 
-def _same(a: str, b: str) -> bool:
-    """Whether two reviewer names are the same person's (case and spacing aside)."""
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
 def _evidence(flag: dict[str, Any], run_id: str | None) -> str:
     return json.dumps(
         {
@@ -707,29 +597,3 @@ def _evidence(flag: dict[str, Any], run_id: str | None) -> str:
         },
         sort_keys=True,
     )
-
-
-def _engine(url: str) -> sa.Engine:
-    """An engine whose write transactions are serialised across processes.
-
-    SQLite: WAL journal, a busy timeout, and ``BEGIN IMMEDIATE`` so that a transaction
-    takes the write lock before it reads the chain's head. PostgreSQL: the head row is
-    read ``FOR UPDATE`` in the append transaction.
-    """
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 60})
-
-        @sa.event.listens_for(engine, "connect")
-        def _connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None  # let BEGIN below take effect
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=60000")
-            cursor.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _begin(connection: sa.Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
