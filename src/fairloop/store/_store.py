@@ -405,7 +405,12 @@ class ReviewStore:
             return frame
         if status is not None:  # "awaiting" matches every "awaiting second reviewer (...)"
             frame = frame[frame["status"].str.startswith(status)]
-        return frame.sort_values("severity_score", ascending=False).reset_index(drop=True)
+        # as the audit ranks them: by level (high, medium, low), then by score
+        rank = frame["severity"].map({"high": 0, "medium": 1, "low": 2})
+        ordered = frame.assign(_rank=rank).sort_values(
+            ["_rank", "severity_score"], ascending=[True, False], kind="stable"
+        )
+        return ordered.drop(columns="_rank").reset_index(drop=True)
 
     # ------------------------------------------------------------------ decisions
 

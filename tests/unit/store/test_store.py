@@ -368,3 +368,11 @@ def test_not_a_store_and_unknown_driver(tmp_path: Path) -> None:
         ReviewStore(junk)
     with pytest.raises(ConfigError, match="driver"):
         ReviewStore("mysql+mysqldb://u:p@localhost/db")
+
+
+def test_flags_are_listed_in_the_audit_s_order(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    assert list(store.flags()["flag_id"]) == list(planted_audit.flags["flag_id"])
