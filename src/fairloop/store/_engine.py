@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,13 +10,19 @@ import sqlalchemy as sa
 __all__ = ["store_engine"]
 
 
-def store_engine(url: str) -> sa.Engine:
+def store_engine(url: str, *, read_only: bool = False) -> sa.Engine:
     """An engine whose write transactions are serialised across processes.
 
     SQLite: WAL journal, a busy timeout, and ``BEGIN IMMEDIATE`` so that a transaction
     takes the write lock before it reads the chain's head. PostgreSQL: the head row is
-    read ``FOR UPDATE`` in the append transaction.
+    read ``FOR UPDATE`` in the append transaction. Read-only SQLite engines open the file
+    with ``mode=ro`` and change nothing about it (no pragma, no lock).
     """
+    if url.startswith("sqlite") and read_only:
+        path = sa.engine.make_url(url).database
+        return sa.create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        )
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 60})
 

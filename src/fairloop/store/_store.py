@@ -18,7 +18,7 @@ from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError
 from fairloop.store import _schema as schema
 from fairloop.store._engine import store_engine as _engine
 from fairloop.store._hashchain import GENESIS, chain_hash
-from fairloop.store._status import derive_status, reopen_reason
+from fairloop.store._status import derive_status, reopen_reason, same_reviewer
 from fairloop.store._verify import VerifyReport, walk_chain
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class ReviewStore:
                         f"No review store at {self._safe_url()}: the file does not exist. "
                         "Check --db (or FAIRLOOP_DB)."
                     )
-            self.engine = _engine(self.url)
+            self.engine = _engine(self.url, read_only=read_only)
             self._prepare()
         except ImportError as exc:
             raise ConfigError(
@@ -188,6 +188,19 @@ class ReviewStore:
                     .values(value=str(version))
                 )
             self._remember_four_eyes(connection)
+            self._record_head_event(connection)
+
+    @staticmethod
+    def _record_head_event(connection: sa.Connection) -> None:
+        """Stores made before the last event's id was recorded get it now."""
+        known = connection.execute(
+            sa.select(schema.meta.c.value).where(schema.meta.c.key == "head_event_id")
+        ).scalar_one_or_none()
+        last = connection.execute(
+            sa.select(schema.events.c.event_id).order_by(schema.events.c.seq.desc()).limit(1)
+        ).scalar_one_or_none()
+        if known is None and last is not None:
+            connection.execute(schema.meta.insert().values(key="head_event_id", value=last))
 
     @staticmethod
     def _setting(connection: sa.Connection, key: str) -> bool:
@@ -462,7 +475,7 @@ class ReviewStore:
             raise ConfigError(
                 "A decision needs a rationale: say why, in words.", option="rationale"
             )
-        if not reviewer or not reviewer.strip() or reviewer == SYSTEM_REVIEWER:
+        if not reviewer or not reviewer.strip() or same_reviewer(reviewer, SYSTEM_REVIEWER):
             raise ConfigError(
                 "A decision needs the reviewer who made it (--reviewer NAME).", option="reviewer"
             )

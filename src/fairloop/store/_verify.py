@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from fairloop.exceptions import StoreIntegrityError
+from fairloop.exceptions import ConfigError, StoreIntegrityError
 from fairloop.store import _schema as schema
 from fairloop.store._hashchain import GENESIS, chain_hash
 
@@ -52,7 +52,17 @@ def walk_chain(connection: sa.Connection, *, expect_head: str | None = None) -> 
 
     See :meth:`fairloop.store.ReviewStore.verify`.
     """
-    previous, checked, hashes = GENESIS, 0, set()
+    if expect_head is not None:
+        expect_head = expect_head.strip().lower()
+        if len(expect_head) < 12 or any(c not in "0123456789abcdef" for c in expect_head):
+            raise ConfigError(
+                "--expect-head must be a published head hash: at least its first 12 "
+                f"hexadecimal characters. Got {expect_head!r}.",
+                option="expect_head",
+            )
+    if not sa.inspect(connection).has_table("fairloop_events"):
+        return VerifyReport(False, 0, GENESIS, "the events table is missing: it was dropped")
+    previous, checked, hashes = GENESIS, 0, {GENESIS}
     # reflected, so that a store of an older schema verifies without an upgrade
     events = sa.Table("fairloop_events", sa.MetaData(), autoload_with=connection)
     rows = connection.execute(sa.select(events).order_by(events.c.seq)).mappings()
@@ -84,8 +94,8 @@ def walk_chain(connection: sa.Connection, *, expect_head: str | None = None) -> 
         return VerifyReport(
             False, checked, previous,
             f"the trail holds {checked} events ending in {previous[:12]}, but {count} were "
-            f"recorded ending in {head[:12]}: events were deleted from its end, the last "
-            f"recorded being {last_id}",
+            f"recorded ending in {head[:12]}: events were deleted from its end"
+            + (f", the last recorded being {last_id}" if last_id else ""),
             last_id,
         )  # fmt: skip
     if expect_head is not None and not any(h.startswith(expect_head) for h in hashes):

@@ -29,8 +29,8 @@ def _close_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     engines: list[sa.Engine] = []
     real_store_engine, real_create = _store._engine, sa.create_engine
 
-    def tracked_store_engine(url: str) -> sa.Engine:
-        engines.append(real_store_engine(url))
+    def tracked_store_engine(url: str, **kwargs: bool) -> sa.Engine:
+        engines.append(real_store_engine(url, **kwargs))
         return engines[-1]
 
     def tracked_create(*args: object, **kwargs: object) -> sa.Engine:

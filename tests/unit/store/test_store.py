@@ -376,3 +376,68 @@ def test_flags_are_listed_in_the_audit_s_order(
     store = ReviewStore(store_url)
     store.record_run(planted_audit)
     assert list(store.flags()["flag_id"]) == list(planted_audit.flags["flag_id"])
+
+
+def _v1_file(tmp_path: Path) -> Path:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.executescript((FIXTURES / "store_v1.sql").read_text())
+    con.close()
+    return path
+
+
+def test_read_only_verify_leaves_the_file_untouched(tmp_path: Path) -> None:
+    import hashlib
+
+    path = _v1_file(tmp_path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with ReviewStore(path, read_only=True) as store:
+        assert store.verify().ok
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    # and it does not wait for a writer's lock
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    with ReviewStore(path, read_only=True) as store:
+        assert store.verify().ok
+    writer.execute("ROLLBACK")
+    writer.close()
+
+
+def test_expect_head_checks_its_argument(tmp_path: Path) -> None:
+    with ReviewStore(tmp_path / "empty.db") as store:
+        assert store.verify(expect_head=GENESIS).ok  # the head an empty store prints
+        with pytest.raises(ConfigError, match="12"):
+            store.verify(expect_head="8")
+        assert store.verify(expect_head=GENESIS.upper()[:20]).ok
+
+
+def test_a_dropped_events_table_fails_verification(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    ReviewStore(path).close()
+    con = sqlite3.connect(path)
+    con.execute("DROP TABLE fairloop_events")
+    con.commit()
+    con.close()
+    with ReviewStore(path, read_only=True) as store:
+        report = store.verify()
+    assert not report.ok and "events table is missing" in report.problem
+
+
+def test_upgraded_store_names_a_deleted_last_event(tmp_path: Path) -> None:
+    path = _v1_file(tmp_path)
+    ReviewStore(path).close()  # upgrade
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM fairloop_events WHERE seq = 2")
+    con.commit()
+    con.close()
+    with ReviewStore(path, read_only=True) as store:
+        report = store.verify()
+    assert not report.ok and report.event_id == "ev-2"
+
+
+def test_nobody_signs_as_fairloop(store_url: str, planted_audit: fairloop.AuditResult) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    for name in ("fairloop", " fairloop", "FairLoop"):
+        with pytest.raises(ConfigError, match="reviewer"):
+            store.decide(_planted_id(planted_audit), "confirmed", rationale="x", reviewer=name)
