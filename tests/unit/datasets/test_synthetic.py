@@ -42,8 +42,12 @@ def test_score_is_calibrated_against_the_human_decision() -> None:
 def test_planted_effect_is_realised(bias: PlantedBias) -> None:
     log = make_decision_log(n=200_000, seed=6, biases=[bias])
     (truth,) = log.planted
-    assert truth["realised_difference"] == pytest.approx(bias.effect, abs=0.45 * abs(bias.effect))
-    assert np.sign(truth["realised_difference"]) == np.sign(bias.effect)
+    # model biases are planted as exact gaps to the complement (up to the random flips of
+    # cases outside the measured population); routing and reviewer biases in expectation
+    exact = bias.metric in ("selection_rate", "false_negative_rate", "false_positive_rate",
+                            "accuracy")  # fmt: skip
+    tolerance = 0.015 if exact else 0.3 * abs(bias.effect)
+    assert truth["realised_difference"] == pytest.approx(bias.effect, abs=tolerance)
 
 
 def test_audit_recovers_the_planted_difference() -> None:
