@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import statistics
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 import fairloop
+from _timing import median_seconds
 from fairloop.datasets import make_decision_log
 
 SENSITIVE = ["sex", "race", "age_band"]
@@ -38,15 +38,6 @@ ROLES = {"prediction": "approved", "label": "reviewer_decision", "sensitive": SE
 ALL_ROLES = {**ROLES, "score": "score", "time": "decided_at", "reviewer": "reviewer_id",
              "case_id": "case_id"}  # fmt: skip
 DATA = Path(__file__).parent / "_data"
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def metricframe_all(frame: pd.DataFrame) -> None:
@@ -94,8 +85,8 @@ def in_memory(rows: int, repeat: int) -> dict[str, float]:
     cells = frame.groupby(SENSITIVE).ngroups
     no_flags = {**ROLES, "flags": {"enabled": False}}
     fairloop.audit(frame, **ROLES)  # warm-up: imports, DuckDB start
-    ours = best_of(lambda: fairloop.audit(frame, **no_flags), repeat)
-    with_flags = best_of(lambda: fairloop.audit(frame, **ROLES), repeat)
+    ours = median_seconds(lambda: fairloop.audit(frame, **no_flags), repeat)
+    with_flags = median_seconds(lambda: fairloop.audit(frame, **ROLES), repeat)
     start = time.perf_counter()
     metricframe_all(frame)
     theirs = time.perf_counter() - start
@@ -146,9 +137,9 @@ def from_disk(rows: int, repeat: int) -> dict[str, float]:
     sql = f"SELECT {columns}, count(*) FROM read_parquet('{path}') GROUP BY ALL"
     con = duckdb.connect()
     con.execute(sql).fetchall()  # warm the file cache
-    bare = best_of(lambda: con.execute(sql).fetchall(), repeat)
+    bare = median_seconds(lambda: con.execute(sql).fetchall(), repeat)
     fairloop.audit(path, **ROLES)
-    ours = best_of(lambda: fairloop.audit(path, **ROLES), repeat)
+    ours = median_seconds(lambda: fairloop.audit(path, **ROLES), repeat)
 
     def child(roles: dict[str, object]) -> dict[str, float]:
         proc = subprocess.run([sys.executable, "-c", _CHILD, str(path), json.dumps(roles)],

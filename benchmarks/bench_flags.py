@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 import fairloop
+from _timing import median_seconds
 from fairloop.datasets import PlantedBias, make_decision_log
 from fairloop.stats import two_proportion_pvalue
 
@@ -89,12 +90,7 @@ def speed(rows: int, repeat: int = 5) -> None:
     source = open_source(log.data, text_columns=roles, columns=roles)
 
     def median(fn) -> float:
-        times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
+        return median_seconds(fn, repeat)
 
     cube_pass = median(lambda: run_cube_pass(source, config))
     cube = read_decision_log(log.data, config).cube

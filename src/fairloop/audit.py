@@ -193,15 +193,16 @@ class Audit:
         disparities = disparities_frame(table, rates, config, tuple(METRICS))
         between = disparities[disparities["comparison"] == "between_groups"]
         summary = summary_figures(table, rates, between, confidence_level=config.confidence_level)
+        every_metric = metrics_frame(table, rates, tuple(METRICS))
         report = (
-            find_flags(cube, metrics_frame(table, rates, tuple(METRICS)), disparities, config)
+            find_flags(cube, every_metric, disparities, config)
             if config.flags.enabled
             else FlagReport(pd.DataFrame(columns=FLAG_COLUMNS), pd.DataFrame(), pd.DataFrame())
         )
         return AuditResult(
             config=config,
             cube=cube,
-            metrics=metrics_frame(table, rates, metrics),
+            metrics=every_metric[every_metric["metric"].isin(metrics)].reset_index(drop=True),
             disparities=disparities[disparities["metric"].isin(metrics)].reset_index(drop=True),
             summary=summary,
             provenance=provenance,

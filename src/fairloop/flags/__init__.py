@@ -28,7 +28,14 @@ from scipy import stats
 
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
-from fairloop.flags._flag import FLAG_COLUMNS, HIGH, MEDIUM, severity, with_identity
+from fairloop.flags._flag import (
+    FLAG_COLUMNS,
+    HIGH,
+    MEDIUM,
+    sentences_for,
+    severity,
+    with_identity,
+)
 from fairloop.flags._policy import VERDICTS, policy_verdicts
 from fairloop.flags._redundancy import group_overlapping, prune_explained
 from fairloop.flags._reviewers import reviewer_tests
@@ -121,12 +128,13 @@ def find_flags(
     explained_by = _to_shown(explained_by)
     standing = explained_by.reindex(flagged.index).to_numpy() == -1
 
-    def identified(rows: pd.DataFrame, *, sentences: bool) -> pd.DataFrame:
-        return with_identity(rows, total_rows=cube.n_rows, tests=count, correction=correction,
-                             level=config.confidence_level, sentences=sentences)  # fmt: skip
-
-    flagged = identified(flagged, sentences=False)
-    kept = identified(flagged[standing].drop(columns=["sentence"]), sentences=True)
+    flagged = with_identity(flagged, total_rows=cube.n_rows, tests=count, correction=correction,
+                            level=config.confidence_level, sentences=False)  # fmt: skip
+    kept = flagged[standing].copy()
+    kept["sentence"] = sentences_for(
+        kept, total_rows=cube.n_rows, tests=count, correction=correction,
+        level=config.confidence_level,
+    )  # fmt: skip
     gone = flagged[~standing].copy()
     if len(gone):
         gone["explained_by"] = flagged.loc[explained_by[gone.index], "flag_id"].to_numpy()

@@ -23,7 +23,7 @@ import pandas as pd
 from fairloop.flags._subgroup import describe, flag_id
 from fairloop.metrics._definitions import METRICS
 
-__all__ = ["FLAG_COLUMNS", "HIGH", "MEDIUM", "severity", "with_identity"]
+__all__ = ["FLAG_COLUMNS", "HIGH", "MEDIUM", "sentences_for", "severity", "with_identity"]
 
 HIGH = 0.10
 MEDIUM = 0.05
@@ -192,11 +192,18 @@ def with_identity(
     out["severity_score"] = score
     out["severity"] = level_name
     out["sentence"] = (
-        [
-            _sentence(row, total_rows=total_rows, tests=tests, correction=correction, level=level)
-            for row in out.itertuples(index=False)
-        ]
+        sentences_for(out, total_rows=total_rows, tests=tests, correction=correction, level=level)
         if sentences
         else ""
     )
     return out
+
+
+def sentences_for(
+    rows: pd.DataFrame, *, total_rows: int, tests: int, correction: str, level: float
+) -> list[str]:
+    """The plain-language sentence of each flag."""
+    return [
+        _sentence(row, total_rows=total_rows, tests=tests, correction=correction, level=level)
+        for row in rows.itertuples(index=False)
+    ]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-__all__ = ["SCHEMA_VERSION", "UPGRADES", "metadata", "tables"]
+__all__ = ["SCHEMA_VERSION", "UPGRADES", "meta_value", "metadata", "tables"]
 
 SCHEMA_VERSION = 2
 
@@ -75,6 +75,15 @@ events = sa.Table(
 )
 
 tables = {"meta": meta, "runs": runs, "flags": flags, "events": events}
+
+
+def meta_value(connection: sa.Connection, key: str, *, lock: bool = False) -> str | None:
+    """A record of ``fairloop_meta`` (``None`` if absent); ``lock`` reads it FOR UPDATE."""
+    query = sa.select(meta.c.value).where(meta.c.key == key)
+    if lock and connection.dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE locks
+        query = query.with_for_update()
+    value = connection.execute(query).scalar_one_or_none()
+    return None if value is None else str(value)
 
 
 def _to_2(connection: sa.Connection) -> None:

@@ -193,9 +193,7 @@ class ReviewStore:
     @staticmethod
     def _record_head_event(connection: sa.Connection) -> None:
         """Stores made before the last event's id was recorded get it now."""
-        known = connection.execute(
-            sa.select(schema.meta.c.value).where(schema.meta.c.key == "head_event_id")
-        ).scalar_one_or_none()
+        known = schema.meta_value(connection, "head_event_id")
         last = connection.execute(
             sa.select(schema.events.c.event_id).order_by(schema.events.c.seq.desc()).limit(1)
         ).scalar_one_or_none()
@@ -204,10 +202,7 @@ class ReviewStore:
 
     @staticmethod
     def _setting(connection: sa.Connection, key: str) -> bool:
-        value = connection.execute(
-            sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
-        ).scalar_one_or_none()
-        return value == "1"
+        return schema.meta_value(connection, key) == "1"
 
     def _remember_four_eyes(self, connection: sa.Connection) -> None:
         """Four-eyes review, once asked for, is a property of the store, not of a reader."""
@@ -224,10 +219,7 @@ class ReviewStore:
 
     @staticmethod
     def _meta(connection: sa.Connection, key: str, *, lock: bool = False) -> str:
-        query = sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
-        if lock and connection.dialect.name != "sqlite":
-            query = query.with_for_update()
-        value = connection.execute(query).scalar_one_or_none()
+        value = schema.meta_value(connection, key, lock=lock)
         if value is None:
             raise StoreIntegrityError(f"The review store has no {key!r} record.")
         return str(value)

@@ -39,9 +39,7 @@ class VerifyReport:
 
 
 def _meta(connection: sa.Connection, key: str) -> str:
-    value = connection.execute(
-        sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
-    ).scalar_one_or_none()
+    value = schema.meta_value(connection, key)
     if value is None:
         raise StoreIntegrityError(f"The review store has no {key!r} record.")
     return str(value)
@@ -87,9 +85,7 @@ def walk_chain(connection: sa.Connection, *, expect_head: str | None = None) -> 
         checked += 1
     head = _meta(connection, "head_hash")
     count = int(_meta(connection, "event_count"))
-    last_id = connection.execute(
-        sa.select(schema.meta.c.value).where(schema.meta.c.key == "head_event_id")
-    ).scalar_one_or_none()
+    last_id = schema.meta_value(connection, "head_event_id")
     if checked != count or head != previous:
         return VerifyReport(
             False, checked, previous,

@@ -30,6 +30,13 @@ def _planted_id(result: fairloop.AuditResult) -> str:
     return str(row["flag_id"].iloc[0])
 
 
+def _recorded(url: str, audit: fairloop.AuditResult, **options: object) -> tuple[ReviewStore, str]:
+    """A store holding one run of ``audit``, and the planted subgroup's flag id."""
+    store = ReviewStore(url, **options)  # type: ignore[arg-type]
+    store.record_run(audit)
+    return store, _planted_id(audit)
+
+
 def test_run_flags_and_status(store_url: str, planted_audit: fairloop.AuditResult) -> None:
     store = ReviewStore(store_url)
     run_id = store.record_run(planted_audit)
@@ -45,9 +52,7 @@ def test_run_flags_and_status(store_url: str, planted_audit: fairloop.AuditResul
 def test_decisions_are_appended_and_status_derived(
     store_url: str, planted_audit: fairloop.AuditResult
 ) -> None:
-    store = ReviewStore(store_url)
-    store.record_run(planted_audit)
-    flag = _planted_id(planted_audit)
+    store, flag = _recorded(store_url, planted_audit)
     store.decide(flag, "needs-data", rationale="Check 2024 labels.", reviewer="ana")
     store.decide(
         flag,
@@ -71,9 +76,7 @@ def test_decisions_are_appended_and_status_derived(
 def test_decision_needs_rationale_reviewer_and_a_known_flag(
     store_url: str, planted_audit: fairloop.AuditResult
 ) -> None:
-    store = ReviewStore(store_url)
-    store.record_run(planted_audit)
-    flag = _planted_id(planted_audit)
+    store, flag = _recorded(store_url, planted_audit)
     with pytest.raises(ConfigError, match="rationale"):
         store.decide(flag, "confirmed", rationale="  ", reviewer="ana")
     with pytest.raises(ConfigError, match="reviewer"):
@@ -102,9 +105,7 @@ def test_four_eyes(store_url: str, planted_audit: fairloop.AuditResult) -> None:
 def test_carry_over_and_automatic_reopening(
     store_url: str, planted_audit: fairloop.AuditResult, worse_audit: fairloop.AuditResult
 ) -> None:
-    store = ReviewStore(store_url)
-    store.record_run(planted_audit)
-    flag = _planted_id(planted_audit)
+    store, flag = _recorded(store_url, planted_audit)
     store.decide(flag, "justified", rationale="Known and accepted.", reviewer="ana")
     # the same data again: the flag keeps its status
     store.record_run(planted_audit)
@@ -123,9 +124,7 @@ def test_carry_over_and_automatic_reopening(
 def test_verify_detects_an_edited_event(
     store_url: str, planted_audit: fairloop.AuditResult
 ) -> None:
-    store = ReviewStore(store_url)
-    store.record_run(planted_audit)
-    flag = _planted_id(planted_audit)
+    store, flag = _recorded(store_url, planted_audit)
     ids = [
         store.decide(flag, d, rationale=f"step {i}", reviewer="ana")
         for i, d in enumerate(["needs-data", "confirmed", "mitigated"])
@@ -141,9 +140,7 @@ def test_verify_detects_an_edited_event(
 
 
 def test_verify_detects_deleted_events(store_url: str, planted_audit: fairloop.AuditResult) -> None:
-    store = ReviewStore(store_url)
-    store.record_run(planted_audit)
-    flag = _planted_id(planted_audit)
+    store, flag = _recorded(store_url, planted_audit)
     ids = [
         store.decide(flag, d, rationale=f"step {i}", reviewer="ana")
         for i, d in enumerate(["needs-data", "confirmed", "mitigated"])
@@ -231,9 +228,7 @@ for i in range(int(sys.argv[3])):
 def test_concurrent_reviewers_lose_nothing(
     store_url: str, planted_audit: fairloop.AuditResult
 ) -> None:
-    store = ReviewStore(store_url)
-    store.record_run(planted_audit)
-    flag = _planted_id(planted_audit)
+    store, flag = _recorded(store_url, planted_audit)
     workers = [
         subprocess.Popen([sys.executable, "-c", _WORKER, store_url, flag, "500", name])
         for name in ("ana", "ben")
@@ -291,9 +286,7 @@ ReviewStore(sys.argv[1]).record_run(fairloop.audit(log.data, **log.roles))
 def test_concurrent_runs_reopen_a_flag_once(
     store_url: str, planted_audit: fairloop.AuditResult
 ) -> None:
-    store = ReviewStore(store_url)
-    store.record_run(planted_audit)
-    flag = _planted_id(planted_audit)
+    store, flag = _recorded(store_url, planted_audit)
     store.decide(flag, "justified", rationale="Accepted.", reviewer="ana")
     workers = [subprocess.Popen([sys.executable, "-c", _RECORDER, store_url]) for _ in range(2)]
     assert [w.wait(timeout=300) for w in workers] == [0, 0]
@@ -305,9 +298,7 @@ def test_concurrent_runs_reopen_a_flag_once(
 def test_verify_names_the_last_event_when_it_is_deleted(
     store_url: str, planted_audit: fairloop.AuditResult
 ) -> None:
-    store = ReviewStore(store_url)
-    store.record_run(planted_audit)
-    flag = _planted_id(planted_audit)
+    store, flag = _recorded(store_url, planted_audit)
     first = store.decide(flag, "needs-data", rationale="a", reviewer="ana")
     last = store.decide(flag, "confirmed", rationale="b", reviewer="ana")
     head = store.head()
@@ -350,9 +341,7 @@ def test_verify_opens_read_only(tmp_path: Path) -> None:
 def test_export_json_is_strict_with_missing_mitigations(
     store_url: str, planted_audit: fairloop.AuditResult
 ) -> None:
-    store = ReviewStore(store_url)
-    store.record_run(planted_audit)
-    flag = _planted_id(planted_audit)
+    store, flag = _recorded(store_url, planted_audit)
     store.decide(flag, "needs-data", rationale="a", reviewer="ana")
     store.decide(flag, "mitigated", rationale="b", reviewer="ana", mitigation="Retrained")
     text = store.export("json")
