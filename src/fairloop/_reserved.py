@@ -21,3 +21,4 @@ class Col:
     TIME_BAD = "__fl_time_bad"
     TIME_MIN = "__fl_time_min"
     TIME_MAX = "__fl_time_max"
+    WINDOW = "__fl_window"

@@ -15,11 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from fairloop._flag_options import FlagOptions, PolicyRule, ReviewOptions, policy_from_value
+from fairloop._governance import (
+    Attestation,
+    SystemInfo,
+    attestations_from_value,
+    safeguards_from_value,
+)
 from fairloop._typing import (
     CI_METHODS,
     MISSING_SENSITIVE_MODES,
+    WINDOWS,
     CIMethod,
     MissingSensitive,
+    Window,
 )
 from fairloop.exceptions import ConfigError
 
@@ -110,6 +118,21 @@ class AuditConfig:
         gives the defaults of ``fairloop/data/policy.toml``, ``[]`` none.
     review : ReviewOptions or mapping, default=ReviewOptions()
         Four-eyes review and the tolerance for reopening flags (a ``[review]`` table).
+    window : {"day", "week", "month", "quarter", "year"} or None, default="month"
+        Length of the time windows the cube is split into when the log has a time
+        column (trends, and cubes that add up window by window); ``None`` for none.
+    system : SystemInfo or mapping, default=SystemInfo()
+        Name, owner, intended purpose and risk category of the audited system (a
+        ``[system]`` table), shown in the governance report.
+    safeguards : mapping of str to str, default={}
+        How the organisation meets each EU AI Act Art. 4a(1) safeguard for processing
+        special-category data (a ``[safeguards]`` table; keys in
+        ``fairloop/data/safeguards.toml``).
+    attestations : sequence of Attestation or mappings, default=()
+        Named people's statements that a control is met (``[[attestations]]`` tables).
+    catalogues : tuple of str, default=()
+        Extra control catalogue files (TOML, same schema as the bundled ones), e.g. an
+        organisation's ISO/IEC 42001 Annex A mapping or internal policy.
     """
 
     prediction: str
@@ -133,9 +156,23 @@ class AuditConfig:
     flags: FlagOptions = field(default_factory=FlagOptions)
     policy: tuple[PolicyRule, ...] | None = None
     review: ReviewOptions = field(default_factory=ReviewOptions)
+    window: Window | None = "month"
+    system: SystemInfo = field(default_factory=SystemInfo)
+    safeguards: Mapping[str, str] = field(default_factory=dict)
+    attestations: tuple[Attestation, ...] = ()
+    catalogues: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        set_(self, "system", SystemInfo.from_value(self.system))
+        set_(self, "safeguards", safeguards_from_value(self.safeguards))
+        set_(self, "attestations", attestations_from_value(self.attestations))
+        set_(self, "catalogues", _as_names(self.catalogues, "catalogues"))
+        if self.window is not None and self.window not in WINDOWS:
+            raise ConfigError(
+                _MSG_BAD_TYPE.format(key="window", expected=f"one of {WINDOWS}", value=self.window),
+                option="window",
+            )
         set_(self, "flags", FlagOptions.from_value(self.flags))
         set_(self, "policy", policy_from_value(self.policy))
         set_(self, "review", ReviewOptions.from_value(self.review))
@@ -304,6 +341,9 @@ class AuditConfig:
         data["flags"] = self.flags.to_dict()
         data["policy"] = [rule.to_dict() for rule in self.policy or ()]
         data["review"] = self.review.to_dict()
+        data["system"] = self.system.to_dict()
+        data["safeguards"] = dict(self.safeguards)
+        data["attestations"] = [a.to_dict() for a in self.attestations]
         return data
 
     def replace(self, **changes: Any) -> AuditConfig:

@@ -39,6 +39,9 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
     attributes = [*config.sensitive, *config.context]
     if config.reviewer is not None:
         attributes.append(config.reviewer)  # a key like the attributes, for reviewer signals
+    window = Col.WINDOW if Col.WINDOW in aggregate else None
+    if window is not None:
+        attributes.append(window)  # a key too: trends, and cubes that add up by window
     positive = token(config.positive)
     frame = aggregate.copy()
     for column in attributes:
@@ -67,7 +70,7 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
         counts = counts.join(score.fillna(0.0))
     cells = counts.reset_index()
     cells.columns.name = None
-    return CountCube(tuple(config.sensitive), tuple(config.context), cells, config.reviewer)
+    return CountCube(tuple(config.sensitive), tuple(config.context), cells, config.reviewer, window)
 
 
 def _is_positive(values: pd.Series, positive: str) -> np.ndarray:

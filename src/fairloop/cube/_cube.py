@@ -35,6 +35,11 @@ class CountCube:
         One row per observed combination of attribute values (as text), with the
         integer columns of :data:`CELLS` and the float columns ``score_n`` and
         ``score_sum``.
+    reviewer : str or None, default=None
+        Key column of the reviewer id, when the log names reviewers.
+    window : str or None, default=None
+        Key column of the time window (its start date as ``YYYY-MM-DD``), when the log
+        has a time column; the cube is then the sum of one cube per window.
 
     Examples
     --------
@@ -51,6 +56,7 @@ class CountCube:
     context: tuple[str, ...]
     cells: pd.DataFrame
     reviewer: str | None = None
+    window: str | None = None
     # derived in __post_init__: per attribute (sorted codes, uniques), and the sums matrix
     _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
     _sums: NDArray[np.float64] = field(init=False, repr=False)
@@ -80,8 +86,23 @@ class CountCube:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """Every key column of the cells: the attributes, then the reviewer column if any."""
-        return self.attributes + ((self.reviewer,) if self.reviewer else ())
+        """Every key column of the cells: the attributes, then the reviewer and window keys."""
+        extra = tuple(k for k in (self.reviewer, self.window) if k)
+        return self.attributes + extra
+
+    @property
+    def windows(self) -> list[str]:
+        """The time windows counted, in order (empty without a window key)."""
+        if self.window is None:
+            return []
+        return [str(w) for w in self._codes[self.window][1]]
+
+    def window_cube(self, start: str) -> CountCube:
+        """The cube of one time window alone, without the window key."""
+        if self.window is None:
+            raise KeyError("This cube has no time windows (the log has no time column).")
+        cells = self.cells[self.cells[self.window] == start].drop(columns=self.window)
+        return CountCube(self.sensitive, self.context, cells, self.reviewer)
 
     @property
     def n_rows(self) -> int:
@@ -178,7 +199,7 @@ class CountCube:
                 )
         stacked = pd.concat([self.cells, *(o.cells for o in others)], ignore_index=True)
         stacked = stacked.groupby(list(self.keys), sort=True).sum().reset_index()
-        return CountCube(self.sensitive, self.context, stacked, self.reviewer)
+        return CountCube(self.sensitive, self.context, stacked, self.reviewer, self.window)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form (key values as text, counts as integers)."""
@@ -187,6 +208,7 @@ class CountCube:
             "sensitive": list(self.sensitive),
             "context": list(self.context),
             "reviewer": self.reviewer,
+            "window": self.window,
             "columns": [*self.keys, *CELLS, *SCORE_SUMS],
             "rows": [
                 [*row[:width], *(int(v) for v in row[width:-2]), float(row[-2]), float(row[-1])]
@@ -198,14 +220,21 @@ class CountCube:
     def from_dict(cls, data: dict[str, Any]) -> CountCube:
         """Rebuild a cube from :meth:`to_dict` output."""
         cells = pd.DataFrame(data["rows"], columns=data["columns"])
-        return cls(tuple(data["sensitive"]), tuple(data["context"]), cells, data.get("reviewer"))
+        return cls(
+            tuple(data["sensitive"]),
+            tuple(data["context"]),
+            cells,
+            data.get("reviewer"),
+            data.get("window"),
+        )
 
     def equals(self, other: CountCube) -> bool:
         """Whether two cubes hold the same counts for the same cells, in any row order."""
-        if (self.sensitive, self.context, self.reviewer) != (
+        if (self.sensitive, self.context, self.reviewer, self.window) != (
             other.sensitive,
             other.context,
             other.reviewer,
+            other.window,
         ):
             return False
         keys = list(self.keys)
@@ -221,6 +250,6 @@ class CountCube:
     def __repr__(self) -> str:
         return (
             f"CountCube(sensitive={self.sensitive}, context={self.context}, "
-            f"reviewer={self.reviewer!r}, "
+            f"reviewer={self.reviewer!r}, window={self.window!r}, "
             f"cells={len(self.cells)}, rows={self.n_rows})"
         )

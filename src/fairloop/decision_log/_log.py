@@ -161,6 +161,7 @@ def run_cube_pass(source: Source, config: AuditConfig) -> pd.DataFrame:
         score_kind=source.kind(config.score) if config.score else None,
         time=config.time,
         time_kind=source.kind(config.time) if config.time else None,
+        window=config.window,
     )
     return source.aggregate(spec)
 

@@ -50,6 +50,9 @@ class Aggregation:
         Column whose min and max per cell are aggregated.
     time_kind : ColumnKind or None
         The time column's type.
+    window : str or None
+        Also group by the start date of the time window (``month``, ...) holding each
+        row's time, as :attr:`Col.WINDOW` (``YYYY-MM-DD`` text; missing when the time is).
     """
 
     attributes: Sequence[str]
@@ -59,6 +62,7 @@ class Aggregation:
     score_kind: ColumnKind | None = None
     time: str | None = None
     time_kind: ColumnKind | None = None
+    window: str | None = None
 
 
 class Source(Protocol):
@@ -230,6 +234,8 @@ class _DuckDBSource:
                 f"{self.decision_expr(spec.label)} AS {Col.LABEL}",
             ]
         )
+        if spec.time is not None and spec.window is not None:
+            keys += f", {self.window_expr(spec)} AS {Col.WINDOW}"
         aggs = [f"count(*) AS {Col.N}"]
         if spec.score is not None:
             s = _quote(spec.score)
@@ -245,7 +251,7 @@ class _DuckDBSource:
             ]
         if spec.time is not None:
             t = _quote(spec.time)
-            value = t if spec.time_kind == "temporal" else f"try_cast({t} AS TIMESTAMP)"
+            value = self.time_expr(spec)
             aggs += [
                 f"count({t}) - count({value}) AS {Col.TIME_BAD}",
                 f"min({value}) AS {Col.TIME_MIN}",
@@ -256,6 +262,15 @@ class _DuckDBSource:
         for key in spec.attributes:
             out[key] = _as_text(out[key])
         return out
+
+    def time_expr(self, spec: Aggregation) -> str:
+        """SQL for the time column as a timestamp (NULL where it does not parse)."""
+        t = _quote(str(spec.time))
+        return t if spec.time_kind == "temporal" else f"try_cast({t} AS TIMESTAMP)"
+
+    def window_expr(self, spec: Aggregation) -> str:
+        """SQL for the start date of each row's time window, as ``YYYY-MM-DD`` text."""
+        return f"strftime(date_trunc('{spec.window}', {self.time_expr(spec)}), '%Y-%m-%d')"
 
     def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
         c = _quote(column)
