@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -13,6 +13,7 @@ from fairloop._version import __version__
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.decision_log import DecisionLog, read_decision_log
+from fairloop.exceptions import StoreError
 from fairloop.flags import FLAG_COLUMNS, FlagReport, find_flags
 from fairloop.metrics import (
     METRICS,
@@ -25,6 +26,9 @@ from fairloop.metrics import (
 )
 from fairloop.report import evidence_bundle, to_json_text
 from fairloop.stats._tests import MIN_EXPECTED_COUNT
+
+if TYPE_CHECKING:
+    from fairloop.store import ReviewStore
 
 __all__ = ["Audit", "AuditResult", "audit"]
 
@@ -130,6 +134,57 @@ class AuditResult:
             target.write_text(text + "\n", encoding="utf-8")
         return text
 
+    def to_html(
+        self,
+        path: str | Path | None = None,
+        *,
+        store: ReviewStore | None = None,
+        run_id: str | None = None,
+        template_dir: str | Path | None = None,
+    ) -> str:
+        """The governance report: one self-contained HTML file that works offline.
+
+        Parameters
+        ----------
+        path : str or Path or None, default=None
+            File to write (parent folders are created).
+        store : ReviewStore or None, default=None
+            The review store this run was recorded in; the report then shows every
+            flag's adjudication and the audit trail's head hash.
+        run_id : str or None, default=None
+            The run's id in ``store`` (from :meth:`ReviewStore.record_run`); default the
+            store's latest run.
+        template_dir : str or Path or None, default=None
+            A folder of templates overriding the shipped ones, for an organisation's
+            branding.
+
+        Returns
+        -------
+        str
+            The HTML document.
+        """
+        from fairloop.report import adjudications_from_store, render_html, write_report
+
+        adjudications = None
+        if store is not None:
+            runs = store.runs()
+            chosen = run_id or (str(runs["run_id"].iloc[0]) if len(runs) else None)
+            if chosen is None:
+                raise StoreError(
+                    "The review store holds no run. Record this audit first: "
+                    "run_id = store.record_run(result)."
+                )
+            adjudications = adjudications_from_store(store, chosen)
+        html = render_html(self, adjudications=adjudications, template_dir=template_dir)
+        if path is not None:
+            write_report(html, path)
+        return html
+
+    def _repr_html_(self) -> str:
+        from fairloop.report import render_summary
+
+        return render_summary(self)
+
     def __repr__(self) -> str:
         p = self.provenance
         return (
@@ -188,6 +243,7 @@ class Audit:
         """Compute metrics, disparities, summary figures and flags from a count cube alone."""
         config = self.config
         metrics = config.metrics or tuple(METRICS)
+        windowed, cube = cube, cube.without_windows()  # trends read the windows; nothing else
         table = group_table(cube, attribute_sets(config.sensitive))
         rates = compute_rates(table, config)
         disparities = disparities_frame(table, rates, config, tuple(METRICS))
@@ -201,7 +257,7 @@ class Audit:
         )
         return AuditResult(
             config=config,
-            cube=cube,
+            cube=windowed,
             metrics=every_metric[every_metric["metric"].isin(metrics)].reset_index(drop=True),
             disparities=disparities[disparities["metric"].isin(metrics)].reset_index(drop=True),
             summary=summary,

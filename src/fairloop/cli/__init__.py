@@ -11,6 +11,7 @@ import typer
 from fairloop._version import __version__
 from fairloop.cli._audit import audit_command
 from fairloop.cli._demo import demo_command
+from fairloop.cli._report import report_command
 from fairloop.cli._review import review_app, verify_command
 
 __all__ = ["app", "main"]
@@ -42,6 +43,7 @@ def _root(
 
 app.command("audit")(audit_command)
 app.command("demo")(demo_command)
+app.command("report")(report_command)
 app.add_typer(review_app, name="review")
 app.command("verify")(verify_command)
 

@@ -14,6 +14,7 @@ from fairloop.cli._common import (
     print_summary,
     record_run,
     write_outputs,
+    write_report_file,
 )
 from fairloop.config import AuditConfig, load_config
 from fairloop.exceptions import ConfigError
@@ -131,8 +132,17 @@ def audit_command(
         help="Review store to record the run in [default: $FAIRLOOP_DB or fairloop.db].",
     ),
     store: bool = typer.Option(True, "--store/--no-store", help="Record the run in the store."),
+    window: str | None = typer.Option(
+        None, help="Time windows for trends: day, week, month, quarter or year [default: month]."
+    ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Folder for evidence.json, metrics.csv and disparities.csv."
+        None,
+        "--out",
+        "-o",
+        help="Folder for report.html, evidence.json, metrics.csv, disparities.csv, flags.csv.",
+    ),
+    template_dir: Path | None = typer.Option(
+        None, "--template-dir", help="Folder of report templates overriding the shipped ones."
     ),
 ) -> None:
     """Audit a decision log: per-group metrics and disparities, each with its n and interval."""
@@ -146,6 +156,7 @@ def audit_command(
             "min_denominator": min_denominator, "suppress_below": suppress_below,
             "missing_sensitive": missing_sensitive, "metrics": metrics,
             "reference": _reference(reference) if reference is not None else None,
+            "window": window,
         }  # fmt: skip
         options.update({k: v for k, v in flags.items() if v is not None})
         flag_flags = {
@@ -159,10 +170,17 @@ def audit_command(
         result = Audit(AuditConfig.from_mapping(options, source=str(config or "options"))).run(data)
         print_summary(result)
         print_flags(result)
+        written: list[Path] = []
         if out is not None:  # the files first: a store that cannot be opened loses nothing
             written = write_outputs(result, out)
-            typer.echo("")
-            for path in written:
-                typer.echo(f"wrote {path}")
-        if store:
-            record_run(result, db)
+        run_id = None
+        try:
+            if store:
+                run_id = record_run(result, db)
+        finally:
+            if out is not None:  # with the adjudications when recorded; without, if not
+                written.insert(0, write_report_file(
+                    result, out, db=db, run_id=run_id, template_dir=template_dir))  # fmt: skip
+                typer.echo("")
+                for path in written:
+                    typer.echo(f"wrote {path}")

@@ -92,6 +92,28 @@ def print_summary(result: AuditResult) -> None:
         )
 
 
+def write_report_file(
+    result: AuditResult,
+    out: Path,
+    *,
+    db: str | None = None,
+    run_id: str | None = None,
+    template_dir: Path | None = None,
+) -> Path:
+    """Write ``out/report.html``, with the store's adjudications when the run is recorded."""
+    from fairloop.store import ReviewStore
+
+    prepare_out(out)
+    path = out / "report.html"
+    folder = None if template_dir is None else str(template_dir)
+    if run_id is None:
+        result.to_html(path, template_dir=folder)
+    else:
+        with ReviewStore(db, read_only=True) as store:
+            result.to_html(path, store=store, run_id=run_id, template_dir=folder)
+    return path
+
+
 def record_run(result: AuditResult, db: str | None) -> str:
     """Record the run in the review store and say where."""
     from fairloop.store import ReviewStore
@@ -102,7 +124,7 @@ def record_run(result: AuditResult, db: str | None) -> str:
         run_id = store.record_run(result)
         reopened = store.history()
         reopened = reopened[(reopened["kind"] == "auto") & (reopened["run_id"] == run_id)]
-        typer.echo(f"\nrecorded {run_id} in the review store {store._safe_url()}")
+        typer.echo(f"\nrecorded {run_id} in the review store {store.display_url}")
         for event in reopened.itertuples(index=False):
             typer.echo(f"  reopened {event.flag_id}: {event.rationale}")
     return run_id

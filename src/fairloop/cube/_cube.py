@@ -97,6 +97,14 @@ class CountCube:
             return []
         return [str(w) for w in self._codes[self.window][1]]
 
+    def without_windows(self) -> CountCube:
+        """The same counts summed over the time windows (the cube itself if it has none)."""
+        if self.window is None:
+            return self
+        keys = [k for k in self.keys if k != self.window]
+        cells = self.cells.drop(columns=self.window).groupby(keys, sort=True).sum().reset_index()
+        return CountCube(self.sensitive, self.context, cells, self.reviewer)
+
     def window_cube(self, start: str) -> CountCube:
         """The cube of one time window alone, without the window key."""
         if self.window is None:

@@ -143,6 +143,11 @@ class ReviewStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def display_url(self) -> str:
+        """The store's address with any password hidden, for reports and messages."""
+        return self._safe_url()
+
     def _safe_url(self) -> str:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 

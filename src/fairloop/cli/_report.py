@@ -1,0 +1,41 @@
+"""``fairloop report``: re-render a recorded run's governance report from the review store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fairloop.cli._common import fairloop_errors, prepare_out
+from fairloop.report import rerun_from_store
+from fairloop.store import ReviewStore
+
+__all__ = ["report_command"]
+
+
+def report_command(
+    run: str | None = typer.Option(
+        None, "--run", help="Run id (see `fairloop review list`) [default: the latest run]."
+    ),
+    out: Path = typer.Option(
+        Path("report"), "--out", "-o", help="Folder to write report.html into."
+    ),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="FAIRLOOP_DB",
+        help="Review store [default: $FAIRLOOP_DB or fairloop.db].",
+    ),  # fmt: skip
+    template_dir: Path | None = typer.Option(
+        None, "--template-dir", help="Folder of report templates overriding the shipped ones."
+    ),
+) -> None:
+    """Re-render a recorded run's report with every adjudication made since (no data needed)."""
+    with fairloop_errors():
+        prepare_out(out)
+        with ReviewStore(db, read_only=True) as store:
+            result, run_id = rerun_from_store(store, run)
+            path = out / "report.html"
+            result.to_html(path, store=store, run_id=run_id,
+                           template_dir=None if template_dir is None else str(template_dir))  # fmt: skip
+        typer.echo(f"wrote {path} (run {run_id})")

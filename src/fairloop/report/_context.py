@@ -1,0 +1,399 @@
+"""AuditResult (+ the review store's adjudications) -> the report's plain view model.
+
+Templates see only dicts, lists, strings and numbers: no pandas objects, no HTML. Charts
+are figure dictionaries collected in order, each drawn once in the page by its id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from fairloop._governance import safeguard_points
+from fairloop.controls import (
+    control_statuses,
+    evidence_keys,
+    evidence_states,
+    load_catalogues,
+    status_counts,
+)
+from fairloop.metrics import METRICS
+from fairloop.report._evidence import _plain
+from fairloop.report._oversight import oversight_view, trends_view
+from fairloop.report._plots import dot_chart, tolerance_chart
+from fairloop.show_versions import versions
+
+if TYPE_CHECKING:
+    from fairloop.audit import AuditResult
+
+__all__ = ["SECTIONS", "Adjudications", "build_context"]
+
+#: Report sections in order: (anchor, title).
+SECTIONS = (
+    ("summary", "Executive summary"),
+    ("coverage", "Data and coverage"),
+    ("performance", "Performance by group"),
+    ("disparities", "Disparities against tolerances"),
+    ("flags", "Flags and adjudication"),
+    ("oversight", "Human oversight"),
+    ("trends", "Trends over time"),
+    ("controls", "Control mapping"),
+    ("methodology", "Methodology"),
+    ("provenance", "Provenance"),
+)
+#: Metrics shown in the performance section's tables and charts.
+PERFORMANCE_METRICS = ("selection_rate", "accuracy", "false_positive_rate",
+                       "false_negative_rate", "precision", "review_rate")  # fmt: skip
+CHART_METRICS = ("selection_rate", "false_positive_rate", "false_negative_rate", "accuracy")
+TOP_FINDINGS = 5
+
+
+@dataclass(frozen=True)
+class Adjudications:
+    """What the review store knows of a run: flag statuses, decisions and its head hash.
+
+    Parameters
+    ----------
+    run_id : str
+        The run in the store.
+    flags : pandas.DataFrame
+        ``ReviewStore.flags(run_id=...)``: the run's flags with ``status``.
+    history : pandas.DataFrame
+        ``ReviewStore.history()``: every event, oldest first.
+    head : str
+        The audit trail's head hash.
+    verified : bool
+        Whether the hash chain verified when the report was made.
+    store : str
+        Where the store is (password hidden).
+    """
+
+    run_id: str
+    flags: pd.DataFrame
+    history: pd.DataFrame
+    head: str
+    verified: bool
+    store: str
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def _performance(result: AuditResult, charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    m = result.metrics
+    shown = [k for k in PERFORMANCE_METRICS if k in set(m["metric"])]
+    out = []
+    for set_name in dict.fromkeys(m["attribute_set"]):
+        part = m[(m["attribute_set"] == set_name) & m["metric"].isin(shown)]
+        rows: dict[str, dict[str, Any]] = {}
+        for r in part.itertuples(index=False):  # one row per group x metric of one set: small
+            row = rows.setdefault(str(r.group), {"group": str(r.group), "n": _count(r.n),
+                                                 "status": r.status, "cells": {}})  # fmt: skip
+            row["cells"][r.metric] = {"value": _num(r.value), "low": _num(r.ci_low),
+                                      "high": _num(r.ci_high), "den": _count(r.denominator),
+                                      "status": r.status}  # fmt: skip
+        chart_id = None
+        if set_name in result.config.sensitive:
+            groups = list(rows.values())
+            series = []
+            for metric in (k for k in CHART_METRICS if k in shown):
+                cells = [g["cells"].get(metric, {}) for g in groups]
+                series.append({
+                    "name": METRICS[metric].title,
+                    "values": [c.get("value") for c in cells],
+                    "lows": [c.get("low") for c in cells], "highs": [c.get("high") for c in cells],
+                    "insufficient": [c.get("status") != "ok" for c in cells],
+                    "hover": [f"n={c.get('den')}" for c in cells],
+                })  # fmt: skip
+            chart_id = f"fig-{len(charts)}"
+            charts.append({"id": chart_id, "spec": dot_chart(
+                f"Performance by {set_name}", [g["group"] for g in groups], series)})  # fmt: skip
+        out.append({"set": set_name, "metrics": shown, "rows": list(rows.values()),
+                    "chart": chart_id, "intersection": " & " in set_name})  # fmt: skip
+    return out
+
+
+def _disparities(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, Any]:
+    v = result.verdicts
+    rules = []
+    if len(v):
+        for rule in dict.fromkeys(v["rule"]):
+            part = v[v["rule"] == rule]
+            first = part.iloc[0]
+            rows = [{
+                "group": str(r.group), "set": str(r.attribute_set), "estimate": _num(r.estimate),
+                "low": _num(r.ci_low), "high": _num(r.ci_high), "value": _num(r.value),
+                "reference_value": _num(r.reference_value), "reference": str(r.reference_group),
+                "n": _count(r.n), "verdict": str(r.verdict), "reason": str(r.reason),
+            } for r in part.itertuples(index=False)]  # fmt: skip
+            single = [r for r in rows if r["set"] in result.config.sensitive]
+            chart_id = f"fig-{len(charts)}"
+            charts.append({"id": chart_id, "spec": tolerance_chart(
+                str(rule), [r["group"] for r in single], [r["estimate"] for r in single],
+                [r["low"] for r in single], [r["high"] for r in single],
+                [r["verdict"] for r in single],
+                bounds=(_num(first["min"]), _num(first["max"])),
+                ratio=first["measure"] == "ratio")})  # fmt: skip
+            counts = part["verdict"].value_counts().to_dict()
+            rules.append({"name": str(rule), "metric": str(first["metric"]),
+                          "measure": str(first["measure"]), "compare": str(first["compare"]),
+                          "min": _num(first["min"]), "max": _num(first["max"]),
+                          "rows": rows, "chart": chart_id,
+                          "counts": {k: int(c) for k, c in counts.items()}})  # fmt: skip
+    between = result.disparities[result.disparities["comparison"] == "between_groups"]
+    spreads = [{
+        "set": str(r.attribute_set), "metric": str(r.metric), "group": str(r.group),
+        "reference": str(r.reference_group), "difference": _num(r.difference),
+        "low": _num(r.difference_ci_low), "high": _num(r.difference_ci_high),
+        "ratio": _num(r.ratio), "p": _num(r.p_value), "status": str(r.status),
+    } for r in between.itertuples(index=False) if r.metric in CHART_METRICS]  # fmt: skip
+    return {"rules": rules, "spreads": spreads}
+
+
+def _last_decision(history: pd.DataFrame, flag_id: str) -> dict[str, Any] | None:
+    if history.empty:
+        return None
+    part = history[history["flag_id"] == flag_id]
+    if part.empty:
+        return None
+    e = part.iloc[-1]
+    return {"decision": str(e["decision"]), "rationale": str(e["rationale"]),
+            "reviewer": str(e["reviewer"]), "at": str(e["created_at"]),
+            "mitigation": None if pd.isna(e["mitigation"]) else str(e["mitigation"]),
+            "events": len(part)}  # fmt: skip
+
+
+def _flags(result: AuditResult, adjudications: Adjudications | None) -> dict[str, Any]:
+    status: dict[str, str] = {}
+    if adjudications is not None and len(adjudications.flags):
+        status = dict(zip(adjudications.flags["flag_id"], adjudications.flags["status"],
+                          strict=True))  # fmt: skip
+    items = []
+    for f in result.flags.to_dict("records"):
+        decided = _last_decision(adjudications.history, f["flag_id"]) if adjudications else None
+        items.append({
+            "id": f["flag_id"], "source": f["source"], "description": f["description"],
+            "sentence": f["sentence"], "severity": f["severity"], "metric": f["metric"],
+            "difference": _num(f["difference"]), "low": _num(f["difference_ci_low"]),
+            "high": _num(f["difference_ci_high"]), "q": _num(f["q_value"]), "n": _count(f["n"]),
+            "status": status.get(f["flag_id"], "open"), "decision": decided,
+            "samples": list(f.get("sample_case_ids") or []) if "sample_case_ids" in f else [],
+        })  # fmt: skip
+    explained = [
+        {"id": e["flag_id"], "description": e["description"],
+         "by": e.get("explained_by_description") or e.get("explained_by")}
+        for e in (result.explained.to_dict("records") if len(result.explained) else [])
+    ]  # fmt: skip
+    states = [i["status"] for i in items]
+    return {
+        "shown": items,
+        "explained": explained,
+        "open": sum(s == "open" for s in states),
+        "by_level": {
+            lvl: sum(i["severity"] == lvl for i in items) for lvl in ("high", "medium", "low")
+        },
+        "recorded": adjudications is not None,
+    }
+
+
+def _coverage(result: AuditResult) -> dict[str, Any]:
+    m, config = result.metrics, result.config
+    total = result.provenance.get("rows") or result.cube.n_rows
+    tables = []
+    for attribute in config.sensitive:
+        part = m[(m["attribute_set"] == attribute) & (m["metric"] == "review_rate")]
+        tables.append({"attribute": attribute, "rows": [{
+            "group": str(r.attributes.get(attribute, "")), "n": _count(r.n),
+            "share": (_count(r.n) or 0) / total if total else None,
+            "reviewed": _count(r.numerator), "rate": _num(r.value), "low": _num(r.ci_low),
+            "high": _num(r.ci_high), "status": r.status,
+        } for r in part.itertuples(index=False)]})  # fmt: skip
+    missing = result.provenance.get("missing_values") or {}
+    safeguards = [{"key": key, "point": point, "description": text,
+                   "declared": config.safeguards.get(key, "")}
+                  for key, (point, text) in safeguard_points().items()]  # fmt: skip
+    return {"tables": tables, "missing": [{"column": k, "rows": v} for k, v in missing.items()],
+            "missing_mode": config.missing_sensitive, "safeguards": safeguards,
+            "rows": total, "reviewed": result.cube.n_reviewed}  # fmt: skip
+
+
+def _controls(result: AuditResult, adjudications: Adjudications | None) -> dict[str, Any]:
+    config = result.config
+    states = evidence_states(
+        result,
+        flag_status=adjudications.flags if adjudications else None,
+        trail_verified=adjudications.verified if adjudications else None,
+    )
+    catalogues = load_catalogues(config.catalogues)
+    statuses = control_statuses(catalogues, states, config.attestations)
+    keys = evidence_keys()
+    out = []
+    for catalogue in catalogues:
+        rows = [{
+            "id": s.control.id, "title": s.control.title, "summary": s.control.summary,
+            "citation": s.control.citation, "url": s.control.source_url,
+            "verification": s.control.verification, "applies_from": s.control.applies_from,
+            "status": s.status, "reason": s.reason,
+            "evidence": [{"key": e.key, "title": keys[e.key].title, "state": e.state,
+                          "section": keys[e.key].section} for e in s.evidence],
+            "attested": s.attestation.to_dict() if s.attestation else None,
+        } for s in statuses if s.catalogue == catalogue.id]  # fmt: skip
+        out.append({"id": catalogue.id, "name": catalogue.name, "version": catalogue.version,
+                    "url": catalogue.source_url, "attribution": catalogue.attribution,
+                    "rows": rows, "counts": status_counts(
+                        [s for s in statuses if s.catalogue == catalogue.id])})  # fmt: skip
+    evidence = [{"key": k, "code": keys[k].code, "title": keys[k].title, "state": s.state,
+                 "reason": s.reason, "section": keys[k].section} for k, s in states.items()]  # fmt: skip
+    return {"catalogues": out, "evidence": evidence, "counts": status_counts(statuses)}
+
+
+def _methodology(result: AuditResult) -> dict[str, Any]:
+    config = result.config
+    definitions = [{"name": name, "title": spec.title, "description": spec.description,
+                    "numerator": " + ".join(spec.numerator),
+                    "denominator": " + ".join(spec.denominator)}
+                   for name, spec in METRICS.items()]  # fmt: skip
+    f = config.flags
+    thresholds = [
+        ("Confidence level of every interval", f"{config.confidence_level:g}"),
+        ("Smallest group measured (min_group_size)", str(config.min_group_size)),
+        ("Smallest metric denominator (min_denominator)", str(config.min_denominator)),
+        ("Groups withheld below (suppress_below)", str(config.suppress_below or "none")),
+        ("False discovery rate of flags (flags.fdr)", f"{f.fdr:g}"),
+        ("Smallest difference flagged (flags.min_effect)", f"{f.min_effect:g}"),
+        ("Deepest subgroup searched (flags.max_depth)", str(f.max_depth)),
+        ("Smallest subgroup tested (flags.min_support)", str(f.min_support)),
+        ("Severity levels", "high from a 10-point assured effect, medium from 5"),
+        ("Automation-bias indicator", "a reviewer's override interval wholly below half "
+         "of everyone's override rate, or no override in at least min_denominator reviews"),
+        *((f"Policy tolerance: {r.name}", _tolerance(r.measure, r.min, r.max))
+          for r in config.policy or ()),
+    ]  # fmt: skip
+    return {"definitions": definitions, "methods": {k: v for k, v in result.methods.items() if v},
+            "tests": result.tests, "thresholds": [{"name": a, "value": b} for a, b in thresholds]}  # fmt: skip
+
+
+def _tolerance(measure: str, low: float | None, high: float | None) -> str:
+    fmt = (lambda x: f"{x:g}") if measure == "ratio" else (lambda x: f"{100 * x:+g} points")
+    parts = [f"at least {fmt(low)}" if low is not None else "",
+             f"at most {fmt(high)}" if high is not None else ""]  # fmt: skip
+    return f"{measure} " + " and ".join(p for p in parts if p)
+
+
+def _summary(result: AuditResult, flags: dict[str, Any], disparities: dict[str, Any],
+             controls: dict[str, Any], adjudications: Adjudications | None) -> dict[str, Any]:  # fmt: skip
+    config = result.config
+    verdicts = {"pass": 0, "flag": 0, "insufficient evidence": 0}
+    for rule in disparities["rules"]:
+        for key, count in rule["counts"].items():
+            verdicts[key] = verdicts.get(key, 0) + count
+    findings = [i["sentence"] for i in flags["shown"][:TOP_FINDINGS]]
+    actions = []
+    if flags["open"]:
+        actions.append(f"Have the {flags['open']} open flag(s) adjudicated: confirm, justify, "
+                       "mitigate or ask for more data, each with a rationale "
+                       "(fairloop review list / decide).")  # fmt: skip
+    if adjudications is None:
+        actions.append(
+            "Record this run in a review store (fairloop audit --db ...) so flags "
+            "can be adjudicated and the audit trail's head hash published."
+        )
+    if verdicts.get("flag"):
+        actions.append(f"Examine the {verdicts['flag']} group(s) outside a declared tolerance "
+                       "in 'Disparities against tolerances'.")  # fmt: skip
+    if verdicts.get("insufficient evidence"):
+        actions.append(
+            "Groups with insufficient evidence cannot be cleared: collect more "
+            "reviewed cases or widen the period before drawing conclusions."
+        )
+    if controls["counts"]["needs attestation"]:
+        actions.append(
+            f"{controls['counts']['needs attestation']} control(s) need a named "
+            "person's attestation ([[attestations]] in fairloop.toml)."
+        )
+    for item in controls["evidence"]:
+        if item["state"] == "absent" and item["key"] in ("trends", "reviewer_patterns",
+                                                         "system_description",
+                                                         "special_category_safeguards"):  # fmt: skip
+            actions.append(f"Add the missing evidence '{item['title']}': {item['reason']}.")
+    period = result.provenance.get("period")
+    return {
+        "system": config.system.to_dict(), "period": period, "verdicts": verdicts,
+        "findings": findings, "actions": actions, "flags": flags["by_level"],
+        "open": flags["open"], "controls": controls["counts"],
+        "rows": result.provenance.get("rows"), "reviewed": result.provenance.get("reviewed_rows"),
+    }  # fmt: skip
+
+
+def build_context(
+    result: AuditResult, *, adjudications: Adjudications | None = None,
+    generated_at: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The whole view model of the governance report.
+
+    Parameters
+    ----------
+    result : AuditResult
+        The audit.
+    adjudications : Adjudications or None, default=None
+        The review store's view of the run; ``None`` when it is not recorded.
+    generated_at : str or None, default=None
+        Generation time (ISO 8601); default now.
+
+    Returns
+    -------
+    dict
+        Plain data for the templates, with ``charts`` (id and figure dictionary).
+    """
+    charts: list[dict[str, Any]] = []
+    coverage = _coverage(result)
+    performance = _performance(result, charts)
+    disparities = _disparities(result, charts)
+    flags = _flags(result, adjudications)
+    oversight = oversight_view(result, charts)
+    trends = trends_view(result, charts)
+    controls = _controls(result, adjudications)
+    p = result.provenance
+    provenance = {
+        "run_id": adjudications.run_id if adjudications else None,
+        "head": adjudications.head if adjudications else None,
+        "verified": adjudications.verified if adjudications else None,
+        "store": adjudications.store if adjudications else None,
+        "data_sha256": p.get("data_sha256"), "source": p.get("source"),
+        "rows": p.get("rows"), "audited_at": p.get("created_at"),
+        "config": json.dumps(_plain(result.config.to_dict()), indent=2, ensure_ascii=False),
+        "versions": {k: v or "not installed" for k, v in versions().items()},
+        "columns": p.get("columns"),
+    }  # fmt: skip
+    return {
+        "title": result.config.system.name or "Decision system",
+        "generated_at": generated_at or datetime.now(UTC).isoformat(timespec="seconds"),
+        "sections": [{"id": a, "title": t} for a, t in SECTIONS],
+        "summary": _summary(result, flags, disparities, controls, adjudications),
+        "coverage": coverage,
+        "performance": performance,
+        "disparities": disparities,
+        "flags": flags,
+        "oversight": oversight,
+        "trends": trends,
+        "controls": controls,
+        "methodology": _methodology(result),
+        "provenance": provenance,
+        "metric_titles": {k: v.title for k, v in METRICS.items()},
+        "charts": charts,
+    }
+
+
+def chart_specs(context: dict[str, Any]) -> Sequence[dict[str, Any]]:
+    """The figure dictionaries of a context, in page order."""
+    return [c["spec"] for c in context["charts"]]

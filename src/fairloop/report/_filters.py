@@ -1,0 +1,71 @@
+"""Number formatting for the report: every figure is formatted here, never in a template."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["FILTERS"]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def fmt_rate(value: Any, digits: int = 1) -> str:
+    """A proportion as a percentage: ``0.4481 -> '44.8%'``; missing -> an en dash."""
+    return "–" if _missing(value) else f"{100 * float(value):.{digits}f}%"
+
+
+def fmt_points(value: Any, digits: int = 1) -> str:
+    """A difference of proportions in percentage points, signed: ``+22.8 pts``."""
+    return "–" if _missing(value) else f"{100 * float(value):+.{digits}f} pts"
+
+
+def fmt_ci(low: Any, high: Any, kind: str = "rate") -> str:
+    """An interval: ``[41.2%, 48.3%]``, ``[+19.9, +25.7] pts`` or ``[0.71, 0.83]``."""
+    if _missing(low) or _missing(high):
+        return ""
+    if kind == "points":
+        return f"[{100 * float(low):+.1f}, {100 * float(high):+.1f}] pts"
+    if kind == "ratio":
+        return f"[{float(low):.2f}, {float(high):.2f}]"
+    return f"[{100 * float(low):.1f}%, {100 * float(high):.1f}%]"
+
+
+def fmt_ratio(value: Any) -> str:
+    """A ratio with two decimals."""
+    return "–" if _missing(value) else f"{float(value):.2f}"
+
+
+def fmt_n(value: Any) -> str:
+    """A count with thousands separators; suppressed counts such as ``'<10'`` as given."""
+    if _missing(value):
+        return "–"
+    if isinstance(value, str):
+        return value
+    return f"{int(value):,}"
+
+
+def fmt_p(value: Any) -> str:
+    """A p- or q-value: three significant digits, scientific below 0.001."""
+    if _missing(value):
+        return "–"
+    number = float(value)
+    return f"{number:.2e}" if number < 1e-3 else f"{number:.3f}"
+
+
+def fmt_estimate(value: Any, measure: str) -> str:
+    """A policy measure: a ratio, or a difference in points."""
+    return fmt_ratio(value) if measure == "ratio" else fmt_points(value)
+
+
+FILTERS = {
+    "rate": fmt_rate,
+    "points": fmt_points,
+    "ci": fmt_ci,
+    "ratio": fmt_ratio,
+    "n": fmt_n,
+    "p": fmt_p,
+    "estimate": fmt_estimate,
+}

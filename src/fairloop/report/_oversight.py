@@ -1,0 +1,173 @@
+"""Human oversight and trends, computed on the count cube for the report.
+
+Override rates by group come from the audit's metrics; reviewer-level figures and the
+automation-bias indicators from the cube's reviewer key; trends from its window key. Every
+rate carries its interval; nothing here reads the rows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from fairloop._typing import MISSING_GROUP
+from fairloop.cube import CELLS
+from fairloop.metrics import compute_rates, group_table, metrics_frame
+from fairloop.report._plots import dot_chart, line_chart
+from fairloop.stats import proportion_interval
+
+if TYPE_CHECKING:
+    from fairloop.audit import AuditResult
+
+__all__ = ["TREND_METRICS", "oversight_view", "trends_view"]
+
+TREND_METRICS = ("selection_rate", "false_positive_rate", "false_negative_rate", "override_rate")
+#: A reviewer overrides "far less than peers" when the upper end of their override rate's
+#: interval is below this share of everyone's override rate (an engineering choice).
+LOW_OVERRIDE_SHARE = 0.5
+#: Overrides go "mostly" one way when that direction is this many times the other.
+DIRECTION_RATIO = 1.5
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _direction(to_pos: float | None, to_neg: float | None) -> str:
+    """Which way overrides go; "both ways" unless one direction is 1.5 times the other."""
+    if to_pos is None or to_neg is None or to_pos + to_neg == 0:
+        return "–"
+    if to_pos >= DIRECTION_RATIO * to_neg:
+        return "mostly to favourable"
+    if to_neg >= DIRECTION_RATIO * to_pos:
+        return "mostly to unfavourable"
+    return "both ways"
+
+
+def _metric_rows(result: AuditResult, attribute: str, metric: str) -> pd.DataFrame:
+    m = result.metrics
+    return m[(m["attribute_set"] == attribute) & (m["metric"] == metric)]
+
+
+def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Override rates and direction by group, reviewer patterns, automation-bias indicators."""
+    config, cube = result.config, result.cube.without_windows()
+    groups = []
+    for attribute in config.sensitive:
+        base = _metric_rows(result, attribute, "override_rate").reset_index(drop=True)
+        up = _metric_rows(result, attribute, "override_to_positive_rate").reset_index(drop=True)
+        down = _metric_rows(result, attribute, "override_to_negative_rate").reset_index(drop=True)
+        rows = []
+        for i in range(len(base)):
+            to_pos, to_neg = _num(up.at[i, "value"]), _num(down.at[i, "value"])
+            direction = _direction(to_pos, to_neg)
+            rows.append({
+                "group": str(base.at[i, "attributes"].get(attribute, "")),
+                "reviewed": base.at[i, "denominator"], "status": base.at[i, "status"],
+                "override": _num(base.at[i, "value"]), "low": _num(base.at[i, "ci_low"]),
+                "high": _num(base.at[i, "ci_high"]),
+                "to_positive": to_pos, "to_negative": to_neg, "direction": direction,
+            })  # fmt: skip
+        if not rows:
+            continue
+        chart_id = f"fig-{len(charts)}"
+        charts.append({"id": chart_id, "spec": dot_chart(
+            f"Override rate by {attribute}",
+            [r["group"] for r in rows],
+            [
+                {"name": "override to favourable", "values": [_num(v) for v in up["value"]],
+                 "lows": [_num(v) for v in up["ci_low"]], "highs": [_num(v) for v in up["ci_high"]]},
+                {"name": "override to unfavourable", "values": [_num(v) for v in down["value"]],
+                 "lows": [_num(v) for v in down["ci_low"]],
+                 "highs": [_num(v) for v in down["ci_high"]]},
+            ],
+            y_title="share of reviewed cases",
+        )})  # fmt: skip
+        groups.append({"attribute": attribute, "rows": rows, "chart": chart_id})
+    reviewers: list[dict[str, Any]] = []
+    indicators: dict[str, Any] = {}
+    if cube.reviewer is not None and cube.n_reviewed:
+        (names,), sums = cube.marginal_arrays([cube.reviewer])
+        c = {name: sums[:, CELLS.index(name)] for name in ("tp", "fp", "fn", "tn")}
+        reviewed = c["tp"] + c["fp"] + c["fn"] + c["tn"]
+        overrides = c["fp"] + c["fn"]
+        keep = (names != MISSING_GROUP) & (reviewed > 0)
+        low, high = proportion_interval(overrides[keep], reviewed[keep], method=config.ci_method,
+                                        confidence_level=config.confidence_level)  # fmt: skip
+        overall = float(overrides.sum() / reviewed.sum())
+        enough = reviewed[keep] >= config.min_denominator
+        never = enough & (overrides[keep] == 0)
+        far_less = enough & (high < LOW_OVERRIDE_SHARE * overall) & ~never
+        order = np.argsort(-reviewed[keep], kind="stable")
+        for j in order:
+            n = int(reviewed[keep][j])
+            k = int(overrides[keep][j])
+            reviewers.append({
+                "reviewer": str(names[keep][j]), "reviewed": n, "overrides": k,
+                "rate": k / n, "low": float(low[j]), "high": float(high[j]),
+                "agree": 1 - k / n, "insufficient": bool(not enough[j]),
+                "signal": "never overrides" if never[j]
+                else "overrides far less than peers" if far_less[j] else "",
+            })  # fmt: skip
+        signal_reviews = int(reviewed[keep][never | far_less].sum())
+        indicators = {
+            "overall_rate": overall,
+            "reviewers": int(keep.sum()),
+            "never": int(never.sum()),
+            "far_less": int(far_less.sum()),
+            "share_of_reviews": signal_reviews / float(reviewed[keep].sum()),
+            "threshold": LOW_OVERRIDE_SHARE,
+        }
+    reviewer_flags = []
+    if cube.reviewer is not None and len(result.flags):
+        for record in result.flags.to_dict("records"):
+            if cube.reviewer in (record.get("subgroup") or {}):
+                reviewer_flags.append(record)
+    return {
+        "groups": groups,
+        "reviewers": reviewers,
+        "indicators": indicators,
+        "reviewer_flags": reviewer_flags,
+        "has_reviewer": cube.reviewer is not None,
+        "reviewed": cube.n_reviewed,
+    }
+
+
+def trends_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Metrics by time window, overall and per sensitive group, with intervals."""
+    config, cube = result.config, result.cube
+    if cube.window is None:
+        return {"available": False, "windows": [], "charts": [], "unit": config.window}
+    window = cube.window
+    sets = [(window,)] + [(window, a) for a in config.sensitive]
+    table = group_table(cube, sets)
+    frame = metrics_frame(table, compute_rates(table, config), TREND_METRICS)
+    keys = frame["attributes"].map(lambda a: a.get(window))
+    frame = frame[keys != MISSING_GROUP].assign(window=keys)
+    windows = sorted(frame["window"].unique().tolist())
+    out = []
+    for metric in TREND_METRICS:
+        part = frame[frame["metric"] == metric]
+        for attribute in ("(all)", *config.sensitive):
+            name = window if attribute == "(all)" else f"{window} & {attribute}"
+            rows = part[part["attribute_set"] == name]
+            if rows.empty:
+                continue
+            label = rows["attributes"].map(lambda a, at=attribute: a.get(at, "everyone"))
+            series = []
+            for group in dict.fromkeys(label):
+                g = rows[label == group].set_index("window").reindex(windows)
+                series.append({"name": str(group),
+                               "values": [_num(v) for v in g["value"]],
+                               "lows": [_num(v) for v in g["ci_low"]],
+                               "highs": [_num(v) for v in g["ci_high"]]})  # fmt: skip
+            chart_id = f"fig-{len(charts)}"
+            title = f"{metric.replace('_', ' ')} by {config.window}" + (
+                "" if attribute == "(all)" else f" and {attribute}"
+            )
+            charts.append({"id": chart_id, "spec": line_chart(title, windows, series)})
+            out.append({"metric": metric, "attribute": attribute, "chart": chart_id})
+    return {"available": len(windows) > 0, "windows": windows, "charts": out,
+            "unit": config.window}  # fmt: skip

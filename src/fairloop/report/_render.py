@@ -1,0 +1,132 @@
+"""Render the governance report: one self-contained HTML file (inlined CSS, JS and plotly.js)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from fairloop.report._context import Adjudications, build_context
+from fairloop.report._environment import environment
+
+if TYPE_CHECKING:
+    from fairloop.audit import AuditResult
+    from fairloop.store import ReviewStore
+
+__all__ = ["adjudications_from_store", "render_html", "render_summary", "rerun_from_store",
+           "write_report"]  # fmt: skip
+
+
+@cache
+def _plotly_js() -> Markup:
+    """plotly.js, once per process; the one string the report inlines unescaped."""
+    from plotly.offline import get_plotlyjs
+
+    # a literal "</script" inside would end the element early: break it, as browsers allow
+    return Markup(get_plotlyjs().replace("</script", "<\\/script"))
+
+
+def adjudications_from_store(store: ReviewStore, run_id: str) -> Adjudications:
+    """What a review store knows of a run now: statuses, decisions, head hash, verification."""
+    store.run(run_id)  # raises a clear StoreError for an unknown run
+    return Adjudications(
+        run_id=run_id,
+        flags=store.flags(run_id=run_id),
+        history=store.history(),
+        head=store.head(),
+        verified=store.verify().ok,
+        store=store.display_url,
+    )
+
+
+def render_html(
+    result: AuditResult,
+    *,
+    adjudications: Adjudications | None = None,
+    template_dir: str | Path | None = None,
+    generated_at: str | None = None,
+) -> str:
+    """The governance report of an audit as one HTML document.
+
+    Parameters
+    ----------
+    result : AuditResult
+        The audit.
+    adjudications : Adjudications or None, default=None
+        The run's flags, decisions and audit-trail head from a review store (see
+        :func:`adjudications_from_store`); without it every flag shows as open.
+    template_dir : str or Path or None, default=None
+        A folder of templates overriding the shipped ones (branding).
+    generated_at : str or None, default=None
+        Generation time to print (ISO 8601); default now.
+
+    Returns
+    -------
+    str
+        A self-contained HTML document that works offline.
+    """
+    context: dict[str, Any] = build_context(
+        result, adjudications=adjudications, generated_at=generated_at
+    )
+    env = environment(None if template_dir is None else str(template_dir))
+    return env.get_template("report.html.j2").render(**context, plotly_js=_plotly_js())
+
+
+def render_summary(result: AuditResult) -> str:
+    """The compact HTML summary a notebook shows (no charts, no scripts)."""
+    context = build_context(result)
+    return environment(None).get_template("notebook.html.j2").render(**context)
+
+
+def write_report(html: str, path: str | Path) -> Path:
+    """Write a rendered report, creating parent folders; returns the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(html, encoding="utf-8")
+    return target
+
+
+def rerun_from_store(store: ReviewStore, run_id: str | None = None) -> tuple[AuditResult, str]:
+    """Rebuild a recorded run's result from its stored configuration and count cube.
+
+    Nothing reads the decision log again: every figure is recomputed from the cube, and the
+    flags keep their stored sample case ids.
+
+    Parameters
+    ----------
+    store : ReviewStore
+        The review store.
+    run_id : str or None, default=None
+        The run; default the latest.
+
+    Returns
+    -------
+    result : AuditResult
+    run_id : str
+    """
+    from fairloop.audit import Audit
+    from fairloop.config import AuditConfig
+    from fairloop.cube import CountCube
+    from fairloop.exceptions import StoreError
+
+    if run_id is None:
+        runs = store.runs()
+        if runs.empty:
+            raise StoreError("The review store holds no run. Run `fairloop audit` first.")
+        run_id = str(runs["run_id"].iloc[0])
+    stored = store.run(run_id)
+    if not stored.get("cube"):
+        raise StoreError(
+            f"Run {run_id} was recorded without its count cube (by an older fairloop), so it "
+            "cannot be re-rendered. Audit the log again to record a new run."
+        )
+    config = AuditConfig.from_mapping(stored["config"], source=f"run {run_id}")
+    result = Audit(config).run_cube(CountCube.from_dict(stored["cube"]),
+                                    provenance=stored["provenance"])  # fmt: skip
+    recorded = store.flags(run_id=run_id)
+    if len(result.flags) and len(recorded) and "sample_case_ids" in recorded:
+        samples = dict(zip(recorded["flag_id"], recorded["sample_case_ids"], strict=True))
+        result.flags["sample_case_ids"] = [samples.get(f) or [] for f in result.flags["flag_id"]]
+    return result, run_id
