@@ -18,8 +18,13 @@ from typing import Any
 
 from fairloop.exceptions import ConfigError
 
-__all__ = ["Attestation", "SystemInfo", "attestations_from_value", "safeguard_points",
-           "safeguards_from_value"]  # fmt: skip
+__all__ = [
+    "Attestation",
+    "SystemInfo",
+    "attestations_from_value",
+    "safeguard_points",
+    "safeguards_from_value",
+]
 
 
 def _text(key: str, value: Any) -> str:

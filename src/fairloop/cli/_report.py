@@ -25,7 +25,7 @@ def report_command(
         "--db",
         envvar="FAIRLOOP_DB",
         help="Review store [default: $FAIRLOOP_DB or fairloop.db].",
-    ),  # fmt: skip
+    ),
     template_dir: Path | None = typer.Option(
         None, "--template-dir", help="Folder of report templates overriding the shipped ones."
     ),
@@ -36,6 +36,6 @@ def report_command(
         with ReviewStore(db, read_only=True) as store:
             result, run_id = rerun_from_store(store, run)
             path = out / "report.html"
-            result.to_html(path, store=store, run_id=run_id,
-                           template_dir=None if template_dir is None else str(template_dir))  # fmt: skip
+            folder = None if template_dir is None else str(template_dir)
+            result.to_html(path, store=store, run_id=run_id, template_dir=folder)
         typer.echo(f"wrote {path} (run {run_id})")

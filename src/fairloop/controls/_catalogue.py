@@ -20,8 +20,16 @@ from typing import Any, Literal, TypeAlias, get_args
 
 from fairloop.exceptions import ConfigError
 
-__all__ = ["BUNDLED", "DECIDED_BY", "Catalogue", "Control", "EvidenceKey", "evidence_keys",
-           "load_catalogue", "load_catalogues"]  # fmt: skip
+__all__ = [
+    "BUNDLED",
+    "DECIDED_BY",
+    "Catalogue",
+    "Control",
+    "EvidenceKey",
+    "evidence_keys",
+    "load_catalogue",
+    "load_catalogues",
+]
 
 DecidedBy: TypeAlias = Literal["evidence", "evidence+attestation", "attestation"]
 DECIDED_BY: tuple[str, ...] = get_args(DecidedBy)
@@ -134,8 +142,11 @@ def _parse(text: str, where: str) -> Catalogue:
         raise _invalid(where, "no [catalogue] table with id and name", "Add one at the top.")
     extra = sorted(set(head) - _CATALOGUE_FIELDS)
     if extra:
-        raise _invalid(where, f"unknown [catalogue] field {extra[0]!r}",
-                       f"Fields: {', '.join(sorted(_CATALOGUE_FIELDS))}.")  # fmt: skip
+        raise _invalid(
+            where,
+            f"unknown [catalogue] field {extra[0]!r}",
+            f"Fields: {', '.join(sorted(_CATALOGUE_FIELDS))}.",
+        )
     raw_controls = data.get("controls")
     if not isinstance(raw_controls, list) or not raw_controls:
         raise _invalid(where, "no [[controls]] entries", "Add at least one control.")
@@ -176,8 +187,11 @@ def load_catalogue(path: str | Path) -> Catalogue:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise _invalid(str(path), f"cannot be read ({exc.strerror})", "Check the path under "
-                       "catalogues in fairloop.toml.") from None  # fmt: skip
+        raise _invalid(
+            str(path),
+            f"cannot be read ({exc.strerror})",
+            "Check the path under catalogues in fairloop.toml.",
+        ) from None
     return _parse(text, str(path))
 
 

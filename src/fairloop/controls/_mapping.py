@@ -102,9 +102,10 @@ def evidence_states(
     put(
         "disparities",
         "present" if len(result.disparities) else "absent",
-        "group differences and ratios with intervals" if len(result.disparities)
+        "group differences and ratios with intervals"
+        if len(result.disparities)
         else "fewer than two groups to compare",
-    )  # fmt: skip
+    )
     if not len(result.verdicts):
         put("policy_verdicts", "absent", "no tolerances were declared (policy = [])")
     elif (result.verdicts["verdict"] == "insufficient evidence").any():
@@ -114,8 +115,12 @@ def evidence_states(
     if not config.flags.enabled:
         put("flags", "absent", "the flag search was turned off (flags.enabled = false)")
     else:
-        put("flags", "present", f"{result.tests.get('count', 0)} tests, "
-            f"{len(result.flags)} flag(s) under false-discovery control")  # fmt: skip
+        put(
+            "flags",
+            "present",
+            f"{result.tests.get('count', 0)} tests, "
+            f"{len(result.flags)} flag(s) under false-discovery control",
+        )
     if flag_status is None:
         put("adjudications", "absent", "the run is not recorded in a review store")
         put("audit_trail", "absent", "the run is not recorded in a review store")
@@ -124,8 +129,11 @@ def evidence_states(
         if still_open:
             put("adjudications", "partial", f"{still_open} flag(s) still open")
         else:
-            put("adjudications", "present", "every flag is adjudicated" if len(flag_status)
-                else "no flags to adjudicate")  # fmt: skip
+            put(
+                "adjudications",
+                "present",
+                "every flag is adjudicated" if len(flag_status) else "no flags to adjudicate",
+            )
         put(
             "audit_trail",
             "present" if trail_verified else "absent",
@@ -157,17 +165,21 @@ def evidence_states(
     put(
         "system_description",
         "present" if len(given) == len(needed) else "partial" if given else "absent",
-        "declared under [system]" if len(given) == len(needed)
+        "declared under [system]"
+        if len(given) == len(needed)
         else f"[system] lacks {', '.join(k for k in needed if k not in given)}",
-    )  # fmt: skip
+    )
     declared = [k for k in safeguard_points() if config.safeguards.get(k)]
     put(
         "special_category_safeguards",
-        "present" if len(declared) == len(safeguard_points()) else "partial" if declared
+        "present"
+        if len(declared) == len(safeguard_points())
+        else "partial"
+        if declared
         else "absent",
         f"{len(declared)} of {len(safeguard_points())} Art. 4a(1) safeguards declared "
         "under [safeguards]",
-    )  # fmt: skip
+    )
     missing_keys = set(evidence_keys()) - set(out)
     if missing_keys:  # a key added to the data file without a rule here
         raise RuntimeError(f"No rule decides evidence key(s) {sorted(missing_keys)}.")

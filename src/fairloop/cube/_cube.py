@@ -101,9 +101,13 @@ class CountCube:
         """The same counts summed over the time windows (the cube itself if it has none)."""
         if self.window is None:
             return self
-        keys = [k for k in self.keys if k != self.window]
-        cells = self.cells.drop(columns=self.window).groupby(keys, sort=True).sum().reset_index()
-        return CountCube(self.sensitive, self.context, cells, self.reviewer)
+        cached: CountCube | None = self.__dict__.get("_summed")
+        if cached is None:  # made once per cube: the report and the audit both ask for it
+            keys = [k for k in self.keys if k != self.window]
+            summed = self.cells.drop(columns=self.window).groupby(keys, sort=True).sum()
+            cached = CountCube(self.sensitive, self.context, summed.reset_index(), self.reviewer)
+            object.__setattr__(self, "_summed", cached)
+        return cached
 
     def window_cube(self, start: str) -> CountCube:
         """The cube of one time window alone, without the window key."""

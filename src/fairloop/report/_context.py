@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -47,8 +48,14 @@ SECTIONS = (
     ("provenance", "Provenance"),
 )
 #: Metrics shown in the performance section's tables and charts.
-PERFORMANCE_METRICS = ("selection_rate", "accuracy", "false_positive_rate",
-                       "false_negative_rate", "precision", "review_rate")  # fmt: skip
+PERFORMANCE_METRICS = (
+    "selection_rate",
+    "accuracy",
+    "false_positive_rate",
+    "false_negative_rate",
+    "precision",
+    "review_rate",
+)
 CHART_METRICS = ("selection_rate", "false_positive_rate", "false_negative_rate", "accuracy")
 TOP_FINDINGS = 5
 
@@ -81,6 +88,17 @@ class Adjudications:
     store: str
 
 
+@cache
+def _versions() -> dict[str, str]:
+    """Versions of fairloop and its dependencies (read once per process)."""
+    return {k: v or "not installed" for k, v in versions().items()}
+
+
+def _attrs(value: Any) -> dict[str, str]:
+    """A group's ``{attribute: value}`` from a tidy table's cell."""
+    return dict(value)
+
+
 def _num(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
@@ -97,29 +115,53 @@ def _performance(result: AuditResult, charts: list[dict[str, Any]]) -> list[dict
         part = m[(m["attribute_set"] == set_name) & m["metric"].isin(shown)]
         rows: dict[str, dict[str, Any]] = {}
         for r in part.itertuples(index=False):  # one row per group x metric of one set: small
-            row = rows.setdefault(str(r.group), {"group": str(r.group), "n": _count(r.n),
-                                                 "status": r.status, "cells": {}})  # fmt: skip
-            row["cells"][r.metric] = {"value": _num(r.value), "low": _num(r.ci_low),
-                                      "high": _num(r.ci_high), "den": _count(r.denominator),
-                                      "status": r.status}  # fmt: skip
+            name = str(
+                _attrs(r.attributes).get(set_name, r.group)
+            )  # a value alone on one attribute
+            row = rows.setdefault(
+                name, {"group": name, "n": _count(r.n), "status": r.status, "cells": {}}
+            )
+            row["cells"][r.metric] = {
+                "value": _num(r.value),
+                "low": _num(r.ci_low),
+                "high": _num(r.ci_high),
+                "den": _count(r.denominator),
+                "status": r.status,
+            }
         chart_id = None
         if set_name in result.config.sensitive:
             groups = list(rows.values())
             series = []
             for metric in (k for k in CHART_METRICS if k in shown):
                 cells = [g["cells"].get(metric, {}) for g in groups]
-                series.append({
-                    "name": METRICS[metric].title,
-                    "values": [c.get("value") for c in cells],
-                    "lows": [c.get("low") for c in cells], "highs": [c.get("high") for c in cells],
-                    "insufficient": [c.get("status") != "ok" for c in cells],
-                    "hover": [f"n={c.get('den')}" for c in cells],
-                })  # fmt: skip
+                series.append(
+                    {
+                        "name": METRICS[metric].title,
+                        "values": [c.get("value") for c in cells],
+                        "lows": [c.get("low") for c in cells],
+                        "highs": [c.get("high") for c in cells],
+                        "insufficient": [c.get("status") != "ok" for c in cells],
+                        "hover": [f"n={c.get('den')}" for c in cells],
+                    }
+                )
             chart_id = f"fig-{len(charts)}"
-            charts.append({"id": chart_id, "spec": dot_chart(
-                f"Performance by {set_name}", [g["group"] for g in groups], series)})  # fmt: skip
-        out.append({"set": set_name, "metrics": shown, "rows": list(rows.values()),
-                    "chart": chart_id, "intersection": " & " in set_name})  # fmt: skip
+            charts.append(
+                {
+                    "id": chart_id,
+                    "spec": dot_chart(
+                        f"Performance by {set_name}", [g["group"] for g in groups], series
+                    ),
+                }
+            )
+        out.append(
+            {
+                "set": set_name,
+                "metrics": shown,
+                "rows": list(rows.values()),
+                "chart": chart_id,
+                "intersection": " & " in set_name,
+            }
+        )
     return out
 
 
@@ -130,33 +172,70 @@ def _disparities(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str,
         for rule in dict.fromkeys(v["rule"]):
             part = v[v["rule"] == rule]
             first = part.iloc[0]
-            rows = [{
-                "group": str(r.group), "set": str(r.attribute_set), "estimate": _num(r.estimate),
-                "low": _num(r.ci_low), "high": _num(r.ci_high), "value": _num(r.value),
-                "reference_value": _num(r.reference_value), "reference": str(r.reference_group),
-                "n": _count(r.n), "verdict": str(r.verdict), "reason": str(r.reason),
-            } for r in part.itertuples(index=False)]  # fmt: skip
+            rows: list[dict[str, Any]] = [
+                {
+                    "group": str(r.group),
+                    "set": str(r.attribute_set),
+                    "estimate": _num(r.estimate),
+                    "low": _num(r.ci_low),
+                    "high": _num(r.ci_high),
+                    "value": _num(r.value),
+                    "reference_value": _num(r.reference_value),
+                    "reference": str(r.reference_group),
+                    "n": _count(r.n),
+                    "verdict": str(r.verdict),
+                    "reason": str(r.reason),
+                }
+                for r in part.itertuples(index=False)
+            ]
             single = [r for r in rows if r["set"] in result.config.sensitive]
             chart_id = f"fig-{len(charts)}"
-            charts.append({"id": chart_id, "spec": tolerance_chart(
-                str(rule), [r["group"] for r in single], [r["estimate"] for r in single],
-                [r["low"] for r in single], [r["high"] for r in single],
-                [r["verdict"] for r in single],
-                bounds=(_num(first["min"]), _num(first["max"])),
-                ratio=first["measure"] == "ratio")})  # fmt: skip
+            charts.append(
+                {
+                    "id": chart_id,
+                    "spec": tolerance_chart(
+                        str(rule),
+                        [r["group"] for r in single],
+                        [r["estimate"] for r in single],
+                        [r["low"] for r in single],
+                        [r["high"] for r in single],
+                        [r["verdict"] for r in single],
+                        bounds=(_num(first["min"]), _num(first["max"])),
+                        ratio=first["measure"] == "ratio",
+                    ),
+                }
+            )
             counts = part["verdict"].value_counts().to_dict()
-            rules.append({"name": str(rule), "metric": str(first["metric"]),
-                          "measure": str(first["measure"]), "compare": str(first["compare"]),
-                          "min": _num(first["min"]), "max": _num(first["max"]),
-                          "rows": rows, "chart": chart_id,
-                          "counts": {k: int(c) for k, c in counts.items()}})  # fmt: skip
+            rules.append(
+                {
+                    "name": str(rule),
+                    "metric": str(first["metric"]),
+                    "measure": str(first["measure"]),
+                    "compare": str(first["compare"]),
+                    "min": _num(first["min"]),
+                    "max": _num(first["max"]),
+                    "rows": rows,
+                    "chart": chart_id,
+                    "counts": {k: int(c) for k, c in counts.items()},
+                }
+            )
     between = result.disparities[result.disparities["comparison"] == "between_groups"]
-    spreads = [{
-        "set": str(r.attribute_set), "metric": str(r.metric), "group": str(r.group),
-        "reference": str(r.reference_group), "difference": _num(r.difference),
-        "low": _num(r.difference_ci_low), "high": _num(r.difference_ci_high),
-        "ratio": _num(r.ratio), "p": _num(r.p_value), "status": str(r.status),
-    } for r in between.itertuples(index=False) if r.metric in CHART_METRICS]  # fmt: skip
+    spreads = [
+        {
+            "set": str(r.attribute_set),
+            "metric": str(r.metric),
+            "group": str(r.group),
+            "reference": str(r.reference_group),
+            "difference": _num(r.difference),
+            "low": _num(r.difference_ci_low),
+            "high": _num(r.difference_ci_high),
+            "ratio": _num(r.ratio),
+            "p": _num(r.p_value),
+            "status": str(r.status),
+        }
+        for r in between.itertuples(index=False)
+        if r.metric in CHART_METRICS
+    ]
     return {"rules": rules, "spreads": spreads}
 
 
@@ -167,33 +246,51 @@ def _last_decision(history: pd.DataFrame, flag_id: str) -> dict[str, Any] | None
     if part.empty:
         return None
     e = part.iloc[-1]
-    return {"decision": str(e["decision"]), "rationale": str(e["rationale"]),
-            "reviewer": str(e["reviewer"]), "at": str(e["created_at"]),
-            "mitigation": None if pd.isna(e["mitigation"]) else str(e["mitigation"]),
-            "events": len(part)}  # fmt: skip
+    return {
+        "decision": str(e["decision"]),
+        "rationale": str(e["rationale"]),
+        "reviewer": str(e["reviewer"]),
+        "at": str(e["created_at"]),
+        "mitigation": None if pd.isna(e["mitigation"]) else str(e["mitigation"]),
+        "events": len(part),
+    }
 
 
 def _flags(result: AuditResult, adjudications: Adjudications | None) -> dict[str, Any]:
     status: dict[str, str] = {}
     if adjudications is not None and len(adjudications.flags):
-        status = dict(zip(adjudications.flags["flag_id"], adjudications.flags["status"],
-                          strict=True))  # fmt: skip
+        status = dict(
+            zip(adjudications.flags["flag_id"], adjudications.flags["status"], strict=True)
+        )
     items = []
     for f in result.flags.to_dict("records"):
         decided = _last_decision(adjudications.history, f["flag_id"]) if adjudications else None
-        items.append({
-            "id": f["flag_id"], "source": f["source"], "description": f["description"],
-            "sentence": f["sentence"], "severity": f["severity"], "metric": f["metric"],
-            "difference": _num(f["difference"]), "low": _num(f["difference_ci_low"]),
-            "high": _num(f["difference_ci_high"]), "q": _num(f["q_value"]), "n": _count(f["n"]),
-            "status": status.get(f["flag_id"], "open"), "decision": decided,
-            "samples": list(f.get("sample_case_ids") or []) if "sample_case_ids" in f else [],
-        })  # fmt: skip
+        items.append(
+            {
+                "id": f["flag_id"],
+                "source": f["source"],
+                "description": f["description"],
+                "sentence": f["sentence"],
+                "severity": f["severity"],
+                "metric": f["metric"],
+                "difference": _num(f["difference"]),
+                "low": _num(f["difference_ci_low"]),
+                "high": _num(f["difference_ci_high"]),
+                "q": _num(f["q_value"]),
+                "n": _count(f["n"]),
+                "status": status.get(f["flag_id"], "open"),
+                "decision": decided,
+                "samples": list(f.get("sample_case_ids") or []) if "sample_case_ids" in f else [],
+            }
+        )
     explained = [
-        {"id": e["flag_id"], "description": e["description"],
-         "by": e.get("explained_by_description") or e.get("explained_by")}
+        {
+            "id": e["flag_id"],
+            "description": e["description"],
+            "by": e.get("explained_by_description") or e.get("explained_by"),
+        }
         for e in (result.explained.to_dict("records") if len(result.explained) else [])
-    ]  # fmt: skip
+    ]
     states = [i["status"] for i in items]
     return {
         "shown": items,
@@ -212,19 +309,42 @@ def _coverage(result: AuditResult) -> dict[str, Any]:
     tables = []
     for attribute in config.sensitive:
         part = m[(m["attribute_set"] == attribute) & (m["metric"] == "review_rate")]
-        tables.append({"attribute": attribute, "rows": [{
-            "group": str(r.attributes.get(attribute, "")), "n": _count(r.n),
-            "share": (_count(r.n) or 0) / total if total else None,
-            "reviewed": _count(r.numerator), "rate": _num(r.value), "low": _num(r.ci_low),
-            "high": _num(r.ci_high), "status": r.status,
-        } for r in part.itertuples(index=False)]})  # fmt: skip
+        tables.append(
+            {
+                "attribute": attribute,
+                "rows": [
+                    {
+                        "group": str(_attrs(r.attributes).get(attribute, "")),
+                        "n": _count(r.n),
+                        "share": (_count(r.n) or 0) / total if total else None,
+                        "reviewed": _count(r.numerator),
+                        "rate": _num(r.value),
+                        "low": _num(r.ci_low),
+                        "high": _num(r.ci_high),
+                        "status": r.status,
+                    }
+                    for r in part.itertuples(index=False)
+                ],
+            }
+        )
     missing = result.provenance.get("missing_values") or {}
-    safeguards = [{"key": key, "point": point, "description": text,
-                   "declared": config.safeguards.get(key, "")}
-                  for key, (point, text) in safeguard_points().items()]  # fmt: skip
-    return {"tables": tables, "missing": [{"column": k, "rows": v} for k, v in missing.items()],
-            "missing_mode": config.missing_sensitive, "safeguards": safeguards,
-            "rows": total, "reviewed": result.cube.n_reviewed}  # fmt: skip
+    safeguards = [
+        {
+            "key": key,
+            "point": point,
+            "description": text,
+            "declared": config.safeguards.get(key, ""),
+        }
+        for key, (point, text) in safeguard_points().items()
+    ]
+    return {
+        "tables": tables,
+        "missing": [{"column": k, "rows": v} for k, v in missing.items()],
+        "missing_mode": config.missing_sensitive,
+        "safeguards": safeguards,
+        "rows": total,
+        "reviewed": result.cube.n_reviewed,
+    }
 
 
 def _controls(result: AuditResult, adjudications: Adjudications | None) -> dict[str, Any]:
@@ -239,30 +359,68 @@ def _controls(result: AuditResult, adjudications: Adjudications | None) -> dict[
     keys = evidence_keys()
     out = []
     for catalogue in catalogues:
-        rows = [{
-            "id": s.control.id, "title": s.control.title, "summary": s.control.summary,
-            "citation": s.control.citation, "url": s.control.source_url,
-            "verification": s.control.verification, "applies_from": s.control.applies_from,
-            "status": s.status, "reason": s.reason,
-            "evidence": [{"key": e.key, "title": keys[e.key].title, "state": e.state,
-                          "section": keys[e.key].section} for e in s.evidence],
-            "attested": s.attestation.to_dict() if s.attestation else None,
-        } for s in statuses if s.catalogue == catalogue.id]  # fmt: skip
-        out.append({"id": catalogue.id, "name": catalogue.name, "version": catalogue.version,
-                    "url": catalogue.source_url, "attribution": catalogue.attribution,
-                    "rows": rows, "counts": status_counts(
-                        [s for s in statuses if s.catalogue == catalogue.id])})  # fmt: skip
-    evidence = [{"key": k, "code": keys[k].code, "title": keys[k].title, "state": s.state,
-                 "reason": s.reason, "section": keys[k].section} for k, s in states.items()]  # fmt: skip
+        rows = [
+            {
+                "id": s.control.id,
+                "title": s.control.title,
+                "summary": s.control.summary,
+                "citation": s.control.citation,
+                "url": s.control.source_url,
+                "verification": s.control.verification,
+                "applies_from": s.control.applies_from,
+                "status": s.status,
+                "reason": s.reason,
+                "evidence": [
+                    {
+                        "key": e.key,
+                        "title": keys[e.key].title,
+                        "state": e.state,
+                        "section": keys[e.key].section,
+                    }
+                    for e in s.evidence
+                ],
+                "attested": s.attestation.to_dict() if s.attestation else None,
+            }
+            for s in statuses
+            if s.catalogue == catalogue.id
+        ]
+        out.append(
+            {
+                "id": catalogue.id,
+                "name": catalogue.name,
+                "version": catalogue.version,
+                "url": catalogue.source_url,
+                "attribution": catalogue.attribution,
+                "rows": rows,
+                "counts": status_counts([s for s in statuses if s.catalogue == catalogue.id]),
+            }
+        )
+    evidence = [
+        {
+            "key": k,
+            "code": keys[k].code,
+            "title": keys[k].title,
+            "state": s.state,
+            "reason": s.reason,
+            "section": keys[k].section,
+        }
+        for k, s in states.items()
+    ]
     return {"catalogues": out, "evidence": evidence, "counts": status_counts(statuses)}
 
 
 def _methodology(result: AuditResult) -> dict[str, Any]:
     config = result.config
-    definitions = [{"name": name, "title": spec.title, "description": spec.description,
-                    "numerator": " + ".join(spec.numerator),
-                    "denominator": " + ".join(spec.denominator)}
-                   for name, spec in METRICS.items()]  # fmt: skip
+    definitions = [
+        {
+            "name": name,
+            "title": spec.title,
+            "description": spec.description,
+            "numerator": " + ".join(spec.numerator),
+            "denominator": " + ".join(spec.denominator),
+        }
+        for name, spec in METRICS.items()
+    ]
     f = config.flags
     thresholds = [
         ("Confidence level of every interval", f"{config.confidence_level:g}"),
@@ -274,24 +432,42 @@ def _methodology(result: AuditResult) -> dict[str, Any]:
         ("Deepest subgroup searched (flags.max_depth)", str(f.max_depth)),
         ("Smallest subgroup tested (flags.min_support)", str(f.min_support)),
         ("Severity levels", "high from a 10-point assured effect, medium from 5"),
-        ("Automation-bias indicator", "a reviewer's override interval wholly below half "
-         "of everyone's override rate, or no override in at least min_denominator reviews"),
-        *((f"Policy tolerance: {r.name}", _tolerance(r.measure, r.min, r.max))
-          for r in config.policy or ()),
-    ]  # fmt: skip
-    return {"definitions": definitions, "methods": {k: v for k, v in result.methods.items() if v},
-            "tests": result.tests, "thresholds": [{"name": a, "value": b} for a, b in thresholds]}  # fmt: skip
+        (
+            "Automation-bias indicator",
+            "a reviewer's override interval wholly below half "
+            "of everyone's override rate, or no override in at least min_denominator reviews",
+        ),
+        *(
+            (f"Policy tolerance: {r.name}", _tolerance(r.measure, r.min, r.max))
+            for r in config.policy or ()
+        ),
+    ]
+    return {
+        "definitions": definitions,
+        "methods": {k: v for k, v in result.methods.items() if v},
+        "tests": result.tests,
+        "thresholds": [{"name": a, "value": b} for a, b in thresholds],
+    }
 
 
 def _tolerance(measure: str, low: float | None, high: float | None) -> str:
-    fmt = (lambda x: f"{x:g}") if measure == "ratio" else (lambda x: f"{100 * x:+g} points")
-    parts = [f"at least {fmt(low)}" if low is not None else "",
-             f"at most {fmt(high)}" if high is not None else ""]  # fmt: skip
+    def fmt(x: float) -> str:
+        return f"{x:g}" if measure == "ratio" else f"{100 * x:+g} points"
+
+    parts = [
+        f"at least {fmt(low)}" if low is not None else "",
+        f"at most {fmt(high)}" if high is not None else "",
+    ]
     return f"{measure} " + " and ".join(p for p in parts if p)
 
 
-def _summary(result: AuditResult, flags: dict[str, Any], disparities: dict[str, Any],
-             controls: dict[str, Any], adjudications: Adjudications | None) -> dict[str, Any]:  # fmt: skip
+def _summary(
+    result: AuditResult,
+    flags: dict[str, Any],
+    disparities: dict[str, Any],
+    controls: dict[str, Any],
+    adjudications: Adjudications | None,
+) -> dict[str, Any]:
     config = result.config
     verdicts = {"pass": 0, "flag": 0, "insufficient evidence": 0}
     for rule in disparities["rules"]:
@@ -300,17 +476,21 @@ def _summary(result: AuditResult, flags: dict[str, Any], disparities: dict[str, 
     findings = [i["sentence"] for i in flags["shown"][:TOP_FINDINGS]]
     actions = []
     if flags["open"]:
-        actions.append(f"Have the {flags['open']} open flag(s) adjudicated: confirm, justify, "
-                       "mitigate or ask for more data, each with a rationale "
-                       "(fairloop review list / decide).")  # fmt: skip
+        actions.append(
+            f"Have the {flags['open']} open flag(s) adjudicated: confirm, justify, "
+            "mitigate or ask for more data, each with a rationale "
+            "(fairloop review list / decide)."
+        )
     if adjudications is None:
         actions.append(
             "Record this run in a review store (fairloop audit --db ...) so flags "
             "can be adjudicated and the audit trail's head hash published."
         )
     if verdicts.get("flag"):
-        actions.append(f"Examine the {verdicts['flag']} group(s) outside a declared tolerance "
-                       "in 'Disparities against tolerances'.")  # fmt: skip
+        actions.append(
+            f"Examine the {verdicts['flag']} group(s) outside a declared tolerance "
+            "in 'Disparities against tolerances'."
+        )
     if verdicts.get("insufficient evidence"):
         actions.append(
             "Groups with insufficient evidence cannot be cleared: collect more "
@@ -322,23 +502,34 @@ def _summary(result: AuditResult, flags: dict[str, Any], disparities: dict[str, 
             "person's attestation ([[attestations]] in fairloop.toml)."
         )
     for item in controls["evidence"]:
-        if item["state"] == "absent" and item["key"] in ("trends", "reviewer_patterns",
-                                                         "system_description",
-                                                         "special_category_safeguards"):  # fmt: skip
+        if item["state"] == "absent" and item["key"] in (
+            "trends",
+            "reviewer_patterns",
+            "system_description",
+            "special_category_safeguards",
+        ):
             actions.append(f"Add the missing evidence '{item['title']}': {item['reason']}.")
     period = result.provenance.get("period")
     return {
-        "system": config.system.to_dict(), "period": period, "verdicts": verdicts,
-        "findings": findings, "actions": actions, "flags": flags["by_level"],
-        "open": flags["open"], "controls": controls["counts"],
-        "rows": result.provenance.get("rows"), "reviewed": result.provenance.get("reviewed_rows"),
-    }  # fmt: skip
+        "system": config.system.to_dict(),
+        "period": period,
+        "verdicts": verdicts,
+        "findings": findings,
+        "actions": actions,
+        "flags": flags["by_level"],
+        "open": flags["open"],
+        "controls": controls["counts"],
+        "rows": result.provenance.get("rows"),
+        "reviewed": result.provenance.get("reviewed_rows"),
+    }
 
 
 def build_context(
-    result: AuditResult, *, adjudications: Adjudications | None = None,
+    result: AuditResult,
+    *,
+    adjudications: Adjudications | None = None,
     generated_at: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The whole view model of the governance report.
 
     Parameters
@@ -369,12 +560,14 @@ def build_context(
         "head": adjudications.head if adjudications else None,
         "verified": adjudications.verified if adjudications else None,
         "store": adjudications.store if adjudications else None,
-        "data_sha256": p.get("data_sha256"), "source": p.get("source"),
-        "rows": p.get("rows"), "audited_at": p.get("created_at"),
+        "data_sha256": p.get("data_sha256"),
+        "source": p.get("source"),
+        "rows": p.get("rows"),
+        "audited_at": p.get("created_at"),
         "config": json.dumps(_plain(result.config.to_dict()), indent=2, ensure_ascii=False),
-        "versions": {k: v or "not installed" for k, v in versions().items()},
+        "versions": _versions(),
         "columns": p.get("columns"),
-    }  # fmt: skip
+    }
     return {
         "title": result.config.system.name or "Decision system",
         "generated_at": generated_at or datetime.now(UTC).isoformat(timespec="seconds"),

@@ -59,32 +59,50 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
         base = _metric_rows(result, attribute, "override_rate").reset_index(drop=True)
         up = _metric_rows(result, attribute, "override_to_positive_rate").reset_index(drop=True)
         down = _metric_rows(result, attribute, "override_to_negative_rate").reset_index(drop=True)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for i in range(len(base)):
-            to_pos, to_neg = _num(up.at[i, "value"]), _num(down.at[i, "value"])
+            to_pos, to_neg = _num(up.loc[i, "value"]), _num(down.loc[i, "value"])
             direction = _direction(to_pos, to_neg)
-            rows.append({
-                "group": str(base.at[i, "attributes"].get(attribute, "")),
-                "reviewed": base.at[i, "denominator"], "status": base.at[i, "status"],
-                "override": _num(base.at[i, "value"]), "low": _num(base.at[i, "ci_low"]),
-                "high": _num(base.at[i, "ci_high"]),
-                "to_positive": to_pos, "to_negative": to_neg, "direction": direction,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "group": str(dict(base["attributes"].iloc[i]).get(attribute, "")),
+                    "reviewed": base.loc[i, "denominator"],
+                    "status": base.loc[i, "status"],
+                    "override": _num(base.loc[i, "value"]),
+                    "low": _num(base.loc[i, "ci_low"]),
+                    "high": _num(base.loc[i, "ci_high"]),
+                    "to_positive": to_pos,
+                    "to_negative": to_neg,
+                    "direction": direction,
+                }
+            )
         if not rows:
             continue
         chart_id = f"fig-{len(charts)}"
-        charts.append({"id": chart_id, "spec": dot_chart(
-            f"Override rate by {attribute}",
-            [r["group"] for r in rows],
-            [
-                {"name": "override to favourable", "values": [_num(v) for v in up["value"]],
-                 "lows": [_num(v) for v in up["ci_low"]], "highs": [_num(v) for v in up["ci_high"]]},
-                {"name": "override to unfavourable", "values": [_num(v) for v in down["value"]],
-                 "lows": [_num(v) for v in down["ci_low"]],
-                 "highs": [_num(v) for v in down["ci_high"]]},
-            ],
-            y_title="share of reviewed cases",
-        )})  # fmt: skip
+        charts.append(
+            {
+                "id": chart_id,
+                "spec": dot_chart(
+                    f"Override rate by {attribute}",
+                    [r["group"] for r in rows],
+                    [
+                        {
+                            "name": "override to favourable",
+                            "values": [_num(v) for v in up["value"]],
+                            "lows": [_num(v) for v in up["ci_low"]],
+                            "highs": [_num(v) for v in up["ci_high"]],
+                        },
+                        {
+                            "name": "override to unfavourable",
+                            "values": [_num(v) for v in down["value"]],
+                            "lows": [_num(v) for v in down["ci_low"]],
+                            "highs": [_num(v) for v in down["ci_high"]],
+                        },
+                    ],
+                    y_title="share of reviewed cases",
+                ),
+            }
+        )
         groups.append({"attribute": attribute, "rows": rows, "chart": chart_id})
     reviewers: list[dict[str, Any]] = []
     indicators: dict[str, Any] = {}
@@ -94,8 +112,12 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
         reviewed = c["tp"] + c["fp"] + c["fn"] + c["tn"]
         overrides = c["fp"] + c["fn"]
         keep = (names != MISSING_GROUP) & (reviewed > 0)
-        low, high = proportion_interval(overrides[keep], reviewed[keep], method=config.ci_method,
-                                        confidence_level=config.confidence_level)  # fmt: skip
+        low, high = proportion_interval(
+            overrides[keep],
+            reviewed[keep],
+            method=config.ci_method,
+            confidence_level=config.confidence_level,
+        )
         overall = float(overrides.sum() / reviewed.sum())
         enough = reviewed[keep] >= config.min_denominator
         never = enough & (overrides[keep] == 0)
@@ -104,13 +126,23 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
         for j in order:
             n = int(reviewed[keep][j])
             k = int(overrides[keep][j])
-            reviewers.append({
-                "reviewer": str(names[keep][j]), "reviewed": n, "overrides": k,
-                "rate": k / n, "low": float(low[j]), "high": float(high[j]),
-                "agree": 1 - k / n, "insufficient": bool(not enough[j]),
-                "signal": "never overrides" if never[j]
-                else "overrides far less than peers" if far_less[j] else "",
-            })  # fmt: skip
+            reviewers.append(
+                {
+                    "reviewer": str(names[keep][j]),
+                    "reviewed": n,
+                    "overrides": k,
+                    "rate": k / n,
+                    "low": float(low[j]),
+                    "high": float(high[j]),
+                    "agree": 1 - k / n,
+                    "insufficient": bool(not enough[j]),
+                    "signal": "never overrides"
+                    if never[j]
+                    else "overrides far less than peers"
+                    if far_less[j]
+                    else "",
+                }
+            )
         signal_reviews = int(reviewed[keep][never | far_less].sum())
         indicators = {
             "overall_rate": overall,
@@ -159,15 +191,18 @@ def trends_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, 
             series = []
             for group in dict.fromkeys(label):
                 g = rows[label == group].set_index("window").reindex(windows)
-                series.append({"name": str(group),
-                               "values": [_num(v) for v in g["value"]],
-                               "lows": [_num(v) for v in g["ci_low"]],
-                               "highs": [_num(v) for v in g["ci_high"]]})  # fmt: skip
+                series.append(
+                    {
+                        "name": str(group),
+                        "values": [_num(v) for v in g["value"]],
+                        "lows": [_num(v) for v in g["ci_low"]],
+                        "highs": [_num(v) for v in g["ci_high"]],
+                    }
+                )
             chart_id = f"fig-{len(charts)}"
             title = f"{metric.replace('_', ' ')} by {config.window}" + (
                 "" if attribute == "(all)" else f" and {attribute}"
             )
             charts.append({"id": chart_id, "spec": line_chart(title, windows, series)})
             out.append({"metric": metric, "attribute": attribute, "chart": chart_id})
-    return {"available": len(windows) > 0, "windows": windows, "charts": out,
-            "unit": config.window}  # fmt: skip
+    return {"available": len(windows) > 0, "windows": windows, "charts": out, "unit": config.window}

@@ -18,14 +18,21 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 VERDICT_COLOURS = {"pass": "#009E73", "flag": "#D55E00", "insufficient evidence": "#999999"}
 
 
-def _errors(values: Sequence[float | None], lows: Sequence[float | None],
-            highs: Sequence[float | None]) -> dict[str, Any]:  # fmt: skip
+def _errors(
+    values: Sequence[float | None], lows: Sequence[float | None], highs: Sequence[float | None]
+) -> dict[str, Any]:
     plus = [None if v is None or h is None else h - v for v, h in zip(values, highs, strict=True)]
     minus = [
         None if v is None or lo is None else v - lo for v, lo in zip(values, lows, strict=True)
     ]
-    return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
-            "thickness": 1.5, "width": 4}  # fmt: skip
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": plus,
+        "arrayminus": minus,
+        "thickness": 1.5,
+        "width": 4,
+    }
 
 
 def _layout(title: str, y_title: str, *, percent: bool = True, height: int = 360) -> dict[str, Any]:
@@ -33,13 +40,17 @@ def _layout(title: str, y_title: str, *, percent: bool = True, height: int = 360
         "title": {"text": title, "font": {"size": 15}},
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 50, "b": 80},
-        "yaxis": {"title": {"text": y_title}, "tickformat": ".0%" if percent else ".2f",
-                  "zeroline": True, "rangemode": "tozero" if percent else "normal"},
+        "yaxis": {
+            "title": {"text": y_title},
+            "tickformat": ".0%" if percent else ".2f",
+            "zeroline": True,
+            "rangemode": "tozero" if percent else "normal",
+        },
         "xaxis": {"automargin": True, "type": "category"},
         "legend": {"orientation": "h", "y": -0.25},
         "template": "plotly_white",
         "hovermode": "closest",
-    }  # fmt: skip
+    }
 
 
 def dot_chart(
@@ -66,14 +77,23 @@ def dot_chart(
     data = []
     for i, s in enumerate(series):
         thin = s.get("insufficient") or [False] * len(categories)
-        data.append({
-            "type": "scatter", "mode": "markers", "name": s["name"],
-            "x": list(categories), "y": list(s["values"]),
-            "error_y": _errors(s["values"], s["lows"], s["highs"]),
-            "marker": {"size": 9, "color": PALETTE[i % len(PALETTE)],
-                       "symbol": ["circle-open" if t else "circle" for t in thin]},
-            "text": list(s.get("hover") or []), "hoverinfo": "x+y+name+text",
-        })  # fmt: skip
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": s["name"],
+                "x": list(categories),
+                "y": list(s["values"]),
+                "error_y": _errors(s["values"], s["lows"], s["highs"]),
+                "marker": {
+                    "size": 9,
+                    "color": PALETTE[i % len(PALETTE)],
+                    "symbol": ["circle-open" if t else "circle" for t in thin],
+                },
+                "text": list(s.get("hover") or []),
+                "hoverinfo": "x+y+name+text",
+            }
+        )
     layout = _layout(title, y_title)
     layout["scattermode"] = "group"
     return {"data": data, "layout": layout}
@@ -91,28 +111,42 @@ def tolerance_chart(
     ratio: bool,
 ) -> dict[str, Any]:
     """A policy measure per group with its interval, the tolerance band and the verdicts."""
-    data = [{
-        "type": "scatter", "mode": "markers", "name": verdict,
-        "x": [c for c, v in zip(categories, verdicts, strict=True) if v == verdict],
-        "y": [y for y, v in zip(values, verdicts, strict=True) if v == verdict],
-        "error_y": _errors(
-            [y for y, v in zip(values, verdicts, strict=True) if v == verdict],
-            [lo for lo, v in zip(lows, verdicts, strict=True) if v == verdict],
-            [h for h, v in zip(highs, verdicts, strict=True) if v == verdict],
-        ),
-        "marker": {"size": 10, "color": VERDICT_COLOURS.get(verdict, "#333333")},
-    } for verdict in dict.fromkeys(verdicts)]  # fmt: skip
-    layout = _layout(title, "ratio to everyone" if ratio else "difference to everyone",
-                     percent=False)  # fmt: skip
+    data = [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": verdict,
+            "x": [c for c, v in zip(categories, verdicts, strict=True) if v == verdict],
+            "y": [y for y, v in zip(values, verdicts, strict=True) if v == verdict],
+            "error_y": _errors(
+                [y for y, v in zip(values, verdicts, strict=True) if v == verdict],
+                [lo for lo, v in zip(lows, verdicts, strict=True) if v == verdict],
+                [h for h, v in zip(highs, verdicts, strict=True) if v == verdict],
+            ),
+            "marker": {"size": 10, "color": VERDICT_COLOURS.get(verdict, "#333333")},
+        }
+        for verdict in dict.fromkeys(verdicts)
+    ]
+    layout = _layout(
+        title, "ratio to everyone" if ratio else "difference to everyone", percent=False
+    )
     if not ratio:
         layout["yaxis"]["tickformat"] = "+.0%"
     layout["xaxis"]["categoryorder"] = "array"
     layout["xaxis"]["categoryarray"] = list(categories)
     layout["shapes"] = [
-        {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": b, "y1": b,
-         "line": {"dash": "dash", "color": "#D55E00", "width": 1.5}}
-        for b in bounds if b is not None
-    ]  # fmt: skip
+        {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "y0": b,
+            "y1": b,
+            "line": {"dash": "dash", "color": "#D55E00", "width": 1.5},
+        }
+        for b in bounds
+        if b is not None
+    ]
     return {"data": data, "layout": layout}
 
 
@@ -124,11 +158,17 @@ def line_chart(
     y_title: str = "rate",
 ) -> dict[str, Any]:
     """Lines over time windows with interval bars, one trace per group."""
-    data = [{
-        "type": "scatter", "mode": "lines+markers", "name": s["name"],
-        "x": list(x), "y": list(s["values"]),
-        "error_y": _errors(s["values"], s["lows"], s["highs"]),
-        "line": {"color": PALETTE[i % len(PALETTE)]},
-        "connectgaps": False,
-    } for i, s in enumerate(series)]  # fmt: skip
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": s["name"],
+            "x": list(x),
+            "y": list(s["values"]),
+            "error_y": _errors(s["values"], s["lows"], s["highs"]),
+            "line": {"color": PALETTE[i % len(PALETTE)]},
+            "connectgaps": False,
+        }
+        for i, s in enumerate(series)
+    ]
     return {"data": data, "layout": _layout(title, y_title)}

@@ -1,0 +1,200 @@
+"""The governance report's content, from the HTML text and the figures behind it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import fairloop
+from fairloop.cli import app
+from fairloop.datasets import make_decision_log
+from fairloop.report import build_context, render_html
+from fairloop.report._context import SECTIONS
+from fairloop.stats import wilson_interval
+from fairloop.store import ReviewStore
+
+runner = CliRunner()
+
+
+def _chart_blocks(html: str) -> list[dict]:
+    blocks = re.findall(
+        r'<script type="application/json" id="(fig-\d+)-data">(.*?)</script>', html, flags=re.S
+    )
+    return [json.loads(text) for _, text in blocks]
+
+
+def test_every_section_and_chart_is_in_the_demo_report(demo_report: Path) -> None:
+    html = demo_report.read_text(encoding="utf-8")
+    for anchor, title in SECTIONS:
+        assert f'<section id="{anchor}">' in html
+        assert f'href="#{anchor}"' in html
+        assert title in html
+    charts = _chart_blocks(html)
+    divs = re.findall(r'<div class="chart" id="(fig-\d+)"', html)
+    assert len(charts) == len(divs) > 10
+    assert html.count("<script") == len(charts) + 2  # the data blocks, plotly.js, report.js
+    assert "cdn" not in re.sub(r"<script>.*?</script>", "", html, flags=re.S).lower()
+    assert len(html.encode()) < 6_000_000
+    # adjudication shown for the decided flag; the head hash printed for verify --expect-head
+    assert "Checked 10 sample cases; the gap is real." in html and "Ada Auditor" in html
+    head = re.search(r'<code class="head">([0-9a-f]{64})</code>', html)
+    assert head is not None
+    assert "supports, and does not replace, a legal assessment" in html
+    assert "engineering choice" in html
+
+
+def test_performance_chart_values_are_the_audit_metrics(demo_result) -> None:
+    context = build_context(demo_result)
+    spec = next(
+        c["spec"]
+        for c in context["charts"]
+        if c["spec"]["layout"]["title"]["text"] == "Performance by race"
+    )
+    fpr = next(t for t in spec["data"] if t["name"] == "False positive rate")
+    table = demo_result.by_group("race")["false_positive_rate"]
+    assert fpr["x"] == list(table.index)
+    np.testing.assert_allclose(fpr["y"], table.to_numpy(), rtol=0, atol=1e-12)
+    highs = demo_result.by_group("race", statistic="ci_high")["false_positive_rate"].to_numpy()
+    np.testing.assert_allclose(np.asarray(fpr["y"]) + np.asarray(fpr["error_y"]["array"]), highs)
+
+
+def test_trends_are_the_months_computed_directly_from_the_rows(demo_result) -> None:
+    """Monthly override rates recomputed with pandas from the log itself, with Wilson intervals."""
+    log = make_decision_log(n=20_000, seed=0).data
+    reviewed = log[log["reviewer_decision"].notna()]
+    month = pd.to_datetime(reviewed["decided_at"]).dt.strftime("%Y-%m-01")
+    overrides = (reviewed["approved"] != reviewed["reviewer_decision"]).groupby(month)
+    k, n = overrides.sum(), overrides.size()
+    context = build_context(demo_result)
+    trend = context["trends"]
+    assert trend["windows"] == list(n.index)
+    chart_id = next(
+        c["chart"]
+        for c in trend["charts"]
+        if c["metric"] == "override_rate" and c["attribute"] == "(all)"
+    )
+    spec = next(c["spec"] for c in context["charts"] if c["id"] == chart_id)
+    np.testing.assert_allclose(spec["data"][0]["y"], (k / n).to_numpy(), atol=1e-12)
+    low, _ = wilson_interval(k.to_numpy(), n.to_numpy())
+    got_low = np.asarray(spec["data"][0]["y"]) - np.asarray(
+        spec["data"][0]["error_y"]["arrayminus"]
+    )
+    np.testing.assert_allclose(got_low, low, atol=1e-12)
+
+
+def test_twelve_monthly_cubes_add_up_to_the_year() -> None:
+    log = make_decision_log(n=12_000, seed=3)
+    result = fairloop.audit(log.data, **log.roles)
+    cube = result.cube
+    months = [w for w in cube.windows if w != "(missing)"]
+    assert len(months) == 12
+    parts = [cube.window_cube(m) for m in months]
+    assert parts[0].merge(*parts[1:]).equals(cube.without_windows())
+    whole = fairloop.audit(log.data, **{**log.roles, "window": None}).cube
+    assert whole.window is None and whole.equals(cube.without_windows())
+    # and each month's cube is the audit of that month's rows alone
+    rows = log.data[pd.to_datetime(log.data["decided_at"]).dt.strftime("%Y-%m-01") == months[4]]
+    alone = fairloop.audit(rows, **{**log.roles, "window": None}).cube
+    assert alone.equals(parts[4])
+
+
+def test_report_without_store_says_flags_are_unadjudicated(demo_result, tmp_path: Path) -> None:
+    html = demo_result.to_html(tmp_path / "r.html")
+    assert "This run is not recorded in a review store" in html
+    assert (tmp_path / "r.html").read_text(encoding="utf-8") == html
+    assert "none (no review store)" in html
+
+
+def test_template_dir_overrides_one_template(demo_result, tmp_path: Path) -> None:
+    (tmp_path / "sections").mkdir()
+    (tmp_path / "sections" / "_summary.html.j2").write_text(
+        '<section id="summary"><h2>Executive summary</h2><p>ACME branding {{ title }}</p></section>'
+    )
+    html = render_html(demo_result, template_dir=tmp_path)
+    assert "ACME branding Loan pre-screening (synthetic demo)" in html
+    assert '<section id="controls">' in html  # the other sections are still the shipped ones
+
+
+def test_repr_html_is_a_compact_summary(demo_result) -> None:
+    html = demo_result._repr_html_()
+    assert "open flag(s)" in html and "<script" not in html and len(html) < 20_000
+
+
+def test_cli_audit_writes_report_and_report_command_rerenders_decisions(tmp_path: Path) -> None:
+    log = make_decision_log(n=4_000, seed=5)
+    data = tmp_path / "log.csv"
+    log.data.to_csv(data, index=False)
+    db = str(tmp_path / "store.db")
+    roles = log.roles
+    args = [
+        "audit",
+        str(data),
+        "--prediction",
+        roles["prediction"],
+        "--label",
+        roles["label"],
+        "--sensitive",
+        ",".join(roles["sensitive"]),
+        "--time",
+        roles["time"],
+        "--reviewer",
+        roles["reviewer"],
+        "--db",
+        db,
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    first = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "evidence.json").exists()
+    with ReviewStore(db) as store:
+        run_id = store.runs()["run_id"].iloc[0]
+        flags = store.flags(run_id=run_id)
+        assert len(flags)
+        flag_id = flags["flag_id"].iloc[0]
+        store.decide(
+            flag_id, "justified", rationale="Legitimate <b>risk</b> factor.", reviewer="Rev One"
+        )
+    assert "Legitimate" not in first
+    again = runner.invoke(
+        app, ["report", "--run", run_id, "--db", db, "--out", str(tmp_path / "again")]
+    )
+    assert again.exit_code == 0, again.output
+    html = (tmp_path / "again" / "report.html").read_text(encoding="utf-8")
+    assert "Legitimate &lt;b&gt;risk&lt;/b&gt; factor." in html and "Rev One" in html
+    # the same figures: the re-rendered run's charts equal the first report's
+    assert _chart_blocks(html) == _chart_blocks(first)
+    unknown = runner.invoke(app, ["report", "--run", "run-nope", "--db", db])
+    assert unknown.exit_code == 2 and "No run 'run-nope'" in unknown.output
+
+
+def test_template_dir_that_is_not_a_folder_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--rows", "2000", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    bad = runner.invoke(
+        app,
+        [
+            "report",
+            "--db",
+            str(tmp_path / "d" / "fairloop.db"),
+            "--template-dir",
+            str(tmp_path / "nope"),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert bad.exit_code == 2 and "is not a folder" in bad.output
+    assert "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize("bad", ["fortnight", "Month"])
+def test_unknown_window_is_a_config_error(bad: str) -> None:
+    with pytest.raises(fairloop.exceptions.ConfigError, match="window"):
+        fairloop.AuditConfig(prediction="p", label="l", sensitive=("s",), window=bad)  # type: ignore[arg-type]
