@@ -13,7 +13,6 @@ from fairloop._version import __version__
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.decision_log import DecisionLog, read_decision_log
-from fairloop.exceptions import StoreError
 from fairloop.flags import FLAG_COLUMNS, FlagReport, find_flags
 from fairloop.metrics import (
     METRICS,
@@ -164,17 +163,11 @@ class AuditResult:
             The HTML document.
         """
         from fairloop.report import adjudications_from_store, render_html, write_report
+        from fairloop.report._render import latest_run
 
         adjudications = None
         if store is not None:
-            runs = store.runs()
-            chosen = run_id or (str(runs["run_id"].iloc[0]) if len(runs) else None)
-            if chosen is None:
-                raise StoreError(
-                    "The review store holds no run. Record this audit first: "
-                    "run_id = store.record_run(result)."
-                )
-            adjudications = adjudications_from_store(store, chosen)
+            adjudications = adjudications_from_store(store, run_id or latest_run(store))
         html = render_html(self, adjudications=adjudications, template_dir=template_dir)
         if path is not None:
             write_report(html, path)

@@ -7,7 +7,6 @@ are figure dictionaries collected in order, each drawn once in the page by its i
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -585,8 +584,3 @@ def build_context(
         "metric_titles": {k: v.title for k, v in METRICS.items()},
         "charts": charts,
     }
-
-
-def chart_specs(context: dict[str, Any]) -> Sequence[dict[str, Any]]:
-    """The figure dictionaries of a context, in page order."""
-    return [c["spec"] for c in context["charts"]]

@@ -88,6 +88,16 @@ def write_report(html: str, path: str | Path) -> Path:
     return target
 
 
+def latest_run(store: ReviewStore) -> str:
+    """The id of the store's most recent run; a clear error when it holds none."""
+    from fairloop.exceptions import StoreError
+
+    runs = store.runs()
+    if runs.empty:
+        raise StoreError("The review store holds no run. Run `fairloop audit` first.")
+    return str(runs["run_id"].iloc[0])
+
+
 def rerun_from_store(store: ReviewStore, run_id: str | None = None) -> tuple[AuditResult, str]:
     """Rebuild a recorded run's result from its stored configuration and count cube.
 
@@ -111,11 +121,7 @@ def rerun_from_store(store: ReviewStore, run_id: str | None = None) -> tuple[Aud
     from fairloop.cube import CountCube
     from fairloop.exceptions import StoreError
 
-    if run_id is None:
-        runs = store.runs()
-        if runs.empty:
-            raise StoreError("The review store holds no run. Run `fairloop audit` first.")
-        run_id = str(runs["run_id"].iloc[0])
+    run_id = run_id or latest_run(store)
     stored = store.run(run_id)
     if not stored.get("cube"):
         raise StoreError(
