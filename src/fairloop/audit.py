@@ -27,6 +27,7 @@ from fairloop.report import evidence_bundle, to_json_text
 from fairloop.stats._tests import MIN_EXPECTED_COUNT
 
 if TYPE_CHECKING:
+    from fairloop.plot import AuditPlots
     from fairloop.store import ReviewStore
 
 __all__ = ["Audit", "AuditResult", "audit"]
@@ -172,6 +173,18 @@ class AuditResult:
         if path is not None:
             write_report(html, path)
         return html
+
+    @property
+    def plot(self) -> AuditPlots:
+        """Plotly figures of this audit with interval error bars.
+
+        ``result.plot.metric("false_positive_rate", by=["race"])``,
+        ``result.plot.disparities("selection_rate")``, ``result.plot.flag(flag_id)`` and
+        ``result.plot.trend("override_rate", by="sex")``; see :class:`fairloop.plot.AuditPlots`.
+        """
+        from fairloop.plot import AuditPlots
+
+        return AuditPlots(self)
 
     def _repr_html_(self) -> str:
         from fairloop.report import render_summary

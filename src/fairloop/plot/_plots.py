@@ -1,0 +1,518 @@
+"""``result.plot``: Plotly figures of an audit, every point with its interval.
+
+Every figure is computed from the audit's count cube (any attribute set of the cube,
+context attributes and reviewers included), never from the rows, and drawn with the
+report's chart builders so notebooks and the report look alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from fairloop._typing import MISSING_GROUP
+from fairloop.cube import CELLS
+from fairloop.metrics import METRICS, compute_rates, disparities_frame, group_table, metrics_frame
+from fairloop.metrics._definitions import cell_weights
+from fairloop.report._plots import PALETTE, dot_chart, line_chart, tolerance_chart
+from fairloop.stats import proportion_interval
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from fairloop.audit import AuditResult
+
+__all__ = ["AuditPlots"]
+
+
+def _figure(spec: dict[str, Any]) -> go.Figure:
+    import plotly.graph_objects as go
+
+    return go.Figure(spec)
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+class AuditPlots:
+    """Plotly figures of an :class:`~fairloop.AuditResult`, reached as ``result.plot``.
+
+    Each method returns a :class:`plotly.graph_objects.Figure` with the confidence
+    interval of every point as an error bar (the audit's interval method and level).
+    Groups below the audit's minimum size or denominator are drawn as open markers;
+    suppressed groups are left out.
+
+    Parameters
+    ----------
+    result : AuditResult
+        The audit to draw.
+
+    Examples
+    --------
+    >>> from fairloop.datasets import make_decision_log
+    >>> from fairloop import audit
+    >>> log = make_decision_log(n=2_000, seed=1)
+    >>> result = audit(log.data, **log.roles)
+    >>> fig = result.plot.metric("false_positive_rate", by=["race"])
+    >>> fig.data[0].error_y.type
+    'data'
+    """
+
+    def __init__(self, result: AuditResult) -> None:
+        self._result = result
+
+    # ------------------------------------------------------------------ helpers
+    def _attributes(self, by: str | Sequence[str] | None) -> list[tuple[str, ...]]:
+        """The attribute sets to draw: ``by`` as one set, or each sensitive attribute alone."""
+        if by is None:
+            return [(a,) for a in self._result.config.sensitive]
+        names = (by,) if isinstance(by, str) else tuple(by)
+        if not names:
+            raise ValueError("by= names no attribute. Give e.g. by=['race'] or leave it out.")
+        cube = self._result.cube
+        known = cube.attributes + ((cube.reviewer,) if cube.reviewer else ())
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(
+                f"by= names {unknown[0]!r}, which is not an attribute of this audit. "
+                f"Choose from {list(known)} (sensitive, context and reviewer columns)."
+            )
+        return [names]
+
+    @staticmethod
+    def _check_metric(metric: str) -> None:
+        if metric not in METRICS:
+            raise ValueError(f"Unknown metric {metric!r}. Choose one of: {', '.join(METRICS)}.")
+
+    def _frame(self, sets: Sequence[tuple[str, ...]], metric: str) -> pd.DataFrame:
+        """The tidy metrics of ``metric`` for the given attribute sets, from the summed cube."""
+        cube = self._result.cube.without_windows()
+        table = group_table(cube, [(), *sets])
+        frame = metrics_frame(table, compute_rates(table, self._result.config), (metric,))
+        return frame
+
+    # ------------------------------------------------------------------ figures
+    def metric(self, metric: str, by: str | Sequence[str] | None = None) -> go.Figure:
+        """One metric per group with its interval, and a line at everyone's value.
+
+        Parameters
+        ----------
+        metric : str
+            A metric name, e.g. ``"false_positive_rate"`` (see :data:`fairloop.METRICS`).
+        by : str or list of str or None, default=None
+            The attribute set: ``["race"]``, ``["race", "sex"]`` (intersections), or any
+            context or reviewer column of the audit. Default: each sensitive attribute
+            alone, one trace each.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+        """
+        self._check_metric(metric)
+        sets = self._attributes(by)
+        frame = self._frame(sets, metric)
+        overall = frame.iloc[0]
+        series, categories = [], []
+        for attrs in sets:
+            part = frame[frame["attribute_set"] == " & ".join(attrs)]
+            # suppressed groups are withheld; groups without a denominator have no value
+            part = part[(part["status"] != "suppressed") & (part["denominator"].fillna(0) > 0)]
+            names = [" & ".join(a[x] for x in attrs) for a in part["attributes"]]
+            if by is None:  # several attributes on one axis: say which attribute
+                names = [f"{attrs[0]}: {n}" for n in names]
+            categories.extend(names)
+            series.append(
+                {
+                    "name": " & ".join(attrs),
+                    "x": names,
+                    "values": [_num(v) for v in part["value"]],
+                    "lows": [_num(v) for v in part["ci_low"]],
+                    "highs": [_num(v) for v in part["ci_high"]],
+                    "insufficient": [s != "ok" for s in part["status"]],
+                    "hover": [
+                        f"{int(k)}/{int(d)}, n={int(n)} ({s})"
+                        for k, d, n, s in zip(
+                            part["numerator"], part["denominator"], part["n"], part["status"],
+                            strict=True,
+                        )
+                    ],
+                }
+            )  # fmt: skip
+        spec = dot_chart(
+            f"{METRICS[metric].title} by {' / '.join(' & '.join(s) for s in sets)}",
+            categories,
+            [],
+            y_title=METRICS[metric].title.lower(),
+        )
+        for i, s in enumerate(series):
+            one = dot_chart("", s["x"], [s])["data"][0]
+            one["marker"]["color"] = PALETTE[i % len(PALETTE)]
+            spec["data"].append(one)
+        fig = _figure(spec)
+        everyone = _num(overall["value"])
+        if everyone is not None:
+            fig.add_hline(
+                y=everyone,
+                line={"dash": "dot", "color": "#555555", "width": 1},
+                annotation_text=f"everyone {_pct(everyone)}",
+                annotation_position="top left",
+            )
+        return fig
+
+    def disparities(
+        self,
+        metric: str | None = None,
+        by: str | Sequence[str] | None = None,
+        *,
+        measure: Literal["difference", "ratio"] = "difference",
+        compare: Literal["to_overall", "reference"] = "to_overall",
+        rule: str | None = None,
+    ) -> go.Figure:
+        """Each group's gap (difference or ratio) with its interval, and the policy's tolerance.
+
+        Parameters
+        ----------
+        metric : str or None, default=None
+            The metric compared; default ``"selection_rate"``, or the rule's metric.
+        by : str or list of str or None, default=None
+            The attribute set (as in :meth:`metric`); default each sensitive attribute.
+        measure : {"difference", "ratio"}, default="difference"
+            The gap's measure.
+        compare : {"to_overall", "reference"}, default="to_overall"
+            Against everyone (the interval and test against the group's complement) or
+            against the set's reference group.
+        rule : str or None, default=None
+            A policy rule's name (see ``result.verdicts["rule"]``): draws that rule's
+            measure, tolerance band and verdicts instead, as in the report.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+        """
+        if rule is not None:
+            return self._rule(rule, by)
+        metric = metric or "selection_rate"
+        self._check_metric(metric)
+        if measure not in ("difference", "ratio"):
+            raise ValueError(f"measure= must be 'difference' or 'ratio', not {measure!r}.")
+        if compare not in ("to_overall", "reference"):
+            raise ValueError(f"compare= must be 'to_overall' or 'reference', not {compare!r}.")
+        result = self._result
+        sets = self._attributes(by)
+        cube = result.cube.without_windows()
+        table = group_table(cube, [(), *sets])
+        rates = compute_rates(table, result.config)
+        frame = disparities_frame(table, rates, result.config, (metric,))
+        frame = frame[(frame["comparison"] == compare) & (frame["status"] != "suppressed")]
+        ratio = measure == "ratio"
+        value, low, high = (
+            ("ratio", "ratio_ci_low", "ratio_ci_high")
+            if ratio
+            else ("difference", "difference_ci_low", "difference_ci_high")
+        )
+        labels = [
+            (f"{s}: " if by is None else "") + " & ".join(a.values())
+            for s, a in zip(frame["attribute_set"], frame["attributes"], strict=True)
+        ]
+        bounds = self._bounds(metric, measure, compare)
+        verdicts = [
+            "insufficient evidence"
+            if st != "ok" or pd.isna(lo) or pd.isna(hi)
+            else self._verdict(float(lo), float(hi), bounds, ratio)
+            for st, lo, hi in zip(frame["status"], frame[low], frame[high], strict=True)
+        ]
+        against = "everyone" if compare == "to_overall" else "the reference group"
+        spec = tolerance_chart(
+            f"{METRICS[metric].title}: {measure} to {against}",
+            labels,
+            [_num(v) for v in frame[value]],
+            [_num(v) for v in frame[low]],
+            [_num(v) for v in frame[high]],
+            verdicts,
+            bounds=bounds,
+            ratio=ratio,
+        )
+        spec["layout"]["yaxis"]["title"] = {"text": f"{measure} to {against}"}
+        fig = _figure(spec)
+        fig.add_hline(y=1.0 if ratio else 0.0, line={"color": "#555555", "width": 1})
+        return fig
+
+    def _bounds(self, metric: str, measure: str, compare: str) -> tuple[float | None, float | None]:
+        """The tolerance of the policy rule on this metric, measure and comparison, if any."""
+        v = self._result.verdicts
+        if v.empty:
+            return (None, None)
+        rules = v[(v["metric"] == metric) & (v["measure"] == measure) & (v["compare"] == compare)]
+        if rules.empty:
+            return (None, None)
+        first = rules.iloc[0]
+        return (_num(first["min"]), _num(first["max"]))
+
+    @staticmethod
+    def _verdict(
+        low: float, high: float, bounds: tuple[float | None, float | None], ratio: bool
+    ) -> str:
+        """As the policy decides: pass inside the band, flag wholly outside, else insufficient."""
+        lo, hi = bounds
+        if lo is None and hi is None:  # no rule: say whether the interval excludes no gap
+            null = 1.0 if ratio else 0.0
+            return "flag" if low > null or high < null else "pass"
+        inside = (lo is None or low >= lo) and (hi is None or high <= hi)
+        outside = (lo is not None and high < lo) or (hi is not None and low > hi)
+        return "pass" if inside else ("flag" if outside else "insufficient evidence")
+
+    def _rule(self, rule: str, by: str | Sequence[str] | None) -> go.Figure:
+        v = self._result.verdicts
+        known = list(dict.fromkeys(v["rule"])) if len(v) else []
+        if rule not in known:
+            raise ValueError(f"No policy rule {rule!r} in this audit. Its rules: {known}.")
+        part = v[v["rule"] == rule]
+        sets = {" & ".join(s) for s in self._attributes(by)}
+        part = part[part["attribute_set"].isin(sets)]
+        first = v[v["rule"] == rule].iloc[0]
+        labels = [
+            (f"{s}: " if by is None else "") + " & ".join(a.values())
+            for s, a in zip(part["attribute_set"], part["attributes"], strict=True)
+        ]
+        spec = tolerance_chart(
+            rule,
+            labels,
+            [_num(x) for x in part["estimate"]],
+            [_num(x) for x in part["ci_low"]],
+            [_num(x) for x in part["ci_high"]],
+            [str(x) for x in part["verdict"]],
+            bounds=(_num(first["min"]), _num(first["max"])),
+            ratio=first["measure"] == "ratio",
+        )
+        return _figure(spec)
+
+    def flag(self, flag_id: str) -> go.Figure:
+        """A flag's evidence: the subgroup against its comparison, the gap, and over time.
+
+        Left, the flagged metric for the subgroup, for what the flag compares it with
+        (everyone else; for a reviewer flag, the same reviewer's other cases) and for
+        everyone, with intervals. Middle, the flag's difference and interval against
+        zero. Right, when the audit has time windows, the subgroup and its comparison
+        per window.
+
+        Parameters
+        ----------
+        flag_id : str
+            A flag's id (``result.flags["flag_id"]``, or an explained pattern's).
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+        """
+        from plotly.subplots import make_subplots
+
+        flag = self._find_flag(flag_id)
+        metric = str(flag["metric"])
+        subgroup = {str(k): str(v) for k, v in dict(flag["subgroup"]).items()}
+        cube = self._result.cube
+        reviewer = cube.reviewer if cube.reviewer in subgroup else None
+        inside = cube.member_mask(subgroup)
+        if reviewer is not None and flag["source"] == "oversight":
+            others = cube.member_mask({reviewer: subgroup[reviewer]}) & ~inside
+            other_name = f"{reviewer}={subgroup[reviewer]}, other cases"
+        else:
+            others, other_name = ~inside, "everyone else"
+        bars = [
+            (str(flag["description"]), inside),
+            (other_name, others),
+            ("everyone", np.ones(len(inside), dtype=bool)),
+        ]
+        counts = cube.cells[list(CELLS)].to_numpy(dtype=np.int64)
+        stats = [self._rate(metric, counts[mask].sum(axis=0)) for _, mask in bars]
+        windows = cube.windows
+        has_trend = len(windows) > 1
+        fig = make_subplots(
+            rows=1,
+            cols=3 if has_trend else 2,
+            column_widths=[0.38, 0.17, 0.45] if has_trend else [0.7, 0.3],
+            subplot_titles=[
+                METRICS[metric].title,
+                "difference (interval)",
+                *([f"by {self._result.config.window}"] if has_trend else []),
+            ],
+        )
+        for i, ((name, _), (value, low, high, den)) in enumerate(zip(bars, stats, strict=True)):
+            if value is None:
+                continue
+            fig.add_trace(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": name,
+                    "x": [name],
+                    "y": [value],
+                    "error_y": _error(value, low, high),
+                    "marker": {"size": 11, "color": PALETTE[i]},
+                    "text": [f"denominator {den}"],
+                    "legendgroup": name,
+                },
+                row=1,
+                col=1,
+            )
+        difference, d_low, d_high = (
+            _num(flag["difference"]),
+            _num(flag["difference_ci_low"]),
+            _num(flag["difference_ci_high"]),
+        )
+        fig.add_trace(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "difference",
+                "x": ["gap"],
+                "y": [difference],
+                "error_y": _error(difference, d_low, d_high),
+                "marker": {"size": 11, "color": "#D55E00", "symbol": "diamond"},
+                "showlegend": False,
+            },
+            row=1,
+            col=2,
+        )
+        fig.add_hline(y=0, line={"color": "#555555", "width": 1}, row=1, col=2)
+        if has_trend:
+            window = cube.window
+            assert window is not None
+            keys = cube.cells[window].to_numpy(dtype=object)
+            for i, (name, mask) in enumerate(bars[:2]):
+                sums = pd.DataFrame(counts[mask], columns=list(CELLS)).groupby(keys[mask]).sum()
+                sums = sums.reindex([w for w in windows if w != MISSING_GROUP], fill_value=0)
+                points = [self._rate(metric, row) for row in sums.to_numpy()]
+                fig.add_trace(
+                    {
+                        "type": "scatter",
+                        "mode": "lines+markers",
+                        "name": name,
+                        "x": list(sums.index),
+                        "y": [p[0] for p in points],
+                        "error_y": _errors_of(points),
+                        "line": {"color": PALETTE[i]},
+                        "legendgroup": name,
+                        "showlegend": False,
+                        "connectgaps": False,
+                    },
+                    row=1,
+                    col=3,
+                )
+        fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=1)
+        fig.update_yaxes(tickformat="+.0%", zeroline=True, row=1, col=2)
+        if has_trend:
+            fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=3)
+        fig.update_layout(
+            title={"text": f"{flag['flag_id']}: {flag['description']}", "font": {"size": 15}},
+            template="plotly_white",
+            height=400,
+            legend={"orientation": "h", "y": -0.2},
+        )
+        return fig
+
+    def _find_flag(self, flag_id: str) -> pd.Series:
+        for frame in (self._result.flags, self._result.explained):
+            if len(frame) and "flag_id" in frame:
+                hit = frame[frame["flag_id"] == flag_id]
+                if len(hit):
+                    return hit.iloc[0]
+        known = self._result.flags["flag_id"].tolist()
+        shown = ", ".join(known[:5]) + (" ..." if len(known) > 5 else "")
+        raise KeyError(f"No flag {flag_id!r} in this audit. Its flags: {shown or 'none'}.")
+
+    def _rate(
+        self, metric: str, cells: np.ndarray
+    ) -> tuple[float | None, float | None, float | None, int]:
+        """A metric's value, interval and denominator from summed cells, or None when small."""
+        config = self._result.config
+        num_w, den_w = cell_weights([metric])
+        k = int(cells @ num_w[:, 0])
+        n = int(cells @ den_w[:, 0])
+        size = int(cells.sum())
+        if n == 0 or (config.suppress_below is not None and size < config.suppress_below):
+            return None, None, None, n
+        low, high = proportion_interval(
+            np.array([k]), np.array([n]), method=config.ci_method,
+            confidence_level=config.confidence_level,
+        )  # fmt: skip
+        return k / n, float(low[0]), float(high[0]), n
+
+    def trend(self, metric: str, by: str | Sequence[str] | None = None) -> go.Figure:
+        """A metric per time window, for everyone or per group, with intervals.
+
+        Parameters
+        ----------
+        metric : str
+            A metric name.
+        by : str or list of str or None, default=None
+            Draw one line per group of this attribute set; default one line for everyone.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+
+        Raises
+        ------
+        ValueError
+            If the audit has no time windows (no ``time`` column, or ``window = "none"``).
+        """
+        self._check_metric(metric)
+        result = self._result
+        cube = result.cube
+        window = cube.window
+        if window is None:
+            raise ValueError(
+                "This audit has no time windows. Give the log's time column (time=...) and "
+                "a window (window='month', the default) to draw trends."
+            )
+        attrs = () if by is None else self._attributes(by)[0]
+        table = group_table(cube, [(), (window, *attrs)])
+        frame = metrics_frame(table, compute_rates(table, result.config), (metric,)).iloc[1:]
+        keys = frame["attributes"].map(lambda a: a[window])
+        frame = frame[(keys != MISSING_GROUP) & (frame["status"] != "suppressed")]
+        frame = frame.assign(window=frame["attributes"].map(lambda a: a[window]))
+        windows = sorted(frame["window"].unique().tolist())
+        names = frame["attributes"].map(
+            lambda a: " & ".join(a[x] for x in attrs) if attrs else "everyone"
+        )
+        series = []
+        for name in dict.fromkeys(names):
+            rows = frame[names == name].set_index("window").reindex(windows)
+            series.append(
+                {
+                    "name": str(name),
+                    "values": [_num(v) for v in rows["value"]],
+                    "lows": [_num(v) for v in rows["ci_low"]],
+                    "highs": [_num(v) for v in rows["ci_high"]],
+                }
+            )
+        title = f"{METRICS[metric].title} by {result.config.window}" + (
+            f" and {' & '.join(attrs)}" if attrs else ""
+        )
+        spec = line_chart(title, windows, series, y_title=METRICS[metric].title.lower())
+        return _figure(spec)
+
+
+def _error(value: float | None, low: float | None, high: float | None) -> dict[str, Any]:
+    return _errors_of([(value, low, high, 0)])
+
+
+def _errors_of(
+    points: Sequence[tuple[float | None, float | None, float | None, int]],
+) -> dict[str, Any]:
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [None if v is None or h is None else h - v for v, _, h, _ in points],
+        "arrayminus": [None if v is None or lo is None else v - lo for v, lo, _, _ in points],
+        "thickness": 1.5,
+        "width": 4,
+    }

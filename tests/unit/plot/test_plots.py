@@ -1,0 +1,210 @@
+"""``result.plot``: every figure's points and error bars recomputed from the rows with pandas
+and statsmodels' Wilson interval, independently of the cube."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+import fairloop
+from fairloop.datasets import make_decision_log
+
+
+@pytest.fixture(scope="module")
+def log() -> fairloop.datasets.SyntheticLog:  # type: ignore[name-defined]
+    return make_decision_log(n=20_000, seed=0)
+
+
+@pytest.fixture(scope="module")
+def result(log) -> fairloop.AuditResult:
+    return fairloop.audit(log.data, **log.roles)
+
+
+def _reviewed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["reviewer_decision"].notna()]
+
+
+def _fpr(frame: pd.DataFrame) -> tuple[int, int]:
+    negatives = _reviewed(frame)
+    negatives = negatives[negatives["reviewer_decision"] == 0]
+    return int((negatives["approved"] == 1).sum()), len(negatives)
+
+
+def _lows_highs(trace: go.Scatter) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(trace.y, dtype=float)
+    return y - np.asarray(trace.error_y.arrayminus, float), y + np.asarray(
+        trace.error_y.array, float
+    )
+
+
+def test_metric_by_race_is_the_false_positive_rate_with_wilson_bars(log, result) -> None:
+    fig = result.plot.metric("false_positive_rate", by=["race"])
+    assert isinstance(fig, go.Figure)
+    trace = fig.data[0]
+    counts = {race: _fpr(part) for race, part in log.data.groupby("race")}
+    assert list(trace.x) == sorted(counts)
+    k = np.array([counts[r][0] for r in trace.x])
+    n = np.array([counts[r][1] for r in trace.x])
+    np.testing.assert_allclose(trace.y, k / n, atol=1e-12)
+    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    got_low, got_high = _lows_highs(trace)
+    np.testing.assert_allclose(got_low, low, atol=1e-10)
+    np.testing.assert_allclose(got_high, high, atol=1e-10)
+    # everyone's value is drawn as a line
+    k_all, n_all = _fpr(log.data)
+    assert fig.layout.shapes[0].y0 == pytest.approx(k_all / n_all, abs=1e-12)
+
+
+def test_metric_by_any_cube_attribute_even_outside_the_audited_sets(log, result) -> None:
+    """region x reviewer is no attribute set of the audit; the cube answers it anyway."""
+    fig = result.plot.metric("override_rate", by=["region", "reviewer_id"])
+    reviewed = _reviewed(log.data)
+    changed = (reviewed["approved"] != reviewed["reviewer_decision"]).groupby(
+        [reviewed["region"], reviewed["reviewer_id"]]
+    )
+    expected = (changed.sum() / changed.size()).rename(lambda t: t, axis=0)
+    got = dict(zip(fig.data[0].x, fig.data[0].y, strict=True))
+    assert len(got) == len(expected)
+    for (region, reviewer), value in expected.items():
+        assert got[f"{region} & {reviewer}"] == pytest.approx(value, abs=1e-12)
+
+
+def test_metric_default_draws_each_sensitive_attribute(result) -> None:
+    fig = result.plot.metric("selection_rate")
+    assert [t.name for t in fig.data] == list(result.config.sensitive)
+    sex = fig.data[0]
+    table = result.by_group("sex")["selection_rate"]
+    assert list(sex.x) == [f"sex: {g}" for g in table.index]
+    np.testing.assert_allclose(sex.y, table.to_numpy(), atol=1e-12)
+
+
+def test_small_groups_are_open_markers(log) -> None:
+    rows = log.data.head(600)
+    small = fairloop.audit(rows, **log.roles, min_group_size=100)
+    fig = small.plot.metric("selection_rate", by="race")
+    sizes = rows["race"].value_counts()
+    symbols = dict(zip(fig.data[0].x, fig.data[0].marker.symbol, strict=True))
+    for race, size in sizes.items():
+        assert symbols[race] == ("circle-open" if size < 100 else "circle")
+
+
+def test_disparities_are_the_audit_differences_with_the_policy_band(result) -> None:
+    fig = result.plot.disparities("false_positive_rate", by="race")
+    d = result.disparities
+    d = d[(d["comparison"] == "to_overall") & (d["metric"] == "false_positive_rate")]
+    d = d[d["attribute_set"] == "race"]
+    got = {x: y for t in fig.data for x, y in zip(t.x, t.y, strict=True)}
+    expected = {a["race"]: v for a, v in zip(d["attributes"], d["difference"], strict=True)}
+    assert got.keys() == expected.keys()
+    for race, value in expected.items():
+        assert got[race] == pytest.approx(value, abs=1e-12)
+    # the default policy holds false positive rates within 10 points of everyone's
+    bands = sorted(s.y0 for s in fig.layout.shapes if s.line.dash == "dash")
+    assert bands == pytest.approx([-0.10, 0.10])
+
+
+def test_disparity_ratios_against_the_reference_group(log, result) -> None:
+    fig = result.plot.disparities("selection_rate", by="race", measure="ratio", compare="reference")
+    rates = log.data.groupby("race")["approved"].mean()
+    reference = log.data["race"].value_counts().idxmax()  # the largest group by default
+    got = {x: y for t in fig.data for x, y in zip(t.x, t.y, strict=True)}
+    assert reference not in got
+    for race, value in got.items():
+        assert value == pytest.approx(rates[race] / rates[reference], abs=1e-12)
+
+
+def test_disparities_of_a_rule_show_its_verdicts(result) -> None:
+    rule = result.verdicts["rule"].iloc[0]
+    fig = result.plot.disparities(rule=rule)
+    v = result.verdicts[(result.verdicts["rule"] == rule)]
+    v = v[v["attribute_set"].isin(result.config.sensitive)]
+    assert sum(len(t.x) for t in fig.data) == len(v)
+    assert {t.name for t in fig.data} == set(v["verdict"])
+
+
+def test_flag_figure_recomputes_subgroup_and_comparison_from_rows(log, result) -> None:
+    checked = set()
+    for flag in result.flags.to_dict(orient="records"):
+        if flag["source"] in checked or flag["source"] == "policy":
+            continue
+        checked.add(flag["source"])
+        fig = result.plot.flag(flag["flag_id"])
+        rows = _reviewed(log.data)
+        inside = np.ones(len(rows), dtype=bool)
+        for column, value in flag["subgroup"].items():
+            inside &= rows[column].astype(str).to_numpy() == value
+        assert flag["metric"] == "override_rate" or flag["source"] != "oversight"
+        changed = (rows["approved"] != rows["reviewer_decision"]).to_numpy()
+        if flag["metric"] != "override_rate":
+            continue
+        subgroup, comparison = fig.data[0], fig.data[1]
+        assert subgroup.y[0] == pytest.approx(flag["value"], abs=1e-12)
+        assert subgroup.y[0] == pytest.approx(changed[inside].mean(), abs=1e-12)
+        assert comparison.y[0] == pytest.approx(flag["complement_value"], abs=1e-12)
+        low, high = proportion_confint(changed[inside].sum(), inside.sum(), method="wilson")
+        got_low, got_high = _lows_highs(subgroup)
+        assert (got_low[0], got_high[0]) == pytest.approx((low, high), abs=1e-10)
+        gap = fig.data[3]
+        assert gap.y[0] == pytest.approx(flag["difference"], abs=1e-12)
+        assert gap.y[0] + gap.error_y.array[0] == pytest.approx(flag["difference_ci_high"])
+    assert checked, "the demo log has flags"
+
+
+def test_flag_figure_for_a_discovered_selection_gap(log, result) -> None:
+    flags = result.flags[(result.flags["metric"] == "selection_rate")]
+    flags = flags[flags["source"] == "discovery"]
+    flag = flags.iloc[0]
+    fig = result.plot.flag(flag["flag_id"])
+    inside = np.ones(len(log.data), dtype=bool)
+    for column, value in flag["subgroup"].items():
+        inside &= log.data[column].astype(str).to_numpy() == value
+    approved = log.data["approved"].to_numpy()
+    assert fig.data[0].y[0] == pytest.approx(approved[inside].mean(), abs=1e-12)
+    assert fig.data[1].y[0] == pytest.approx(approved[~inside].mean(), abs=1e-12)
+    assert fig.data[2].y[0] == pytest.approx(approved.mean(), abs=1e-12)
+    # the monthly panel: the subgroup's selection rate per month
+    month = pd.to_datetime(log.data["decided_at"]).dt.strftime("%Y-%m-01")
+    monthly = pd.Series(approved[inside]).groupby(month[inside].to_numpy()).mean()
+    trace = next(t for t in fig.data if t.mode == "lines+markers")
+    np.testing.assert_allclose(trace.y, monthly.reindex(list(trace.x)).to_numpy(), atol=1e-12)
+
+
+def test_trend_by_sex_is_the_monthly_override_rate(log, result) -> None:
+    fig = result.plot.trend("override_rate", by="sex")
+    rows = _reviewed(log.data)
+    month = pd.to_datetime(rows["decided_at"]).dt.strftime("%Y-%m-01")
+    changed = (rows["approved"] != rows["reviewer_decision"]).groupby([rows["sex"], month])
+    k, n = changed.sum(), changed.size()
+    for trace in fig.data:
+        kk, nn = k[trace.name].reindex(list(trace.x)), n[trace.name].reindex(list(trace.x))
+        np.testing.assert_allclose(trace.y, (kk / nn).to_numpy(), atol=1e-12)
+        low, high = proportion_confint(kk.to_numpy(), nn.to_numpy(), method="wilson")
+        got_low, got_high = _lows_highs(trace)
+        np.testing.assert_allclose(got_low, low, atol=1e-10)
+        np.testing.assert_allclose(got_high, high, atol=1e-10)
+    assert {t.name for t in fig.data} == set(rows["sex"])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda r: r.plot.metric("fpr"), "Unknown metric 'fpr'"),
+        (lambda r: r.plot.metric("accuracy", by="colour"), "'colour', which is not an attribute"),
+        (lambda r: r.plot.disparities(rule="no such rule"), "No policy rule 'no such rule'"),
+        (lambda r: r.plot.disparities(measure="odds"), "measure= must be"),
+    ],
+)
+def test_bad_arguments_say_what_to_give(result, call, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        call(result)
+
+
+def test_unknown_flag_and_missing_windows(log, result) -> None:
+    with pytest.raises(KeyError, match="No flag 'fl-nope'"):
+        result.plot.flag("fl-nope")
+    timeless = fairloop.audit(log.data.head(2000), **{**log.roles, "time": None})
+    with pytest.raises(ValueError, match="no time windows"):
+        timeless.plot.trend("override_rate")
