@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -220,13 +221,16 @@ class Audit:
     def __init__(self, config: AuditConfig) -> None:
         self.config = config
 
-    def run(self, data: Any) -> AuditResult:
+    def run(self, data: Any, *, progress: Callable[[str], None] | None = None) -> AuditResult:
         """Validate the log, build its cube in one pass and compute everything from the cube.
 
         Parameters
         ----------
         data : DataFrame, Table, str or Path
             A pandas, polars or pyarrow table, or a CSV or Parquet path.
+        progress : callable or None, default=None
+            Called with a short description as each stage of the work begins (the
+            command line draws a progress bar with it).
 
         Returns
         -------
@@ -237,17 +241,28 @@ class Audit:
         DecisionLogError
             If the log cannot be audited as configured; lists every problem.
         """
+        step = progress or _silent
+        step("reading and counting the log")
         log = read_decision_log(data, self.config)
-        result = self.run_cube(log.cube, provenance=_provenance(log))
+        result = self.run_cube(log.cube, provenance=_provenance(log), progress=step)
         if self.config.case_id is not None and len(result.flags):
+            step("sampling cases of each flag")
             result.flags["sample_case_ids"] = log.sample_cases(
                 result.flags, k=self.config.flags.sample_size
             )
         return result
 
-    def run_cube(self, cube: CountCube, *, provenance: dict[str, Any]) -> AuditResult:
+    def run_cube(
+        self,
+        cube: CountCube,
+        *,
+        provenance: dict[str, Any],
+        progress: Callable[[str], None] | None = None,
+    ) -> AuditResult:
         """Compute metrics, disparities, summary figures and flags from a count cube alone."""
         config = self.config
+        step = progress or _silent
+        step("metrics and disparities")
         metrics = config.metrics or tuple(METRICS)
         windowed, cube = cube, cube.without_windows()  # trends read the windows; nothing else
         table = group_table(cube, attribute_sets(config.sensitive))
@@ -256,6 +271,7 @@ class Audit:
         between = disparities[disparities["comparison"] == "between_groups"]
         summary = summary_figures(table, rates, between, confidence_level=config.confidence_level)
         every_metric = metrics_frame(table, rates, tuple(METRICS))
+        step("searching for flags")
         report = (
             find_flags(cube, every_metric, disparities, config)
             if config.flags.enabled
@@ -274,6 +290,10 @@ class Audit:
             verdicts=report.verdicts,
             tests=report.tests,
         )
+
+
+def _silent(_description: str) -> None:
+    """No progress to show."""
 
 
 def _provenance(log: DecisionLog) -> dict[str, Any]:

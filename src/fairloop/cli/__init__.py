@@ -1,7 +1,9 @@
 """The ``fairloop`` command line: a thin Typer layer over the public API.
 
-Exit codes: 0 success; 2 bad input (the decision log, an option, the store); 1 a
-finding: ``fairloop verify`` found a record that does not match.
+Exit codes, for every command: 0 done; 1 a finding (``audit``/``demo`` with
+``--fail-on``: an unsettled flag at or above that severity; ``verify``: a record that
+does not match); 2 bad input (the decision log, an option, the config, the store).
+Every command takes ``--json`` (one JSON document on stdout) and ``--quiet``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import typer
 from fairloop._version import __version__
 from fairloop.cli._audit import audit_command
 from fairloop.cli._demo import demo_command
+from fairloop.cli._init import init_command
 from fairloop.cli._report import report_command
 from fairloop.cli._review import review_app, verify_command
 
@@ -18,7 +21,8 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="fairloop",
-    help="Audit AI decision systems with humans in the loop for bias.",
+    help="Audit AI decision systems with humans in the loop for bias.\n\n"
+    "Exit codes: 0 done; 1 findings (--fail-on, verify); 2 bad input.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts are literal: "[default: ...]" is not markup
@@ -41,6 +45,7 @@ def _root(
     """Audit AI decision systems with humans in the loop for bias."""
 
 
+app.command("init")(init_command)
 app.command("audit")(audit_command)
 app.command("demo")(demo_command)
 app.command("report")(report_command)

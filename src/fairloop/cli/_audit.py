@@ -9,13 +9,14 @@ import typer
 
 from fairloop.audit import Audit
 from fairloop.cli._common import (
-    fairloop_errors,
+    SEVERITIES,
+    audit_document,
+    check_severity,
+    finish,
     print_flags,
     print_summary,
-    record_run,
-    write_outputs,
-    write_report_file,
 )
+from fairloop.cli._output import JsonOption, Output, QuietOption
 from fairloop.config import AuditConfig, load_config
 from fairloop.exceptions import ConfigError
 
@@ -135,7 +136,7 @@ def audit_command(
     window: str | None = typer.Option(
         None, help="Time windows for trends: day, week, month, quarter or year [default: month]."
     ),
-    out: Path | None = typer.Option(
+    out_dir: Path | None = typer.Option(
         None,
         "--out",
         "-o",
@@ -144,9 +145,22 @@ def audit_command(
     template_dir: Path | None = typer.Option(
         None, "--template-dir", help="Folder of report templates overriding the shipped ones."
     ),
+    fail_on: str | None = typer.Option(
+        None,
+        "--fail-on",
+        help=f"Exit 1 when a flag of this severity or above ({', '.join(SEVERITIES)}) is not "
+        "settled (justified or mitigated in the store): a gate for CI pipelines.",
+    ),
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Audit a decision log: per-group metrics and disparities, each with its n and interval."""
-    with fairloop_errors():
+    """Audit a decision log: per-group metrics and disparities, each with its n and interval.
+
+    Exit codes: 0 done; 1 an unsettled flag at or above --fail-on; 2 bad input.
+    """
+    out = Output(json=as_json, quiet=quiet)
+    with out.errors():
+        check_severity(fail_on)  # before the work, not after it
         options: dict[str, Any] = load_config(config) if config is not None else {}
         flags: dict[str, Any] = {
             "prediction": prediction, "label": label, "sensitive": sensitive, "context": context,
@@ -167,20 +181,15 @@ def audit_command(
         chosen = {k: v for k, v in flag_flags.items() if v is not None}
         if chosen:
             options["flags"] = {**dict(options.get("flags") or {}), **chosen}
-        result = Audit(AuditConfig.from_mapping(options, source=str(config or "options"))).run(data)
-        print_summary(result)
-        print_flags(result)
-        written: list[Path] = []
-        if out is not None:  # the files first: a store that cannot be opened loses nothing
-            written = write_outputs(result, out)
-        run_id = None
-        try:
-            if store:
-                run_id = record_run(result, db)
-        finally:
-            if out is not None:  # with the adjudications when recorded; without, if not
-                written.insert(0, write_report_file(
-                    result, out, db=db, run_id=run_id, template_dir=template_dir))  # fmt: skip
-                typer.echo("")
-                for path in written:
-                    typer.echo(f"wrote {path}")
+        audit = Audit(AuditConfig.from_mapping(options, source=str(config or "options")))
+        stages = 4 + int(store) + int(out_dir is not None)
+        with out.progress(stages) as step:
+            result = audit.run(data, progress=step)
+            out.put(**audit_document(result))
+            code = finish(result, out, step=step, db=db, store=store, out_dir=out_dir,
+                          template_dir=template_dir, fail_on=fail_on)  # fmt: skip
+        print_summary(result, out)
+        print_flags(result, out)
+        out.flush()
+        out.emit()
+    raise typer.Exit(code)

@@ -1,37 +1,37 @@
-"""What every command shares: turning fairloop's errors into a message and an exit code."""
+"""What the audit and demo commands share: summaries, the store, the files, ``--fail-on``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import typer
 
 from fairloop.audit import AuditResult
-from fairloop.exceptions import ConfigError, FairloopError
+from fairloop.cli._output import EXIT_FINDINGS, EXIT_OK, Output
+from fairloop.exceptions import ConfigError
 
 __all__ = [
-    "EXIT_BAD_INPUT",
-    "fairloop_errors",
+    "SEVERITIES",
+    "audit_document",
+    "check_severity",
+    "fail_on_check",
+    "finish",
     "prepare_out",
     "print_flags",
     "print_summary",
     "record_run",
     "write_outputs",
+    "write_report_file",
 ]
 
-EXIT_BAD_INPUT = 2
-
-
-@contextmanager
-def fairloop_errors() -> Iterator[None]:
-    """Print a fairloop error as plain text on stderr and exit with code 2 (no traceback)."""
-    try:
-        yield
-    except FairloopError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+#: Flag severities, least to most severe.
+SEVERITIES = ("low", "medium", "high")
+#: Store statuses after which a flag no longer fails a pipeline: the disparity is
+#: accepted as justified, or it has been mitigated.
+SETTLED = ("justified", "mitigated")
 
 
 def prepare_out(out: Path) -> None:
@@ -65,8 +65,10 @@ def write_outputs(result: AuditResult, out: Path) -> list[Path]:
     return [evidence, metrics, disparities, flags]
 
 
-def print_summary(result: AuditResult) -> None:
+def print_summary(result: AuditResult, out: Output) -> None:
     """A one-screen summary: coverage, then the fairlearn summary figures per attribute set."""
+    if not out.talks:
+        return
     p = result.provenance
     reviewed = p["reviewed_rows"] / p["rows"] if p["rows"] else 0.0
     typer.echo(
@@ -114,8 +116,8 @@ def write_report_file(
     return path
 
 
-def record_run(result: AuditResult, db: str | None) -> str:
-    """Record the run in the review store and say where."""
+def record_run(result: AuditResult, db: str | None, out: Output) -> tuple[str, pd.DataFrame]:
+    """Record the run in the review store and say where; return its id and flag statuses."""
     from fairloop.store import ReviewStore
 
     options = result.config.review
@@ -124,14 +126,22 @@ def record_run(result: AuditResult, db: str | None) -> str:
         run_id = store.record_run(result)
         reopened = store.history()
         reopened = reopened[(reopened["kind"] == "auto") & (reopened["run_id"] == run_id)]
-        typer.echo(f"\nrecorded {run_id} in the review store {store.display_url}")
+        out.echo(f"\nrecorded {run_id} in the review store {store.display_url}")
         for event in reopened.itertuples(index=False):
-            typer.echo(f"  reopened {event.flag_id}: {event.rationale}")
-    return run_id
+            out.echo(f"  reopened {event.flag_id}: {event.rationale}")
+        recorded = store.flags(run_id=run_id)
+        statuses = pd.DataFrame(
+            {c: recorded[c] if len(recorded) else [] for c in ("flag_id", "status")}
+        )
+        out.put(run_id=run_id, store=store.display_url,
+                reopened=reopened["flag_id"].tolist())  # fmt: skip
+    return run_id, statuses
 
 
-def print_flags(result: AuditResult, *, top: int = 10) -> None:
+def print_flags(result: AuditResult, out: Output, *, top: int = 10) -> None:
     """The most severe flags, one line each, and how many tests were corrected how."""
+    if not out.talks:
+        return
     flags = result.flags
     tests = result.tests
     typer.echo("")
@@ -158,6 +168,106 @@ def print_flags(result: AuditResult, *, top: int = 10) -> None:
     if len(flags) > top:
         typer.echo(f"... and {len(flags) - top} more in evidence.json (flags).")
     typer.echo(f"\nTop flag: {flags['sentence'].tolist()[0]}")
+
+
+def audit_document(result: AuditResult) -> dict[str, Any]:
+    """The ``--json`` summary of an audit (the full evidence is in evidence.json)."""
+    p = result.provenance
+    columns = ["flag_id", "severity", "source", "metric", "description", "value",
+               "complement_value", "difference", "difference_ci_low", "difference_ci_high",
+               "q_value", "n", "sentence"]  # fmt: skip
+    flags = result.flags[[c for c in columns if c in result.flags]]
+    return {
+        "rows": p["rows"],
+        "reviewed_rows": p["reviewed_rows"],
+        "period": p["period"],
+        "data_sha256": p["data_sha256"],
+        "missing_values": p["missing_values"],
+        "summary": result.summary,
+        "tests": result.tests,
+        "flags": flags.to_dict(orient="records"),
+        "insufficient_groups": int(
+            result.metrics.loc[result.metrics["status"] != "ok", "group"].nunique()
+        ),
+    }
+
+
+def check_severity(fail_on: str | None) -> None:
+    """Refuse a ``--fail-on`` value that is no severity."""
+    if fail_on is not None and fail_on not in SEVERITIES:
+        raise ConfigError(
+            f"--fail-on must be one of {', '.join(SEVERITIES)}. Got {fail_on!r}.",
+            option="fail-on",
+        )
+
+
+def finish(
+    result: AuditResult,
+    out: Output,
+    *,
+    step: Callable[[str], None],
+    db: str | None,
+    store: bool,
+    out_dir: Path | None,
+    template_dir: Path | None = None,
+    fail_on: str | None = None,
+    written: Sequence[Path] = (),
+) -> int:
+    """Write the files, record the run, write the report; return the ``--fail-on`` code.
+
+    The files come first, so a store that cannot be opened loses nothing; the report
+    comes last, with the store's adjudications when the run is recorded, and is written
+    even when recording fails.
+    """
+    files = list(written)
+    if out_dir is not None:
+        step("writing evidence and tables")
+        files += write_outputs(result, out_dir)
+    run_id, statuses = None, None
+    try:
+        if store:
+            step("recording in the review store")
+            run_id, statuses = record_run(result, db, out)
+    finally:
+        if out_dir is not None:
+            step("writing the governance report")
+            report = write_report_file(result, out_dir, db=db, run_id=run_id,
+                                       template_dir=template_dir)  # fmt: skip
+            files.insert(len(written), report)
+        if files:
+            out.echo("")
+            for path in files:
+                out.echo(f"wrote {path}")
+            out.put(files=[str(p) for p in files])
+    return fail_on_check(result, fail_on, statuses, out)
+
+
+def fail_on_check(
+    result: AuditResult, fail_on: str | None, statuses: pd.DataFrame | None, out: Output
+) -> int:
+    """The exit code of ``--fail-on``: 1 when an unsettled flag is at or above the severity.
+
+    A flag stops counting once the review store says it is justified or mitigated.
+    """
+    check_severity(fail_on)
+    if fail_on is None:
+        return EXIT_OK
+    flags = result.flags
+    at_least = flags["severity"].map(SEVERITIES.index).fillna(-1) >= SEVERITIES.index(fail_on)
+    failing = flags[at_least.to_numpy(bool)]
+    if statuses is not None and len(failing):
+        status = dict(zip(statuses["flag_id"], statuses["status"], strict=True))
+        failing = failing[[status.get(f) not in SETTLED for f in failing["flag_id"]]]
+    ids = failing["flag_id"].tolist()
+    out.put(fail_on=fail_on, failing_flags=ids)
+    if ids:
+        out.echo(
+            f"\n--fail-on {fail_on}: {len(ids)} flag(s) of {fail_on} severity or above are not "
+            "settled (justified or mitigated); exit code 1."
+        )
+        return EXIT_FINDINGS
+    out.echo(f"\n--fail-on {fail_on}: no unsettled flag of {fail_on} severity or above.")
+    return EXIT_OK
 
 
 def _fmt(value: float | None) -> str:

@@ -7,19 +7,21 @@ from pathlib import Path
 
 import typer
 
-from fairloop.audit import audit
+from fairloop.audit import Audit
 from fairloop.cli._common import (
-    fairloop_errors,
+    SEVERITIES,
+    audit_document,
+    check_severity,
+    finish,
     prepare_out,
     print_flags,
     print_summary,
-    record_run,
-    write_outputs,
-    write_report_file,
 )
+from fairloop.cli._output import JsonOption, Output, QuietOption
+from fairloop.config import AuditConfig
 from fairloop.datasets import make_decision_log
 
-__all__ = ["demo_command"]
+__all__ = ["DEMO_SYSTEM", "demo_command"]
 
 #: How the demo describes its synthetic system in the report's executive summary.
 DEMO_SYSTEM = {
@@ -33,9 +35,17 @@ DEMO_SYSTEM = {
 
 
 def demo_command(
-    out: Path = typer.Option(Path("demo"), "--out", "-o", help="Folder to write into."),
+    out_dir: Path = typer.Option(Path("demo"), "--out", "-o", help="Folder to write into."),
     rows: int = typer.Option(20_000, help="Number of synthetic decisions."),
     seed: int = typer.Option(0, help="Random seed of the synthetic log."),
+    fail_on: str | None = typer.Option(
+        None,
+        "--fail-on",
+        help=f"Exit 1 when a flag of this severity or above ({', '.join(SEVERITIES)}) is not "
+        "settled, as `fairloop audit --fail-on` does.",
+    ),
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Generate a synthetic loan-decision log with planted biases, audit it, write the outputs.
 
@@ -43,21 +53,24 @@ def demo_command(
     report report.html, evidence.json, metrics.csv, disparities.csv and flags.csv (the
     audit), and fairloop.db (the review store the run is recorded in).
     """
-    with fairloop_errors():
-        log = make_decision_log(n=rows, seed=seed)
-        prepare_out(out)
-        log_path = out / "decisions.csv"
-        log.data.to_csv(log_path, index=False)
-        (out / "ground_truth.json").write_text(
-            json.dumps(log.planted, indent=2) + "\n", encoding="utf-8"
-        )
-        result = audit(log_path, **log.roles, system=DEMO_SYSTEM)
-        print_summary(result)
-        print_flags(result)
-        db = str(out / "fairloop.db")
-        run_id = record_run(result, db)
-        written = [write_report_file(result, out, db=db, run_id=run_id),
-                   *write_outputs(result, out)]  # fmt: skip
-        typer.echo("")
-        for path in [log_path, out / "ground_truth.json", *written]:
-            typer.echo(f"wrote {path}")
+    out = Output(json=as_json, quiet=quiet)
+    with out.errors():
+        check_severity(fail_on)
+        with out.progress(8) as step:
+            step("generating the synthetic log")
+            log = make_decision_log(n=rows, seed=seed)
+            prepare_out(out_dir)
+            log_path = out_dir / "decisions.csv"
+            log.data.to_csv(log_path, index=False)
+            truth = out_dir / "ground_truth.json"
+            truth.write_text(json.dumps(log.planted, indent=2) + "\n", encoding="utf-8")
+            config = AuditConfig.from_mapping({**log.roles, "system": DEMO_SYSTEM})
+            result = Audit(config).run(log_path, progress=step)
+            out.put(**audit_document(result), planted=log.planted)
+            code = finish(result, out, step=step, db=str(out_dir / "fairloop.db"), store=True,
+                          out_dir=out_dir, fail_on=fail_on, written=[log_path, truth])  # fmt: skip
+        print_summary(result, out)
+        print_flags(result, out)
+        out.flush()
+        out.emit()
+    raise typer.Exit(code)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from fairloop.cli._common import fairloop_errors, prepare_out
+from fairloop.cli._common import prepare_out
+from fairloop.cli._output import JsonOption, Output, QuietOption
 from fairloop.report import rerun_from_store
 from fairloop.store import ReviewStore
 
@@ -17,7 +18,7 @@ def report_command(
     run: str | None = typer.Option(
         None, "--run", help="Run id (see `fairloop review list`) [default: the latest run]."
     ),
-    out: Path = typer.Option(
+    out_dir: Path = typer.Option(
         Path("report"), "--out", "-o", help="Folder to write report.html into."
     ),
     db: str | None = typer.Option(
@@ -29,13 +30,21 @@ def report_command(
     template_dir: Path | None = typer.Option(
         None, "--template-dir", help="Folder of report templates overriding the shipped ones."
     ),
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Re-render a recorded run's report with every adjudication made since (no data needed)."""
-    with fairloop_errors():
-        prepare_out(out)
-        with ReviewStore(db, read_only=True) as store:
+    out = Output(json=as_json, quiet=quiet)
+    with out.errors():
+        prepare_out(out_dir)
+        with out.progress(2) as step, ReviewStore(db, read_only=True) as store:
+            step("rebuilding the run from the store")
             result, run_id = rerun_from_store(store, run)
-            path = out / "report.html"
+            step("writing the governance report")
+            path = out_dir / "report.html"
             folder = None if template_dir is None else str(template_dir)
             result.to_html(path, store=store, run_id=run_id, template_dir=folder)
-        typer.echo(f"wrote {path} (run {run_id})")
+        out.flush()
+        out.echo(f"wrote {path} (run {run_id})")
+        out.put(run_id=run_id, files=[str(path)])
+        out.emit()

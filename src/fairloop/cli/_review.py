@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from fairloop._flag_options import ReviewOptions
-from fairloop.cli._common import fairloop_errors
+from fairloop.cli._output import EXIT_FINDINGS, JsonOption, Output, QuietOption
 from fairloop.config import load_config
 from fairloop.exceptions import ConfigError
 from fairloop.store import DECISIONS, ReviewStore
@@ -52,11 +51,18 @@ def list_command(
     db: DbOption = None,
     config: ConfigOption = None,
     four_eyes: FourEyesOption = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """List the flags of a run with their status, most severe first."""
-    with fairloop_errors():
+    out = Output(json=as_json, quiet=quiet)
+    with out.errors():
         store = _open(db, config, four_eyes)
         flags = store.flags(status=status, run_id=run)
+        out.put(flags=flags.to_dict(orient="records"))
+        out.emit()
+        if not out.talks:
+            return
         if flags.empty:
             typer.echo("No flags." if status is None else f"No {status} flags.")
             return
@@ -77,12 +83,20 @@ def show_command(
     db: DbOption = None,
     config: ConfigOption = None,
     four_eyes: FourEyesOption = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Show a flag: its sentence, numbers, sample cases and decision history."""
-    with fairloop_errors():
+    out = Output(json=as_json, quiet=quiet)
+    with out.errors():
         store = _open(db, config, four_eyes)
         flag = store.flag(flag_id)
         history = store.history(flag_id)
+        out.put(flag=dict(flag), status=store.status(flag_id),
+                history=history.to_dict(orient="records"))  # fmt: skip
+        out.emit()
+        if not out.talks:
+            return
         typer.echo(f"{flag['flag_id']}  [{store.status(flag_id)}]  {flag['severity']} severity")
         typer.echo(f"{flag['source']} / {flag['metric']} / {flag['description']}\n")
         typer.echo(flag["sentence"] + "\n")
@@ -124,36 +138,52 @@ def decide_command(
     db: DbOption = None,
     config: ConfigOption = None,
     four_eyes: FourEyesOption = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Record a decision on a flag. Decisions are appended; nothing is overwritten."""
-    with fairloop_errors():
+    out = Output(json=as_json, quiet=quiet)
+    with out.errors():
         store = _open(db, config, four_eyes)
         event = store.decide(flag_id, decision, rationale=rationale, reviewer=reviewer,
                              mitigation=mitigation, links=link)  # fmt: skip
-        typer.echo(f"recorded {event}: {flag_id} is now {store.status(flag_id)}")
+        status = store.status(flag_id)
+        out.echo(f"recorded {event}: {flag_id} is now {status}")
+        out.put(event=event, flag_id=flag_id, status=status)
+        out.emit()
 
 
 @review_app.command("export")
 def export_command(
     fmt: str = typer.Option("json", "--format", help="csv or json."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="File to write [default: stdout]."),
+    path: Path | None = typer.Option(None, "--out", "-o", help="File to write [default: stdout]."),
     db: DbOption = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Export every decision event (with the trail's head hash in JSON), for GRC tools."""
-    with fairloop_errors():
+    """Export every decision event (with the trail's head hash in JSON), for GRC tools.
+
+    With --json and no --out, the JSON export itself is printed (the same as --format json).
+    """
+    out = Output(json=as_json, quiet=quiet)
+    with out.errors():
+        if as_json and path is None:
+            fmt = "json"
         text = ReviewStore(db).export(fmt)  # type: ignore[arg-type]
-        if out is None:
+        if path is None:
             typer.echo(text)
             return
         try:
-            out.write_text(text, encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise ConfigError(
-                f"Cannot write --out {str(out)!r}: {exc.strerror}. Give a file path in an "
+                f"Cannot write --out {str(path)!r}: {exc.strerror}. Give a file path in an "
                 "existing folder.",
                 option="out",
             ) from None
-        typer.echo(f"wrote {out}")
+        out.echo(f"wrote {path}")
+        out.put(files=[str(path)], format=fmt)
+        out.emit()
 
 
 def verify_command(
@@ -161,20 +191,22 @@ def verify_command(
     expect_head: str | None = typer.Option(
         None, "--expect-head", help="A head hash published earlier (a report prints it)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Walk the audit trail's hash chain; exit 1 naming the first event that does not match.
 
     Opens the store read-only: it creates nothing and upgrades nothing.
     """
-    with fairloop_errors():
+    out = Output(json=as_json, quiet=quiet)
+    with out.errors():
         with ReviewStore(db, read_only=True) as store:
             report = store.verify(expect_head=expect_head)
-        if as_json:
-            typer.echo(json.dumps(report.__dict__))
-        elif report.ok:
-            typer.echo(f"ok: {report.checked} events verify; head {report.head}")
-        else:
+        out.put(**report.__dict__)
+        out.emit()
+        if report.ok:
+            out.echo(f"ok: {report.checked} events verify; head {report.head}")
+        elif not as_json:  # the failure is said even when quiet
             typer.echo(f"FAILED after {report.checked} good events: {report.problem}", err=True)
         if not report.ok:
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_FINDINGS)

@@ -311,10 +311,13 @@ def _plant(
     elif bias.metric in ("accuracy", "override_rate"):
         wrong = approved != human
         inside, outside = mask & reviewed, ~mask & reviewed
-        target = wrong[outside].mean() + (-e if bias.metric == "accuracy" else e)
-        scope = mask & free & reviewed
-        margin = (~wrong[scope]).sum() - wrong[scope].sum()
-        q = (target - wrong[inside].mean()) * inside.sum() / max(margin, 1)
+        if inside.any() and outside.any():  # a tiny log may have neither
+            target = wrong[outside].mean() + (-e if bias.metric == "accuracy" else e)
+            scope = mask & free & reviewed
+            margin = (~wrong[scope]).sum() - wrong[scope].sum()
+            q = (target - wrong[inside].mean()) * inside.sum() / max(margin, 1)
+        else:
+            q = 0.0
         flip = _flip(rng, mask & free, q)
     elif bias.metric == "review_rate":
         rate = reviewed[mask].mean() if mask.any() else 0.0

@@ -23,7 +23,15 @@ from fairloop._reserved import Col
 from fairloop.decision_log._digest import file_sha256, table_sha256
 from fairloop.exceptions import DecisionLogError, Issue, IssueReason
 
-__all__ = ["Aggregation", "ColumnKind", "FileSource", "FrameSource", "Source", "open_source"]
+__all__ = [
+    "Aggregation",
+    "ColumnKind",
+    "FileSource",
+    "FrameSource",
+    "Source",
+    "open_source",
+    "quote_name",
+]
 
 ColumnKind = Literal["numeric", "boolean", "string", "temporal", "other"]
 
@@ -69,6 +77,8 @@ class Source(Protocol):
     """A decision log, wherever it lives."""
 
     description: str
+    #: The SQL relation the queries read (a table name or a reader call).
+    relation: str
 
     def columns(self) -> list[str]:
         """Column names, in order."""
@@ -76,6 +86,14 @@ class Source(Protocol):
 
     def kind(self, column: str) -> ColumnKind:
         """The broad type of a column."""
+        ...
+
+    def column_types(self) -> dict[str, str]:
+        """The engine's type name of each column, in order."""
+        ...
+
+    def fetch_row(self, sql: str) -> tuple[Any, ...]:
+        """The single row of an aggregate query over :attr:`relation`."""
         ...
 
     def aggregate(self, spec: Aggregation) -> pd.DataFrame:
@@ -132,7 +150,8 @@ def _unreadable(description: str, detail: str, fix: str) -> DecisionLogError:
     )
 
 
-def _quote(name: str) -> str:
+def quote_name(name: str) -> str:
+    """A column name as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -209,6 +228,20 @@ class _DuckDBSource:
     def columns(self) -> list[str]:
         return list(self._types)
 
+    def column_types(self) -> dict[str, str]:
+        """The engine's type name of each column, in order."""
+        return dict(self._types)
+
+    def fetch_row(self, sql: str) -> tuple[Any, ...]:
+        """The single row of an aggregate query over :attr:`relation`."""
+        import duckdb
+
+        try:
+            row = self._con.execute(sql).fetchone()
+        except duckdb.Error as exc:
+            raise self._error(exc) from None
+        return tuple(row) if row is not None else ()
+
     def kind(self, column: str) -> ColumnKind:
         return _duckdb_kind(self._types[column])
 
@@ -223,13 +256,13 @@ class _DuckDBSource:
 
     def decision_expr(self, column: str) -> str:
         """SQL for a decision column as the pass reads it (empty text is missing)."""
-        c = _quote(column)
+        c = quote_name(column)
         return f"NULLIF(trim({c}), '')" if self.kind(column) == "string" else c
 
     def aggregate(self, spec: Aggregation) -> pd.DataFrame:
         keys = ", ".join(
             [
-                *(_quote(k) for k in spec.attributes),
+                *(quote_name(k) for k in spec.attributes),
                 f"{self.decision_expr(spec.prediction)} AS {Col.PREDICTION}",
                 f"{self.decision_expr(spec.label)} AS {Col.LABEL}",
             ]
@@ -238,7 +271,7 @@ class _DuckDBSource:
             keys += f", {self.window_expr(spec)} AS {Col.WINDOW}"
         aggs = [f"count(*) AS {Col.N}"]
         if spec.score is not None:
-            s = _quote(spec.score)
+            s = quote_name(spec.score)
             value = s if spec.score_kind in ("numeric", "boolean") else f"try_cast({s} AS DOUBLE)"
             value = f"CAST({value} AS DOUBLE)"
             aggs += [
@@ -250,7 +283,7 @@ class _DuckDBSource:
                 f"count(*) FILTER (WHERE {value} < 0 OR {value} > 1) AS {Col.SCORE_OUT}",
             ]
         if spec.time is not None:
-            t = _quote(spec.time)
+            t = quote_name(spec.time)
             value = self.time_expr(spec)
             aggs += [
                 f"count({t}) - count({value}) AS {Col.TIME_BAD}",
@@ -265,7 +298,7 @@ class _DuckDBSource:
 
     def time_expr(self, spec: Aggregation) -> str:
         """SQL for the time column as a timestamp (NULL where it does not parse)."""
-        t = _quote(str(spec.time))
+        t = quote_name(str(spec.time))
         return t if spec.time_kind == "temporal" else f"try_cast({t} AS TIMESTAMP)"
 
     def window_expr(self, spec: Aggregation) -> str:
@@ -273,7 +306,7 @@ class _DuckDBSource:
         return f"strftime(date_trunc('{spec.window}', {self.time_expr(spec)}), '%Y-%m-%d')"
 
     def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
-        c = _quote(column)
+        c = quote_name(column)
         # Distinct 64-bit hashes first: half the memory of distinct strings, and exact
         # whenever the ids are unique (a collision can only make unique ids look repeated,
         # which the exact query below then settles).
@@ -296,7 +329,7 @@ class _DuckDBSource:
         """
         if not wheres:
             return []
-        c = _quote(case_id)
+        c = quote_name(case_id)
 
         def scan(indices: Sequence[int], bucket: str) -> dict[int, list[str]]:
             tags = ", ".join(f"CASE WHEN {wheres[i]} THEN {i} END" for i in indices)
@@ -324,7 +357,7 @@ class _DuckDBSource:
 
     def text_equals(self, column: str, value: str | None) -> str:
         """SQL: the column's value, read as text the way the audit reads it, equals ``value``."""
-        c = _quote(column)
+        c = quote_name(column)
         if value is None:
             return f"{c} IS NULL"
         literal = _sql_literal(value)
@@ -342,12 +375,12 @@ class _DuckDBSource:
         return f"({self.decision_expr(column)} IN ({', '.join(_literal(v) for v in values)}))"
 
     def missing_count(self, column: str) -> int:
-        c = _quote(column)
+        c = quote_name(column)
         sql = f"SELECT count(*) - count({c}) AS missing FROM {self.relation}"
         return int(self._fetch(sql)["missing"].iloc[0])
 
     def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
-        c = _quote(column)
+        c = quote_name(column)
         sql = f"SELECT DISTINCT CAST({c} AS VARCHAR) AS v FROM {self.relation} LIMIT {limit}"
         return [str(v) for v in self._fetch(sql)["v"]]
 

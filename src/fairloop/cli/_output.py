@@ -1,0 +1,172 @@
+"""How a command speaks: plain text, nothing (``--quiet``) or one JSON document (``--json``).
+
+Exit codes, for every command:
+
+* 0: done; nothing at or above the ``--fail-on`` severity.
+* 1: a finding: open flags at or above ``--fail-on`` (``audit``, ``demo``), or a record
+  of the audit trail that does not verify (``verify``).
+* 2: bad input: the decision log, an option, the config file or the store.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import typer
+
+from fairloop.exceptions import FairloopError
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FINDINGS",
+    "EXIT_OK",
+    "JsonOption",
+    "Output",
+    "QuietOption",
+]
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_BAD_INPUT = 2
+
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print one JSON document on stdout instead of text (implies --quiet)."
+    ),
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print nothing but errors; the exit code tells.")
+]
+
+
+def _default(value: Any) -> Any:
+    """JSON for what the standard encoder refuses: numpy scalars, paths, NaN as null."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        return _clean(value.item())
+    return value
+
+
+@dataclass
+class Output:
+    """Where a command's words go.
+
+    Parameters
+    ----------
+    json : bool
+        Collect a JSON document (:meth:`put`) and print it once at the end; no text.
+    quiet : bool
+        Print no text (errors still go to stderr).
+    """
+
+    json: bool = False
+    quiet: bool = False
+    document: dict[str, Any] = field(default_factory=dict)
+    _held: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def talks(self) -> bool:
+        """Whether plain text is printed."""
+        return not (self.json or self.quiet)
+
+    def echo(self, text: str = "") -> None:
+        """Print a line of text, unless quiet or JSON."""
+        if not self.talks:
+            return
+        if self._held is not None:  # a progress bar is drawn: print once it is gone
+            self._held.append(text)
+        else:
+            typer.echo(text)
+
+    def flush(self) -> None:
+        """Print the lines held back while a progress bar was drawn."""
+        held, self._held = self._held or [], None
+        for text in held:
+            typer.echo(text)
+
+    def put(self, **items: Any) -> None:
+        """Add keys to the JSON document."""
+        self.document.update(items)
+
+    def emit(self) -> None:
+        """Print the JSON document (in JSON mode)."""
+        if self.json:
+            typer.echo(json.dumps(_clean(self.document), default=_default, ensure_ascii=False))
+
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        """Turn a fairloop error into one message and exit code 2 (never a traceback).
+
+        In JSON mode the document becomes ``{"error": ..., "exit_code": 2}`` on stdout;
+        the message goes to stderr in every mode.
+        """
+        try:
+            yield
+        except FairloopError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            if self.json:
+                typer.echo(json.dumps({"error": str(exc), "exit_code": EXIT_BAD_INPUT}))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    @contextmanager
+    def progress(self, total: int) -> Iterator[Callable[[str], None]]:
+        """A progress bar over ``total`` steps on stderr; yields ``step(description)``.
+
+        Drawn only when text is wanted and stderr is a terminal, so logs and pipes stay
+        clean; the bar disappears when the work is done.
+        """
+        self._held = []
+        try:
+            with self._bar(total) as step:
+                yield step
+        except BaseException:
+            self.flush()  # what was done before the failure is still said
+            raise
+
+    @contextmanager
+    def _bar(self, total: int) -> Iterator[Callable[[str], None]]:
+        if not self.talks or not sys.stderr.isatty():
+            yield lambda _description: None
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        columns = (SpinnerColumn(), TextColumn("{task.description:<34}"), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn())  # fmt: skip
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("starting", total=total)
+            started = False
+
+            def step(description: str) -> None:
+                nonlocal started
+                if started:
+                    bar.advance(task)
+                started = True
+                bar.update(task, description=description)
+
+            yield step
+            bar.update(task, completed=total)

@@ -1,0 +1,138 @@
+"""Write a guessed configuration as a commented ``fairloop.toml``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from fairloop._version import __version__
+from fairloop.roles._guess import RoleGuess
+
+__all__ = ["config_text"]
+
+
+def _string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _comment(text: str) -> str:
+    """One comment line, whatever the column names hold."""
+    return "# " + " ".join(str(text).split())
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return _string(str(value))
+
+
+def _positive_value(text: str) -> Any:
+    """A decision value as TOML: a number when it reads as one, else text."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else number
+
+
+def config_text(guessed: RoleGuess, *, data: str) -> str:
+    """A commented ``fairloop.toml`` from a :class:`RoleGuess`.
+
+    Every guessed role is written as an active line after a comment saying why; roles
+    with no guess are written commented out, with what to put there. The result loads
+    with :func:`fairloop.config.load_config`.
+
+    Parameters
+    ----------
+    guessed : RoleGuess
+        From :func:`fairloop.roles.guess_roles`.
+    data : str
+        How the log was named on the command line (for the header's example command).
+
+    Returns
+    -------
+    str
+    """
+    out: list[str] = [
+        _comment(
+            f"fairloop.toml written by `fairloop init` (fairloop {__version__}) on "
+            f"{date.today().isoformat()} from {data}."
+        ),
+        "# Every role below is a guess from the column names and values: check each line.",
+        "# Flags on the command line override this file. Run:",
+        _comment(f"  fairloop audit {data} --config fairloop.toml --out report"),
+        "",
+    ]
+    text = {
+        "prediction": "The model's decision per case.",
+        "label": "The human reviewer's final decision; empty where nobody reviewed.",
+        "positive": "The favourable decision value [default: 1].",
+        "sensitive": "Sensitive attributes: metrics per group and per intersection.",
+        "context": "Context attributes (e.g. region, channel) for the subgroup search.",
+        "score": "The model's score, a probability in [0, 1] (optional).",
+        "time": "When each decision was made: trends and time windows (optional).",
+        "reviewer": "Who reviewed each case: oversight signals per reviewer (optional).",
+        "case_id": "A unique case id: sample cases in flags, duplicate checks (optional).",
+    }
+    for role, guess in guessed.roles.items():
+        out.append(_comment(text[role]))
+        found = f"Guessed because {guess.reason}." if guess.columns else f"Not set: {guess.reason}."
+        out.append(_comment(found))
+        if role in ("sensitive", "context"):
+            if guess.columns or role == "context":
+                out.append(f"{role} = {_value(list(guess.columns))}")
+            else:
+                out.append(f'# {role} = ["sex", "race"]   # REQUIRED: name them')
+        elif role == "positive":
+            if guess.columns:
+                out.append(f"positive = {_value(_positive_value(guess.columns[0]))}")
+            else:
+                out.append("# positive = 1")
+        elif guess.columns:
+            out.append(f"{role} = {_string(guess.columns[0])}")
+        elif role in ("prediction", "label"):
+            out.append(f'# {role} = ""   # REQUIRED: name the column, then remove the "#"')
+        else:
+            out.append(f'# {role} = ""')
+        if role == "time":
+            out.append('window = "month"   # trends per day, week, month, quarter or year')
+        out.append("")
+    if guessed.notes:
+        out += [_comment(f"NOTE: {note}") for note in guessed.notes] + [""]
+    if guessed.left_out:
+        out.append("# Left out on purpose:")
+        out += [_comment(f"  {name}: {why}") for name, why in guessed.left_out.items()]
+        out.append("")
+    if guessed.unused:
+        out.append(_comment("Not used: " + ", ".join(guessed.unused)))
+        out.append("")
+    out += [
+        "# Statistics (the defaults; uncomment to change).",
+        '# ci_method = "wilson"            # or "clopper-pearson"',
+        "# confidence_level = 0.95",
+        "# min_group_size = 30             # smaller groups are marked insufficient",
+        "# min_denominator = 10",
+        "# suppress_below = 10             # withhold every figure of smaller groups",
+        '# missing_sensitive = "error"     # or "group": audit missing values as a group',
+        "",
+        "# [flags]                         # the subgroup search",
+        "# max_depth = 3",
+        "# min_support = 30",
+        "# fdr = 0.05                      # false discovery rate (Benjamini-Hochberg)",
+        "# min_effect = 0.05",
+        "# include_context = false",
+        "",
+        "# [system]                        # the governance report's executive summary",
+        '# name = ""',
+        '# owner = ""',
+        '# intended_purpose = ""',
+        '# risk_category = ""',
+        "",
+    ]
+    return "\n".join(out)
