@@ -175,6 +175,52 @@ class AuditResult:
             write_report(html, path)
         return html
 
+    def controls(
+        self, *, store: ReviewStore | None = None, run_id: str | None = None
+    ) -> pd.DataFrame:
+        """The status of every regulatory control (EU AI Act, NIST AI RMF, your catalogues).
+
+        The same statuses as the report's control mapping: ``evidenced``, ``partial``,
+        ``gap`` or ``needs attestation``, each with its reason.
+
+        Parameters
+        ----------
+        store : ReviewStore or None, default=None
+            The review store this run was recorded in: adjudications and the verified
+            audit trail count as evidence. Without it, those controls are gaps.
+        run_id : str or None, default=None
+            The run's id in ``store``; default the store's latest run.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per control: catalogue, control, title, citation, status, reason,
+            evidence (each key with its state) and attested_by.
+        """
+        from fairloop.report import adjudications_from_store
+        from fairloop.report._context import controls_view
+        from fairloop.report._render import latest_run
+
+        adjudications = None
+        if store is not None:
+            adjudications = adjudications_from_store(store, run_id or latest_run(store))
+        view = controls_view(self, adjudications)
+        rows = [
+            {
+                "catalogue": catalogue["id"],
+                "control": row["id"],
+                "title": row["title"],
+                "citation": row["citation"],
+                "status": row["status"],
+                "reason": row["reason"],
+                "evidence": "; ".join(f"{e['key']}: {e['state']}" for e in row["evidence"]),
+                "attested_by": (row["attested"] or {}).get("by"),
+            }
+            for catalogue in view["catalogues"]
+            for row in catalogue["rows"]
+        ]
+        return pd.DataFrame(rows)
+
     @property
     def plot(self) -> AuditPlots:
         """Plotly figures of this audit with interval error bars.

@@ -346,7 +346,8 @@ def _coverage(result: AuditResult) -> dict[str, Any]:
     }
 
 
-def _controls(result: AuditResult, adjudications: Adjudications | None) -> dict[str, Any]:
+def controls_view(result: AuditResult, adjudications: Adjudications | None) -> dict[str, Any]:
+    """Every control's status with its evidence, per catalogue (the report's mapping)."""
     config = result.config
     states = evidence_states(
         result,
@@ -552,7 +553,7 @@ def build_context(
     flags = _flags(result, adjudications)
     oversight = oversight_view(result, charts)
     trends = trends_view(result, charts)
-    controls = _controls(result, adjudications)
+    controls = controls_view(result, adjudications)
     p = result.provenance
     provenance = {
         "run_id": adjudications.run_id if adjudications else None,
