@@ -146,3 +146,25 @@ def test_hostile_names_and_config_appear_as_text(browser, tmp_path: Path) -> Non
     page.get_by_text("grp", exact=False).first.hover()
     assert page.evaluate("window.__pwned") is None
     page.close()
+
+
+def test_readme_screenshots_are_refreshed(browser, demo_report) -> None:
+    """The README's pictures of the report are taken from the demo report on every run."""
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    docs.mkdir(exist_ok=True)
+    page, errors, _ = _open(browser, demo_report)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shots = {
+        "report-summary.png": page.locator("main > section#summary"),
+        "report-disparities.png": page.locator("main > section#disparities .chart").first,
+    }
+    for name, element in shots.items():
+        element.scroll_into_view_if_needed()
+        element.screenshot(path=str(docs / name))
+        data = (docs / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, name
+    page.close()
+    assert errors == []
+    readme = (docs.parent / "README.md").read_text(encoding="utf-8")
+    for name in shots:
+        assert f"docs/{name}" in readme, f"README.md does not show docs/{name}"

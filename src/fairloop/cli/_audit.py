@@ -9,14 +9,13 @@ import typer
 
 from fairloop.audit import Audit
 from fairloop.cli._common import (
-    SEVERITIES,
     audit_document,
     check_severity,
     finish,
     print_flags,
     print_summary,
 )
-from fairloop.cli._output import JsonOption, Output, QuietOption
+from fairloop.cli._output import FailOnOption, JsonOption, Output, QuietOption
 from fairloop.config import AuditConfig, load_config
 from fairloop.exceptions import ConfigError
 
@@ -145,12 +144,7 @@ def audit_command(
     template_dir: Path | None = typer.Option(
         None, "--template-dir", help="Folder of report templates overriding the shipped ones."
     ),
-    fail_on: str | None = typer.Option(
-        None,
-        "--fail-on",
-        help=f"Exit 1 when a flag of this severity or above ({', '.join(SEVERITIES)}) is not "
-        "settled (justified or mitigated in the store): a gate for CI pipelines.",
-    ),
+    fail_on: FailOnOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:

@@ -111,7 +111,9 @@ def write_report_file(
     if run_id is None:
         result.to_html(path, template_dir=folder)
     else:
-        with ReviewStore(db, read_only=True) as store:
+        # the store the run was just recorded in: opened as its writer, so closing it
+        # checkpoints SQLite's write-ahead log (a read-only reader would leave -wal/-shm files)
+        with ReviewStore(db) as store:
             result.to_html(path, store=store, run_id=run_id, template_dir=folder)
     return path
 

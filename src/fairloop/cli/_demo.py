@@ -9,7 +9,6 @@ import typer
 
 from fairloop.audit import Audit
 from fairloop.cli._common import (
-    SEVERITIES,
     audit_document,
     check_severity,
     finish,
@@ -17,7 +16,7 @@ from fairloop.cli._common import (
     print_flags,
     print_summary,
 )
-from fairloop.cli._output import JsonOption, Output, QuietOption
+from fairloop.cli._output import FailOnOption, JsonOption, Output, QuietOption
 from fairloop.config import AuditConfig
 from fairloop.datasets import make_decision_log
 
@@ -38,12 +37,7 @@ def demo_command(
     out_dir: Path = typer.Option(Path("demo"), "--out", "-o", help="Folder to write into."),
     rows: int = typer.Option(20_000, help="Number of synthetic decisions."),
     seed: int = typer.Option(0, help="Random seed of the synthetic log."),
-    fail_on: str | None = typer.Option(
-        None,
-        "--fail-on",
-        help=f"Exit 1 when a flag of this severity or above ({', '.join(SEVERITIES)}) is not "
-        "settled, as `fairloop audit --fail-on` does.",
-    ),
+    fail_on: FailOnOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FINDINGS",
     "EXIT_OK",
+    "FailOnOption",
     "JsonOption",
     "Output",
     "QuietOption",
@@ -38,6 +39,15 @@ JsonOption = Annotated[
     bool,
     typer.Option(
         "--json", help="Print one JSON document on stdout instead of text (implies --quiet)."
+    ),
+]
+FailOnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when a flag of this severity or above (low, medium, high) is not settled "
+        "(justified or mitigated in the review store): a gate for CI pipelines.",
+        show_default=False,
     ),
 ]
 QuietOption = Annotated[

@@ -17,6 +17,7 @@ from fairloop._typing import MISSING_GROUP
 from fairloop.cube import CELLS
 from fairloop.metrics import METRICS, compute_rates, disparities_frame, group_table, metrics_frame
 from fairloop.metrics._definitions import cell_weights
+from fairloop.report._oversight import window_series
 from fairloop.report._plots import PALETTE, dot_chart, line_chart, tolerance_chart
 from fairloop.stats import proportion_interval
 
@@ -483,17 +484,7 @@ class AuditPlots:
         names = frame["attributes"].map(
             lambda a: " & ".join(a[x] for x in attrs) if attrs else "everyone"
         )
-        series = []
-        for name in dict.fromkeys(names):
-            rows = frame[names == name].set_index("window").reindex(windows)
-            series.append(
-                {
-                    "name": str(name),
-                    "values": [_num(v) for v in rows["value"]],
-                    "lows": [_num(v) for v in rows["ci_low"]],
-                    "highs": [_num(v) for v in rows["ci_high"]],
-                }
-            )
+        series = window_series(frame, names, windows)
         title = f"{METRICS[metric].title} by {result.config.window}" + (
             f" and {' & '.join(attrs)}" if attrs else ""
         )

@@ -167,6 +167,34 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
     }
 
 
+def window_series(
+    rows: pd.DataFrame, labels: pd.Series, windows: list[str]
+) -> list[dict[str, Any]]:
+    """One line per group: its value and interval in each window (gaps where it has none).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Tidy metric rows of one metric, with a ``window`` column.
+    labels : pandas.Series
+        Each row's group name (one line per distinct name, in order of appearance).
+    windows : list of str
+        The windows of the x axis.
+    """
+    series = []
+    for name in dict.fromkeys(labels):
+        g = rows[labels == name].set_index("window").reindex(windows)
+        series.append(
+            {
+                "name": str(name),
+                "values": [_num(v) for v in g["value"]],
+                "lows": [_num(v) for v in g["ci_low"]],
+                "highs": [_num(v) for v in g["ci_high"]],
+            }
+        )
+    return series
+
+
 def trends_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, Any]:
     """Metrics by time window, overall and per sensitive group, with intervals."""
     config, cube = result.config, result.cube
@@ -188,17 +216,7 @@ def trends_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, 
             if rows.empty:
                 continue
             label = rows["attributes"].map(lambda a, at=attribute: a.get(at, "everyone"))
-            series = []
-            for group in dict.fromkeys(label):
-                g = rows[label == group].set_index("window").reindex(windows)
-                series.append(
-                    {
-                        "name": str(group),
-                        "values": [_num(v) for v in g["value"]],
-                        "lows": [_num(v) for v in g["ci_low"]],
-                        "highs": [_num(v) for v in g["ci_high"]],
-                    }
-                )
+            series = window_series(rows, label, windows)
             chart_id = f"fig-{len(charts)}"
             title = f"{metric.replace('_', ' ')} by {config.window}" + (
                 "" if attribute == "(all)" else f" and {attribute}"

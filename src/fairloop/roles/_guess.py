@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -171,26 +172,37 @@ def guess_roles(data: Any) -> RoleGuess:
         _, _, _, p, why = min(ranked, key=lambda t: t[:3])
         return p, why
 
-    # case id: unique in every row
-    hit = best("case_id", lambda p: p.unique)
-    if hit:
+    def settle(
+        role: str,
+        hit: tuple[ColumnProfile, str] | None,
+        because: Callable[[ColumnProfile, str], str],
+        missing: str,
+    ) -> ColumnProfile | None:
+        """Record a role's guess (or why there is none) and take its column."""
+        if hit is None:
+            roles[role] = Guess((), missing)
+            return None
         p, why = hit
-        roles["case_id"] = Guess((p.name,), f"{why} and each of its {p.rows:,} values is unique")
+        roles[role] = Guess((p.name,), because(p, why))
         taken.add(p.name)
-    else:
-        roles["case_id"] = Guess((), "no column named like an id is unique in every row")
+        return p
+
+    # case id: unique in every row
+    settle(
+        "case_id",
+        best("case_id", lambda p: p.unique),
+        lambda p, why: f"{why} and each of its {p.rows:,} values is unique",
+        "no column named like an id is unique in every row",
+    )
 
     # time: dates, by name first, else the first date column
-    hit = best("time", lambda p: p.kind == "time") or best(
-        "time", lambda p: p.kind == "time", require_name=False
+    settle(
+        "time",
+        best("time", lambda p: p.kind == "time")
+        or best("time", lambda p: p.kind == "time", require_name=False),
+        lambda p, why: f"{why} and it holds dates" if why else "it is the first column of dates",
+        "no column holds dates or times",
     )
-    if hit:
-        p, why = hit
-        because = f"{why} and it holds dates" if why else "it is the first column of dates"
-        roles["time"] = Guess((p.name,), because)
-        taken.add(p.name)
-    else:
-        roles["time"] = Guess((), "no column holds dates or times")
 
     # sensitive: protected characteristics with a manageable number of groups
     sensitive = []
@@ -215,33 +227,26 @@ def guess_roles(data: Any) -> RoleGuess:
     )
 
     # label: the human's final decision: two values, often missing where not reviewed
-    hit = best("label", _two_values, prefer=lambda p: p.nulls > 0)
-    label = hit[0] if hit else None
-    if hit:
-        p, why = hit
-        reviewed = f"; {p.null_share:.0%} empty (not reviewed)" if p.nulls else ""
-        roles["label"] = Guess(
-            (p.name,), f"{why} and it has two values {_fmt_values(p.values)}{reviewed}"
-        )
-        taken.add(p.name)
-    else:
-        roles["label"] = Guess((), "no two-valued column is named like a final decision")
+    label = settle(
+        "label",
+        best("label", _two_values, prefer=lambda p: p.nulls > 0),
+        lambda p, why: (
+            f"{why} and it has two values {_fmt_values(p.values)}"
+            + (f"; {p.null_share:.0%} empty (not reviewed)" if p.nulls else "")
+        ),
+        "no two-valued column is named like a final decision",
+    )
 
     # prediction: the model's decision, two values, the label's values if there is a label
     def same_values(p: ColumnProfile) -> bool:
         return _two_values(p) and (label is None or p.values == label.values)
 
-    hit = best("prediction", same_values, prefer=lambda p: p.nulls == 0)
-    if hit:
-        p, why = hit
-        roles["prediction"] = Guess(
-            (p.name,), f"{why} and it has two values {_fmt_values(p.values)}"
-        )
-        taken.add(p.name)
-    else:
-        roles["prediction"] = Guess(
-            (), "no two-valued column is named like a model decision: name it yourself"
-        )
+    settle(
+        "prediction",
+        best("prediction", same_values, prefer=lambda p: p.nulls == 0),
+        lambda p, why: f"{why} and it has two values {_fmt_values(p.values)}",
+        "no two-valued column is named like a model decision: name it yourself",
+    )
 
     # positive: the favourable value, when decisions are not 0/1
     decisions = by_name.get(roles["label"].columns[0]) if roles["label"].columns else None
@@ -266,13 +271,12 @@ def guess_roles(data: Any) -> RoleGuess:
             and p.distinct > 2
         )
 
-    hit = best("score", probability)
-    if hit:
-        p, why = hit
-        roles["score"] = Guess((p.name,), f"{why} and its values lie in [0, 1]")
-        taken.add(p.name)
-    else:
-        roles["score"] = Guess((), "no column named like a score holds probabilities in [0, 1]")
+    settle(
+        "score",
+        best("score", probability),
+        lambda p, why: f"{why} and its values lie in [0, 1]",
+        "no column named like a score holds probabilities in [0, 1]",
+    )
     for p in profiles:
         if p.name in taken or p.kind != "numeric" or not _name_score(p.name, patterns["score"])[0]:
             continue
@@ -292,13 +296,12 @@ def guess_roles(data: Any) -> RoleGuess:
     def reviewer_like(p: ColumnProfile) -> bool:
         return p.kind in ("string", "numeric") and 2 <= p.distinct <= max(2, p.rows // 5)
 
-    hit = best("reviewer", reviewer_like)
-    if hit:
-        p, why = hit
-        roles["reviewer"] = Guess((p.name,), f"{why} and it has {p.distinct} distinct values")
-        taken.add(p.name)
-    else:
-        roles["reviewer"] = Guess((), "no column is named like a reviewer id")
+    settle(
+        "reviewer",
+        best("reviewer", reviewer_like),
+        lambda p, why: f"{why} and it has {p.distinct} distinct values",
+        "no column is named like a reviewer id",
+    )
 
     # context: other text columns of a few groups, present in most rows
     context: list[str] = []

@@ -71,6 +71,14 @@ def _kind(type_name: str) -> Kind:
     return "numeric" if upper.startswith(numeric) else "other"
 
 
+def _as_text(value: Any, numeric: bool) -> str:
+    """A value as the audit compares decisions: 1, 1.0 and "1" are the same."""
+    if numeric:
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    return str(value)
+
+
 def profile_columns(data: Any) -> list[ColumnProfile]:
     """Profile every column of a decision log: type, missing values, values, range.
 
@@ -132,8 +140,10 @@ def profile_columns(data: Any) -> list[ColumnProfile]:
         lists = ", ".join(f"list(DISTINCT NULLIF(trim({quote_name(n)}::VARCHAR), ''))" for n in few)
         listed = source.fetch_row(f"SELECT {lists} FROM {source.relation}")
         for name, values in zip(few, listed, strict=True):
-            values = [str(v) for v in (values or []) if v is not None]
             numeric = stats[name]["kind"] == "numeric"
+            values = list(
+                dict.fromkeys(_as_text(v, numeric) for v in values or [] if v is not None)
+            )
             values.sort(key=lambda v: (float(v), v) if numeric else (0.0, v))
             stats[name]["distinct"] = len(values)
             if len(values) <= MAX_LISTED:
