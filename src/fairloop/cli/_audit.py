@@ -176,7 +176,7 @@ def audit_command(
         if chosen:
             options["flags"] = {**dict(options.get("flags") or {}), **chosen}
         audit = Audit(AuditConfig.from_mapping(options, source=str(config or "options")))
-        stages = 4 + int(store) + int(out_dir is not None)
+        stages = 4 + int(store) + 2 * int(out_dir is not None)  # see Audit.run and finish()
         with out.progress(stages) as step:
             result = audit.run(data, progress=step)
             out.put(**audit_document(result))
