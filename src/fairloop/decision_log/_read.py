@@ -196,21 +196,202 @@ def _database() -> Any:
     return duckdb.connect()
 
 
-class _DuckDBSource:
-    """The grouped pass and the other row queries, as SQL over a DuckDB relation.
+class SQLSource:
+    """The grouped pass and the other row queries, as SQL over a relation of some engine.
 
-    Files are scanned by DuckDB's readers; in-memory tables are handed to DuckDB as
-    Arrow (zero-copy for Arrow-backed pandas, polars and pyarrow), so every input
-    runs the same aggregation on two cores without Python touching a row.
+    Subclasses say how to run a query and how their SQL dialect writes a few things
+    (identifiers, text and float types, safe casts, window starts, a row hash); the
+    queries themselves are the same for DuckDB, Spark and SQL databases, so every engine
+    builds the same cube.
     """
 
     description: str
+    #: Type names of the dialect.
+    text_type = "VARCHAR"
+    double_type = "DOUBLE"
 
     def __init__(self) -> None:
-        self._con = _database().cursor()
-        self._con.execute("SET enable_progress_bar = false")
         self.relation = ""
         self._types: dict[str, str] = {}
+
+    # --- what a subclass provides -------------------------------------------------------
+    def _fetch(self, sql: str) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def kind_of(self, type_name: str) -> ColumnKind:
+        """The broad kind of one of the engine's type names."""
+        return _duckdb_kind(type_name)
+
+    def quote(self, name: str) -> str:
+        """A column name as a quoted identifier."""
+        return quote_name(name)
+
+    def try_double(self, expr: str) -> str:
+        """SQL: a text value as a float, NULL where it does not parse."""
+        return f"try_cast({expr} AS {self.double_type})"
+
+    def try_timestamp(self, expr: str) -> str:
+        """SQL: a text value as a timestamp, NULL where it does not parse."""
+        return f"try_cast({expr} AS TIMESTAMP)"
+
+    def window_start(self, timestamp: str, window: str) -> str:
+        """SQL: the start date of the window holding a timestamp, as ``YYYY-MM-DD`` text."""
+        return f"strftime(date_trunc('{window}', {timestamp}), '%Y-%m-%d')"
+
+    def row_hash(self, expr: str) -> str:
+        """SQL: a hash of a text value, to order sample cases reproducibly."""
+        return f"hash({expr})"
+
+    # --- the queries ---------------------------------------------------------------------
+    def fetch_row(self, sql: str) -> tuple[Any, ...]:
+        """The single row of an aggregate query over :attr:`relation`."""
+        frame = self._fetch(sql)
+        return tuple(frame.iloc[0].tolist()) if len(frame) else ()
+
+    def columns(self) -> list[str]:
+        return list(self._types)
+
+    def column_types(self) -> dict[str, str]:
+        """The engine's type name of each column, in order."""
+        return dict(self._types)
+
+    def kind(self, column: str) -> ColumnKind:
+        return self.kind_of(self._types[column])
+
+    def as_text(self, column: str) -> str:
+        """SQL: a column's values as text."""
+        return f"CAST({self.quote(column)} AS {self.text_type})"
+
+    def decision_expr(self, column: str) -> str:
+        """SQL for a decision column as the pass reads it (empty text is missing)."""
+        c = self.quote(column)
+        return f"NULLIF(trim({c}), '')" if self.kind(column) == "string" else c
+
+    def aggregate(self, spec: Aggregation) -> pd.DataFrame:
+        keys = [
+            *(self.quote(k) for k in spec.attributes),
+            f"{self.decision_expr(spec.prediction)} AS {Col.PREDICTION}",
+            f"{self.decision_expr(spec.label)} AS {Col.LABEL}",
+        ]
+        if spec.time is not None and spec.window is not None:
+            keys.append(f"{self.window_expr(spec)} AS {Col.WINDOW}")
+        aggs = [f"count(*) AS {Col.N}"]
+        if spec.score is not None:
+            s = self.quote(spec.score)
+            value = s if spec.score_kind in ("numeric", "boolean") else self.try_double(s)
+            value = f"CAST({value} AS {self.double_type})"
+            aggs += [
+                f"count({value}) AS {Col.SCORE_N}",
+                f"count({s}) - count({value}) AS {Col.SCORE_BAD}",
+                f"min({value}) AS {Col.SCORE_MIN}",
+                f"max({value}) AS {Col.SCORE_MAX}",
+                f"sum({value}) AS {Col.SCORE_SUM}",
+                f"count(*) FILTER (WHERE {value} < 0 OR {value} > 1) AS {Col.SCORE_OUT}",
+            ]
+        if spec.time is not None:
+            t = self.quote(spec.time)
+            value = self.time_expr(spec)
+            aggs += [
+                f"count({t}) - count({value}) AS {Col.TIME_BAD}",
+                f"min({value}) AS {Col.TIME_MIN}",
+                f"max({value}) AS {Col.TIME_MAX}",
+            ]
+        ordinals = ", ".join(str(i + 1) for i in range(len(keys)))
+        sql = (
+            f"SELECT {', '.join(keys)}, {', '.join(aggs)} FROM {self.relation} "
+            f"GROUP BY {ordinals}"
+        )
+        out = self._fetch(sql)
+        for key in spec.attributes:
+            out[key] = _as_text(out[key])
+        for column in (Col.TIME_MIN, Col.TIME_MAX):
+            if column in out:  # engines return timestamps as objects or datetime64
+                out[column] = pd.to_datetime(out[column])
+        return out
+
+    def time_expr(self, spec: Aggregation) -> str:
+        """SQL for the time column as a timestamp (NULL where it does not parse)."""
+        t = self.quote(str(spec.time))
+        return t if spec.time_kind == "temporal" else self.try_timestamp(t)
+
+    def window_expr(self, spec: Aggregation) -> str:
+        """SQL for the start date of each row's time window, as ``YYYY-MM-DD`` text."""
+        return self.window_start(self.time_expr(spec), str(spec.window))
+
+    def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
+        c = self.quote(column)
+        quick = f"SELECT count({c}) - count(DISTINCT {c}) AS extra FROM {self.relation}"
+        if int(self._fetch(quick)["extra"].iloc[0]) == 0:
+            return 0, []
+        return self._repeated_ids(column)
+
+    def _repeated_ids(self, column: str) -> tuple[int, list[str]]:
+        c = self.quote(column)
+        sql = (
+            f"SELECT {self.as_text(column)} AS id, count(*) AS n FROM {self.relation} "
+            f"WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1 ORDER BY 2 DESC, 1"
+        )
+        dup = self._fetch(sql)
+        extra = int((dup["n"] - 1).sum()) if len(dup) else 0
+        return extra, [str(v) for v in dup["id"].head(5)]
+
+    def sample_ids(self, case_id: str, wheres: Sequence[str], k: int) -> list[list[str]]:
+        """Up to ``k`` case ids per SQL condition, in a stable (hash) order; one query."""
+        if not wheres:
+            return []
+        text = self.as_text(case_id)
+        parts = [
+            f"SELECT * FROM (SELECT {i} AS tag, {text} AS id, {self.row_hash(text)} AS h "
+            f"FROM {self.relation} WHERE {where} ORDER BY 3, 2 LIMIT {int(k)}) AS s{i}"
+            for i, where in enumerate(wheres)
+        ]
+        found = self._fetch(" UNION ALL ".join(parts) + " ORDER BY 1, 3, 2")
+        out: dict[int, list[str]] = {i: [] for i in range(len(wheres))}
+        for tag, value in zip(found["tag"], found["id"], strict=True):
+            out[int(tag)].append(str(value))
+        return [out[i] for i in range(len(wheres))]
+
+    def text_equals(self, column: str, value: str | None) -> str:
+        """SQL: the column's value, read as text the way the audit reads it, equals ``value``."""
+        c = self.quote(column)
+        if value is None:
+            return f"{c} IS NULL"
+        literal = _sql_literal(value)
+        kind = self.kind(column)
+        if kind == "string":
+            return f"{c} = {literal}"
+        if kind == "boolean":  # Python writes True where SQL writes true
+            return f"lower({self.as_text(column)}) = lower({literal})"
+        return f"{self.as_text(column)} = {literal}"
+
+    def in_values(self, column: str, values: Sequence[Any]) -> str:
+        """SQL: the decision column (normalised as in the pass) holds one of ``values``."""
+        if not values:
+            return "FALSE"
+        return f"({self.decision_expr(column)} IN ({', '.join(_literal(v) for v in values)}))"
+
+    def missing_count(self, column: str) -> int:
+        c = self.quote(column)
+        sql = f"SELECT count(*) - count({c}) AS missing FROM {self.relation}"
+        return int(self._fetch(sql)["missing"].iloc[0])
+
+    def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
+        sql = f"SELECT DISTINCT {self.as_text(column)} AS v FROM {self.relation} LIMIT {limit}"
+        return [str(v) for v in self._fetch(sql)["v"]]
+
+
+class _DuckDBSource(SQLSource):
+    """The queries run by DuckDB.
+
+    Files are scanned by DuckDB's readers; in-memory tables are handed to DuckDB as
+    Arrow (zero-copy for Arrow-backed pandas, polars and pyarrow), so every input
+    runs the same aggregation on every core without Python touching a row.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._con = _database().cursor()
+        self._con.execute("SET enable_progress_bar = false")
 
     def _describe(self, relation: str) -> None:
         import duckdb
@@ -225,26 +406,6 @@ class _DuckDBSource:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return _unreadable(self.description, detail, "Check the table's columns and types.")
 
-    def columns(self) -> list[str]:
-        return list(self._types)
-
-    def column_types(self) -> dict[str, str]:
-        """The engine's type name of each column, in order."""
-        return dict(self._types)
-
-    def fetch_row(self, sql: str) -> tuple[Any, ...]:
-        """The single row of an aggregate query over :attr:`relation`."""
-        import duckdb
-
-        try:
-            row = self._con.execute(sql).fetchone()
-        except duckdb.Error as exc:
-            raise self._error(exc) from None
-        return tuple(row) if row is not None else ()
-
-    def kind(self, column: str) -> ColumnKind:
-        return _duckdb_kind(self._types[column])
-
     def _fetch(self, sql: str) -> pd.DataFrame:
         import duckdb
 
@@ -254,72 +415,24 @@ class _DuckDBSource:
         except duckdb.Error as exc:
             raise self._error(exc) from None
 
-    def decision_expr(self, column: str) -> str:
-        """SQL for a decision column as the pass reads it (empty text is missing)."""
-        c = quote_name(column)
-        return f"NULLIF(trim({c}), '')" if self.kind(column) == "string" else c
+    def fetch_row(self, sql: str) -> tuple[Any, ...]:
+        import duckdb
 
-    def aggregate(self, spec: Aggregation) -> pd.DataFrame:
-        keys = ", ".join(
-            [
-                *(quote_name(k) for k in spec.attributes),
-                f"{self.decision_expr(spec.prediction)} AS {Col.PREDICTION}",
-                f"{self.decision_expr(spec.label)} AS {Col.LABEL}",
-            ]
-        )
-        if spec.time is not None and spec.window is not None:
-            keys += f", {self.window_expr(spec)} AS {Col.WINDOW}"
-        aggs = [f"count(*) AS {Col.N}"]
-        if spec.score is not None:
-            s = quote_name(spec.score)
-            value = s if spec.score_kind in ("numeric", "boolean") else f"try_cast({s} AS DOUBLE)"
-            value = f"CAST({value} AS DOUBLE)"
-            aggs += [
-                f"count({value}) AS {Col.SCORE_N}",
-                f"count({s}) - count({value}) AS {Col.SCORE_BAD}",
-                f"min({value}) AS {Col.SCORE_MIN}",
-                f"max({value}) AS {Col.SCORE_MAX}",
-                f"sum({value}) AS {Col.SCORE_SUM}",
-                f"count(*) FILTER (WHERE {value} < 0 OR {value} > 1) AS {Col.SCORE_OUT}",
-            ]
-        if spec.time is not None:
-            t = quote_name(spec.time)
-            value = self.time_expr(spec)
-            aggs += [
-                f"count({t}) - count({value}) AS {Col.TIME_BAD}",
-                f"min({value}) AS {Col.TIME_MIN}",
-                f"max({value}) AS {Col.TIME_MAX}",
-            ]
-        sql = f"SELECT {keys}, {', '.join(aggs)} FROM {self.relation} GROUP BY ALL"
-        out = self._fetch(sql)
-        for key in spec.attributes:
-            out[key] = _as_text(out[key])
-        return out
-
-    def time_expr(self, spec: Aggregation) -> str:
-        """SQL for the time column as a timestamp (NULL where it does not parse)."""
-        t = quote_name(str(spec.time))
-        return t if spec.time_kind == "temporal" else f"try_cast({t} AS TIMESTAMP)"
-
-    def window_expr(self, spec: Aggregation) -> str:
-        """SQL for the start date of each row's time window, as ``YYYY-MM-DD`` text."""
-        return f"strftime(date_trunc('{spec.window}', {self.time_expr(spec)}), '%Y-%m-%d')"
+        try:
+            row = self._con.execute(sql).fetchone()
+        except duckdb.Error as exc:
+            raise self._error(exc) from None
+        return tuple(row) if row is not None else ()
 
     def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
-        c = quote_name(column)
+        c = self.quote(column)
         # Distinct 64-bit hashes first: half the memory of distinct strings, and exact
         # whenever the ids are unique (a collision can only make unique ids look repeated,
-        # which the exact query below then settles).
+        # which the exact query then settles).
         quick = f"SELECT count({c}) - count(DISTINCT hash({c})) AS extra FROM {self.relation}"
         if int(self._fetch(quick)["extra"].iloc[0]) == 0:
             return 0, []
-        sql = (
-            f"SELECT CAST({c} AS VARCHAR) AS id, count(*) AS n FROM {self.relation} "
-            f"WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1 ORDER BY n DESC, id"
-        )
-        dup = self._fetch(sql)
-        extra = int((dup["n"] - 1).sum()) if len(dup) else 0
-        return extra, [str(v) for v in dup["id"].head(5)]
+        return self._repeated_ids(column)
 
     def sample_ids(self, case_id: str, wheres: Sequence[str], k: int) -> list[list[str]]:
         """Up to ``k`` case ids per SQL condition, in a stable order, in one scan of the rows.
@@ -329,7 +442,7 @@ class _DuckDBSource:
         """
         if not wheres:
             return []
-        c = quote_name(case_id)
+        c = self.quote(case_id)
 
         def scan(indices: Sequence[int], bucket: str) -> dict[int, list[str]]:
             tags = ", ".join(f"CASE WHEN {wheres[i]} THEN {i} END" for i in indices)
@@ -354,35 +467,6 @@ class _DuckDBSource:
         if short:
             samples.update(scan(short, ""))
         return [samples[i] for i in range(len(wheres))]
-
-    def text_equals(self, column: str, value: str | None) -> str:
-        """SQL: the column's value, read as text the way the audit reads it, equals ``value``."""
-        c = quote_name(column)
-        if value is None:
-            return f"{c} IS NULL"
-        literal = _sql_literal(value)
-        kind = self.kind(column)
-        if kind == "string":
-            return f"{c} = {literal}"
-        if kind == "boolean":  # Python writes True where SQL writes true
-            return f"lower(CAST({c} AS VARCHAR)) = lower({literal})"
-        return f"CAST({c} AS VARCHAR) = {literal}"
-
-    def in_values(self, column: str, values: Sequence[Any]) -> str:
-        """SQL: the decision column (normalised as in the pass) holds one of ``values``."""
-        if not values:
-            return "FALSE"
-        return f"({self.decision_expr(column)} IN ({', '.join(_literal(v) for v in values)}))"
-
-    def missing_count(self, column: str) -> int:
-        c = quote_name(column)
-        sql = f"SELECT count(*) - count({c}) AS missing FROM {self.relation}"
-        return int(self._fetch(sql)["missing"].iloc[0])
-
-    def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
-        c = quote_name(column)
-        sql = f"SELECT DISTINCT CAST({c} AS VARCHAR) AS v FROM {self.relation} LIMIT {limit}"
-        return [str(v) for v in self._fetch(sql)["v"]]
 
 
 class FrameSource(_DuckDBSource):
