@@ -8,7 +8,7 @@ from fairloop._version import __version__
 from fairloop.audit import Audit, AuditResult, audit
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
-from fairloop.decision_log import DecisionLog, read_decision_log
+from fairloop.decision_log import DatabaseTable, DecisionLog, read_decision_log
 from fairloop.metrics import METRICS
 from fairloop.notebook import ReviewQueue
 from fairloop.show_versions import show_versions
@@ -20,6 +20,7 @@ __all__ = [
     "AuditConfig",
     "AuditResult",
     "CountCube",
+    "DatabaseTable",
     "DecisionLog",
     "ReviewQueue",
     "ReviewStore",

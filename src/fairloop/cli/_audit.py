@@ -17,9 +17,33 @@ from fairloop.cli._common import (
 )
 from fairloop.cli._output import FailOnOption, JsonOption, Output, QuietOption
 from fairloop.config import AuditConfig, load_config
+from fairloop.decision_log import DatabaseTable
+from fairloop.decision_log._engines import spark_frame
 from fairloop.exceptions import ConfigError
 
 __all__ = ["audit_command"]
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def locate(data: str, *, engine: str, table: str | None, query: str | None) -> Any:
+    """What to audit: a path (DuckDB), a Spark DataFrame, or a table in a database."""
+    if engine not in ENGINES:
+        raise ConfigError(
+            f"--engine must be one of {', '.join(ENGINES)}. Got {engine!r}.", option="engine"
+        )
+    if table is not None or query is not None or "://" in data:
+        if "://" not in data:
+            raise ConfigError(
+                f"--table and --query read from a database: give its SQLAlchemy URL (e.g. "
+                f"postgresql+psycopg://user@host/db) instead of {data!r}.",
+                option="table",
+            )
+        return DatabaseTable(data, table=table, query=query)
+    if engine == "spark":
+        return spark_frame(data)
+    return data
 
 
 def _reference(text: str) -> dict[str, str]:
@@ -39,8 +63,22 @@ def _reference(text: str) -> dict[str, str]:
 
 
 def audit_command(
-    data: Path = typer.Argument(
-        ..., help="Decision log: a CSV or Parquet file, a folder or glob of Parquet files."
+    data: str = typer.Argument(
+        ...,
+        help="Decision log: a CSV or Parquet file, a folder or glob of Parquet files; with "
+        "--engine spark also a table name; or a database URL with --table or --query.",
+    ),
+    engine: str = typer.Option(
+        "duckdb",
+        "--engine",
+        help="Who runs the grouped pass over files: duckdb (in this process) or spark "
+        "(pip install 'fairloop[spark]'; $FAIRLOOP_SPARK_MASTER or local[*]).",
+    ),
+    table: str | None = typer.Option(
+        None, "--table", help="With a database URL: the table (or schema.table) of the log."
+    ),
+    query: str | None = typer.Option(
+        None, "--query", help="With a database URL: a SELECT whose rows are the log."
     ),
     config: Path | None = typer.Option(
         None, "--config", "-c", help="fairloop.toml with any of these options; flags override it."
@@ -176,9 +214,10 @@ def audit_command(
         if chosen:
             options["flags"] = {**dict(options.get("flags") or {}), **chosen}
         audit = Audit(AuditConfig.from_mapping(options, source=str(config or "options")))
+        source = locate(data, engine=engine, table=table, query=query)
         stages = 4 + int(store) + 2 * int(out_dir is not None)  # see Audit.run and finish()
         with out.progress(stages) as step:
-            result = audit.run(data, progress=step)
+            result = audit.run(source, progress=step)
             out.put(**audit_document(result))
             code = finish(result, out, step=step, db=db, store=store, out_dir=out_dir,
                           template_dir=template_dir, fail_on=fail_on)  # fmt: skip

@@ -298,8 +298,7 @@ class SQLSource:
             ]
         ordinals = ", ".join(str(i + 1) for i in range(len(keys)))
         sql = (
-            f"SELECT {', '.join(keys)}, {', '.join(aggs)} FROM {self.relation} "
-            f"GROUP BY {ordinals}"
+            f"SELECT {', '.join(keys)}, {', '.join(aggs)} FROM {self.relation} GROUP BY {ordinals}"
         )
         out = self._fetch(sql)
         for key in spec.attributes:
@@ -686,6 +685,17 @@ def open_source(
     """
     if isinstance(data, str | Path):
         return FileSource(data, text_columns=text_columns)
+    from fairloop.decision_log._engines import (
+        DatabaseSource,
+        DatabaseTable,
+        SparkSource,
+        is_spark_frame,
+    )
+
+    if isinstance(data, DatabaseTable):
+        return DatabaseSource(data)
+    if is_spark_frame(data):
+        return SparkSource(data)
     names = _declared_names(data)
     repeated = sorted({str(n) for n in names if names.count(n) > 1})
     if repeated:
