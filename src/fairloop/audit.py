@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from fairloop._typing import MISSING_GROUP
 from fairloop._version import __version__
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.decision_log import DecisionLog, read_decision_log
+from fairloop.exceptions import ConfigError
 from fairloop.flags import FLAG_COLUMNS, FlagReport, find_flags
 from fairloop.metrics import (
     METRICS,
@@ -267,7 +269,14 @@ class Audit:
     def __init__(self, config: AuditConfig) -> None:
         self.config = config
 
-    def run(self, data: Any, *, progress: Callable[[str], None] | None = None) -> AuditResult:
+    def run(
+        self,
+        data: Any,
+        *,
+        progress: Callable[[str], None] | None = None,
+        history: ReviewStore | None = None,
+        replace_windows: bool = False,
+    ) -> AuditResult:
         """Validate the log, build its cube in one pass and compute everything from the cube.
 
         Parameters
@@ -277,6 +286,14 @@ class Audit:
         progress : callable or None, default=None
             Called with a short description as each stage of the work begins (the
             command line draws a progress bar with it).
+        history : ReviewStore or None, default=None
+            Add the time windows that earlier audits of the same series recorded in this
+            store (same decisions, attributes and window length) to this log's windows:
+            the result covers them all, and no old row is read again. Each window comes
+            from one log only.
+        replace_windows : bool, default=False
+            With ``history``: where this log has rows in a window already stored, use this
+            log's counts for it instead of refusing.
 
         Returns
         -------
@@ -290,7 +307,13 @@ class Audit:
         step = progress or _silent
         step("reading and counting the log")
         log = read_decision_log(data, self.config)
-        result = self.run_cube(log.cube, provenance=_provenance(log), progress=step)
+        cube, provenance = log.cube, _provenance(log)
+        if history is not None:
+            step("adding the stored windows")
+            cube, provenance = _with_stored_windows(
+                cube, provenance, self.config, history, replace_windows
+            )
+        result = self.run_cube(cube, provenance=provenance, progress=step)
         if self.config.case_id is not None and len(result.flags):
             step("sampling cases of each flag")
             result.flags["sample_case_ids"] = log.sample_cases(
@@ -336,6 +359,49 @@ class Audit:
             verdicts=report.verdicts,
             tests=report.tests,
         )
+
+
+def _with_stored_windows(
+    cube: CountCube,
+    provenance: dict[str, Any],
+    config: AuditConfig,
+    store: ReviewStore,
+    replace: bool,
+) -> tuple[CountCube, dict[str, Any]]:
+    """The log's cube plus the stored windows it does not cover, and the provenance to say so."""
+    if cube.window is None:
+        raise ConfigError(
+            "Adding stored windows needs time windows: give the log's time column (time=) "
+            "and a window length (window='month', the default).",
+            option="accumulate",
+        )
+    stored = store.window_cubes(config)
+    read = [w for w in cube.windows if w != MISSING_GROUP]
+    overlap = sorted(set(read) & set(stored))
+    if overlap and not replace:
+        shown = ", ".join(overlap[:6]) + (" ..." if len(overlap) > 6 else "")
+        raise ConfigError(
+            f"The log has rows in {len(overlap)} window(s) the store holds already ({shown}). "
+            "Audit only the rows of new windows, or replace the stored counts of those "
+            "windows with this log's (--replace-windows; replace_windows=True).",
+            option="accumulate",
+        )
+    kept = {w: c for w, c in stored.items() if w not in read}
+    merged = cube.merge(*kept.values()) if kept else cube
+    out = dict(provenance)
+    out.update(
+        rows=merged.n_rows,
+        reviewed_rows=merged.n_reviewed,
+        cube_cells=len(merged.cells),
+        windows_read=read,
+        windows_from_store=sorted(kept),
+        windows_replaced=overlap,
+    )
+    if kept and out.get("period"):
+        first = min(kept)
+        if first < out["period"]["start"][:10]:
+            out["period"] = {**out["period"], "start": f"{first}T00:00:00"}
+    return merged, out
 
 
 def _silent(_description: str) -> None:

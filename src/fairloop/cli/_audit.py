@@ -20,6 +20,7 @@ from fairloop.config import AuditConfig, load_config
 from fairloop.decision_log import DatabaseTable
 from fairloop.decision_log._engines import spark_frame
 from fairloop.exceptions import ConfigError
+from fairloop.store import ReviewStore
 
 __all__ = ["audit_command"]
 
@@ -170,6 +171,17 @@ def audit_command(
         help="Review store to record the run in [default: $FAIRLOOP_DB or fairloop.db].",
     ),
     store: bool = typer.Option(True, "--store/--no-store", help="Record the run in the store."),
+    accumulate: bool = typer.Option(
+        False,
+        "--accumulate",
+        help="Add this log's time windows to those earlier audits of the same series stored "
+        "(no old row is read); the audit and report cover them all.",
+    ),
+    replace_windows: bool = typer.Option(
+        False,
+        "--replace-windows",
+        help="With --accumulate: where this log has rows in a stored window, use its counts.",
+    ),
     window: str | None = typer.Option(
         None, help="Time windows for trends: day, week, month, quarter or year [default: month]."
     ),
@@ -217,7 +229,18 @@ def audit_command(
         source = locate(data, engine=engine, table=table, query=query)
         stages = 4 + int(store) + 2 * int(out_dir is not None)  # see Audit.run and finish()
         with out.progress(stages) as step:
-            result = audit.run(source, progress=step)
+            if accumulate:
+                if not store:
+                    raise ConfigError(
+                        "--accumulate adds to the windows stored in the review store: drop "
+                        "--no-store.",
+                        option="accumulate",
+                    )
+                with ReviewStore(db) as history:
+                    result = audit.run(source, progress=step, history=history,
+                                       replace_windows=replace_windows)  # fmt: skip
+            else:
+                result = audit.run(source, progress=step)
             out.put(**audit_document(result))
             code = finish(result, out, step=step, db=db, store=store, out_dir=out_dir,
                           template_dir=template_dir, fail_on=fail_on)  # fmt: skip

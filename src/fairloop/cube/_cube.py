@@ -116,6 +116,13 @@ class CountCube:
         cells = self.cells[self.cells[self.window] == start].drop(columns=self.window)
         return CountCube(self.sensitive, self.context, cells, self.reviewer)
 
+    def select_windows(self, starts: Sequence[str]) -> CountCube:
+        """The cells of some time windows, window key kept (so the parts merge back)."""
+        if self.window is None:
+            raise KeyError("This cube has no time windows (the log has no time column).")
+        cells = self.cells[self.cells[self.window].isin(list(starts))]
+        return CountCube(self.sensitive, self.context, cells, self.reviewer, self.window)
+
     @property
     def n_rows(self) -> int:
         """Number of cases counted."""
@@ -210,7 +217,7 @@ class CountCube:
                     f"Got {other.keys} and {self.keys}."
                 )
         stacked = pd.concat([self.cells, *(o.cells for o in others)], ignore_index=True)
-        stacked = stacked.groupby(list(self.keys), sort=True).sum().reset_index()
+        stacked = stacked.groupby(list(self.keys), sort=True, dropna=False).sum().reset_index()
         return CountCube(self.sensitive, self.context, stacked, self.reviewer, self.window)
 
     def to_dict(self) -> dict[str, Any]:

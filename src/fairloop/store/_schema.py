@@ -3,8 +3,10 @@
 Version 1 held runs, flags and hash-chained adjudication events. Version 2 adds the count
 cube to each run (so a report can be re-rendered without the data), and to each event its
 kind (a reviewer's decision or an automatic reopening), links and the evidence snapshot
-the decision was made on. Upgrades only add columns: no recorded value is rewritten, so
-every hash of the chain still verifies.
+the decision was made on. Version 3 adds the count cube of each time window, so a later
+audit of new data can add its windows to the earlier ones without reading old rows.
+Upgrades only add columns and tables: no recorded value is rewritten, so every hash of the
+chain still verifies.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sqlalchemy as sa
 
 __all__ = ["SCHEMA_VERSION", "UPGRADES", "meta_value", "metadata", "tables"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -74,7 +76,21 @@ events = sa.Table(
     sa.Column("evidence", sa.Text),  # version 2
 )
 
-tables = {"meta": meta, "runs": runs, "flags": flags, "events": events}
+windows = sa.Table(  # version 3
+    "fairloop_windows",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    # which audits' cubes add up: a hash of the roles and keys that shape the cube
+    sa.Column("series", sa.String(64), nullable=False, index=True),
+    sa.Column("window", sa.String(10), nullable=False),
+    sa.Column("run_id", sa.String(40), sa.ForeignKey("fairloop_runs.run_id"), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("data_sha256", sa.String(64)),
+    sa.Column("cube", sa.Text, nullable=False),
+)
+
+tables = {"meta": meta, "runs": runs, "flags": flags, "events": events, "windows": windows}
 
 
 def meta_value(connection: sa.Connection, key: str, *, lock: bool = False) -> str | None:
@@ -99,5 +115,9 @@ def _to_2(connection: sa.Connection) -> None:
             connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
 
+def _to_3(connection: sa.Connection) -> None:
+    windows.create(connection, checkfirst=True)
+
+
 #: Step from version N to N + 1, by N.
-UPGRADES: dict[int, Callable[[sa.Connection], None]] = {1: _to_2}
+UPGRADES: dict[int, Callable[[sa.Connection], None]] = {1: _to_2, 2: _to_3}

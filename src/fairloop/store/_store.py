@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
@@ -13,7 +14,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 import pandas as pd
 import sqlalchemy as sa
 
+from fairloop._typing import MISSING_GROUP
 from fairloop._version import __version__
+from fairloop.cube import CountCube
 from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError
 from fairloop.store import _schema as schema
 from fairloop.store._engine import store_engine as _engine
@@ -23,13 +26,35 @@ from fairloop.store._verify import VerifyReport, walk_chain
 
 if TYPE_CHECKING:
     from fairloop.audit import AuditResult
+    from fairloop.config import AuditConfig
 
-__all__ = ["DECISIONS", "Decision", "ReviewStore", "VerifyReport", "resolve_url"]
+__all__ = [
+    "DECISIONS",
+    "Decision",
+    "ReviewStore",
+    "VerifyReport",
+    "resolve_url",
+    "series_key",
+]
 
 Decision: TypeAlias = Literal["confirmed", "justified", "needs-data", "mitigated", "reopened"]
 DECISIONS: tuple[str, ...] = get_args(Decision)
 DEFAULT_URL = "sqlite:///fairloop.db"
 SYSTEM_REVIEWER = "fairloop"
+
+
+def series_key(config: AuditConfig) -> str:
+    """Which audits' window cubes add up: a hash of what shapes the cube's cells.
+
+    Two audits are of one series when they read the same decisions the same way (the
+    prediction, label, favourable and declared values), keep the same keys (sensitive and
+    context attributes, reviewer column, window length) and the same score and time columns.
+    """
+    keys = ("prediction", "label", "positive", "values", "sensitive", "context", "reviewer",
+            "window", "score", "time")  # fmt: skip
+    everything = config.to_dict()
+    shape = {key: everything[key] for key in keys}
+    return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def resolve_url(db: str | os.PathLike[str] | None) -> str:
@@ -275,6 +300,7 @@ class ReviewStore:
                     cube=json.dumps(result.cube.to_dict()),
                 )
             )
+            self._record_windows(connection, result, run_id)
             records = result.to_dict()["flags"]
             if records:
                 connection.execute(
@@ -299,6 +325,78 @@ class ReviewStore:
             for record in records if len(flags) else []:
                 self._carry_over(connection, record, history.get(record["flag_id"], []), run_id)
         return run_id
+
+    @staticmethod
+    def _record_windows(connection: sa.Connection, result: AuditResult, run_id: str) -> None:
+        """One cube per time window the audit read (windows added from the store excepted)."""
+        cube = result.cube
+        if cube.window is None:
+            return
+        read = result.provenance.get("windows_read")
+        starts = [w for w in (read if read is not None else cube.windows) if w != MISSING_GROUP]
+        if not starts:
+            return
+        series = series_key(result.config)
+        created = _now()
+        rows = []
+        for start in starts:
+            part = cube.select_windows([start])
+            rows.append(
+                {
+                    "series": series,
+                    "window": start,
+                    "run_id": run_id,
+                    "created_at": created,
+                    "rows": part.n_rows,
+                    "data_sha256": result.provenance.get("data_sha256"),
+                    "cube": json.dumps(part.to_dict()),
+                }
+            )
+        connection.execute(schema.windows.insert(), rows)
+
+    def windows(self, config: AuditConfig | None = None) -> pd.DataFrame:
+        """The stored time windows: the latest cube of each window, per series of audits.
+
+        Parameters
+        ----------
+        config : AuditConfig or None, default=None
+            Only the windows of audits whose cubes add up with this configuration's
+            (same decisions, attributes, reviewer column and window length).
+
+        Returns
+        -------
+        pandas.DataFrame
+            series, window, run_id, created_at, rows, data_sha256, one row per window.
+        """
+        query = sa.select(
+            schema.windows.c.seq, schema.windows.c.series, schema.windows.c.window,
+            schema.windows.c.run_id, schema.windows.c.created_at, schema.windows.c.rows,
+            schema.windows.c.data_sha256,
+        ).order_by(schema.windows.c.seq)  # fmt: skip
+        if config is not None:
+            query = query.where(schema.windows.c.series == series_key(config))
+        with self.engine.connect() as connection:
+            frame = pd.DataFrame(connection.execute(query).mappings().all())
+        if frame.empty:
+            return pd.DataFrame(
+                columns=["series", "window", "run_id", "created_at", "rows", "data_sha256"]
+            )
+        latest = frame.drop_duplicates(["series", "window"], keep="last")
+        return latest.drop(columns="seq").sort_values(["series", "window"]).reset_index(drop=True)
+
+    def window_cubes(self, config: AuditConfig) -> dict[str, CountCube]:
+        """The latest stored cube of each time window of this configuration's series."""
+        series = series_key(config)
+        query = (
+            sa.select(schema.windows.c.window, schema.windows.c.cube)
+            .where(schema.windows.c.series == series)
+            .order_by(schema.windows.c.seq)
+        )
+        latest: dict[str, str] = {}
+        with self.engine.connect() as connection:
+            for window, cube in connection.execute(query):
+                latest[str(window)] = cube  # later runs replace earlier cubes of a window
+        return {w: CountCube.from_dict(json.loads(c)) for w, c in sorted(latest.items())}
 
     def _carry_over(
         self,

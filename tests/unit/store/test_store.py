@@ -196,7 +196,8 @@ def test_first_schema_version_opens_and_upgrades(tmp_path: Path) -> None:
     con.executescript((FIXTURES / "store_v1.sql").read_text())
     con.close()
     store = ReviewStore(path)
-    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.schema_version == SCHEMA_VERSION == 3
+    assert sa.inspect(store.engine).has_table("fairloop_windows")  # version 3
     assert store.verify().ok and store.verify().checked == 2
     assert store.status("fl-0a1b2c3d4e5f6a7b") == "confirmed"
     store.decide("fl-0a1b2c3d4e5f6a7b", "mitigated", rationale="Retrained.", reviewer="ana")
