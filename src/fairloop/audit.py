@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from fairloop.plot import AuditPlots
     from fairloop.store import ReviewStore
 
-__all__ = ["Audit", "AuditResult", "audit"]
+__all__ = ["Audit", "AuditResult", "Progress", "audit"]
+
+#: ``progress(description)`` as a stage begins; ``progress(description, share)`` within it.
+Progress = Callable[..., None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -273,7 +276,7 @@ class Audit:
         self,
         data: Any,
         *,
-        progress: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
         history: ReviewStore | None = None,
         replace_windows: bool = False,
     ) -> AuditResult:
@@ -284,8 +287,9 @@ class Audit:
         data : DataFrame, Table, str or Path
             A pandas, polars or pyarrow table, or a CSV or Parquet path.
         progress : callable or None, default=None
-            Called with a short description as each stage of the work begins (the
-            command line draws a progress bar with it).
+            Called with a short description as each stage of the work begins, and again
+            with the share done (0 to 1) while a long stage runs (the command line draws
+            a progress bar with it).
         history : ReviewStore or None, default=None
             Add the time windows that earlier audits of the same series recorded in this
             store (same decisions, attributes and window length) to this log's windows:
@@ -306,7 +310,9 @@ class Audit:
         """
         step = progress or _silent
         step("reading and counting the log")
-        log = read_decision_log(data, self.config)
+        log = read_decision_log(
+            data, self.config, progress=lambda share: step("reading and counting the log", share)
+        )
         cube, provenance = log.cube, _provenance(log)
         if history is not None:
             step("adding the stored windows")
@@ -326,7 +332,7 @@ class Audit:
         cube: CountCube,
         *,
         provenance: dict[str, Any],
-        progress: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
     ) -> AuditResult:
         """Compute metrics, disparities, summary figures and flags from a count cube alone."""
         config = self.config
@@ -404,7 +410,7 @@ def _with_stored_windows(
     return merged, out
 
 
-def _silent(_description: str) -> None:
+def _silent(_description: str, _share: float | None = None) -> None:
     """No progress to show."""
 
 

@@ -136,7 +136,7 @@ class Output:
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
     @contextmanager
-    def progress(self, total: int) -> Iterator[Callable[[str], None]]:
+    def progress(self, total: int) -> Iterator[Callable[..., None]]:
         """A progress bar over ``total`` steps on stderr; yields ``step(description)``.
 
         Drawn only when text is wanted and stderr is a terminal, so logs and pipes stay
@@ -151,9 +151,9 @@ class Output:
             raise
 
     @contextmanager
-    def _bar(self, total: int) -> Iterator[Callable[[str], None]]:
+    def _bar(self, total: int) -> Iterator[Callable[..., None]]:
         if not self.talks or not sys.stderr.isatty():
-            yield lambda _description: None
+            yield lambda _description, _share=None: None
             return
         from rich.console import Console
         from rich.progress import (
@@ -171,8 +171,11 @@ class Output:
             task = bar.add_task("starting", total=total)
             started = False
 
-            def step(description: str) -> None:
+            def step(description: str, share: float | None = None) -> None:
                 nonlocal started
+                if share is not None:  # within a stage: how much of it is done
+                    bar.update(task, description=f"{description} {share:4.0%}")
+                    return
                 if started:
                     bar.advance(task)
                 started = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -171,7 +172,9 @@ def run_cube_pass(source: Source, config: AuditConfig) -> pd.DataFrame:
     return source.aggregate(spec)
 
 
-def read_decision_log(data: Any, config: AuditConfig) -> DecisionLog:
+def read_decision_log(
+    data: Any, config: AuditConfig, *, progress: Callable[[float], None] | None = None
+) -> DecisionLog:
     """Validate a decision log and build its count cube in one pass over the rows.
 
     Every problem is collected and raised together in one :class:`DecisionLogError`.
@@ -183,6 +186,9 @@ def read_decision_log(data: Any, config: AuditConfig) -> DecisionLog:
         straight from disk).
     config : AuditConfig
         Column roles and options.
+    progress : callable or None, default=None
+        Called with the share of the grouped pass done (0 to 1) while it runs, for
+        engines that report it (DuckDB).
 
     Returns
     -------
@@ -215,7 +221,13 @@ def read_decision_log(data: Any, config: AuditConfig) -> DecisionLog:
     hashing = ThreadPoolExecutor(max_workers=1)
     digest = hashing.submit(source.sha256, _role_columns(config))
     hashing.shutdown(wait=False)
-    aggregate = run_cube_pass(source, config)
+    if progress is not None and hasattr(source, "watch"):
+        source.watch = progress
+    try:
+        aggregate = run_cube_pass(source, config)
+    finally:
+        if hasattr(source, "watch"):
+            source.watch = None
     issues = checks.check_not_empty(aggregate)
     if issues:
         raise DecisionLogError(issues)

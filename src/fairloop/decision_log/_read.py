@@ -10,7 +10,10 @@ from __future__ import annotations
 import functools
 import glob
 import hashlib
-from collections.abc import Sequence
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -185,15 +188,26 @@ def _duckdb_kind(type_name: str) -> ColumnKind:
     return "other"
 
 
+#: Memory DuckDB may use before it spills to disk ($FAIRLOOP_MEMORY_LIMIT overrides it).
+MEMORY_LIMIT = "1GB"
+
+
 @functools.cache
 def _database() -> Any:
-    """One in-memory DuckDB database per process.
+    """One in-memory DuckDB database per process, with bounded memory.
 
-    Each source takes its own cursor: a connection of its own, with its own tables.
+    Each source takes its own cursor: a connection of its own, with its own tables. Memory
+    is capped (``$FAIRLOOP_MEMORY_LIMIT``, default 1 GB); past it, large operators spill to
+    a temporary folder, and the scan does not keep row order it does not need.
     """
     import duckdb
 
-    return duckdb.connect()
+    con = duckdb.connect()
+    limit = os.environ.get("FAIRLOOP_MEMORY_LIMIT", MEMORY_LIMIT)
+    con.execute(f"SET memory_limit = {_sql_literal(limit)}")
+    con.execute(f"SET temp_directory = {_sql_literal(tempfile.gettempdir() + '/fairloop.tmp')}")
+    con.execute("SET preserve_insertion_order = false")
+    return con
 
 
 class SQLSource:
@@ -387,10 +401,17 @@ class _DuckDBSource(SQLSource):
     runs the same aggregation on every core without Python touching a row.
     """
 
+    #: Seconds between two readings of DuckDB's progress while a query runs.
+    poll_seconds = 0.25
+
     def __init__(self) -> None:
         super().__init__()
         self._con = _database().cursor()
-        self._con.execute("SET enable_progress_bar = false")
+        # progress is read by fairloop (query_progress), not printed by DuckDB
+        self._con.execute("SET enable_progress_bar = true")
+        self._con.execute("SET enable_progress_bar_print = false")
+        #: Called with the share of the scan done (0 to 1) while a long query runs.
+        self.watch: Callable[[float], None] | None = None
 
     def _describe(self, relation: str) -> None:
         import duckdb
@@ -409,10 +430,33 @@ class _DuckDBSource(SQLSource):
         import duckdb
 
         try:
-            result: pd.DataFrame = self._con.execute(sql).fetch_df()
-            return result
+            if self.watch is None:
+                result: pd.DataFrame = self._con.execute(sql).fetch_df()
+                return result
+            return self._watched(sql, self.watch)
         except duckdb.Error as exc:
             raise self._error(exc) from None
+
+    def _watched(self, sql: str, watch: Callable[[float], None]) -> pd.DataFrame:
+        """Run a query while another thread reports DuckDB's progress through it."""
+        done = threading.Event()
+
+        def poll() -> None:
+            last = -1.0
+            while not done.wait(self.poll_seconds):
+                share = self._con.query_progress()
+                if share is not None and share >= 0 and share / 100 > last:
+                    last = min(share / 100, 1.0)
+                    watch(last)
+
+        watcher = threading.Thread(target=poll, name="fairloop-progress", daemon=True)
+        watcher.start()
+        try:
+            result: pd.DataFrame = self._con.execute(sql).fetch_df()
+        finally:
+            done.set()
+            watcher.join()
+        return result
 
     def fetch_row(self, sql: str) -> tuple[Any, ...]:
         import duckdb
