@@ -161,9 +161,6 @@ class DatabaseSource(SQLSource):
     def try_timestamp(self, expr: str) -> str:
         return f"CASE WHEN {expr} ~ '{_DATE}' THEN CAST({expr} AS TIMESTAMP) END"
 
-    def window_start(self, timestamp: str, window: str) -> str:
-        return f"to_char(date_trunc('{window}', {timestamp}), 'YYYY-MM-DD')"
-
     def row_hash(self, expr: str) -> str:
         return f"md5({expr})"
 
@@ -228,9 +225,6 @@ class SparkSource(SQLSource):
             ) from None
         columns = list(self._spark.sql(sql).columns) if not rows else list(rows[0].__fields__)
         return pd.DataFrame([tuple(r) for r in rows], columns=columns)
-
-    def window_start(self, timestamp: str, window: str) -> str:
-        return f"date_format(date_trunc('{window}', {timestamp}), 'yyyy-MM-dd')"
 
     def row_hash(self, expr: str) -> str:
         return f"xxhash64({expr})"
