@@ -127,13 +127,13 @@ class DatabaseSource(SQLSource):
                 description = result.cursor.description if result.cursor else []
                 names = {}
                 for column in description:
-                    names[str(column[0])] = self._type_name(con, column[1])
+                    names[str(column[0])] = self._type_name(column[1])
                 return names
         except sa.exc.SQLAlchemyError as exc:
             raise self._error(exc) from None
 
     @staticmethod
-    def _type_name(con: Any, type_code: Any) -> str:
+    def _type_name(type_code: Any) -> str:
         try:
             from psycopg.postgres import types
 
@@ -215,7 +215,9 @@ class SparkSource(SQLSource):
 
     def _fetch(self, sql: str) -> pd.DataFrame:
         try:
-            rows = self._spark.sql(sql).collect()
+            frame = self._spark.sql(sql)
+            columns = list(frame.columns)
+            rows = frame.collect()
         except Exception as exc:  # Spark raises its own AnalysisException and friends
             detail = str(exc).strip().splitlines()
             raise _unreadable(
@@ -223,7 +225,6 @@ class SparkSource(SQLSource):
                 re.sub(r"\s+", " ", detail[0]) if detail else type(exc).__name__,
                 "Check the DataFrame's columns and types.",
             ) from None
-        columns = list(self._spark.sql(sql).columns) if not rows else list(rows[0].__fields__)
         return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
     def row_hash(self, expr: str) -> str:
@@ -263,6 +264,7 @@ def spark_frame(location: str) -> Any:
             .appName("fairloop")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")  # times read as written, as DuckDB
             .getOrCreate()
         )
         spark.sparkContext.setLogLevel("ERROR")

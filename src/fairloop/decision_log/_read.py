@@ -13,6 +13,7 @@ import hashlib
 import os
 import tempfile
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,7 +211,7 @@ def _database() -> Any:
     return con
 
 
-class SQLSource:
+class SQLSource(ABC):
     """The grouped pass and the other row queries, as SQL over a relation of some engine.
 
     Subclasses say how to run a query and how their SQL dialect writes a few things
@@ -229,8 +230,13 @@ class SQLSource:
         self._types: dict[str, str] = {}
 
     # --- what a subclass provides -------------------------------------------------------
+    @abstractmethod
     def _fetch(self, sql: str) -> pd.DataFrame:
-        raise NotImplementedError
+        """Run a query; its result as a DataFrame (small: the cube or a few counts)."""
+
+    @abstractmethod
+    def sha256(self, columns: Sequence[str]) -> str:
+        """A SHA-256 of the log's content (the file's, or a fingerprint of the rows)."""
 
     def kind_of(self, type_name: str) -> ColumnKind:
         """The broad kind of one of the engine's type names."""
