@@ -12,55 +12,78 @@ import numpy as np
 __all__ = ["file_sha256", "table_sha256"]
 
 
+#: Rows converted and hashed at a time (a multiple of 8).
+SLICE_ROWS = 1 << 20
+
+
 def table_sha256(table: Any, columns: Sequence[str]) -> str:
     """Hash a canonical form of the columns with sha256.
 
-    Per column in name order: its name and type, its null mask and its values' bytes
-    (text as UTF-8 with offsets, numbers as int64 or float64, times as int64). Columns
-    are hashed on two threads (hashlib releases the GIL).
+    Per column in name order: its name, type and length, then the sha256 of its packed null
+    mask, of its values (numbers as int64 or float64, times as int64; for text, the
+    offsets) and of its text as UTF-8. Columns are converted and hashed slice by slice (no
+    column is copied whole), on two threads (hashlib releases the GIL).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def canonical(name: str) -> bytes:
-        column = table.column(name)
+    def to_canonical_type(column: Any) -> Any:
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
         if isinstance(column.type, pa.ExtensionType):
             column = column.cast(column.type.storage_type)
         kind = column.type
         if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
-            column = column.cast(pa.int64())
-        elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-            column = column.cast(pa.float64())
-        elif pa.types.is_temporal(kind):
+            return column.cast(pa.int64())
+        if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+            return column.cast(pa.float64())
+        if pa.types.is_temporal(kind):
             column = column.cast(pa.timestamp("ns")) if pa.types.is_date(kind) else column
-            column = column.cast(pa.int64()) if not pa.types.is_int64(column.type) else column
-        elif pa.types.is_binary(kind) or pa.types.is_fixed_size_binary(kind):
-            column = column.cast(pa.large_binary())
-        elif not pa.types.is_large_string(kind):
+            return column.cast(pa.int64()) if not pa.types.is_int64(column.type) else column
+        if pa.types.is_binary(kind) or pa.types.is_fixed_size_binary(kind):
+            return column.cast(pa.large_binary())
+        if not pa.types.is_large_string(kind):
             try:
-                column = column.cast(pa.large_string())
+                return column.cast(pa.large_string())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 # nested or exotic values: hash their text form
-                column = pa.array([None if v is None else str(v) for v in column.to_pylist()],
-                                  pa.large_string())  # fmt: skip
-        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        digest = hashlib.sha256(f"column={name};type={array.type};rows={len(array)}".encode())
-        nulls = pc.is_null(array).to_numpy(zero_copy_only=False)
-        digest.update(np.packbits(nulls).tobytes())
-        buffers = array.buffers()
-        if pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type):
-            offsets = np.frombuffer(buffers[1], dtype=np.int64)[
-                array.offset : array.offset + len(array) + 1
-            ]
-            digest.update((offsets - offsets[0]).tobytes())
-            digest.update(memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])])
-        else:
-            values = np.frombuffer(buffers[1], dtype=array.type.to_pandas_dtype())
-            values = values[array.offset : array.offset + len(array)].copy()
-            values[nulls] = 0
-            digest.update(values.tobytes())
+                return pa.array([None if v is None else str(v) for v in column.to_pylist()],
+                                pa.large_string())  # fmt: skip
+        return column
+
+    def canonical(name: str) -> bytes:
+        column = table.column(name)
+        kind = to_canonical_type(column.slice(0, 0)).type
+        digest = hashlib.sha256(f"column={name};type={kind};rows={len(column)}".encode())
+        # the null masks, then the values (for text: the offsets, then the bytes), of
+        # slices converted one at a time: a text column is never copied whole. Slices of a
+        # multiple of 8 rows keep the packed null bits identical to the whole column's.
+        masks, values, texts = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
+        base = 0
+        for start in range(0, max(len(column), 1), SLICE_ROWS):
+            part = to_canonical_type(column.slice(start, SLICE_ROWS))
+            array = part.combine_chunks() if isinstance(part, pa.ChunkedArray) else part
+            nulls = pc.is_null(array).to_numpy(zero_copy_only=False)
+            masks.update(np.packbits(nulls).tobytes())
+            buffers = array.buffers()
+            if pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type):
+                if len(array) == 0:
+                    continue
+                offsets = np.frombuffer(buffers[1], dtype=np.int64)[
+                    array.offset : array.offset + len(array) + 1
+                ]
+                # offsets as in the whole column: relative to its first value
+                relative = offsets - offsets[0] + base
+                values.update((relative if start == 0 else relative[1:]).tobytes())
+                texts.update(memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])])
+                base = int(relative[-1])
+            elif len(array):
+                numbers = np.frombuffer(buffers[1], dtype=array.type.to_pandas_dtype())
+                numbers = numbers[array.offset : array.offset + len(array)].copy()
+                numbers[nulls] = 0
+                values.update(numbers.tobytes())
+        for part in (masks, values, texts):
+            digest.update(part.digest())
         return digest.digest()
 
     names = sorted(columns)

@@ -533,14 +533,15 @@ class FrameSource(_DuckDBSource):
         super().__init__()
         self.native = native
         frame = nw.from_native(native)
+        self.description = f"the {type(native).__module__.split('.')[0]} table"
+        names = list(frame.collect_schema().names())
+        _check_column_names(names)
+        self._all_columns = [str(c) for c in names]
+        if columns is not None:  # for a lazy frame, before it is collected: only these are read
+            wanted = set(columns)
+            frame = frame.select([c for c in names if str(c) in wanted])
         if isinstance(frame, nw.LazyFrame):
             frame = frame.collect()
-        self.description = f"the {type(native).__module__.split('.')[0]} table"
-        _check_column_names(list(frame.columns))
-        self._all_columns = [str(c) for c in frame.columns]
-        if columns is not None:
-            wanted = set(columns)
-            frame = frame.select([c for c in frame.columns if str(c) in wanted])
         self.table = _to_arrow(frame)
         self._con.register("decision_log", self.table)
         self.relation = "decision_log"
@@ -586,9 +587,18 @@ def _check_column_names(names: list[Any]) -> None:
 
 
 def _to_arrow(frame: Any) -> Any:
-    """The table as Arrow; object columns of mixed types are read as text."""
+    """The table as Arrow; object columns of mixed types are read as text.
+
+    polars hands over its own buffers (string views included, which DuckDB reads), so a
+    polars frame is not copied; its default export would copy every text column.
+    """
     import pyarrow as pa
 
+    native = frame.to_native()
+    if type(native).__module__.startswith("polars"):
+        import polars as pl
+
+        return native.to_arrow(compat_level=pl.CompatLevel.newest())
     try:
         return frame.to_arrow()
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):

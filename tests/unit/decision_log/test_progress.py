@@ -50,3 +50,29 @@ def test_memory_is_bounded_and_order_not_kept() -> None:
     assert settings["preserve_insertion_order"] == "false"
     number, unit = settings["memory_limit"].split()
     assert unit == "MiB" and float(number) < 1024
+
+
+def test_table_hash_does_not_depend_on_slices_or_chunks(monkeypatch) -> None:
+    """The content hash converts a column slice by slice; slicing must not change it."""
+    import numpy as np
+    import pyarrow as pa
+
+    from fairloop.decision_log import _digest
+
+    rng = np.random.default_rng(3)
+    n = 1_003
+    words = np.array(["", "a", "ümlaut", "longer text value", None], dtype=object)
+    table = pa.table(
+        {
+            "text": pa.array(words[rng.integers(0, 5, n)], pa.string_view()),
+            "number": pa.array(np.where(rng.random(n) < 0.1, None, rng.integers(0, 9, n))),
+            "score": pa.array(rng.random(n)),
+        }
+    )
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=97))
+    whole = _digest.table_sha256(table, ["text", "number", "score"])
+    monkeypatch.setattr(_digest, "SLICE_ROWS", 16)
+    assert _digest.table_sha256(table, ["text", "number", "score"]) == whole
+    assert _digest.table_sha256(chunked, ["text", "number", "score"]) == whole
+    changed = table.set_column(0, "text", pa.array(["x"] * n, pa.string_view()))
+    assert _digest.table_sha256(changed, ["text", "number", "score"]) != whole
