@@ -114,6 +114,8 @@ def test_every_engine_gives_the_same_cube_and_evidence(log, parquet, spark, post
         assert result.provenance["period"] == reference.provenance["period"], name
     spark_result = fairloop.audit(inputs["spark"], **roles)
     assert spark_result.provenance["source"] == {"kind": "spark", "type": "DataFrame"}
+    fewer = fairloop.audit(inputs["spark"].limit(20_000), **roles)
+    assert fewer.provenance["data_sha256"] != spark_result.provenance["data_sha256"]
 
 
 def test_polars_and_pyarrow_never_become_pandas(log, monkeypatch) -> None:
@@ -140,6 +142,11 @@ def test_sql_database_keeps_the_rows_and_reads_a_query(log, postgres_table) -> N
     expected = fairloop.audit(frame[frame["region"] != "East"].reset_index(drop=True), **roles)
     assert result.cube.equals(expected.cube)
     assert result.provenance["source"]["kind"] == "database"
+    # the content fingerprint is computed in the database: stable, and it tells data apart
+    again = fairloop.audit(west, **roles).provenance["data_sha256"]
+    everyone = fairloop.DatabaseTable(POSTGRES or "", table=postgres_table)
+    assert result.provenance["data_sha256"] == again
+    assert fairloop.audit(everyone, **roles).provenance["data_sha256"] != again
     assert "fairloop:***@" in result.provenance["source"]["where"]  # no password
 
 

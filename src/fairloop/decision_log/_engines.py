@@ -168,12 +168,13 @@ class DatabaseSource(SQLSource):
         """SHA-256 of an order-independent fingerprint of the rows, computed in the database."""
         row = ", ".join(f"coalesce({self.as_text(c)}, '\\N')" for c in columns)
         digest = f"('x' || substr(md5(concat_ws('|', {row})), 1, 15))"
-        sql = (
-            f"SELECT count(*) AS n, sum(CAST(CAST({digest} AS bit(60)) AS bigint)) AS h "
-            f"FROM {self.relation}"
-        )
-        n, h = self.fetch_row(sql)
-        return hashlib.sha256(f"sql:{n}:{h}".encode()).hexdigest()
+        return _fingerprint(self, f"CAST(CAST({digest} AS bit(60)) AS bigint)", "sql")
+
+
+def _fingerprint(source: SQLSource, row_hash: str, engine: str) -> str:
+    """SHA-256 of the row count and the sum of a hash of every row (order-independent)."""
+    n, h = source.fetch_row(f"SELECT count(*) AS n, sum({row_hash}) AS h FROM {source.relation}")
+    return hashlib.sha256(f"{engine}:{n}:{h}".encode()).hexdigest()
 
 
 def is_spark_frame(data: Any) -> bool:
@@ -233,12 +234,7 @@ class SparkSource(SQLSource):
     def sha256(self, columns: Sequence[str]) -> str:
         """SHA-256 of an order-independent fingerprint of the rows, computed by Spark."""
         row = ", ".join(self.quote(c) for c in columns)
-        sql = (
-            f"SELECT count(*) AS n, sum(CAST(xxhash64({row}) AS DECIMAL(38, 0))) AS h "
-            f"FROM {self.relation}"
-        )
-        n, h = self.fetch_row(sql)
-        return hashlib.sha256(f"spark:{n}:{h}".encode()).hexdigest()
+        return _fingerprint(self, f"CAST(xxhash64({row}) AS DECIMAL(38, 0))", "spark")
 
 
 def spark_frame(location: str) -> Any:

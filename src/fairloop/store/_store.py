@@ -222,7 +222,12 @@ class ReviewStore:
 
     @staticmethod
     def _record_head_event(connection: sa.Connection) -> None:
-        """Stores made before the last event's id was recorded get it now."""
+        """Stores made before the last event's id was recorded get it now.
+
+        Under the append lock: a reviewer appending meanwhile (which writes the id too)
+        cannot slip between the check and the insert.
+        """
+        schema.meta_value(connection, "head_hash", lock=True)
         known = schema.meta_value(connection, "head_event_id")
         last = connection.execute(
             sa.select(schema.events.c.event_id).order_by(schema.events.c.seq.desc()).limit(1)
