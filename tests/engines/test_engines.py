@@ -181,3 +181,20 @@ def test_cli_runs_the_pass_in_spark(log, parquet, spark) -> None:
     assert json.loads(by_name.stdout)["summary"] == document["summary"]
     missing = runner.invoke(app, ["audit", "no_such_table", *args[2:]])
     assert missing.exit_code == 2 and "no_such_table" in missing.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x.parquet", "--engine", "nope"], "--engine must be one of duckdb, spark"),
+        (["t", "--engine", "spark", "--table", "t"], "with --engine spark give the table's name"),
+        (["decisions.csv", "--table", "t"], "give its SQLAlchemy URL"),
+        (["postgresql+psycopg://u@h/db"], "exactly one of --table"),
+        (["postgresql+psycopg://u@h/db", "--table", "t", "--query", "SELECT 1"], "exactly one"),
+    ],
+)
+def test_where_the_log_lives_is_checked_first(args: list[str], message: str) -> None:
+    roles = ["--prediction", "p", "--label", "l", "--sensitive", "s", "--no-store"]
+    result = runner.invoke(app, ["audit", *args, *roles])
+    assert result.exit_code == 2
+    assert message in result.output

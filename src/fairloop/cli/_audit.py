@@ -34,6 +34,14 @@ def locate(data: str, *, engine: str, table: str | None, query: str | None) -> A
         raise ConfigError(
             f"--engine must be one of {', '.join(ENGINES)}. Got {engine!r}.", option="engine"
         )
+    if engine == "spark":  # paths such as s3a://... are Spark's to read
+        if table is not None or query is not None:
+            raise ConfigError(
+                "--table and --query read from a SQL database; with --engine spark give the "
+                "table's name (or a path) as DATA.",
+                option="engine",
+            )
+        return spark_frame(data)
     if table is not None or query is not None or "://" in data:
         if "://" not in data:
             raise ConfigError(
@@ -42,8 +50,6 @@ def locate(data: str, *, engine: str, table: str | None, query: str | None) -> A
                 option="table",
             )
         return DatabaseTable(data, table=table, query=query)
-    if engine == "spark":
-        return spark_frame(data)
     return data
 
 
