@@ -136,7 +136,9 @@ def test_polars_and_pyarrow_never_become_pandas(log, monkeypatch) -> None:
 def test_sql_database_keeps_the_rows_and_reads_a_query(log, postgres_table) -> None:
     frame, roles = log
     west = fairloop.DatabaseTable(
-        POSTGRES or "", query=f"SELECT * FROM {postgres_table} WHERE region <> 'East';"
+        POSTGRES or "",  # a '%' and a ':name' in literals reach the database as written
+        query=f"SELECT * FROM {postgres_table} WHERE region <> 'East' "
+        "AND channel NOT LIKE '%:odd%';",
     )
     result = fairloop.audit(west, **roles)
     expected = fairloop.audit(frame[frame["region"] != "East"].reset_index(drop=True), **roles)

@@ -119,17 +119,32 @@ class DatabaseSource(SQLSource):
         )
 
     def _describe(self) -> dict[str, str]:
+
+        description, _ = self._run(f"SELECT * FROM {self.relation} LIMIT 0")
+        return {str(column[0]): self._type_name(column[1]) for column in description}
+
+    def _run(self, sql: str) -> tuple[Sequence[Any], list[tuple[Any, ...]]]:
+        """A query on the driver's own cursor, without parameters.
+
+        Not through ``sqlalchemy.text``, which reads ``:name`` as a parameter, nor with an
+        empty parameter list, which makes drivers read ``%``: values from the data and the
+        user's --query reach the database exactly as written.
+        """
         import sqlalchemy as sa
 
         try:
             with self._engine.connect() as con:
-                result = con.execute(sa.text(f"SELECT * FROM {self.relation} LIMIT 0"))
-                description = result.cursor.description if result.cursor else []
-                names = {}
-                for column in description:
-                    names[str(column[0])] = self._type_name(column[1])
-                return names
+                cursor = con.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.execute(sql)
+                    description = list(cursor.description or [])
+                    rows = [tuple(r) for r in cursor.fetchall()] if description else []
+                finally:
+                    cursor.close()
+                return description, rows
         except sa.exc.SQLAlchemyError as exc:
+            raise self._error(exc) from None
+        except Exception as exc:  # the driver's own errors (psycopg.Error, ...)
             raise self._error(exc) from None
 
     @staticmethod
@@ -146,14 +161,8 @@ class DatabaseSource(SQLSource):
         return _PG_KINDS.get(type_name, "other")
 
     def _fetch(self, sql: str) -> pd.DataFrame:
-        import sqlalchemy as sa
-
-        try:
-            with self._engine.connect() as con:
-                result = con.execute(sa.text(sql))
-                return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-        except sa.exc.SQLAlchemyError as exc:
-            raise self._error(exc) from None
+        description, rows = self._run(sql)
+        return pd.DataFrame(rows, columns=[str(c[0]) for c in description])
 
     def try_double(self, expr: str) -> str:
         return f"CASE WHEN {expr} ~ '{_NUMBER}' THEN CAST({expr} AS DOUBLE PRECISION) END"
