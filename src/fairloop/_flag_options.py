@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from importlib import resources
 from typing import Any, Literal, TypeAlias, get_args
 
+from fairloop._tables import option_table
 from fairloop.exceptions import ConfigError
 
 __all__ = ["DEFAULT_FLAG_METRICS", "FlagOptions", "PolicyRule", "ReviewOptions", "default_policy"]
@@ -129,19 +130,7 @@ class FlagOptions:
             return cls()
         if isinstance(value, cls):
             return value
-        if not isinstance(value, Mapping):
-            raise ConfigError(
-                f"Option 'flags' must be a table of options. Got {value!r} instead.",
-                option="flags",
-            )
-        known = [f.name for f in fields(cls)]
-        for key in value:
-            if key not in known:
-                raise ConfigError(
-                    f"Unknown option 'flags.{key}'. Known options: {', '.join(known)}.",
-                    option=f"flags.{key}",
-                )
-        return cls(**dict(value))
+        return cls(**dict(option_table("flags", value, cls)))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form."""
@@ -293,16 +282,7 @@ class ReviewOptions:
             return cls()
         if isinstance(value, cls):
             return value
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"Option 'review' must be a table. Got {value!r}.", option="review")
-        known = [f.name for f in fields(cls)]
-        unknown = [k for k in value if k not in known]
-        if unknown:
-            raise ConfigError(
-                f"Unknown option 'review.{unknown[0]}'. Known options: {', '.join(known)}.",
-                option=f"review.{unknown[0]}",
-            )
-        return cls(**dict(value))
+        return cls(**dict(option_table("review", value, cls)))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form."""

@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from fairloop._tables import as_table, option_table
 from fairloop.exceptions import ConfigError
 
 __all__ = [
@@ -31,15 +32,6 @@ def _text(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"Option {key!r} must be text. Got {value!r} instead.", option=key)
     return value.strip()
-
-
-def _table(key: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            f"Option {key!r} must be a table ([{key}] in fairloop.toml). Got {value!r} instead.",
-            option=key,
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -71,14 +63,7 @@ class SystemInfo:
         """Accept an instance, a mapping (the ``[system]`` table) or None."""
         if value is None or isinstance(value, SystemInfo):
             return value or cls()
-        table = _table("system", value)
-        known = [f.name for f in fields(cls)]
-        unknown = [k for k in table if k not in known]
-        if unknown:
-            raise ConfigError(
-                f"Unknown option 'system.{unknown[0]}'. Known: {', '.join(known)}.",
-                option=f"system.{unknown[0]}",
-            )
+        table = option_table("system", value, cls)
         return cls(**{k: _text(f"system.{k}", v) for k, v in table.items()})
 
     def to_dict(self) -> dict[str, str]:
@@ -127,7 +112,7 @@ def attestations_from_value(value: Any) -> tuple[Attestation, ...]:
         if isinstance(item, Attestation):
             out.append(item)
             continue
-        table = _table("attestations", item)
+        table = as_table("attestations", item)
         names = [f.name for f in fields(Attestation)]
         missing = [k for k in names if not str(table.get(k, "")).strip()]
         extra = [k for k in table if k not in names]
@@ -152,7 +137,7 @@ def safeguards_from_value(value: Any) -> dict[str, str]:
     """Accept the ``[safeguards]`` table: safeguard key -> how the organisation meets it."""
     if value is None:
         return {}
-    table = _table("safeguards", value)
+    table = as_table("safeguards", value)
     known = safeguard_points()
     unknown = [k for k in table if k not in known]
     if unknown:
