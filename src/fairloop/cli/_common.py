@@ -12,6 +12,7 @@ import typer
 from fairloop.audit import AuditResult
 from fairloop.cli._output import EXIT_FINDINGS, EXIT_OK, Output
 from fairloop.exceptions import ConfigError
+from fairloop.flags._flag import SEVERITIES
 
 __all__ = [
     "SEVERITIES",
@@ -27,8 +28,6 @@ __all__ = [
     "write_report_file",
 ]
 
-#: Flag severities, least to most severe.
-SEVERITIES = ("low", "medium", "high")
 #: Store statuses after which a flag no longer fails a pipeline: the disparity is
 #: accepted as justified, or it has been mitigated.
 SETTLED = ("justified", "mitigated")

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from fairloop.exceptions import FairloopError
+from fairloop.report._evidence import json_safe
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -53,25 +54,6 @@ FailOnOption = Annotated[
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print nothing but errors; the exit code tells.")
 ]
-
-
-def _default(value: Any) -> Any:
-    """JSON for what the standard encoder refuses: numpy scalars, paths, NaN as null."""
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        return _clean(value.item())
-    return value
 
 
 @dataclass
@@ -118,7 +100,7 @@ class Output:
     def emit(self) -> None:
         """Print the JSON document (in JSON mode)."""
         if self.json:
-            typer.echo(json.dumps(_clean(self.document), default=_default, ensure_ascii=False))
+            typer.echo(json.dumps(json_safe(self.document), default=str, ensure_ascii=False))
 
     @contextmanager
     def errors(self) -> Iterator[None]:

@@ -160,6 +160,9 @@ class DatabaseSource(SQLSource):
     def kind_of(self, type_name: str) -> ColumnKind:
         return _PG_KINDS.get(type_name, "other")
 
+    def provenance(self) -> dict[str, Any]:
+        return {"kind": "database", "where": self.table.describe()}
+
     def _fetch(self, sql: str) -> pd.DataFrame:
         description, rows = self._run(sql)
         return pd.DataFrame(rows, columns=[str(c[0]) for c in description])
@@ -222,6 +225,9 @@ class SparkSource(SQLSource):
 
     def quote(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
+
+    def provenance(self) -> dict[str, Any]:
+        return {"kind": "spark", "type": "DataFrame"}
 
     def _fetch(self, sql: str) -> pd.DataFrame:
         try:

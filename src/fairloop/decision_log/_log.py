@@ -124,15 +124,7 @@ class DecisionLog:
 
     def describe_source(self) -> dict[str, Any]:
         """Where the log came from, for provenance."""
-        table = getattr(self.source, "table", None)
-        if type(self.source).__name__ == "DatabaseSource":
-            return {"kind": "database", "where": table.describe() if table else None}
-        if type(self.source).__name__ == "SparkSource":
-            return {"kind": "spark", "type": "DataFrame"}
-        files = getattr(self.source, "files", None)
-        if files is not None:
-            return {"kind": "file", "format": getattr(self.source, "format", None), "files": files}
-        return {"kind": "table", "type": type(getattr(self.source, "native", None)).__name__}
+        return self.source.provenance()
 
 
 def _role_columns(config: AuditConfig) -> list[str]:

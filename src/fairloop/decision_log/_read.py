@@ -96,6 +96,10 @@ class Source(Protocol):
         """The engine's type name of each column, in order."""
         ...
 
+    def provenance(self) -> dict[str, Any]:
+        """Where the rows are, for the audit's provenance."""
+        ...
+
     def fetch_row(self, sql: str) -> tuple[Any, ...]:
         """The single row of an aggregate query over :attr:`relation`."""
         ...
@@ -233,6 +237,10 @@ class SQLSource(ABC):
     @abstractmethod
     def _fetch(self, sql: str) -> pd.DataFrame:
         """Run a query; its result as a DataFrame (small: the cube or a few counts)."""
+
+    @abstractmethod
+    def provenance(self) -> dict[str, Any]:
+        """Where the rows are, for the audit's provenance."""
 
     @abstractmethod
     def sha256(self, columns: Sequence[str]) -> str:
@@ -550,6 +558,9 @@ class FrameSource(_DuckDBSource):
     def columns(self) -> list[str]:
         return list(self._all_columns)
 
+    def provenance(self) -> dict[str, Any]:
+        return {"kind": "table", "type": type(self.native).__name__}
+
     def sha256(self, columns: Sequence[str]) -> str:
         return table_sha256(self.table, columns)
 
@@ -678,6 +689,9 @@ class FileSource(_DuckDBSource):
             f"Check that the file is {kind} file and is not truncated or corrupt; "
             "re-export it from its source if needed.",
         )
+
+    def provenance(self) -> dict[str, Any]:
+        return {"kind": "file", "format": self.format, "files": self.files}
 
     def sha256(self, columns: Sequence[str]) -> str:
         if len(self.files) == 1:

@@ -23,10 +23,20 @@ import pandas as pd
 from fairloop.flags._subgroup import describe, flag_id
 from fairloop.metrics._definitions import METRICS
 
-__all__ = ["FLAG_COLUMNS", "HIGH", "MEDIUM", "sentences_for", "severity", "with_identity"]
+__all__ = [
+    "FLAG_COLUMNS",
+    "HIGH",
+    "MEDIUM",
+    "SEVERITIES",
+    "sentences_for",
+    "severity",
+    "with_identity",
+]
 
 HIGH = 0.10
 MEDIUM = 0.05
+#: Severity levels, least to most severe.
+SEVERITIES: tuple[str, ...] = ("low", "medium", "high")
 
 FLAG_COLUMNS = [
     "flag_id", "source", "subgroup", "description", "metric", "value", "complement_value",

@@ -18,7 +18,7 @@ from fairloop.cube import CELLS
 from fairloop.metrics import METRICS, compute_rates, disparities_frame, group_table, metrics_frame
 from fairloop.metrics._definitions import cell_weights
 from fairloop.report._oversight import window_series
-from fairloop.report._plots import PALETTE, dot_chart, line_chart, tolerance_chart
+from fairloop.report._plots import PALETTE, dot_chart, error_bars, line_chart, tolerance_chart
 from fairloop.stats import proportion_interval
 
 if TYPE_CHECKING:
@@ -150,13 +150,9 @@ class AuditPlots:
         spec = dot_chart(
             f"{METRICS[metric].title} by {' / '.join(' & '.join(s) for s in sets)}",
             categories,
-            [],
+            series,
             y_title=METRICS[metric].title.lower(),
         )
-        for i, s in enumerate(series):
-            one = dot_chart("", s["x"], [s])["data"][0]
-            one["marker"]["color"] = PALETTE[i % len(PALETTE)]
-            spec["data"].append(one)
         fig = _figure(spec)
         everyone = _num(overall["value"])
         if everyone is not None:
@@ -355,7 +351,7 @@ class AuditPlots:
                     "name": name,
                     "x": [name],
                     "y": [value],
-                    "error_y": _error(value, low, high),
+                    "error_y": error_bars([value], [low], [high]),
                     "marker": {"size": 11, "color": PALETTE[i]},
                     "text": [f"denominator {den}"],
                     "legendgroup": name,
@@ -375,7 +371,7 @@ class AuditPlots:
                 "name": "difference",
                 "x": ["gap"],
                 "y": [difference],
-                "error_y": _error(difference, d_low, d_high),
+                "error_y": error_bars([difference], [d_low], [d_high]),
                 "marker": {"size": 11, "color": "#D55E00", "symbol": "diamond"},
                 "showlegend": False,
             },
@@ -398,7 +394,7 @@ class AuditPlots:
                         "name": name,
                         "x": list(sums.index),
                         "y": [p[0] for p in points],
-                        "error_y": _errors_of(points),
+                        "error_y": error_bars(*([p[j] for p in points] for j in range(3))),
                         "line": {"color": PALETTE[i]},
                         "legendgroup": name,
                         "showlegend": False,
@@ -490,20 +486,3 @@ class AuditPlots:
         )
         spec = line_chart(title, windows, series, y_title=METRICS[metric].title.lower())
         return _figure(spec)
-
-
-def _error(value: float | None, low: float | None, high: float | None) -> dict[str, Any]:
-    return _errors_of([(value, low, high, 0)])
-
-
-def _errors_of(
-    points: Sequence[tuple[float | None, float | None, float | None, int]],
-) -> dict[str, Any]:
-    return {
-        "type": "data",
-        "symmetric": False,
-        "array": [None if v is None or h is None else h - v for v, _, h, _ in points],
-        "arrayminus": [None if v is None or lo is None else v - lo for v, lo, _, _ in points],
-        "thickness": 1.5,
-        "width": 4,
-    }

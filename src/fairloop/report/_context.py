@@ -23,7 +23,7 @@ from fairloop.controls import (
     status_counts,
 )
 from fairloop.metrics import METRICS
-from fairloop.report._evidence import _plain
+from fairloop.report._evidence import json_safe
 from fairloop.report._oversight import oversight_view, trends_view
 from fairloop.report._plots import dot_chart, tolerance_chart
 from fairloop.show_versions import versions
@@ -564,7 +564,7 @@ def build_context(
         "source": p.get("source"),
         "rows": p.get("rows"),
         "audited_at": p.get("created_at"),
-        "config": json.dumps(_plain(result.config.to_dict()), indent=2, ensure_ascii=False),
+        "config": json.dumps(json_safe(result.config.to_dict()), indent=2, ensure_ascii=False),
         "versions": _versions(),
         "columns": p.get("columns"),
     }

@@ -15,7 +15,7 @@ from fairloop.flags._policy import VERDICT_COLUMNS
 if TYPE_CHECKING:
     from fairloop.audit import AuditResult
 
-__all__ = ["SCHEMA_VERSION", "evidence_bundle", "to_json_text"]
+__all__ = ["SCHEMA_VERSION", "evidence_bundle", "json_safe", "to_json_text"]
 
 SCHEMA_VERSION = 1
 
@@ -35,14 +35,14 @@ _DISPARITY_FIELDS = [
 ]  # fmt: skip
 
 
-def _plain(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-safe: NaN, NA and infinities become null; numpy scalars become Python scalars."""
     if value is None or value is pd.NA:
         return None
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
@@ -58,7 +58,7 @@ def _plain(value: Any) -> Any:
 def _records(frame: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
     columns = [frame[f].tolist() for f in fields]
     return [
-        {f: _plain(v) for f, v in zip(fields, row, strict=True)}
+        {f: json_safe(v) for f, v in zip(fields, row, strict=True)}
         for row in zip(*columns, strict=True)
     ]
 
@@ -81,11 +81,11 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
     """
     return {
         "schema_version": SCHEMA_VERSION,
-        "provenance": _plain(result.provenance),
-        "methods": _plain(result.methods),
+        "provenance": json_safe(result.provenance),
+        "methods": json_safe(result.methods),
         "metrics": _records(result.metrics, _METRIC_FIELDS),
         "disparities": _records(result.disparities, _DISPARITY_FIELDS),
-        "summary": _plain(result.summary),
+        "summary": json_safe(result.summary),
         "flags": _records(result.flags, list(FLAG_COLUMNS)),
         "flags_explained": _records(result.explained, _EXPLAINED_FIELDS)
         if len(result.explained)
@@ -93,7 +93,7 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
         "verdicts": (
             _records(result.verdicts, list(VERDICT_COLUMNS)) if len(result.verdicts) else []
         ),
-        "tests": _plain(result.tests),
+        "tests": json_safe(result.tests),
     }
 
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["dot_chart", "line_chart", "tolerance_chart"]
+__all__ = ["dot_chart", "error_bars", "line_chart", "tolerance_chart"]
 
 #: Colour-blind-safe palette (Okabe-Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 VERDICT_COLOURS = {"pass": "#009E73", "flag": "#D55E00", "insufficient evidence": "#999999"}
 
 
-def _errors(
+def error_bars(
     values: Sequence[float | None], lows: Sequence[float | None], highs: Sequence[float | None]
 ) -> dict[str, Any]:
+    """Plotly's asymmetric ``error_y`` for points and their interval bounds (gaps stay gaps)."""
     plus = [None if v is None or h is None else h - v for v, h in zip(values, highs, strict=True)]
     minus = [
         None if v is None or lo is None else v - lo for v, lo in zip(values, lows, strict=True)
@@ -70,21 +71,23 @@ def dot_chart(
         The x-axis categories (group names).
     series : sequence of dict
         Each with ``name``, ``values``, ``lows``, ``highs`` and optional ``hover`` (text
-        per point) and ``insufficient`` (bools: drawn as open markers).
+        per point), ``insufficient`` (bools: drawn as open markers) and ``x`` (its own
+        categories, when the series do not share ``categories``).
     y_title : str, default="rate"
         The y-axis title.
     """
     data = []
     for i, s in enumerate(series):
-        thin = s.get("insufficient") or [False] * len(categories)
+        x = list(s.get("x") or categories)
+        thin = s.get("insufficient") or [False] * len(x)
         data.append(
             {
                 "type": "scatter",
                 "mode": "markers",
                 "name": s["name"],
-                "x": list(categories),
+                "x": x,
                 "y": list(s["values"]),
-                "error_y": _errors(s["values"], s["lows"], s["highs"]),
+                "error_y": error_bars(s["values"], s["lows"], s["highs"]),
                 "marker": {
                     "size": 9,
                     "color": PALETTE[i % len(PALETTE)],
@@ -118,7 +121,7 @@ def tolerance_chart(
             "name": verdict,
             "x": [c for c, v in zip(categories, verdicts, strict=True) if v == verdict],
             "y": [y for y, v in zip(values, verdicts, strict=True) if v == verdict],
-            "error_y": _errors(
+            "error_y": error_bars(
                 [y for y, v in zip(values, verdicts, strict=True) if v == verdict],
                 [lo for lo, v in zip(lows, verdicts, strict=True) if v == verdict],
                 [h for h, v in zip(highs, verdicts, strict=True) if v == verdict],
@@ -165,7 +168,7 @@ def line_chart(
             "name": s["name"],
             "x": list(x),
             "y": list(s["values"]),
-            "error_y": _errors(s["values"], s["lows"], s["highs"]),
+            "error_y": error_bars(s["values"], s["lows"], s["highs"]),
             "line": {"color": PALETTE[i % len(PALETTE)]},
             "connectgaps": False,
         }

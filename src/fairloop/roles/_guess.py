@@ -198,8 +198,8 @@ def guess_roles(data: Any) -> RoleGuess:
     # time: dates, by name first, else the first date column
     settle(
         "time",
-        best("time", lambda p: p.kind == "time")
-        or best("time", lambda p: p.kind == "time", require_name=False),
+        best("time", lambda p: p.kind == "temporal")
+        or best("time", lambda p: p.kind == "temporal", require_name=False),
         lambda p, why: f"{why} and it holds dates" if why else "it is the first column of dates",
         "no column holds dates or times",
     )
@@ -212,7 +212,7 @@ def guess_roles(data: Any) -> RoleGuess:
         score, why = _name_score(p.name, patterns["sensitive"])
         if not score:
             continue
-        if p.distinct > MAX_GROUPS or p.kind == "time":
+        if p.distinct > MAX_GROUPS or p.kind == "temporal":
             left_out[p.name] = (
                 f"{why}, a protected characteristic, but it has {p.distinct:,} values; "
                 "bin it into bands (e.g. age_band) to audit by it"

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from fairloop.decision_log._read import open_source, quote_name
+from fairloop._values import token
+from fairloop.decision_log._read import ColumnKind, open_source, quote_name
 
 __all__ = ["ColumnProfile", "profile_columns"]
 
 #: Columns with at most this many values have them listed in the profile.
 MAX_LISTED = 25
-
-Kind = Literal["numeric", "string", "time", "boolean", "other"]
 
 
 @dataclass(frozen=True)
@@ -23,8 +22,8 @@ class ColumnProfile:
     ----------
     name : str
         The column name.
-    kind : {"numeric", "string", "time", "boolean", "other"}
-        Its type, as the engine reads it (text that parses as dates counts as time).
+    kind : {"numeric", "string", "temporal", "boolean", "other"}
+        Its type, as the engine reads it (text that parses as dates counts as temporal).
     rows, nulls : int
         Rows of the table, and rows where the column is missing (or empty text).
     distinct : int
@@ -38,7 +37,7 @@ class ColumnProfile:
     """
 
     name: str
-    kind: Kind
+    kind: ColumnKind
     rows: int
     nulls: int
     distinct: int
@@ -56,27 +55,6 @@ class ColumnProfile:
     def unique(self) -> bool:
         """Every row has a value, and no value repeats."""
         return self.nulls == 0 and self.distinct == self.rows
-
-
-def _kind(type_name: str) -> Kind:
-    upper = type_name.upper()
-    if upper.startswith(("DATE", "TIMESTAMP", "TIME")):
-        return "time"
-    if upper == "BOOLEAN":
-        return "boolean"
-    if upper.startswith(("VARCHAR", "ENUM")):
-        return "string"
-    numeric = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-               "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")  # fmt: skip
-    return "numeric" if upper.startswith(numeric) else "other"
-
-
-def _as_text(value: Any, numeric: bool) -> str:
-    """A value as the audit compares decisions: 1, 1.0 and "1" are the same."""
-    if numeric:
-        number = float(value)
-        return str(int(number)) if number.is_integer() else repr(number)
-    return str(value)
 
 
 def profile_columns(data: Any) -> list[ColumnProfile]:
@@ -99,22 +77,22 @@ def profile_columns(data: Any) -> list[ColumnProfile]:
         If the data cannot be read.
     """
     source = open_source(data)
-    types = source.column_types()
-    names = list(types)
+    names = source.columns()
+    kinds = {name: source.kind(name) for name in names}
     if not names:
         return []
     parts = ["count(*)"]
     for name in names:
         c = quote_name(name)
-        value = f"NULLIF(trim({c}), '')" if _kind(types[name]) == "string" else c
+        value = f"NULLIF(trim({c}), '')" if kinds[name] == "string" else c
         parts += [f"count({value})", f"approx_count_distinct({value})"]
-        if _kind(types[name]) == "numeric":
+        if kinds[name] == "numeric":
             parts += [
                 f"min({c})::DOUBLE",
                 f"max({c})::DOUBLE",
                 f"bool_and({c} = round({c}))",
             ]
-        elif _kind(types[name]) == "string":  # does the text parse as dates?
+        elif kinds[name] == "string":  # does the text parse as dates?
             parts += [f"count(TRY_CAST({value} AS TIMESTAMP))", "NULL", "NULL"]
         else:
             parts += ["NULL", "NULL", "NULL"]
@@ -123,9 +101,9 @@ def profile_columns(data: Any) -> list[ColumnProfile]:
     stats: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(names):
         present, approx, a, b, c = row[1 + 5 * i : 6 + 5 * i]
-        kind = _kind(types[name])
+        kind = kinds[name]
         if kind == "string" and present and a == present:
-            kind = "time"
+            kind = "temporal"
         stats[name] = {
             "kind": kind,
             "nulls": rows - int(present),
@@ -142,7 +120,9 @@ def profile_columns(data: Any) -> list[ColumnProfile]:
         for name, values in zip(few, listed, strict=True):
             numeric = stats[name]["kind"] == "numeric"
             values = list(
-                dict.fromkeys(_as_text(v, numeric) for v in values or [] if v is not None)
+                dict.fromkeys(
+                    token(v) if numeric else str(v) for v in values or [] if v is not None
+                )
             )
             values.sort(key=lambda v: (float(v), v) if numeric else (0.0, v))
             stats[name]["distinct"] = len(values)

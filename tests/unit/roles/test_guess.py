@@ -23,7 +23,7 @@ def test_profile_counts_missing_values_and_lists_few_values() -> None:
     profiles = {p.name: p for p in profile_columns(frame)}
     assert (profiles["sex"].nulls, profiles["sex"].values) == (1, ["F", "M"])
     assert (profiles["score"].minimum, profiles["score"].maximum) == (0.1, 0.9)
-    assert profiles["when"].kind == "time"  # text that parses as dates
+    assert profiles["when"].kind == "temporal"  # text that parses as dates
     assert profiles["n"].values == ["1", "2", "10"] and profiles["n"].integral
 
 
