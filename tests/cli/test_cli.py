@@ -13,6 +13,8 @@ from fairloop.cli import app
 from fairloop.datasets import make_decision_log
 
 runner = CliRunner()
+#: The decision columns of the generated logs, as audit options.
+DECISIONS = ["--prediction", "approved", "--label", "reviewer_decision"]
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +46,7 @@ def test_audit_with_flags(log_file: Path, tmp_path: Path) -> None:
         [
             "audit",
             str(log_file),
-            "--prediction",
-            "approved",
-            "--label",
-            "reviewer_decision",
+            *DECISIONS,
             "--sensitive",
             "sex,race,age_band",
             "--context",
@@ -227,10 +226,7 @@ def test_no_flags(log_file: Path) -> None:
         [
             "audit",
             str(log_file),
-            "--prediction",
-            "approved",
-            "--label",
-            "reviewer_decision",
+            *DECISIONS,
             "--sensitive",
             "sex",
             "--no-flags",
@@ -245,10 +241,7 @@ def test_bad_flag_options(log_file: Path) -> None:
         [
             "audit",
             str(log_file),
-            "--prediction",
-            "approved",
-            "--label",
-            "reviewer_decision",
+            *DECISIONS,
             "--sensitive",
             "sex",
             "--fdr-method",
@@ -269,10 +262,7 @@ def test_review_cycle_from_the_command_line(log_file: Path, tmp_path: Path) -> N
     audit_args = [
         "audit",
         str(log_file),
-        "--prediction",
-        "approved",
-        "--label",
-        "reviewer_decision",
+        *DECISIONS,
         "--sensitive",
         "sex,race",
         "--reviewer",
@@ -332,10 +322,7 @@ def test_verify_names_the_tampered_event(log_file: Path, tmp_path: Path) -> None
         [
             "audit",
             str(log_file),
-            "--prediction",
-            "approved",
-            "--label",
-            "reviewer_decision",
+            *DECISIONS,
             "--sensitive",
             "sex,race",
             "--db",

@@ -15,7 +15,7 @@ import pytest
 import fairloop
 from fairloop.datasets import make_decision_log
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, SECTIONS
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -83,18 +83,7 @@ def test_demo_report_offline_no_errors_every_chart_and_navigation(browser, demo_
         " && d.querySelector('svg.main-svg')).length"
     )
     assert n_specs > 10 and rendered == n_specs
-    for section in (
-        "summary",
-        "coverage",
-        "performance",
-        "disparities",
-        "flags",
-        "oversight",
-        "trends",
-        "controls",
-        "methodology",
-        "provenance",
-    ):
+    for section in SECTIONS:
         assert page.locator(f"main > section#{section}").count() == 1
     page.click("nav.toc a[href='#controls']")
     page.wait_for_function("location.hash === '#controls'")

@@ -19,6 +19,8 @@ from fairloop.controls import (
 from fairloop.controls._catalogue import BUNDLED, DECIDED_BY
 from fairloop.exceptions import ConfigError
 
+from .conftest import SECTIONS
+
 EU_REQUIRED = [
     "Art. 4a",
     "Art. 9",
@@ -90,19 +92,7 @@ def test_catalogues_cover_the_provisions_asked_for(name: str, wanted: list[str])
 def test_every_evidence_key_is_decided_and_every_section_exists(demo_result) -> None:
     states = evidence_states(demo_result, flag_status=None, trail_verified=None)
     assert set(states) == set(evidence_keys())
-    sections = {
-        "summary",
-        "coverage",
-        "performance",
-        "disparities",
-        "flags",
-        "oversight",
-        "trends",
-        "controls",
-        "methodology",
-        "provenance",
-    }
-    assert {k.section for k in evidence_keys().values()} <= sections
+    assert {k.section for k in evidence_keys().values()} <= set(SECTIONS)
     # without a store there are no adjudications, with the demo's time column there are trends
     assert states["adjudications"].state == "absent"
     assert states["trends"].state == "present"

@@ -121,14 +121,19 @@ def test_carry_over_and_automatic_reopening(
     assert store.verify().ok
 
 
+def _three_decisions(store: ReviewStore, flag: str) -> list[str]:
+    """needs-data, confirmed, mitigated on one flag; their event ids."""
+    return [
+        store.decide(flag, d, rationale=f"step {i}", reviewer="ana")
+        for i, d in enumerate(["needs-data", "confirmed", "mitigated"])
+    ]
+
+
 def test_verify_detects_an_edited_event(
     store_url: str, planted_audit: fairloop.AuditResult
 ) -> None:
     store, flag = _recorded(store_url, planted_audit)
-    ids = [
-        store.decide(flag, d, rationale=f"step {i}", reviewer="ana")
-        for i, d in enumerate(["needs-data", "confirmed", "mitigated"])
-    ]
+    ids = _three_decisions(store, flag)
     engine = sa.create_engine(store_url)
     with engine.begin() as connection:
         connection.execute(
@@ -141,10 +146,7 @@ def test_verify_detects_an_edited_event(
 
 def test_verify_detects_deleted_events(store_url: str, planted_audit: fairloop.AuditResult) -> None:
     store, flag = _recorded(store_url, planted_audit)
-    ids = [
-        store.decide(flag, d, rationale=f"step {i}", reviewer="ana")
-        for i, d in enumerate(["needs-data", "confirmed", "mitigated"])
-    ]
+    ids = _three_decisions(store, flag)
     engine = sa.create_engine(store_url)
     with engine.begin() as connection:
         connection.execute(
