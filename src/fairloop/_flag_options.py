@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from importlib import resources
 from typing import Any, Literal, TypeAlias, get_args
 
-from fairloop._tables import option_table
+from fairloop._tables import from_table
 from fairloop.exceptions import ConfigError
 
 __all__ = ["DEFAULT_FLAG_METRICS", "FlagOptions", "PolicyRule", "ReviewOptions", "default_policy"]
@@ -126,11 +126,7 @@ class FlagOptions:
     @classmethod
     def from_value(cls, value: FlagOptions | Mapping[str, Any] | None) -> FlagOptions:
         """Build options from a mapping (a ``[flags]`` table), rejecting unknown keys."""
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        return cls(**dict(option_table("flags", value, cls)))
+        return from_table("flags", value, cls)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form."""
@@ -278,11 +274,7 @@ class ReviewOptions:
     @classmethod
     def from_value(cls, value: ReviewOptions | Mapping[str, Any] | None) -> ReviewOptions:
         """Build options from a ``[review]`` table, rejecting unknown keys."""
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        return cls(**dict(option_table("review", value, cls)))
+        return from_table("review", value, cls)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form."""

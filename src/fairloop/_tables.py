@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
-from typing import Any
+from typing import Any, TypeVar
 
 from fairloop.exceptions import ConfigError
 
-__all__ = ["as_table", "option_table"]
+__all__ = ["as_table", "from_table", "option_table"]
+
+T = TypeVar("T")
 
 
 def as_table(name: str, value: Any) -> Mapping[str, Any]:
@@ -38,3 +40,16 @@ def option_table(name: str, value: Any, cls: type) -> Mapping[str, Any]:
             option=f"{name}.{unknown[0]}",
         )
     return table
+
+
+def from_table(name: str, value: Any, cls: type[T]) -> T:
+    """The dataclass ``cls`` from its ``[name]`` table.
+
+    ``None`` gives the defaults, an instance is kept, a table is checked
+    (:func:`option_table`) and passed as keywords.
+    """
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    return cls(**dict(option_table(name, value, cls)))
