@@ -16,7 +16,7 @@ from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.decision_log import DecisionLog, read_decision_log
 from fairloop.exceptions import ConfigError
-from fairloop.flags import FLAG_COLUMNS, FlagReport, find_flags
+from fairloop.flags import FLAG_COLUMNS, VERDICT_ADJUSTMENT, FlagReport, find_flags
 from fairloop.metrics import (
     METRICS,
     attribute_sets,
@@ -344,7 +344,9 @@ class Audit:
         rates = compute_rates(table, config)
         disparities = disparities_frame(table, rates, config, tuple(METRICS))
         between = disparities[disparities["comparison"] == "between_groups"]
-        summary = summary_figures(table, rates, between, confidence_level=config.confidence_level)
+        summary = summary_figures(
+            table, rates, between, confidence_level=config.confidence_level, fdr=config.flags.fdr
+        )
         every_metric = metrics_frame(table, rates, tuple(METRICS))
         step("searching for flags")
         report = (
@@ -461,21 +463,40 @@ def _methods(config: AuditConfig) -> dict[str, Any]:
             "adjusted for that selection"
         ),
         "multiple_testing": (
-            "disparity p-values are per comparison and unadjusted; flags use "
+            "disparity p-values are per comparison and unadjusted. Flags: each subgroup test "
+            "is of the claim a flag makes, a gap beyond the effect floor "
+            f"({config.flags.min_effect:g}), by two one-sided Miettinen-Nurminen score tests; "
+            "a test repeated under other names (the two values of a two-valued attribute, "
+            "complementary metrics such as accuracy and override_rate) is made once; the flags "
+            "shown after explained subgroups are filtered out keep the false discovery rate "
+            f"{config.flags.fdr:g} by Focused "
             f"{'Benjamini-Hochberg' if config.flags.fdr_method == 'bh' else 'Benjamini-Yekutieli'}"
-            f" q-values over every test of the flag search, cut at {config.flags.fdr}, with an "
-            f"effect floor of {config.flags.min_effect}"
+            " (Katsevich, Sabatti and Bogomolov 2023), whose threshold counts the flags shown; "
+            "q = tests x p / flags shown. Reviewer flags name a person: a reviewer-by-group "
+            "interaction test per decision of the model, significant on five scales at once "
+            "(an intersection-union test that a reviewer who is merely stricter or more lenient "
+            "with everyone, or who catches a fixed share of the model's errors, does not "
+            "pass), under Holm's family-wise control over every reviewer test"
         ),
         "flag_severity": (
             "score: the assured effect (the end of the difference's interval nearest zero) "
             "times the metric's denominator, i.e. the cases the gap concerns at the least; "
+            "flags of every source are ranked by this score alone (then by flag id); "
             "level: high when the assured effect is at least 10 points, medium from 5 points "
             "(engineering choices, not legal thresholds)"
         ),
         "policy_verdicts": (
-            "pass when the interval of the measure lies inside the tolerance, flag when wholly "
-            "outside, insufficient evidence otherwise; never from a point estimate alone"
+            "pass when the interval of the measure lies inside the tolerance; "
+            + VERDICT_ADJUSTMENT
+            + "; insufficient evidence otherwise; never from a point estimate alone"
         ),
+        "four_fifths": (
+            "selection-rate ratio of each group to the highest-rate group with the Katz log "
+            "interval: pass when every assessed group's interval lies at or above 0.8, fail "
+            "when one lies wholly below and its one-sided score test survives "
+            "Benjamini-Hochberg over every group checked, insufficient otherwise"
+        ),
+        "independence": ("intervals and tests treat the cases (rows) as independent draws"),
         "insufficient": (
             f"group size below {config.min_group_size} or denominator below "
             f"{config.min_denominator}"

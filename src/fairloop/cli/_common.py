@@ -81,15 +81,18 @@ def print_summary(result: AuditResult, out: Output) -> None:
     if groups:
         typer.echo(f"  {groups} groups have too few cases for some metrics (marked insufficient).")
     typer.echo("")
-    header = f"{'attributes':28s} {'DP diff':>8s} {'DP ratio':>9s} {'EO diff':>8s} {'4/5 rule':>9s}"
+    header = (
+        f"{'attributes':28s} {'DP diff':>8s} {'DP ratio':>9s} {'EO diff':>8s} {'4/5 rule':>12s}"
+    )
     typer.echo(header)
     for name, figures in result.summary.items():
-        rule = figures["four_fifths_rule"]["passed"]
-        verdict = "n/a" if rule is None else ("pass" if rule else "FAIL")
+        verdict = {"pass": "pass", "fail": "FAIL"}.get(
+            figures["four_fifths_rule"]["verdict"], "insufficient"
+        )
         typer.echo(
             f"{name[:28]:28s} {_fmt(figures['demographic_parity_difference']):>8s} "
             f"{_fmt(figures['demographic_parity_ratio']):>9s} "
-            f"{_fmt(figures['equalized_odds_difference']):>8s} {verdict:>9s}"
+            f"{_fmt(figures['equalized_odds_difference']):>8s} {verdict:>12s}"
         )
 
 

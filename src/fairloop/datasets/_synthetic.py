@@ -75,11 +75,11 @@ class PlantedBias:
 
 #: The biases ``fairloop demo`` plants: model, routing and reviewer biases.
 DEFAULT_BIASES: tuple[PlantedBias, ...] = (
-    PlantedBias({"race": "Black", "age_band": "18-24"}, "false_negative_rate", 0.15),
-    PlantedBias({"sex": "female", "channel": "broker"}, "selection_rate", -0.10),
-    PlantedBias({"race": "Hispanic"}, "accuracy", -0.08),
-    PlantedBias({"region": "East", "age_band": "60+"}, "review_rate", -0.15),
-    PlantedBias({"sex": "female"}, "override_to_negative_rate", 0.20, reviewer="R03"),
+    PlantedBias({"race": "Black", "age_band": "18-24"}, "false_negative_rate", 0.25),
+    PlantedBias({"sex": "female", "channel": "broker"}, "selection_rate", -0.15),
+    PlantedBias({"race": "Hispanic"}, "accuracy", -0.15),
+    PlantedBias({"region": "East", "age_band": "60+"}, "review_rate", -0.20),
+    PlantedBias({"sex": "female"}, "override_to_negative_rate", 0.25, reviewer="R03"),
 )
 
 

@@ -11,10 +11,17 @@ Three sources feed one table of flags:
 ``policy``
     groups whose interval lies wholly outside a configured tolerance.
 
-Discovery and oversight tests form one family whose p-values are turned into
-Benjamini-Hochberg (or Benjamini-Yekutieli) q-values; a test is flagged when its q-value
-is at most ``fdr`` and its difference at least ``min_effect``. Policy verdicts are read
-from intervals, not tests, and carry no q-value.
+What the user sees is what is controlled:
+
+* subgroup tests (discovery and the oversight metrics) test the claim a flag makes, a
+  gap beyond the effect floor ``min_effect``; a test repeated under other names (the two
+  values of a two-valued attribute, accuracy and override_rate) is made once; the flags
+  shown after explained subgroups are filtered out keep the false discovery rate ``fdr``
+  by Focused BH (Katsevich, Sabatti and Bogomolov 2023), which sets the threshold from
+  the number of flags *shown*, not of rejections;
+* reviewer tests name a person and are held to family-wise control (Holm) on their own;
+* policy verdicts are flagged only when the interval lies outside the tolerance and the
+  verdict's test survives Benjamini-Hochberg over every verdict of every rule.
 """
 
 from __future__ import annotations
@@ -24,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
@@ -36,11 +42,12 @@ from fairloop.flags._flag import (
     severity,
     with_identity,
 )
-from fairloop.flags._policy import VERDICTS, policy_verdicts
-from fairloop.flags._redundancy import group_overlapping, prune_explained
-from fairloop.flags._reviewers import reviewer_tests
+from fairloop.flags._policy import VERDICT_ADJUSTMENT, VERDICTS, policy_verdicts
+from fairloop.flags._redundancy import Explainer, group_overlapping, same_tests
+from fairloop.flags._reviewers import REVIEWER_TEST, reviewer_tests
 from fairloop.flags._search import OVERSIGHT_METRICS, subgroup_tests
 from fairloop.flags._subgroup import describe, flag_id
+from fairloop.stats import focused_bh, holm
 
 __all__ = [
     "FLAG_COLUMNS",
@@ -48,14 +55,18 @@ __all__ = [
     "MEDIUM",
     "OVERSIGHT_METRICS",
     "VERDICTS",
+    "VERDICT_ADJUSTMENT",
     "FlagReport",
     "describe",
     "find_flags",
     "flag_id",
+    "rank_flags",
     "severity",
 ]
 
-_CORRECTIONS = {"bh": "Benjamini-Hochberg", "by": "Benjamini-Yekutieli"}
+_CORRECTIONS = {"bh": "Focused Benjamini-Hochberg", "by": "Focused Benjamini-Yekutieli"}
+#: Family-wise control of the tests that name a reviewer.
+REVIEWER_CORRECTION = "Holm"
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,13 +76,14 @@ class FlagReport:
     Parameters
     ----------
     flags : pandas.DataFrame
-        One row per flag (columns :data:`FLAG_COLUMNS`), most severe first.
+        One row per flag (columns :data:`FLAG_COLUMNS`), highest severity score first.
     explained : pandas.DataFrame
-        Flagged patterns left out because another flag explains them, with ``explained_by``.
+        Flagged patterns not shown on their own, with ``explained_by`` and ``reason``:
+        another flag explains them, or they are the same test as a shown flag.
     verdicts : pandas.DataFrame
         Every group against every policy rule.
     tests : dict
-        How many tests were made, by source, and which correction.
+        How many tests were made, by source, and which corrections.
     """
 
     flags: pd.DataFrame
@@ -82,6 +94,20 @@ class FlagReport:
 
 def _empty_flags() -> pd.DataFrame:
     return pd.DataFrame(columns=FLAG_COLUMNS)
+
+
+def rank_flags(flags: pd.DataFrame) -> pd.DataFrame:
+    """Order flags by the one ranking rule: severity score, highest first, then flag id.
+
+    The score (assured effect times the metric's denominator: the cases the gap concerns
+    at the least) ranks flags of every source and level alike; the CLI, the report, the
+    review queue and the evidence all show this order.
+    """
+    if flags.empty:
+        return flags
+    return flags.sort_values(
+        ["severity_score", "flag_id"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def find_flags(
@@ -106,58 +132,92 @@ def find_flags(
     """
     options = config.flags
     correction = _CORRECTIONS[options.fdr_method]
-    verdicts = policy_verdicts(disparities, config.policy or ())
-    tests = pd.concat(
-        [t for t in (subgroup_tests(cube, config), reviewer_tests(cube, config)) if len(t)]
-        or [subgroup_tests(cube, config)],
-        ignore_index=True,
-    )
-    count = len(tests)
-    if count:
-        tests["q_value"] = stats.false_discovery_control(
-            tests["p_value"].to_numpy(float), method=options.fdr_method
-        )
-    else:
-        tests["q_value"] = []
-    flagged = tests[
-        (tests["q_value"] <= options.fdr) & (tests["difference"].abs() >= options.min_effect)
-    ].copy()
-    explained_by = prune_explained(
-        flagged, alpha=options.redundancy_alpha, min_effect=options.min_effect
+    verdicts = policy_verdicts(disparities, config.policy or (), metrics, fdr=options.fdr)
+    level = config.confidence_level
+    # --- subgroup tests: one test per finding (repeats under other names merged), then
+    #     Focused BH over what is shown after the explained patterns are filtered out
+    tests = subgroup_tests(cube, config).reset_index(drop=True)
+    order = [*options.metrics, *(m for m in OVERSIGHT_METRICS if m not in options.metrics)]
+    alias_of = same_tests(tests, cube, order)
+    family = tests[alias_of == -1].reset_index(drop=True)
+    count = len(family)
+    p = family["p_value"].to_numpy(float)
+    candidate = np.flatnonzero(~np.isnan(p) & (p <= options.fdr))
+    explainer = Explainer(family.iloc[candidate], alpha=options.redundancy_alpha,
+                          min_effect=options.min_effect)  # fmt: skip
+
+    def shown_filter(rejected: np.ndarray) -> np.ndarray:
+        out = np.zeros(count, dtype=bool)
+        out[candidate] = explainer.shown(rejected[candidate])
+        return out
+
+    target = options.fdr
+    if options.fdr_method == "by" and count:
+        target /= float(np.sum(1.0 / np.arange(1, count + 1)))
+    shown_mask, threshold = focused_bh(p, shown_filter, target)
+    rejected = ~np.isnan(p) & (p <= threshold) if shown_mask.any() else np.zeros(count, bool)
+    shown_count = int(shown_mask.sum())
+    family["q_value"] = np.minimum(1.0, count * p / max(shown_count, 1))
+    explained_by = np.full(count, -1, dtype=np.int64)
+    explained_by[candidate] = np.where(
+        (e := explainer.explained_by(rejected[candidate])) >= 0, candidate[np.maximum(e, 0)], -1
     )
     explained_by = _to_shown(explained_by)
-    standing = explained_by.reindex(flagged.index).to_numpy() == -1
-
-    flagged = with_identity(flagged, total_rows=cube.n_rows, tests=count, correction=correction,
-                            level=config.confidence_level, sentences=False)  # fmt: skip
+    # --- reviewer tests: a flag names a person, so family-wise control (Holm)
+    reviewer = reviewer_tests(cube, config)
+    reviewer["q_value"] = holm(reviewer["p_value"].to_numpy(float)) if len(reviewer) else []
+    named = reviewer[
+        (reviewer["q_value"] <= options.fdr) & (reviewer["difference"].abs() >= options.min_effect)
+    ]
+    families = {
+        "score": (count, f"{correction} (null: a gap within ±{100 * options.min_effect:g} points)"),
+        REVIEWER_TEST: (len(reviewer), REVIEWER_CORRECTION),
+    }
+    flagged_family = family[rejected]
+    flagged = pd.concat([f for f in (flagged_family, named) if len(f)] or [flagged_family],
+                        ignore_index=False)  # fmt: skip
+    standing = np.concatenate([shown_mask[rejected], np.ones(len(named), dtype=bool)])
+    flagged = with_identity(flagged.reset_index(drop=True), total_rows=cube.n_rows,
+                            families=families, level=level, sentences=False)  # fmt: skip
+    # which shown flag explains each hidden one (positions in `flagged`)
+    position = np.full(count, -1, dtype=np.int64)
+    position[np.flatnonzero(rejected)] = np.arange(int(rejected.sum()))
+    explainer_of = np.concatenate(
+        [position[np.maximum(explained_by[rejected], 0)], np.full(len(named), -1)]
+    )
     kept = flagged[standing].copy()
-    kept["sentence"] = sentences_for(
-        kept, total_rows=cube.n_rows, tests=count, correction=correction,
-        level=config.confidence_level,
-    )  # fmt: skip
+    kept["sentence"] = sentences_for(kept, total_rows=cube.n_rows, families=families,
+                                     level=level)  # fmt: skip
     gone = flagged[~standing].copy()
     if len(gone):
-        gone["explained_by"] = flagged.loc[explained_by[gone.index], "flag_id"].to_numpy()
-        gone["explained_by_description"] = flagged.loc[
-            explained_by[gone.index], "description"
-        ].to_numpy()
+        by = explainer_of[~standing]
+        gone["explained_by"] = flagged["flag_id"].to_numpy()[by]
+        gone["explained_by_description"] = flagged["description"].to_numpy()[by]
+        gone["reason"] = "explained by another flag"
+    # the same test under other names, for the shown and explained flags
+    aliases = _aliases(tests, alias_of, family, flagged, rejected, level, cube.n_rows)
+    gone = pd.concat([g for g in (gone, aliases) if len(g)], ignore_index=True) if (
+        len(gone) or len(aliases)
+    ) else gone  # fmt: skip
     policy = _policy_flags(verdicts, metrics, cube.n_rows, config)
     if len(policy) and len(gone):
         # a breach in a subgroup the search found explained by a broader flag is that flag's
-        explainer = {
+        explainer_map = {
             (m, frozenset(s.items())): (by, desc)
             for m, s, by, desc in zip(gone["metric"], gone["subgroup"], gone["explained_by"],
                                       gone["explained_by_description"], strict=True)
         }  # fmt: skip
         keys = [(m, frozenset(s.items())) for m, s in zip(policy["metric"], policy["subgroup"],
                                                           strict=True)]  # fmt: skip
-        moved = np.asarray([k in explainer for k in keys], dtype=bool)
+        moved = np.asarray([k in explainer_map for k in keys], dtype=bool)
         if moved.any():
             extra = policy[moved].copy()
-            extra["explained_by"] = [explainer[k][0] for k, m in zip(keys, moved, strict=True) if m]
+            extra["explained_by"] = [explainer_map[k][0] for k, m in zip(keys, moved, strict=True)
+                                     if m]  # fmt: skip
             extra["explained_by_description"] = [
-                explainer[k][1] for k, m in zip(keys, moved, strict=True) if m
+                explainer_map[k][1] for k, m in zip(keys, moved, strict=True) if m
             ]
+            extra["reason"] = "explained by another flag"
             gone = pd.concat([gone, extra], ignore_index=True)
             policy = policy[~moved]
     explains: dict[str, list[str]] = {}
@@ -169,26 +229,23 @@ def find_flags(
         len(kept) or len(policy)
     ) else _empty_flags()  # fmt: skip
     if len(flags):
-        # by level first (high, medium, low), then by score: ranks and labels agree
-        rank = flags["severity"].map({"high": 0, "medium": 1, "low": 2})
-        flags = (
-            flags.assign(_rank=rank)
-            .sort_values(["_rank", "severity_score", "flag_id"], ascending=[True, False, True])
-            .drop(columns="_rank")
-        )
-        flags = flags.reset_index(drop=True)
+        flags = rank_flags(flags)
         flags["group"] = group_overlapping(flags, cube)
         flags["sample_case_ids"] = [[] for _ in range(len(flags))]
         for column in ("rule", "explains"):
             if column not in flags:
                 flags[column] = None
     flags = flags.reindex(columns=FLAG_COLUMNS)
-    by_source = tests["source"].value_counts().to_dict() if count else {}
+    by_source = pd.concat([tests["source"], reviewer["source"]]).value_counts().to_dict()
     summary = {
-        "count": int(count),
+        "count": int(count + len(reviewer)),
         "by_source": {str(k): int(v) for k, v in by_source.items()},
-        "reviewer_tests": int((tests["test"] == "did-z").sum()) if count else 0,
+        "subgroup_tests": int(count),
+        "same_tests_merged": int((alias_of >= 0).sum()),
+        "reviewer_tests": len(reviewer),
         "correction": correction,
+        "reviewer_correction": REVIEWER_CORRECTION,
+        "threshold": float(threshold),
         "fdr": options.fdr,
         "min_effect": options.min_effect,
         "max_depth": options.max_depth,
@@ -198,10 +255,12 @@ def find_flags(
         "flagged": len(flagged),
         "explained": len(gone),
         "policy_rules": len(config.policy or ()),
+        "policy_verdicts": int((verdicts["verdict"] != "reference").sum()),
         "policy_flags": len(policy),
     }
     explained_cols = ["flag_id", "source", "description", "subgroup", "metric", "difference",
-                      "q_value", "n", "explained_by", "explained_by_description"]  # fmt: skip
+                      "q_value", "n", "explained_by", "explained_by_description",
+                      "reason"]  # fmt: skip
     explained = (
         gone.reindex(columns=explained_cols) if len(gone) else pd.DataFrame(columns=explained_cols)
     )
@@ -209,15 +268,40 @@ def find_flags(
                       tests=summary)  # fmt: skip
 
 
-def _to_shown(explained_by: pd.Series) -> pd.Series:
+def _aliases(
+    tests: pd.DataFrame,
+    alias_of: np.ndarray,
+    family: pd.DataFrame,
+    flagged: pd.DataFrame,
+    rejected: np.ndarray,
+    level: float,
+    total_rows: int,
+) -> pd.DataFrame:
+    """Tests that repeat a flagged test under other names, pointing at its flag."""
+    representative = np.flatnonzero(alias_of == -1)  # family row i is tests row representative[i]
+    flag_of = {int(representative[i]): j for j, i in enumerate(np.flatnonzero(rejected))}
+    rows = [int(i) for i in np.flatnonzero(alias_of >= 0) if int(alias_of[i]) in flag_of]
+    if not rows:
+        return pd.DataFrame()
+    out = tests.iloc[rows].copy()
+    target = [flag_of[int(alias_of[i])] for i in rows]
+    out["q_value"] = flagged["q_value"].to_numpy()[target]
+    out = with_identity(out, total_rows=total_rows, families={}, level=level, sentences=False)
+    out["explained_by"] = flagged["flag_id"].to_numpy()[target]
+    out["explained_by_description"] = flagged["description"].to_numpy()[target]
+    out["reason"] = "the same test as another flag, under another name"
+    return out
+
+
+def _to_shown(explained_by: np.ndarray) -> np.ndarray:
     """Follow each explanation up to a flag that is itself shown (not explained away)."""
     out = explained_by.copy()
-    for index in out.index:
-        seen = {index}
-        target = out[index]
-        while target != -1 and out.get(target, -1) != -1 and target not in seen:
+    for index in np.flatnonzero(out >= 0):
+        seen = {int(index)}
+        target = int(out[index])
+        while out[target] != -1 and out[target] not in seen:
             seen.add(target)
-            target = out[target]
+            target = int(out[target])
         out[index] = target
     return out
 
@@ -270,7 +354,7 @@ def _policy_flags(
             "ci_high": breaches["ci_high"].to_numpy(float),
         }
     )  # fmt: skip
-    out = with_identity(rows, total_rows=total_rows, tests=0, correction="",
+    out = with_identity(rows, total_rows=total_rows, families={},
                         level=config.confidence_level)  # fmt: skip
     out["explains"] = [[] for _ in range(len(out))]
     return out

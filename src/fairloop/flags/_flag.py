@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairloop.flags._reviewers import REVIEWER_TEST
 from fairloop.flags._subgroup import describe, flag_id
 from fairloop.metrics._definitions import METRICS
 
@@ -85,10 +86,15 @@ def _pts(x: float) -> str:
     return f"{100 * x:+.1f}"
 
 
-def _sentence(row: Any, *, total_rows: int, tests: int, correction: str, level: float) -> str:
+#: Per family of tests: the number of tests and the multiple-testing control, by test name.
+Families = dict[str, tuple[int, str]]
+
+
+def _sentence(row: Any, *, total_rows: int, families: Families, level: float) -> str:
     spec = METRICS[row.metric]
     who = describe(row.subgroup)
     ci = f"{round(100 * level)}% CI {_pts(row.difference_ci_low)} to {_pts(row.difference_ci_high)}"
+    tests, correction = families.get(row.test, (0, ""))
     stats = f"{ci} points; q = {row.q_value:.2g} after {correction} over {tests:,} tests"
     if row.source == "policy":
         bounds = []
@@ -104,18 +110,25 @@ def _sentence(row: Any, *, total_rows: int, tests: int, correction: str, level: 
             f"The group's {spec.title.lower()} is {_pct(row.value)} against "
             f"{_pct(row.overall_value)} overall."
         )
-    if row.test == "did-z":
+    if row.test == REVIEWER_TEST:
         reviewer_key = [k for k in row.subgroup if k != next(iter(row.subgroup))][-1]
         reviewer = row.subgroup[reviewer_key]
         group = describe({k: v for k, v in row.subgroup.items() if k != reviewer_key})
-        others_gap = (row.value - row.complement_value) - row.difference
+        decision = "favourable" if row.metric == "precision" else "unfavourable"
+        others_outside = row.overall_value - (row.value - row.complement_value) + row.difference
         return (
-            f"Reviewer {reviewer} overrode the model in {_pct(row.value)} of their "
-            f"{row.n:,} reviewed cases with {group}, against {_pct(row.complement_value)} of "
-            f"their other cases; other reviewers' gap between the same groups is "
-            f"{_pts(others_gap)} points, so {reviewer}'s is {abs(100 * row.difference):.1f} "
-            f"points {'larger' if row.difference > 0 else 'smaller'} ({stats}). A possible "
-            f"reviewer bias: look at this reviewer's decisions for this group."
+            f"Reviewer {reviewer} upheld {_pct(row.value)} of the model's {decision} decisions "
+            f"in their {row.n:,} reviewed cases with {group}, against "
+            f"{_pct(row.complement_value)} of their other such cases; other reviewers upheld "
+            f"{_pct(row.overall_value)} and {_pct(others_outside)}. {reviewer}'s gap between "
+            f"the groups is {abs(100 * row.difference):.1f} points "
+            f"{'wider against' if row.difference < 0 else 'wider in favour of'} {group} than "
+            f"other reviewers' ({stats}, {correction} controlling the chance of naming any "
+            f"reviewer wrongly). Test: the reviewer-by-group interaction must be significant on "
+            f"the difference, ratio, complement-ratio and odds scales alike (null: the reviewer "
+            f"treats the group as other reviewers do, allowing that reviewers differ in "
+            f"strictness and that the model errs more for some groups). A possible reviewer "
+            f"bias: look at this reviewer's decisions for this group."
         )
     share = row.n / total_rows if total_rows else float("nan")
     head = f"For {who} ({row.n:,} cases, {_pct(share)} of the log)"
@@ -157,8 +170,7 @@ def with_identity(
     rows: pd.DataFrame,
     *,
     total_rows: int,
-    tests: int,
-    correction: str,
+    families: Families,
     level: float,
     sentences: bool = True,
 ) -> pd.DataFrame:
@@ -171,10 +183,8 @@ def with_identity(
         ``compare``, ``estimate``, ``ci_low``, ``ci_high``, ``rule_min``, ``rule_max``).
     total_rows : int
         Cases in the log, for the subgroup's share.
-    tests : int
-        Number of tests in the FDR family.
-    correction : str
-        Name of the FDR procedure.
+    families : dict
+        Test name -> (number of tests in its family, name of its multiple-testing control).
     level : float
         Confidence level of the intervals.
     sentences : bool, default=True
@@ -202,7 +212,7 @@ def with_identity(
     out["severity_score"] = score
     out["severity"] = level_name
     out["sentence"] = (
-        sentences_for(out, total_rows=total_rows, tests=tests, correction=correction, level=level)
+        sentences_for(out, total_rows=total_rows, families=families, level=level)
         if sentences
         else ""
     )
@@ -210,10 +220,10 @@ def with_identity(
 
 
 def sentences_for(
-    rows: pd.DataFrame, *, total_rows: int, tests: int, correction: str, level: float
+    rows: pd.DataFrame, *, total_rows: int, families: Families, level: float
 ) -> list[str]:
     """The plain-language sentence of each flag."""
     return [
-        _sentence(row, total_rows=total_rows, tests=tests, correction=correction, level=level)
+        _sentence(row, total_rows=total_rows, families=families, level=level)
         for row in rows.itertuples(index=False)
     ]

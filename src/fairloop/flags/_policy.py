@@ -1,11 +1,24 @@
-"""Policy verdicts: every group of the audit against every configured tolerance, by interval."""
+"""Policy verdicts: every group of the audit against every configured tolerance, by interval.
+
+A verdict is read from the interval of the measure, never from its point estimate. An
+audit gives thousands of verdicts (every group and intersection, every rule), so a
+``flag`` also needs its test to survive Benjamini-Hochberg over all of them: the test of
+the interval null "the measure lies inside the tolerance" (one-sided
+Miettinen-Nurminen score tests at the bounds; for a comparison with the whole population
+the bounds are carried to the group-against-complement scale, where the test is made).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
 
 from fairloop._flag_options import PolicyRule
+from fairloop.stats import margin_pvalue
 
 __all__ = ["VERDICTS", "policy_verdicts"]
 
@@ -15,16 +28,87 @@ VERDICTS = ("pass", "flag", "insufficient evidence")
 VERDICT_COLUMNS = [
     "rule", "metric", "measure", "compare", "min", "max", "attribute_set", "group",
     "attributes", "reference_group", "value", "reference_value", "estimate", "ci_low",
-    "ci_high", "difference_ci_low", "difference_ci_high", "n", "p_value", "verdict", "reason",
+    "ci_high", "difference_ci_low", "difference_ci_high", "n", "p_value", "q_value", "verdict",
+    "reason",
 ]  # fmt: skip
+#: How a verdict's multiplicity is controlled, as the methods note and the report say it.
+VERDICT_ADJUSTMENT = (
+    "a flag needs the measure's interval wholly outside the tolerance and the test of "
+    "'inside the tolerance' (one-sided Miettinen-Nurminen score tests at the bounds) to "
+    "survive Benjamini-Hochberg over every verdict of every rule; a pass is read from the "
+    "group's own interval"
+)
 
 
-def policy_verdicts(disparities: pd.DataFrame, rules: tuple[PolicyRule, ...]) -> pd.DataFrame:
+def _counts(
+    metrics: pd.DataFrame, groups: NDArray[np.object_], metric: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Numerator and denominator of a metric for each named group (NaN where withheld)."""
+    rows = metrics[metrics["metric"] == metric]
+    num = dict(zip(rows["group"], rows["numerator"], strict=True))
+    den = dict(zip(rows["group"], rows["denominator"], strict=True))
+
+    def get(table: dict[object, Any], g: object) -> float:
+        value = table.get(g)
+        return float("nan") if value is None or value is pd.NA else float(value)
+
+    return (
+        np.asarray([get(num, g) for g in groups], dtype=float),
+        np.asarray([get(den, g) for g in groups], dtype=float),
+    )
+
+
+def _verdict_pvalues(
+    rows: pd.DataFrame, rule: PolicyRule, metrics: pd.DataFrame
+) -> NDArray[np.float64]:
+    """p-value of "the measure lies inside the tolerance" for each group of a rule."""
+    k1, n1 = _counts(metrics, rows["group"].to_numpy(), rule.metric)
+    compare = "diff" if rule.measure == "difference" else "ratio"
+    low = None if rule.min is None else np.full(len(rows), float(rule.min))
+    high = None if rule.max is None else np.full(len(rows), float(rule.max))
+    if rule.compare == "reference":
+        k2, n2 = _counts(metrics, rows["reference_group"].to_numpy(), rule.metric)
+    else:
+        total_k, total_n = _counts(metrics, np.asarray(["(all)"], dtype=object), rule.metric)
+        k2, n2 = total_k[0] - k1, total_n[0] - n1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = n1 / total_n[0]  # the group's share of the denominator
+
+        def to_complement(bound: NDArray[np.float64]) -> NDArray[np.float64]:
+            # g - overall = (1 - w)(g - c);  g / overall = r / (w r + 1 - w), r = g / c
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if compare == "diff":
+                    return np.asarray(bound / (1 - w), dtype=np.float64)
+                return np.where(1 - bound * w > 0, bound * (1 - w) / (1 - bound * w), np.inf)
+
+        low = None if low is None else to_complement(low)
+        high = None if high is None else to_complement(high)
+    valid = ~np.isnan(k1) & ~np.isnan(k2) & (n1 > 0) & (n2 > 0)
+    p = np.full(len(rows), np.nan)
+    if valid.any():
+        p[valid] = margin_pvalue(
+            k1[valid], n1[valid], k2[valid], n2[valid],
+            low=None if low is None else low[valid],
+            high=None if high is None else high[valid],
+            compare=compare,
+        )  # fmt: skip
+    return p
+
+
+def policy_verdicts(
+    disparities: pd.DataFrame,
+    rules: tuple[PolicyRule, ...],
+    metrics: pd.DataFrame,
+    *,
+    fdr: float = 0.05,
+) -> pd.DataFrame:
     """Give every group a verdict per rule: pass, flag or insufficient evidence.
 
     ``pass`` when the measure's interval lies inside [min, max], ``flag`` when it lies
-    wholly outside, ``insufficient evidence`` when it straddles a bound, when the group
-    is too small (status insufficient or suppressed) or when the measure is undefined.
+    wholly outside and its test survives Benjamini-Hochberg at ``fdr`` over every verdict,
+    ``insufficient evidence`` when it straddles a bound, when it lies outside but not
+    after that adjustment, when the group is too small (status insufficient or
+    suppressed) or when the measure is undefined.
     With ``compare = "reference"`` the reference group itself gets the verdict
     ``reference``: it is what the others are measured against.
 
@@ -34,6 +118,10 @@ def policy_verdicts(disparities: pd.DataFrame, rules: tuple[PolicyRule, ...]) ->
         The audit's disparity rows for every metric.
     rules : tuple of PolicyRule
         The tolerances.
+    metrics : pandas.DataFrame
+        The audit's metrics table (the counts the verdicts' tests are made on).
+    fdr : float, default=0.05
+        False discovery rate of the flag verdicts.
 
     Returns
     -------
@@ -55,6 +143,7 @@ def policy_verdicts(disparities: pd.DataFrame, rules: tuple[PolicyRule, ...]) ->
         small = rows["status"].to_numpy() != "ok"
         inside = defined & (low >= lo_bound) & (high <= hi_bound)
         outside = defined & ((high < lo_bound) | (low > hi_bound))
+        p_value = np.where(small | ~defined, np.nan, _verdict_pvalues(rows, rule, metrics))
         verdict = np.where(
             small | ~defined,
             "insufficient evidence",
@@ -94,7 +183,8 @@ def policy_verdicts(disparities: pd.DataFrame, rules: tuple[PolicyRule, ...]) ->
                 "difference_ci_low": rows["difference_ci_low"].to_numpy(dtype=float),
                 "difference_ci_high": rows["difference_ci_high"].to_numpy(dtype=float),
                 "n": rows["n"].to_numpy(),
-                "p_value": rows["p_value"].to_numpy(dtype=float),
+                "p_value": p_value,
+                "q_value": np.nan,
                 "verdict": verdict,
                 "reason": reason,
             }
@@ -119,7 +209,7 @@ def policy_verdicts(disparities: pd.DataFrame, rules: tuple[PolicyRule, ...]) ->
                             "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                             "difference_ci_low": np.nan, "difference_ci_high": np.nan,
                             "n": refs["reference_n"].to_numpy(), "p_value": np.nan,
-                            "verdict": "reference",
+                            "q_value": np.nan, "verdict": "reference",
                             "reason": "the reference group the others are compared with",
                         }
                     ),
@@ -129,4 +219,16 @@ def policy_verdicts(disparities: pd.DataFrame, rules: tuple[PolicyRule, ...]) ->
         parts.append(part)
     if not parts:
         return pd.DataFrame(columns=VERDICT_COLUMNS)
-    return pd.concat(parts, ignore_index=True)[VERDICT_COLUMNS]
+    out = pd.concat(parts, ignore_index=True)[VERDICT_COLUMNS]
+    tested = out["p_value"].notna().to_numpy()
+    if tested.any():
+        q = np.full(len(out), np.nan)
+        q[tested] = stats.false_discovery_control(out.loc[tested, "p_value"].to_numpy(float))
+        out["q_value"] = q
+        held = (out["verdict"] == "flag").to_numpy() & ~(q <= fdr)
+        out.loc[held, "verdict"] = "insufficient evidence"
+        out.loc[held, "reason"] = (
+            f"the interval lies outside the tolerance, but not after adjusting for the "
+            f"{int(tested.sum()):,} verdicts (Benjamini-Hochberg)"
+        )
+    return out

@@ -1,112 +1,195 @@
-r"""Minimal descriptions: drop subgroups another flag explains, and group overlapping flags.
-
-Between a flagged parent P and a flagged child C (C adds conditions to P), for the same
-metric and direction:
-
-* C is explained by P when C does not differ significantly from the rest of P
-  (``C`` against ``P \\ C``, at a Bonferroni level over all such pairs): C's effect is
-  P's effect, and C is not flagged on its own;
-* otherwise P is explained by C when the rest of P is not significantly different
-  from P's complement (``P \\ C`` against ``not P``), or differs by less than the effect
-  floor: P's effect is carried by C.
-"""
+"""One finding, one flag: tests repeated under other names, explained subgroups, overlaps."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from fairloop.cube import CELLS, CountCube
+from fairloop.flags._subgroup import describe
+from fairloop.metrics._definitions import test_identity
 from fairloop.stats import two_proportion_pvalue
 
-__all__ = ["group_overlapping", "prune_explained"]
+__all__ = ["Explainer", "group_overlapping", "same_tests"]
 
 
-def prune_explained(flagged: pd.DataFrame, *, alpha: float, min_effect: float) -> pd.Series:
-    """For each flagged row, the index of the flagged row that explains it (or -1).
+def same_tests(
+    tests: pd.DataFrame, cube: CountCube, metric_order: Sequence[str]
+) -> NDArray[np.int64]:
+    """For each test, the position of the test it repeats under other names (or -1).
+
+    Two tests are one when they compare the same cases on the same outcome: the two
+    values of a two-valued attribute (``sex=female`` against the rest is ``sex=male``
+    against the rest, turned round), and metrics that are complements over the same
+    denominator (accuracy and override_rate). One representative is kept per test: the
+    metric listed first in ``metric_order``, then the smaller group, then the first value.
 
     Parameters
     ----------
-    flagged : pandas.DataFrame
-        Flagged tests (``subgroup``, ``metric``, ``difference``, ``depth``, ``test`` and the
-        counts of the subgroup and its complement).
+    tests : pandas.DataFrame
+        Tests with ``subgroup``, ``metric`` and ``n``, positionally indexed.
+    cube : CountCube
+        The cube (which attributes have exactly two values).
+    metric_order : sequence of str
+        Metric preference.
+
+    Returns
+    -------
+    ndarray of int
+        -1 for representatives, else the position of the representative.
+    """
+    size = len(tests)
+    out = np.full(size, -1, dtype=np.int64)
+    if size == 0:
+        return out
+    two_valued = {}
+    for attribute in cube.keys:
+        (values,), sums = cube.marginal_arrays([attribute])
+        present = values[sums[:, : len(CELLS)].sum(axis=1) > 0]
+        if len(present) == 2:
+            two_valued[attribute] = frozenset(str(v) for v in present)
+    rank = {m: i for i, m in enumerate(metric_order)}
+    keys = []
+    for subgroup, metric in zip(tests["subgroup"], tests["metric"], strict=True):
+        if len(subgroup) == 1 and next(iter(subgroup)) in two_valued:
+            attribute = next(iter(subgroup))
+            cases: object = (attribute, two_valued[attribute])
+        else:
+            cases = frozenset(subgroup.items())
+        keys.append((cases, test_identity(metric)))
+    preference = np.lexsort(
+        (
+            np.asarray([describe(g) for g in tests["subgroup"]], dtype=object).astype(str),
+            tests["n"].to_numpy(np.int64),
+            np.asarray([rank.get(m, len(rank)) for m in tests["metric"]]),
+        )
+    )
+    first: dict[object, int] = {}
+    for i in preference:
+        key = keys[i]
+        if key in first:
+            out[i] = first[key]
+        else:
+            first[key] = int(i)
+    return out
+
+
+class Explainer:
+    r"""Which flagged subgroups another flagged subgroup explains, for any set of rejections.
+
+    Between a flagged parent P and a flagged child C (C adds conditions to P), for the
+    same metric and direction:
+
+    * C is explained by P when C does not differ significantly from the rest of P
+      (``C`` against ``P \ C``, at a Bonferroni level over all such pairs among the
+      rejections): C's effect is P's effect, and C is not shown on its own;
+    * otherwise P is explained by C when the rest of P is not significantly different
+      from P's complement (``P \ C`` against ``not P``), or differs by less than the
+      effect floor: P's effect is carried by C.
+
+    The tests between pairs are made once, for every pair among the candidates; a call
+    then only reads which pairs are both rejected, so the filter can be evaluated at
+    many thresholds (:func:`fairloop.stats.focused_bh`).
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        Tests that may be rejected (``subgroup``, ``metric``, ``difference``, ``depth``
+        and the counts of the subgroup and its complement), positionally indexed.
     alpha : float
         Level of the explanation tests.
     min_effect : float
         Effect floor: a rest-of-parent gap below it counts as no gap.
-
-    Returns
-    -------
-    pandas.Series
-        Indexed like ``flagged``.
     """
-    size = len(flagged)
-    explained = np.full(size, -1, dtype=np.int64)
-    diff = flagged["difference"].to_numpy(float)
-    depth = flagged["depth"].to_numpy(np.int64)
-    k = flagged["numerator"].to_numpy(np.int64)
-    n = flagged["denominator"].to_numpy(np.int64)
-    kc = flagged["complement_numerator"].to_numpy(np.int64)
-    nc = flagged["complement_denominator"].to_numpy(np.int64)
-    rate_c = flagged["complement_value"].to_numpy(float)
-    metrics = flagged["metric"].tolist()
-    subgroups: list[dict[str, str]] = flagged["subgroup"].tolist()
-    searchable = (flagged["test"] != "did-z").to_numpy()
-    lookup = {
-        (metrics[i], frozenset(subgroups[i].items())): i for i in range(size) if searchable[i]
-    }
-    ancestors: dict[int, list[int]] = {}
-    for i in np.argsort(depth, kind="stable"):
-        if not searchable[i]:
-            continue
-        items = list(subgroups[i].items())
-        found = [
-            parent
-            for width in range(1, len(items))
-            for subset in combinations(items, width)
-            if (parent := lookup.get((metrics[i], frozenset(subset)))) is not None
-            and np.sign(diff[parent]) == np.sign(diff[i])
-        ]
-        ancestors[int(i)] = found
-    # children explained by a parent: the child is no different from the rest of the parent.
-    # Many children are tested, so a child stands on its own only past a Bonferroni level.
-    pairs = sum(len(parents) for parents in ancestors.values())
-    level = alpha / max(pairs, 1)
-    pair_child = np.asarray([c for c, ps in ancestors.items() for _ in ps], dtype=np.int64)
-    pair_parent = np.asarray([p for ps in ancestors.values() for p in ps], dtype=np.int64)
-    if pair_child.size:
-        rest_k, rest_n = k[pair_parent] - k[pair_child], n[pair_parent] - n[pair_child]
-        p, _ = two_proportion_pvalue(k[pair_child], n[pair_child], rest_k, rest_n)
-        same = (rest_n > 0) & (p > level)
+
+    def __init__(self, candidates: pd.DataFrame, *, alpha: float, min_effect: float) -> None:
+        self.size = len(candidates)
+        self.alpha = alpha
+        diff = candidates["difference"].to_numpy(float)
+        depth = candidates["depth"].to_numpy(np.int64)
+        k = candidates["numerator"].to_numpy(np.int64)
+        n = candidates["denominator"].to_numpy(np.int64)
+        kc = candidates["complement_numerator"].to_numpy(np.int64)
+        nc = candidates["complement_denominator"].to_numpy(np.int64)
+        rate_c = candidates["complement_value"].to_numpy(float)
+        metrics = candidates["metric"].tolist()
+        subgroups: list[dict[str, str]] = candidates["subgroup"].tolist()
+        lookup = {(metrics[i], frozenset(subgroups[i].items())): i for i in range(self.size)}
+        child, parent = [], []
+        for i in range(self.size):
+            items = list(subgroups[i].items())
+            for width in range(1, len(items)):
+                for subset in combinations(items, width):
+                    j = lookup.get((metrics[i], frozenset(subset)))
+                    if j is not None and np.sign(diff[j]) == np.sign(diff[i]):
+                        child.append(i)
+                        parent.append(j)
+        self.child = np.asarray(child, dtype=np.int64)
+        self.parent = np.asarray(parent, dtype=np.int64)
+        self.abs_diff = np.abs(diff)
+        c, p = self.child, self.parent
+        rest_k, rest_n = k[p] - k[c], n[p] - n[c]
+        # child against the rest of its parent
+        self.same_p = np.ones(c.size)
+        if c.size:
+            self.same_p, _ = two_proportion_pvalue(k[c], n[c], rest_k, rest_n)
+        self.rest_exists = rest_n > 0
+        # the rest of the parent against the parent's complement
+        rest_p = np.ones(c.size)
+        has_rest = rest_n > 0
+        if has_rest.any():
+            rest_p[has_rest], _ = two_proportion_pvalue(
+                rest_k[has_rest], rest_n[has_rest], kc[p][has_rest], nc[p][has_rest]
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rest_gap = np.abs(rest_k / rest_n - rate_c[p])
+        self.parent_carried = ~has_rest | (rest_p > alpha) | (rest_gap < min_effect)
         # per child: the most general explaining parent, then the one with the largest effect
-        order = np.lexsort((-np.abs(diff[pair_parent]), depth[pair_parent], ~same, pair_child))
-        for idx in order:
-            child = int(pair_child[idx])
-            if same[idx] and explained[child] == -1:
-                explained[child] = pair_parent[idx]
-    # parents explained by a child that stands on its own: the rest of the parent is no
-    # different from the parent's complement
-    for child in sorted(ancestors, key=lambda c: -abs(diff[c])):
-        if explained[child] != -1:
-            continue
-        for parent in ancestors[child]:
-            if explained[parent] != -1:
-                continue
-            rest_k, rest_n = k[parent] - k[child], n[parent] - n[child]
-            if rest_n <= 0:
-                explained[parent] = child
-                continue
-            p, _ = two_proportion_pvalue([rest_k], [rest_n], [kc[parent]], [nc[parent]])
-            if p[0] > alpha or abs(rest_k / rest_n - rate_c[parent]) < min_effect:
-                explained[parent] = child
-    labels = flagged.index.to_numpy()
-    return pd.Series(
-        np.where(explained >= 0, labels[np.maximum(explained, 0)], -1), index=flagged.index
-    )
+        self.order = np.lexsort((-self.abs_diff[p], depth[p], c)) if c.size else c
+
+    def explained_by(self, rejected: NDArray[np.bool_]) -> NDArray[np.int64]:
+        """For each candidate, the candidate that explains it (or -1), among ``rejected``.
+
+        Parameters
+        ----------
+        rejected : ndarray of bool
+            Which candidates are rejected.
+
+        Returns
+        -------
+        ndarray of int
+            Positions into the candidates; -1 where not explained or not rejected.
+        """
+        explained = np.full(self.size, -1, dtype=np.int64)
+        if not self.child.size:
+            return explained
+        active = rejected[self.child] & rejected[self.parent]
+        level = self.alpha / max(int(active.sum()), 1)
+        same = active & self.rest_exists & (self.same_p > level)
+        for idx in self.order[same[self.order]]:
+            c = int(self.child[idx])
+            if explained[c] == -1:
+                explained[c] = self.parent[idx]
+        # parents explained by a child that stands on its own, largest child effect first
+        pairs = np.flatnonzero(active & self.parent_carried)
+        if pairs.size:
+            pairs = pairs[np.argsort(-self.abs_diff[self.child[pairs]], kind="stable")]
+            for idx in pairs:
+                c, p = int(self.child[idx]), int(self.parent[idx])
+                if explained[c] == -1 and explained[p] == -1:
+                    explained[p] = c
+        return explained
+
+    def shown(self, rejected: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """The rejections no other rejection explains (the filter of Focused BH)."""
+        out: NDArray[np.bool_] = rejected & (self.explained_by(rejected) == -1)
+        return out
 
 
 def group_overlapping(flags: pd.DataFrame, cube: CountCube, *, share: float = 0.5) -> np.ndarray:

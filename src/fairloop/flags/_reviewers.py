@@ -1,27 +1,49 @@
-"""Reviewer signals: override behaviour that differs by group more than other reviewers' does.
+"""Reviewer signals: a reviewer whose decisions on one group differ from other reviewers'.
 
-For reviewer r and group g the statistic is a difference in differences of override
-rates, ``(r in g - r outside g) - (others in g - others outside g)``: a reviewer who is
-simply stricter everywhere, or a group every reviewer corrects more often (a model
-problem), does not show; a reviewer who treats one group differently does.
+A reviewer is compared with the other reviewers on like cases: separately for the cases
+the model decided favourably (how often the reviewer upheld the decision: ``precision``,
+with the human as the truth) and unfavourably (``negative_predictive_value``). For
+reviewer r and group g the statistic is the interaction between the reviewer and the
+group, ``(r in g - r outside g) - (others in g - others outside g)``.
+
+Reviewers differ in strictness, and the model may err more for some groups, so the
+reviewer's gap may differ from the others' on one scale while the reviewer treats every
+group alike (a reviewer who catches a fixed share of every group's model errors has a
+larger gap in points, but the same gap as a ratio). The test is therefore an
+intersection-union test over four scales (difference, log ratio, log ratio of the
+complements, log odds; :func:`fairloop.stats.interaction_pvalue`): the reviewer is
+flagged only if the gap is larger on every one of them. Every cell gets one event and one
+non-event added (Agresti-Caffo), so no variance is zero. A flag names a person, so the
+reviewer tests are a family of their own under Holm's family-wise control.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from numpy.typing import NDArray
+from scipy import special
 
 from fairloop._typing import MISSING_GROUP
 from fairloop.config import AuditConfig
 from fairloop.cube import CELLS, CountCube
 from fairloop.flags._search import TEST_COLUMNS
+from fairloop.stats import interaction_pvalue
 
-__all__ = ["reviewer_tests"]
+__all__ = ["REVIEWER_STRATA", "REVIEWER_TEST", "reviewer_tests"]
+
+#: The test's name in the ``test`` column of flags.
+REVIEWER_TEST = "reviewer-interaction"
+#: Per stratum of the model's decision: the metric compared (with the human as the truth),
+#: its agreeing cell and its overturned cell.
+REVIEWER_STRATA: dict[str, tuple[str, str, str]] = {
+    "favourable": ("precision", "tp", "fp"),
+    "unfavourable": ("negative_predictive_value", "tn", "fn"),
+}
 
 
 def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
-    """Test every (reviewer, sensitive group) for a group-specific override gap.
+    """Test every (reviewer, sensitive group, model decision) for a group-specific gap.
 
     Parameters
     ----------
@@ -34,14 +56,16 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per test (columns of :data:`fairloop.flags._search.TEST_COLUMNS`), with the
-        reviewer among the subgroup's conditions. ``value`` is the reviewer's override rate
-        in the group, ``complement_value`` theirs outside it, ``overall_value`` the other
-        reviewers' in the group, ``difference`` the difference in differences.
+        reviewer among the subgroup's conditions. ``metric`` is precision (cases the model
+        decided favourably) or negative_predictive_value (unfavourably); ``value`` is the
+        reviewer's share upheld in the group, ``complement_value`` theirs outside it,
+        ``overall_value`` the other reviewers' in the group, ``difference`` the
+        interaction (negative: the reviewer overturns the group's decisions more).
     """
     reviewer = cube.reviewer
     if reviewer is None or not config.flags.oversight:
         return pd.DataFrame(columns=TEST_COLUMNS)
-    min_den = config.flags.min_denominator or config.min_denominator
+    min_den = max(config.flags.min_denominator or config.min_denominator, 1)
     z = float(special.ndtri(0.5 + 0.5 * config.confidence_level))
     parts = []
     for attribute in cube.sensitive:
@@ -50,67 +74,56 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
         if not known.any():
             continue
         groups, reviewers, sums = groups[known], reviewers[known], sums[known]
-        c = {name: sums[:, CELLS.index(name)] for name in ("tp", "fp", "fn", "tn")}
-        num = c["fp"] + c["fn"]
-        den = c["tp"] + c["fp"] + c["fn"] + c["tn"]
         r_code = np.unique(reviewers, return_inverse=True)[1]
         g_code = np.unique(groups, return_inverse=True)[1]
-        r_k, r_n = np.bincount(r_code, num)[r_code], np.bincount(r_code, den)[r_code]
-        g_k, g_n = np.bincount(g_code, num)[g_code], np.bincount(g_code, den)[g_code]
-        total_k, total_n = num.sum(), den.sum()
-        cells = {
-            "a": (num, den),  # the reviewer in the group
-            "b": (r_k - num, r_n - den),  # the reviewer outside it
-            "c": (g_k - num, g_n - den),  # the others in it
-            "d": (total_k - r_k - g_k + num, total_n - r_n - g_n + den),  # the others outside
-        }
-        ok = np.all([cells[c][1] >= max(min_den, 1) for c in "abcd"], axis=0)
-        if not ok.any():
-            continue
-        rates = {c: cells[c][0][ok] / cells[c][1][ok] for c in "abcd"}
-        variance = sum(rates[c] * (1 - rates[c]) / cells[c][1][ok] for c in "abcd")
-        did = (rates["a"] - rates["b"]) - (rates["c"] - rates["d"])
-        se = np.sqrt(variance)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p = np.where(se > 0, 2 * stats.norm.sf(np.abs(did) / se), np.where(did == 0, 1.0, 0.0))
-        # with two groups, (r, g1) and (r, g2) are one test seen from both sides: keep the
-        # side where the reviewer's gap is the larger
-        if len(np.unique(groups)) == 2:
-            positive = np.zeros(len(groups), dtype=bool)
-            positive[np.flatnonzero(ok)] = did >= 0
-            keep_side = positive[ok]
-            ok = positive
-            rates = {c: v[keep_side] for c, v in rates.items()}
-            did, se, p = did[keep_side], se[keep_side], p[keep_side]
-        if not ok.any():
-            continue
-        parts.append(
-            pd.DataFrame(
-                {
-                    "source": "oversight",
-                    "subgroup": [
-                        {attribute: str(a), reviewer: str(r)}
-                        for a, r in zip(groups[ok], reviewers[ok], strict=True)
-                    ],
-                    "depth": 2,
-                    "metric": "override_rate",
-                    "n": cells["a"][1][ok].astype(np.int64),
-                    "numerator": cells["a"][0][ok].astype(np.int64),
-                    "denominator": cells["a"][1][ok].astype(np.int64),
-                    "complement_numerator": cells["b"][0][ok].astype(np.int64),
-                    "complement_denominator": cells["b"][1][ok].astype(np.int64),
-                    "value": rates["a"],
-                    "complement_value": rates["b"],
-                    "overall_value": rates["c"],
-                    "difference": did,
-                    "difference_ci_low": did - z * se,
-                    "difference_ci_high": did + z * se,
-                    "ratio": np.nan,
-                    "p_value": p,
-                    "test": "did-z",
-                }
+        two_groups = len(np.unique(g_code)) == 2
+        for metric, agree, overturn in REVIEWER_STRATA.values():
+            # overturned (k) and decided (n) cases of this stratum per (group, reviewer)
+            k = sums[:, CELLS.index(overturn)]
+            n = k + sums[:, CELLS.index(agree)]
+            r_k, r_n = np.bincount(r_code, k)[r_code], np.bincount(r_code, n)[r_code]
+            g_k, g_n = np.bincount(g_code, k)[g_code], np.bincount(g_code, n)[g_code]
+            cell_k = np.column_stack([k, r_k - k, g_k - k, k.sum() - r_k - g_k + k])
+            cell_n = np.column_stack([n, r_n - n, g_n - n, n.sum() - r_n - g_n + n])
+            ok: NDArray[np.bool_] = np.asarray((cell_n >= min_den).all(axis=1))
+            if not ok.any():
+                continue
+            estimate, se, p = interaction_pvalue(cell_k[ok], cell_n[ok])
+            if two_groups:
+                # (r, g1) and (r, g2) are one test seen from both sides: keep the side
+                # where the reviewer overturns more
+                side = (estimate > 0) | ((estimate == 0) & (g_code[ok] == 0))
+                ok[np.flatnonzero(ok)[~side]] = False
+                estimate, se, p = estimate[side], se[side], p[side]
+            rates = 1 - cell_k[ok] / cell_n[ok]  # the metric: the share upheld
+            interaction = -estimate  # on the metric's scale
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "source": "oversight",
+                        "subgroup": [
+                            {attribute: str(a), reviewer: str(r)}
+                            for a, r in zip(groups[ok], reviewers[ok], strict=True)
+                        ],
+                        "depth": 2,
+                        "metric": metric,
+                        "n": cell_n[ok, 0].astype(np.int64),
+                        "numerator": (cell_n[ok, 0] - cell_k[ok, 0]).astype(np.int64),
+                        "denominator": cell_n[ok, 0].astype(np.int64),
+                        "complement_numerator": (cell_n[ok, 1] - cell_k[ok, 1]).astype(np.int64),
+                        "complement_denominator": cell_n[ok, 1].astype(np.int64),
+                        "value": rates[:, 0],
+                        "complement_value": rates[:, 1],
+                        "overall_value": rates[:, 2],
+                        "difference": interaction,
+                        "difference_ci_low": interaction - z * se,
+                        "difference_ci_high": interaction + z * se,
+                        "ratio": np.nan,
+                        "p_value": p,
+                        "test": REVIEWER_TEST,
+                    }
+                )
             )
-        )
     if not parts:
         return pd.DataFrame(columns=TEST_COLUMNS)
     return pd.concat(parts, ignore_index=True)[TEST_COLUMNS]

@@ -3,6 +3,11 @@
 Each attribute combination is one marginal of the cube; every subgroup of every
 combination and every metric is then tested at once with array arithmetic. Nothing
 here reads the rows.
+
+Each test is of the claim a flag makes: that the subgroup's gap to its complement is
+larger than the effect floor ``min_effect``. Its null is the interval
+``-min_effect <= gap <= min_effect`` (two one-sided Miettinen-Nurminen score tests), so
+gaps too small to matter are not discoveries however large the log.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.metrics._definitions import cell_weights
 from fairloop.metrics._groups import group_table
-from fairloop.stats import newcombe_difference_interval, two_proportion_pvalue
+from fairloop.stats import margin_pvalue, newcombe_difference_interval
 
 __all__ = ["OVERSIGHT_METRICS", "subgroup_tests"]
 
@@ -72,7 +77,9 @@ def subgroup_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
     if g.size == 0:
         return pd.DataFrame(columns=TEST_COLUMNS)
     k1, n1, k2, n2 = num[g, m], den[g, m], comp_num[g, m], comp_den[g, m]
-    p, test = two_proportion_pvalue(k1, n1, k2, n2)
+    # the claim is a gap of at least the effect floor, so that is the null tested
+    floor = options.min_effect
+    p = margin_pvalue(k1, n1, k2, n2, low=-floor, high=floor)
     low, high = newcombe_difference_interval(k1, n1, k2, n2, config.confidence_level)
     value, other = k1 / n1, k2 / n2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -97,6 +104,6 @@ def subgroup_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
             "difference_ci_high": high,
             "ratio": ratio,
             "p_value": p,
-            "test": test,
+            "test": "score",
         }
     )

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from fairloop.cube import CELLS
 
-__all__ = ["METRICS", "MetricSpec", "cell_weights"]
+__all__ = ["METRICS", "MetricSpec", "cell_weights", "test_identity"]
 
 
 @dataclass(frozen=True)
@@ -91,3 +91,23 @@ def cell_weights(names: tuple[str, ...] | list[str]) -> tuple[NDArray[np.int64],
         for cell in spec.denominator:
             den[CELLS.index(cell), j] = 1
     return num, den
+
+
+def test_identity(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a two-group test of a metric compares, whatever the metric is called.
+
+    Two metrics over the same denominator whose numerators split it between them (such
+    as accuracy and override_rate, or the true positive and false negative rates) give
+    the same test of the same cases, with the sign turned: they share this identity.
+
+    Examples
+    --------
+    >>> test_identity("accuracy") == test_identity("override_rate")
+    True
+    >>> test_identity("accuracy") == test_identity("precision")
+    False
+    """
+    spec = METRICS[name]
+    denominator = tuple(sorted(spec.denominator))
+    rest = tuple(sorted(set(spec.denominator) - set(spec.numerator)))
+    return denominator, min(tuple(sorted(spec.numerator)), rest)

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from fairloop.metrics._groups import GroupTable
 from fairloop.metrics._rates import Rates
-from fairloop.stats import ratio_interval
+from fairloop.stats import margin_pvalue, ratio_interval
 
 __all__ = ["FOUR_FIFTHS", "summary_figures"]
 
@@ -19,7 +20,12 @@ FOUR_FIFTHS = 0.8
 
 
 def summary_figures(
-    table: GroupTable, rates: Rates, between: pd.DataFrame, *, confidence_level: float
+    table: GroupTable,
+    rates: Rates,
+    between: pd.DataFrame,
+    *,
+    confidence_level: float,
+    fdr: float = 0.05,
 ) -> dict[str, dict[str, Any]]:
     """Named summary figures for each attribute set (each attribute and intersection).
 
@@ -39,6 +45,9 @@ def summary_figures(
         The ``between_groups`` rows of the disparities, for every metric.
     confidence_level : float
         Level of the ratio intervals in the four-fifths check.
+    fdr : float, default=0.05
+        False discovery rate of the four-fifths check's failing verdicts, over every group
+        of every attribute set (as the policy verdicts).
 
     Returns
     -------
@@ -71,6 +80,7 @@ def summary_figures(
             "groups_suppressed": int((rates.status[rows, sr] == 2).sum()),
             "four_fifths_rule": _four_fifths(table, rates, rows, confidence_level),
         }
+    _settle_four_fifths(out, fdr=fdr)
     return out
 
 
@@ -84,34 +94,91 @@ def _four_fifths(
     result: dict[str, Any] = {"threshold": FOUR_FIFTHS, "not_assessed": not_assessed}
     if len(ok) < 2 or np.nanmax(rates.value[ok, sr]) <= 0:
         result.update(
+            verdict="insufficient",
             passed=None,
             reason="fewer than two groups with enough cases and a favourable decision",
             reference=None,
             lowest_ratio=None,
             groups_below=[],
+            groups=[],
         )
         return result
     top = ok[int(np.argmax(rates.value[ok, sr]))]
     k, n = rates.numerator[ok, sr], rates.denominator[ok, sr]
+    k_top, n_top = rates.numerator[top, sr], rates.denominator[top, sr]
     ratios = rates.value[ok, sr] / rates.value[top, sr]
-    low, high = ratio_interval(k, n, rates.numerator[top, sr], rates.denominator[top, sr],
-                               confidence_level)  # fmt: skip
-    below = [
+    low, high = ratio_interval(k, n, k_top, n_top, confidence_level)
+    # the test of "ratio >= 0.8" for the multiplicity adjustment across every verdict
+    p = margin_pvalue(k, n, k_top, n_top, low=FOUR_FIFTHS, high=None, compare="ratio")
+    groups: list[dict[str, Any]] = [
         {
             "group": table.label(int(i)),
             "attributes": table.attributes(int(i)),
             "ratio": float(ratios[j]),
             "ratio_ci_low": float(low[j]),
             "ratio_ci_high": float(high[j]),
+            "p_value": float(p[j]) if int(i) != int(top) else float("nan"),
             "clearly_below": bool(high[j] < FOUR_FIFTHS),
         }
         for j, i in enumerate(ok)
-        if ratios[j] < FOUR_FIFTHS
     ]
     result.update(
-        passed=not below,
         reference=table.attributes(int(top)),
         lowest_ratio=float(ratios.min()),
-        groups_below=below,
+        groups=groups,
+        groups_below=[g for g in groups if g["ratio"] < FOUR_FIFTHS],
     )
     return result
+
+
+def _settle_four_fifths(summary: dict[str, dict[str, Any]], *, fdr: float) -> None:
+    """Give every attribute set's four-fifths check its verdict: pass, fail or insufficient.
+
+    From intervals, as the policy verdicts: a group *fails* when its ratio's interval lies
+    wholly below 0.8 and its test (one-sided Miettinen-Nurminen score test of
+    ``ratio >= 0.8``) survives Benjamini-Hochberg at ``fdr`` over every group of every
+    attribute set; it *passes* when the interval lies wholly at or above 0.8. A set
+    fails when any group fails, passes when every assessed group passes, and is
+    insufficient otherwise (an interval straddles 0.8, or fewer than two groups are
+    large enough). ``passed`` is True, False or None accordingly.
+
+    Parameters
+    ----------
+    summary : dict
+        Attribute-set name -> figures with ``four_fifths_rule``, changed in place.
+    fdr : float
+        False discovery rate of the failing verdicts.
+    """
+    checks = [figures["four_fifths_rule"] for figures in summary.values()]
+    entries = [g for check in checks for g in check.get("groups", [])]
+    p = np.asarray([g["p_value"] for g in entries], dtype=float)
+    tested = ~np.isnan(p)
+    q = np.full(p.shape, np.nan)
+    if tested.any():
+        q[tested] = stats.false_discovery_control(p[tested])
+    for g, q_value in zip(entries, q, strict=True):
+        g["q_value"] = float(q_value)
+        g["verdict"] = (
+            "fail"
+            if g["ratio_ci_high"] < FOUR_FIFTHS and q_value <= fdr
+            else "pass"
+            if g["ratio_ci_low"] >= FOUR_FIFTHS
+            else "insufficient"
+        )
+    for check in checks:
+        groups = check.get("groups", [])
+        if not groups:
+            continue
+        verdicts = {g["verdict"] for g in groups}
+        verdict = (
+            "fail" if "fail" in verdicts else "pass" if verdicts == {"pass"} else "insufficient"
+        )
+        check["verdict"] = verdict
+        check["passed"] = {"pass": True, "fail": False}.get(verdict)
+        check["reason"] = {
+            "fail": "a group's ratio interval lies wholly below 0.8 (after Benjamini-Hochberg "
+            "over every group's check)",
+            "pass": "every assessed group's ratio interval lies at or above 0.8",
+            "insufficient": "a group's ratio interval straddles 0.8, or lies below it but not "
+            "after adjusting for the number of groups checked",
+        }[verdict]

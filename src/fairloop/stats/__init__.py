@@ -7,6 +7,8 @@ from fairloop.stats._intervals import (
     ratio_interval,
     wilson_interval,
 )
+from fairloop.stats._margins import INTERACTION_SCALES, interaction_pvalue, margin_pvalue
+from fairloop.stats._multiplicity import focused_bh, holm
 from fairloop.stats._tests import (
     fisher_exact_pvalue,
     homogeneity_pvalue,
@@ -14,9 +16,14 @@ from fairloop.stats._tests import (
 )
 
 __all__ = [
+    "INTERACTION_SCALES",
     "clopper_pearson_interval",
     "fisher_exact_pvalue",
+    "focused_bh",
+    "holm",
     "homogeneity_pvalue",
+    "interaction_pvalue",
+    "margin_pvalue",
     "newcombe_difference_interval",
     "proportion_interval",
     "ratio_interval",

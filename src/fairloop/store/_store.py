@@ -18,6 +18,7 @@ from fairloop._typing import MISSING_GROUP
 from fairloop._version import __version__
 from fairloop.cube import CountCube
 from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError
+from fairloop.flags import rank_flags
 from fairloop.store import _schema as schema
 from fairloop.store._engine import store_engine as _engine
 from fairloop.store._hashchain import GENESIS, chain_hash
@@ -518,12 +519,7 @@ class ReviewStore:
             return frame
         if status is not None:  # "awaiting" matches every "awaiting second reviewer (...)"
             frame = frame[frame["status"].str.startswith(status)]
-        # as the audit ranks them: by level (high, medium, low), then by score
-        rank = frame["severity"].map({"high": 0, "medium": 1, "low": 2})
-        ordered = frame.assign(_rank=rank).sort_values(
-            ["_rank", "severity_score"], ascending=[True, False], kind="stable"
-        )
-        return ordered.drop(columns="_rank").reset_index(drop=True)
+        return rank_flags(frame)  # as the audit ranks them
 
     # ------------------------------------------------------------------ decisions
 

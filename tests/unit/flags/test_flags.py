@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from statsmodels.stats.proportion import score_test_proportions_2indep
 
 import fairloop
 from fairloop.datasets import PlantedBias, make_decision_log
@@ -32,8 +32,10 @@ def test_null_logs_give_no_discovery_flag(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_planted_subgroup_is_the_top_false_positive_rate_flag(seed: int) -> None:
+    # a flag claims a gap beyond the 5-point floor: 25 points on 2.4% of 50k rows is
+    # found in every seed (the benchmark prints recall by effect and support)
     log = make_decision_log(
-        n=50_000, seed=2000 + seed, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.15)]
+        n=50_000, seed=2000 + seed, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.25)]
     )
     result = _audit(log)
     fpr = result.flags[
@@ -54,7 +56,7 @@ def test_planted_subgroup_is_the_top_false_positive_rate_flag(seed: int) -> None
 
 def test_children_are_explained_by_their_parent() -> None:
     log = make_decision_log(
-        n=50_000, seed=2001, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.15)]
+        n=50_000, seed=2001, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.25)]
     )
     result = _audit(log)
     explained = result.explained[result.explained["metric"] == "false_positive_rate"]
@@ -114,12 +116,25 @@ def test_flag_fields_and_statistics_are_independently_right() -> None:
             k2 / n2
         )
         assert row.n == inside.sum()
-        if min(k1, n1 - k1, k2, n2 - k2) * 1.0 >= 5:
-            table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
-            expected = stats.chi2_contingency(table, correction=False).pvalue
-            assert row.p_value == pytest.approx(expected, rel=1e-6)
-    # q-values are Benjamini-Hochberg over every test made
-    assert result.tests["correction"] == "Benjamini-Hochberg"
+        # the null of a flag is a gap within the 5-point floor: two one-sided
+        # Miettinen-Nurminen score tests, the smaller p-value doubled
+        above = score_test_proportions_2indep(k1, n1, k2, n2, value=0.05, alternative="larger")
+        below = score_test_proportions_2indep(k1, n1, k2, n2, value=-0.05, alternative="smaller")
+        expected = min(1.0, 2 * min(above.pvalue, below.pvalue))
+        assert row.p_value == pytest.approx(expected, rel=1e-9)
+    # Focused Benjamini-Hochberg over the distinct tests, on the flags shown
+    assert result.tests["correction"] == "Focused Benjamini-Hochberg"
+    shown = result.flags[result.flags["source"] == "discovery"]
+    family = result.tests["subgroup_tests"]
+    assert (shown["p_value"] <= result.tests["threshold"]).all()
+    assert (
+        family * result.tests["threshold"]
+        <= 0.05
+        * (
+            (result.flags["source"] != "policy")
+            & ~result.flags["description"].str.contains("reviewer")
+        ).sum()
+    )
     assert (result.flags["q_value"].dropna() <= 0.05).all()
     assert (result.flags.query("source != 'policy'")["difference"].abs() >= 0.05).all()
 
@@ -128,7 +143,7 @@ def test_benjamini_yekutieli_is_stricter() -> None:
     log = make_decision_log(n=40_000, seed=4)
     bh = _audit(log)
     by = _audit(log, flags={"fdr_method": "by"})
-    assert by.tests["correction"] == "Benjamini-Yekutieli"
+    assert by.tests["correction"] == "Focused Benjamini-Yekutieli"
     assert len(by.flags.query("source != 'policy'")) <= len(bh.flags.query("source != 'policy'"))
 
 
@@ -140,7 +155,10 @@ def test_reviewer_bias_is_found() -> None:
     sentence = reviewer[reviewer["subgroup"].map(lambda s: s.get("reviewer_id") == "R03")][
         "sentence"
     ].iloc[0]
-    assert sentence.startswith("Reviewer R03 overrode the model")
+    assert sentence.startswith("Reviewer R03 upheld")
+    assert "Holm" in sentence and "null: the reviewer treats the group as other reviewers do" in (
+        sentence
+    )
 
 
 def test_oversight_gap_in_review_coverage() -> None:
@@ -159,7 +177,7 @@ def test_oversight_gap_in_review_coverage() -> None:
 
 def test_sample_case_ids_are_the_cases_behind_the_gap() -> None:
     log = make_decision_log(
-        n=50_000, seed=2002, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.15)]
+        n=50_000, seed=2002, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.25)]
     )
     result = _audit(log)
     top = result.flags[(result.flags["metric"] == "false_positive_rate")].iloc[0]
@@ -248,7 +266,7 @@ def test_compas_african_american_false_positive_gap(compas: pd.DataFrame) -> Non
     sentence = flag["sentence"]
     assert sentence.startswith("For race=African-American (3,696 cases")
     assert f"{100 * expected:.1f}%" in sentence and "false positive rate" in sentence
-    assert "higher" in sentence and "Benjamini-Hochberg" in sentence
+    assert "higher" in sentence and "Focused Benjamini-Hochberg" in sentence
     assert len(flag["sample_case_ids"]) == 10
 
 
@@ -274,15 +292,16 @@ def test_explanations_point_at_shown_flags_and_policy_follows() -> None:
     ]
 
 
-def test_ranking_agrees_with_levels() -> None:
+def test_one_ranking_rule_by_severity_score() -> None:
     result = _audit(make_decision_log(n=50_000, seed=1))
-    order = result.flags["severity"].map({"high": 0, "medium": 1, "low": 2}).to_numpy()
-    assert (np.diff(order) >= 0).all()
+    assert len(result.flags) >= 3
+    scores = result.flags["severity_score"].to_numpy(float)
+    assert (np.diff(scores) <= 0).all()
 
 
 def test_overlapping_flags_share_a_group() -> None:
     log = make_decision_log(
-        n=50_000, seed=2003, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.15)]
+        n=50_000, seed=2003, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.25)]
     )
     flags = _audit(log).flags
     planted = flags[flags["subgroup"].map(lambda s: s == PLANTED)]

@@ -180,10 +180,13 @@ def test_four_fifths_rule() -> None:
     )
     result = fairloop.audit(frame, prediction="pred", label="final", sensitive="g")
     rule = result.summary["g"]["four_fifths_rule"]
-    assert rule["passed"] is False and rule["reference"] == {"g": "a"}
+    assert rule["reference"] == {"g": "a"}
     (below,) = rule["groups_below"]
     assert below["group"] == "g=b" and below["ratio"] == pytest.approx(0.6)
-    from statsmodels.stats.proportion import confint_proportions_2indep
+    from statsmodels.stats.proportion import (
+        confint_proportions_2indep,
+        score_test_proportions_2indep,
+    )
 
     low, high = confint_proportions_2indep(30, 100, 50, 100, method="log", compare="ratio")
     assert (below["ratio_ci_low"], below["ratio_ci_high"]) == (
@@ -191,6 +194,17 @@ def test_four_fifths_rule() -> None:
         pytest.approx(high),
     )
     assert below["clearly_below"] == (high < 0.8)
+    test = score_test_proportions_2indep(30, 100, 50, 100, value=0.8, compare="ratio",
+                                         alternative="smaller")  # fmt: skip
+    assert below["p_value"] == pytest.approx(test.pvalue, rel=1e-9)
+    # three-way, from the interval: 0.6 [0.42, 0.86] straddles 0.8, so neither pass nor fail
+    assert high > 0.8 and rule["verdict"] == "insufficient" and rule["passed"] is None
+    # with three times the cases the interval lies wholly below 0.8: fail
+    bigger = fairloop.audit(pd.concat([frame] * 3), prediction="pred", label="final",
+                            sensitive="g")  # fmt: skip
+    rule = bigger.summary["g"]["four_fifths_rule"]
+    _, high = confint_proportions_2indep(90, 300, 150, 300, method="log", compare="ratio")
+    assert high < 0.8 and rule["verdict"] == "fail" and rule["passed"] is False
 
 
 def test_to_overall_ratio_and_p_value_against_statsmodels(result: fairloop.AuditResult) -> None:

@@ -136,15 +136,22 @@ def test_flag_figure_recomputes_subgroup_and_comparison_from_rows(log, result) -
         inside = np.ones(len(rows), dtype=bool)
         for column, value in flag["subgroup"].items():
             inside &= rows[column].astype(str).to_numpy() == value
-        assert flag["metric"] == "override_rate" or flag["source"] != "oversight"
-        changed = (rows["approved"] != rows["reviewer_decision"]).to_numpy()
-        if flag["metric"] != "override_rate":
+        approved = rows["approved"].to_numpy() == 1
+        human = rows["reviewer_decision"].to_numpy() == 1
+        # the rows each metric counts (den) and the cases it counts in them (hit)
+        den, hit = {
+            "override_rate": (np.ones(len(rows), bool), approved != human),
+            "precision": (approved, human),  # reviewer flags: favourable decisions upheld
+            "negative_predictive_value": (~approved, ~human),
+        }.get(flag["metric"], (None, None))
+        if den is None:
             continue
+        inside &= den
         subgroup, comparison = fig.data[0], fig.data[1]
         assert subgroup.y[0] == pytest.approx(flag["value"], abs=1e-12)
-        assert subgroup.y[0] == pytest.approx(changed[inside].mean(), abs=1e-12)
+        assert subgroup.y[0] == pytest.approx(hit[inside].mean(), abs=1e-12)
         assert comparison.y[0] == pytest.approx(flag["complement_value"], abs=1e-12)
-        low, high = proportion_confint(changed[inside].sum(), inside.sum(), method="wilson")
+        low, high = proportion_confint(hit[inside].sum(), inside.sum(), method="wilson")
         got_low, got_high = _lows_highs(subgroup)
         assert (got_low[0], got_high[0]) == pytest.approx((low, high), abs=1e-10)
         gap = fig.data[3]

@@ -63,7 +63,7 @@ PLANTED = {"race": "Hispanic", "age_band": "18-24"}
 @pytest.fixture(scope="session")
 def planted_audit() -> fairloop.AuditResult:
     log = make_decision_log(
-        n=50_000, seed=2000, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.15)]
+        n=50_000, seed=2000, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.25)]
     )
     return fairloop.audit(log.data, **log.roles)
 
@@ -72,6 +72,6 @@ def planted_audit() -> fairloop.AuditResult:
 def worse_audit() -> fairloop.AuditResult:
     """The same pattern a month later, with a larger effect."""
     log = make_decision_log(
-        n=50_000, seed=2000, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.30)]
+        n=50_000, seed=2000, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.40)]
     )
     return fairloop.audit(log.data, **log.roles)
