@@ -1,6 +1,21 @@
-"""Flag search: recall of planted patterns, false discoveries on null logs, run time.
+"""Flag search: are the shown claims true on realistic logs? Recall, false discoveries, time.
 
-On synthetic logs from ``make_decision_log`` (50k rows by default):
+First, the validity study on the independent generators of ``tests/simulation/scenarios.py``
+(written apart from fairloop, with exact true gaps; seeds 0.. per scenario, ``--validity-seeds``):
+
+* the false discovery proportion of the flags a user sees (after merging and pruning),
+  judged against each subgroup's true gap (false: true gap below the 5-point floor or of the
+  other sign), with broad real gaps, 3 and 6 sensitive attributes, with and without context,
+  at 20k and 200k rows;
+* the share of null logs with any reviewer flag, where reviewers differ only in strictness,
+  share the model's gap, or catch a fixed share of its errors (5 to 50 reviewers, 200 to
+  20,000 cases each), and the power to find a reviewer 10 points harsher on one group;
+* the share of null logs (6 sensitive attributes, context) with any policy flag;
+* the rank of a narrow planted gap (+12 points, 2.7% of rows) among the shown flags;
+* the coverage of 95% intervals with 10 reviewers of random strictness, and with 20
+  judgments per case.
+
+Then, on synthetic logs from ``make_decision_log`` (50k rows by default):
 
 * planted logs: one biased subgroup per log (false positive rate raised by 0.03 to 0.2,
   support 0.5% to 10% of rows, depth 1 to 3); recall is the share of logs whose exact
@@ -13,7 +28,8 @@ On synthetic logs from ``make_decision_log`` (50k rows by default):
   they install in a separate environment (``--peers PYTHON``), pysubgroup and AIF360's
   MDSS bias scan: their time, and whether each finds the planted subgroup.
 
-Run:  python benchmarks/bench_flags.py [--rows 50000] [--seeds 20] [--peers /path/to/python]
+Run:  python benchmarks/bench_flags.py [--validity-seeds 10] [--rows 50000] [--seeds 20]
+      [--peers /path/to/python] [--only-validity]
 """
 
 from __future__ import annotations
@@ -22,16 +38,22 @@ import argparse
 import json
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import fairloop
 from _timing import median_seconds
 from fairloop.datasets import PlantedBias, make_decision_log
 from fairloop.stats import two_proportion_pvalue
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "simulation"))
+import scenarios as sc  # the independent generators (no fairloop import)
+from test_flag_validity import BROAD, CONTEXT_GAP, false_discoveries
 
 METRIC = "false_positive_rate"
 EFFECTS = (0.03, 0.05, 0.10, 0.15, 0.20)
@@ -109,7 +131,98 @@ def speed(rows: int, repeat: int = 5) -> None:
           f"({search / cube_pass:.2f} x the pass; target <= 1)\n")  # fmt: skip
 
 
+def _reviewer_names(result: fairloop.AuditResult) -> list[dict[str, str]]:
+    return [s for s in result.flags["subgroup"] if "reviewer" in s]
+
+
+def validity(seeds: int) -> None:
+    """The shown claims judged against the truth of independently generated logs."""
+    print(f"validity study (tests/simulation/scenarios.py; seeds 0..{seeds - 1} per scenario)")
+    print("  false discovery proportion of the shown flags (broad real gaps; target <= 0.05):")
+    for rows in (20_000, 200_000):
+        for sensitive, context in ((3, False), (6, False), (3, True), (6, True)):
+            fdp, shown = [], []
+            for seed in range(seeds):
+                gaps = BROAD + ((CONTEXT_GAP,) if context else ())
+                log = sc.broad_gap_log(rows, seed=seed, n_sensitive=sensitive,
+                                       n_context=2 if context else 0, gaps=gaps)  # fmt: skip
+                result = fairloop.audit(log.data, **log.roles, flags={"include_context": context})
+                false, count = false_discoveries(result, log.truth)
+                fdp.append(false / count if count else 0.0)
+                shown.append(count)
+            shape = f"{rows:>7,} rows, {sensitive} sensitive" + (" + 2 context" if context else "")
+            print(f"    {shape:<36} FDP {np.mean(fdp):.3f} (max {np.max(fdp):.2f}), "
+                  f"{np.mean(shown):.1f} flags shown")  # fmt: skip
+    print("  null logs, any reviewer flag (target <= 0.05 of logs):")
+    for kind in ("strictness", "model_gap", "catch_share"):
+        cells = []
+        for reviewers, cases in ((5, 200), (20, 1_000), (50, 200), (20, 5_000), (5, 20_000),
+                                 (20, 20_000)):  # fmt: skip
+            flagged = sum(
+                bool(_reviewer_names(fairloop.audit(
+                    (log := sc.reviewer_null_log(seed=seed, n_reviewers=reviewers,
+                                                 cases_per_reviewer=cases, kind=kind)).data,
+                    **log.roles)))
+                for seed in range(seeds)
+            )  # fmt: skip
+            cells.append(f"{reviewers}x{cases:,}: {flagged / seeds:.2f}")
+        print(f"    {kind:<12} " + ", ".join(cells))
+    for per_group in (400, 800):
+        found = sum(
+            {"group": "B", "reviewer": "r00"} in _reviewer_names(fairloop.audit(
+                (log := sc.reviewer_bias_log(seed=seed, cases_per_reviewer=2 * per_group)).data,
+                **log.roles))
+            for seed in range(2 * seeds)
+        )  # fmt: skip
+        print(f"  power, a reviewer 10 points harsher on a group ({per_group} of their cases in "
+              f"it, 20 reviewers): {found / (2 * seeds):.2f}")  # fmt: skip
+    policy = sum(
+        bool((fairloop.audit((log := sc.broad_gap_log(50_000, seed=seed, n_sensitive=6,
+                                                      n_context=2, gaps=())).data,
+                             **log.roles, flags={"include_context": True}).flags["source"]
+              == "policy").any())
+        for seed in range(seeds)
+    )  # fmt: skip
+    print(f"  null logs with 6 sensitive attributes + context, any policy flag: "
+          f"{policy / seeds:.2f} (target <= 0.05)")  # fmt: skip
+    ranks = []
+    planted = {"s2": "c", "s3": "d"}
+    for seed in range(max(3, seeds // 3)):
+        log = sc.broad_gap_log(500_000, seed=seed, n_sensitive=6, n_context=2,
+                               gaps=(sc.Gap(planted, "false_positive_rate", 0.12),))  # fmt: skip
+        flags = fairloop.audit(log.data, **log.roles, flags={"include_context": True}).flags
+        found = [i + 1 for i, (g, m) in enumerate(zip(flags["subgroup"], flags["metric"],
+                                                      strict=True))
+                 if g == planted and m == "false_positive_rate"]  # fmt: skip
+        ranks.append(found[0] if found else None)
+    print(f"  narrow planted gap (+12 FPR points, 2.7% of 500k rows, 6 sensitive + 2 context): "
+          f"ranks {ranks}")  # fmt: skip
+    for name, make, roles in (
+        ("10 reviewers, random strictness", lambda s: sc.clustered_log(seed=s, n_reviewers=10),
+         {}),
+        ("10 reviewers, a few decide most", lambda s: sc.clustered_log(seed=s, n_reviewers=10,
+                                                                      reviewer_skew=1.2), {}),
+        ("20 judgments per case", sc.long_format_log, {"case_id": "case_id"}),
+    ):  # fmt: skip
+        hits = []
+        for seed in range(10 * seeds):
+            log = make(seed)
+            rows = fairloop.audit(log.data, **{**log.roles, **roles}).metrics.set_index(
+                ["group", "metric"]
+            )
+            for metric in ("override_rate", "false_positive_rate", "false_negative_rate"):
+                for value in ("A", "B"):
+                    row = rows.loc[(f"group={value}", metric)]
+                    truth = log.truth.value({"group": value}, metric)
+                    hits.append(row["ci_low"] <= truth <= row["ci_high"])
+        print(f"  coverage of 95% intervals, {name} ({10 * seeds} logs): {np.mean(hits):.3f}")
+    print()
+
+
 def run(args: argparse.Namespace) -> None:
+    validity(args.validity_seeds)
+    if args.only_validity:
+        return
     print(f"fairloop {fairloop.__version__}: flag search on {args.rows:,}-row synthetic logs\n")
     speed(args.speed_rows)
     # --- null logs
@@ -238,6 +351,9 @@ def peers(args: argparse.Namespace, table: pd.DataFrame) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--validity-seeds", type=int, default=10,
+                        help="seeds per scenario of the validity study")  # fmt: skip
+    parser.add_argument("--only-validity", action="store_true")
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--seeds", type=int, default=20, help="null logs")
     parser.add_argument("--speed-rows", type=int, default=1_000_000)

@@ -361,7 +361,7 @@ class Audit:
             disparities=disparities[disparities["metric"].isin(metrics)].reset_index(drop=True),
             summary=summary,
             provenance=provenance,
-            methods=_methods(config),
+            methods=_methods(config, rates.clusters),
             flags=report.flags,
             explained=report.explained,
             verdicts=report.verdicts,
@@ -443,7 +443,7 @@ def _disclosable(counts: dict[str, int], k: int | None) -> dict[str, int | str]:
     return {column: rows if rows >= k else f"<{k}" for column, rows in counts.items()}
 
 
-def _methods(config: AuditConfig) -> dict[str, Any]:
+def _methods(config: AuditConfig, clusters: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "rate_interval": {
             "wilson": "Wilson score interval (no continuity correction)",
@@ -496,7 +496,7 @@ def _methods(config: AuditConfig) -> dict[str, Any]:
             "when one lies wholly below and its one-sided score test survives "
             "Benjamini-Hochberg over every group checked, insufficient otherwise"
         ),
-        "independence": ("intervals and tests treat the cases (rows) as independent draws"),
+        "independence": _independence(clusters),
         "insufficient": (
             f"group size below {config.min_group_size} or denominator below "
             f"{config.min_denominator}"
@@ -510,6 +510,30 @@ def _methods(config: AuditConfig) -> dict[str, Any]:
         ),
         "reviewed_only": "performance metrics use reviewed cases only (label present)",
     }
+
+
+def _independence(clusters: tuple[str, ...]) -> str:
+    """What the intervals and tests assume independent, in words."""
+    if not clusters:
+        return (
+            "the rows are taken as independent cases (the log names no reviewer and no case "
+            "is judged twice)"
+        )
+    kinds = " and ".join(
+        {"reviewer": "reviewers (a reviewer's decisions share the reviewer)",
+         "case": "cases (the judgments of one case share the case)"}[c]
+        for c in clusters
+    )  # fmt: skip
+    return (
+        f"clusters are {kinds}: cluster-robust (linearisation) variances, two-way "
+        "(Cameron, Gelbach and Miller 2011) when both, give a design effect (floored at 1; "
+        "the part above 1 widened by (t/z)^2 with the effective number of reviewers less "
+        "one as degrees of freedom) that divides the counts of every interval and test; a "
+        "clustered rate's interval is Clopper-Pearson on the effective counts (Korn and "
+        "Graubard 1998); clusters are taken as independent of each other. "
+        "Reviewer clusters apply to the metrics of reviewed cases; the reviewer flag's own "
+        "test and the explanation tests between nested subgroups take rows as independent"
+    )
 
 
 def audit(

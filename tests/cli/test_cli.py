@@ -20,7 +20,7 @@ DECISIONS = ["--prediction", "approved", "--label", "reviewer_decision"]
 @pytest.fixture(scope="module")
 def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("log") / "decisions.parquet"
-    make_decision_log(n=4_000, seed=8).data.to_parquet(path)
+    make_decision_log(n=20_000, seed=8).data.to_parquet(path)
     return path
 
 

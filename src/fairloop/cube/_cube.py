@@ -40,6 +40,13 @@ class CountCube:
     window : str or None, default=None
         Key column of the time window (its start date as ``YYYY-MM-DD``), when the log
         has a time column; the cube is then the sum of one cube per window.
+    case_moments : pandas.DataFrame or None, default=None
+        When cases are judged several times (a case id repeats): per combination of the
+        attributes, the number of cases (``cases``) and the sums over cases of the
+        products of the case's counts in each pair of cells (``m_tp_fp`` ...), for
+        intervals that treat a case's judgments as one cluster. Not kept by
+        :meth:`window_cube`, :meth:`select_windows` or :meth:`merge` (a case may span
+        windows and parts).
 
     Examples
     --------
@@ -57,6 +64,7 @@ class CountCube:
     cells: pd.DataFrame
     reviewer: str | None = None
     window: str | None = None
+    case_moments: pd.DataFrame | None = field(default=None, repr=False)
     # derived in __post_init__: per attribute (sorted codes, uniques), and the sums matrix
     _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
     _sums: NDArray[np.float64] = field(init=False, repr=False)
@@ -105,7 +113,8 @@ class CountCube:
         if cached is None:  # made once per cube: the report and the audit both ask for it
             keys = [k for k in self.keys if k != self.window]
             summed = self.cells.drop(columns=self.window).groupby(keys, sort=True).sum()
-            cached = CountCube(self.sensitive, self.context, summed.reset_index(), self.reviewer)
+            cached = CountCube(self.sensitive, self.context, summed.reset_index(), self.reviewer,
+                               case_moments=self.case_moments)  # fmt: skip
             object.__setattr__(self, "_summed", cached)
         return cached
 
@@ -223,7 +232,7 @@ class CountCube:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form (key values as text, counts as integers)."""
         width = len(self.keys)
-        return {
+        out: dict[str, Any] = {
             "sensitive": list(self.sensitive),
             "context": list(self.context),
             "reviewer": self.reviewer,
@@ -234,17 +243,29 @@ class CountCube:
                 for row in self.cells.itertuples(index=False, name=None)
             ],
         }
+        if self.case_moments is not None:
+            moments = self.case_moments
+            out["case_moments"] = {
+                "columns": list(moments.columns),
+                "rows": [
+                    [v if isinstance(v, str) else int(v) for v in row]
+                    for row in moments.itertuples(index=False, name=None)
+                ],
+            }
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CountCube:
         """Rebuild a cube from :meth:`to_dict` output."""
         cells = pd.DataFrame(data["rows"], columns=data["columns"])
+        moments = data.get("case_moments")
         return cls(
             tuple(data["sensitive"]),
             tuple(data["context"]),
             cells,
             data.get("reviewer"),
             data.get("window"),
+            None if moments is None else pd.DataFrame(moments["rows"], columns=moments["columns"]),
         )
 
     def equals(self, other: CountCube) -> bool:

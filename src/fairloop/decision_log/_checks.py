@@ -69,8 +69,16 @@ FIX_SCORE_RANGE = (
 )
 MSG_DUPLICATE_IDS = "{rows} rows repeat a case id of an earlier row (for example {examples})."
 FIX_DUPLICATE_IDS = (
-    "Keep one row per case (drop duplicate rows or keep the latest decision), or point "
-    "--case-id at the column that identifies cases."
+    "Keep one row per case (drop duplicate rows or keep the latest decision), point "
+    "--case-id at the column that identifies cases, or, when several people judged each "
+    "case, name the reviewer column (--reviewer): each judgment is then one row."
+)
+MSG_DUPLICATE_PAIRS = (
+    "{rows} rows repeat the case id and reviewer of an earlier row (for example {examples})."
+)
+FIX_DUPLICATE_PAIRS = (
+    "Keep one judgment per case and reviewer (drop duplicate rows or keep the latest), or "
+    "point --case-id at the column that identifies cases."
 )
 MSG_MISSING_IDS = "{rows} rows have no case id."
 FIX_MISSING_IDS = "Give every case an id, or leave --case-id out."
@@ -316,8 +324,16 @@ def check_time(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
     ]
 
 
-def check_case_ids(source: Source, config: AuditConfig) -> list[Issue]:
-    """Case ids are unique: one row per case."""
+def check_case_ids(
+    source: Source, config: AuditConfig, repeats: tuple[int, list[str]] | None = None
+) -> list[Issue]:
+    """Case ids are unique: one row per case, or per (case, reviewer) with a reviewer column.
+
+    With a reviewer column, a case id may repeat when different reviewers judged the case
+    (several judgments of one case); the audit then treats a case's judgments as one
+    cluster. The same (case, reviewer) pair twice is still an error. ``repeats`` is
+    :meth:`Source.duplicate_ids` of the case id, when the caller has it already.
+    """
     if config.case_id is None:
         return []
     issues = []
@@ -332,9 +348,23 @@ def check_case_ids(source: Source, config: AuditConfig) -> list[Issue]:
                 rows=missing,
             )
         )
-    rows, examples = source.duplicate_ids(config.case_id)
+    rows, examples = repeats if repeats is not None else source.duplicate_ids(config.case_id)
     if not rows:
         return issues
+    if config.reviewer is not None:
+        rows, examples = source.repeated_pairs(config.case_id, config.reviewer)
+        if not rows:
+            return issues  # several reviewers judged some cases: clusters, not duplicates
+        return [
+            *issues,
+            Issue(
+                IssueReason.DUPLICATE_CASE_ID,
+                config.case_id,
+                MSG_DUPLICATE_PAIRS.format(rows=rows, examples=_listing(examples, 3)),
+                FIX_DUPLICATE_PAIRS,
+                rows=rows,
+            ),
+        ]
     return [
         *issues,
         Issue(

@@ -228,7 +228,8 @@ def read_decision_log(
     issues += checks.check_reference(aggregate, config)
     issues += checks.check_score(source, aggregate, config)
     issues += checks.check_time(aggregate, config)
-    issues += checks.check_case_ids(source, config)
+    repeats = source.duplicate_ids(config.case_id) if config.case_id is not None else (0, [])
+    issues += checks.check_case_ids(source, config, repeats)
     if issues:
         raise DecisionLogError(issues)
     missing = {
@@ -241,17 +242,31 @@ def read_decision_log(
             pd.Timestamp(aggregate[Col.TIME_MIN].min()),
             pd.Timestamp(aggregate[Col.TIME_MAX].max()),
         )
+    positives = {
+        "prediction": _positive_raw(aggregate[Col.PREDICTION], config),
+        "label": _positive_raw(aggregate[Col.LABEL], config),
+    }
+    cube = cube_from_aggregate(aggregate, config)
+    if repeats[0] and config.case_id is not None:
+        # several judgments of one case: a second grouped pass for case-cluster moments
+        spec = Aggregation(
+            attributes=[*config.sensitive, *config.context],
+            prediction=config.prediction,
+            label=config.label,
+        )
+        moments = source.case_moments(spec, config.case_id, positives)
+        for column in spec.attributes:
+            moments[column] = moments[column].where(moments[column].notna(), MISSING_GROUP)
+        cube = CountCube(cube.sensitive, cube.context, cube.cells, cube.reviewer, cube.window,
+                         moments)  # fmt: skip
     return DecisionLog(
         source=source,
         config=config,
-        cube=cube_from_aggregate(aggregate, config),
+        cube=cube,
         period=period,
         missing_values={k: v for k, v in missing.items() if v},
         digest=digest,
-        positive_values={
-            "prediction": _positive_raw(aggregate[Col.PREDICTION], config),
-            "label": _positive_raw(aggregate[Col.LABEL], config),
-        },
+        positive_values=positives,
     )
 
 

@@ -120,6 +120,16 @@ class Source(Protocol):
         """Number of rows with no value in a column."""
         ...
 
+    def repeated_pairs(self, case_id: str, reviewer: str) -> tuple[int, list[str]]:
+        """Rows that repeat an earlier row's (case id, reviewer) pair, and a few such ids."""
+        ...
+
+    def case_moments(
+        self, spec: Aggregation, case_id: str, positives: dict[str, list[Any]]
+    ) -> pd.DataFrame:
+        """Per attribute combination: cases, and sums over cases of products of cell counts."""
+        ...
+
     def decision_expr(self, column: str) -> str:
         """SQL for a decision column as the pass reads it."""
         ...
@@ -359,6 +369,62 @@ class SQLSource(ABC):
         if int(self._fetch(quick)["extra"].iloc[0]) == 0:
             return 0, []
         return self._repeated_ids(column)
+
+    def repeated_pairs(self, case_id: str, reviewer: str) -> tuple[int, list[str]]:
+        c, r = self.quote(case_id), self.quote(reviewer)
+        sql = (
+            f"SELECT {self.as_text(case_id)} AS id, count(*) AS n FROM {self.relation} "
+            f"WHERE {c} IS NOT NULL GROUP BY {c}, {r} HAVING count(*) > 1 ORDER BY 2 DESC, 1"
+        )
+        dup = self._fetch(sql)
+        extra = int((dup["n"] - 1).sum()) if len(dup) else 0
+        return extra, [str(v) for v in dup["id"].head(5)]
+
+    def case_moments(
+        self, spec: Aggregation, case_id: str, positives: dict[str, list[Any]]
+    ) -> pd.DataFrame:
+        """Per combination of the attributes, the sums over cases of products of cell counts.
+
+        A second grouped pass, made only when case ids repeat (several judgments of one
+        case): first each case's count in each of the six cells, then, per combination of
+        the attributes, the number of cases and the sum over cases of the product of the
+        case's counts in every pair of cells (``m_tp_fp`` ...), for cluster-robust
+        intervals (:mod:`fairloop.metrics._clusters`).
+        """
+        attrs = [self.quote(a) for a in spec.attributes]
+        label = self.decision_expr(spec.label)
+        pred_pos = self.in_values(spec.prediction, positives["prediction"])
+        label_pos = self.in_values(spec.label, positives["label"])
+        reviewed = f"({label} IS NOT NULL)"
+        conditions = {
+            "tp": f"{reviewed} AND {pred_pos} AND {label_pos}",
+            "fp": f"{reviewed} AND {pred_pos} AND NOT {label_pos}",
+            "fn": f"{reviewed} AND NOT {pred_pos} AND {label_pos}",
+            "tn": f"{reviewed} AND NOT {pred_pos} AND NOT {label_pos}",
+            "pu": f"NOT {reviewed} AND {pred_pos}",
+            "nu": f"NOT {reviewed} AND NOT {pred_pos}",
+        }
+        per_case = ", ".join(
+            f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c_{cell}"
+            for cell, cond in conditions.items()
+        )
+        names = list(conditions)
+        products = ", ".join(
+            f"SUM(c_{a} * c_{b}) AS m_{a}_{b}" for i, a in enumerate(names) for b in names[i:]
+        )
+        keys = ", ".join(f"{a} AS k{i}" for i, a in enumerate(attrs))
+        outer = ", ".join(f"k{i}" for i in range(len(attrs)))
+        sql = (
+            f"SELECT {outer}, count(*) AS cases, {products} FROM ("
+            f"SELECT {keys}, {per_case} FROM {self.relation} "
+            f"GROUP BY {', '.join(attrs)}, {self.quote(case_id)}) AS per_case "
+            f"GROUP BY {outer}"
+        )
+        out = self._fetch(sql)
+        out.columns = [*spec.attributes, *out.columns[len(attrs) :]]
+        for key in spec.attributes:
+            out[key] = _as_text(out[key])
+        return out
 
     def _repeated_ids(self, column: str) -> tuple[int, list[str]]:
         c = self.quote(column)

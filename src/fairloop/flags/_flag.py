@@ -43,7 +43,7 @@ FLAG_COLUMNS = [
     "flag_id", "source", "subgroup", "description", "metric", "value", "complement_value",
     "overall_value", "difference", "difference_ci_low", "difference_ci_high", "ratio",
     "p_value", "q_value", "n", "severity", "severity_score", "sentence", "sample_case_ids",
-    "group", "explains", "rule",
+    "group", "explains", "rule", "design_effect",
 ]  # fmt: skip
 
 

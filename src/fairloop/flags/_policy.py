@@ -43,10 +43,11 @@ VERDICT_ADJUSTMENT = (
 def _counts(
     metrics: pd.DataFrame, groups: NDArray[np.object_], metric: str
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Numerator and denominator of a metric for each named group (NaN where withheld)."""
+    """Effective numerator and denominator of a metric per named group (NaN where withheld)."""
     rows = metrics[metrics["metric"] == metric]
-    num = dict(zip(rows["group"], rows["numerator"], strict=True))
-    den = dict(zip(rows["group"], rows["denominator"], strict=True))
+    deff = rows["design_effect"].to_numpy(float)
+    num = dict(zip(rows["group"], rows["numerator"].to_numpy(float) / deff, strict=True))
+    den = dict(zip(rows["group"], rows["denominator"].to_numpy(float) / deff, strict=True))
 
     def get(table: dict[object, Any], g: object) -> float:
         value = table.get(g)
@@ -69,10 +70,17 @@ def _verdict_pvalues(
     if rule.compare == "reference":
         k2, n2 = _counts(metrics, rows["reference_group"].to_numpy(), rule.metric)
     else:
-        total_k, total_n = _counts(metrics, np.asarray(["(all)"], dtype=object), rule.metric)
-        k2, n2 = total_k[0] - k1, total_n[0] - n1
+        total = metrics[(metrics["metric"] == rule.metric) & (metrics["group"] == "(all)")]
+        total_k = float(total["numerator"].iloc[0]) if len(total) else np.nan
+        total_n = float(total["denominator"].iloc[0]) if len(total) else np.nan
+        own = metrics[metrics["metric"] == rule.metric].set_index("group")
+        group_n = own["denominator"].reindex(rows["group"]).to_numpy(float)
+        group_k = own["numerator"].reindex(rows["group"]).to_numpy(float)
+        gap_deff = own["gap_design_effect"].reindex(rows["group"]).to_numpy(float)
+        k1, n1 = group_k / gap_deff, group_n / gap_deff
+        k2, n2 = (total_k - group_k) / gap_deff, (total_n - group_n) / gap_deff
         with np.errstate(divide="ignore", invalid="ignore"):
-            w = n1 / total_n[0]  # the group's share of the denominator
+            w = group_n / total_n  # the group's share of the denominator
 
         def to_complement(bound: NDArray[np.float64]) -> NDArray[np.float64]:
             # g - overall = (1 - w)(g - c);  g / overall = r / (w r + 1 - w), r = g / c

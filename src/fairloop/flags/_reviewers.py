@@ -121,6 +121,7 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
                         "ratio": np.nan,
                         "p_value": p,
                         "test": REVIEWER_TEST,
+                        "design_effect": 1.0,
                     }
                 )
             )

@@ -19,6 +19,7 @@ import pandas as pd
 
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
+from fairloop.metrics._clusters import ClusterVariance
 from fairloop.metrics._definitions import cell_weights
 from fairloop.metrics._groups import group_table
 from fairloop.stats import margin_pvalue, newcombe_difference_interval
@@ -32,7 +33,7 @@ TEST_COLUMNS = [
     "source", "subgroup", "depth", "metric", "n", "numerator", "denominator",
     "complement_numerator", "complement_denominator", "value", "complement_value",
     "overall_value", "difference", "difference_ci_low", "difference_ci_high", "ratio",
-    "p_value", "test",
+    "p_value", "test", "design_effect",
 ]  # fmt: skip
 
 
@@ -62,6 +63,10 @@ def subgroup_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
     num_w, den_w = cell_weights(metrics)
     num = table.counts @ num_w
     den = table.counts @ den_w
+    # clustered cases (a reviewer's, or one case's judgments): tests on effective counts
+    gap_deff = ClusterVariance(
+        cube, table, metrics, confidence_level=config.confidence_level
+    ).contrast()
     n = table.n
     min_den = (
         options.min_denominator if options.min_denominator is not None else config.min_denominator
@@ -77,10 +82,12 @@ def subgroup_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
     if g.size == 0:
         return pd.DataFrame(columns=TEST_COLUMNS)
     k1, n1, k2, n2 = num[g, m], den[g, m], comp_num[g, m], comp_den[g, m]
+    deff = gap_deff[g, m]
+    e1, f1, e2, f2 = k1 / deff, n1 / deff, k2 / deff, n2 / deff
     # the claim is a gap of at least the effect floor, so that is the null tested
     floor = options.min_effect
-    p = margin_pvalue(k1, n1, k2, n2, low=-floor, high=floor)
-    low, high = newcombe_difference_interval(k1, n1, k2, n2, config.confidence_level)
+    p = margin_pvalue(e1, f1, e2, f2, low=-floor, high=floor)
+    low, high = newcombe_difference_interval(e1, f1, e2, f2, config.confidence_level)
     value, other = k1 / n1, k2 / n2
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(other > 0, value / other, np.nan)
@@ -105,5 +112,6 @@ def subgroup_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
             "ratio": ratio,
             "p_value": p,
             "test": "score",
+            "design_effect": deff,
         }
     )

@@ -77,9 +77,9 @@ def reference_groups(table: GroupTable, reference: Mapping[str, str]) -> dict[in
 
 
 def _pair_stats(
-    k1: NDArray[np.int64], n1: NDArray[np.int64], k2: NDArray[np.int64], n2: NDArray[np.int64],
-    level: float,
-) -> dict[str, NDArray[Any]]:  # fmt: skip
+    k1: NDArray[Any], n1: NDArray[Any], k2: NDArray[Any], n2: NDArray[Any], level: float
+) -> dict[str, NDArray[Any]]:
+    """Difference, ratio, intervals and test of two groups from their (effective) counts."""
     with np.errstate(divide="ignore", invalid="ignore"):
         p1 = np.where(n1 > 0, k1 / n1, np.nan)
         p2 = np.where(n2 > 0, k2 / n2, np.nan)
@@ -202,9 +202,7 @@ def _reference_rows(
     r: IntArray,
     level: float,
 ) -> pd.DataFrame:
-    k1, n1 = rates.numerator[g][:, cols], rates.denominator[g][:, cols]
-    k2, n2 = rates.numerator[r][:, cols], rates.denominator[r][:, cols]
-    stats = _pair_stats(k1, n1, k2, n2, level)
+    stats = _pair_stats(*rates.versus(g[:, None], r[:, None], cols[None, :]), level)
     status = _worst(rates.status[g][:, cols], rates.status[r][:, cols])
     gi, ri, mi = _flat(g, r, cols)
     return _frame("reference", table, rates, gi, ri, mi, stats, status, rates.n[ri])
@@ -218,11 +216,11 @@ def _to_overall_rows(
     level: float,
     config: AuditConfig,
 ) -> pd.DataFrame:
-    k1, n1 = rates.numerator[g][:, cols], rates.denominator[g][:, cols]
+    raw_n1 = rates.denominator[g][:, cols]
     k_all, n_all = rates.numerator[0, cols], rates.denominator[0, cols]
-    stats = dict(_pair_stats(k1, n1, k_all - k1, n_all - n1, level))
+    stats = dict(_pair_stats(*rates.versus_complement(g, cols), level))
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(n_all > 0, n1 / n_all, np.nan)  # the group's share of the denominator
+        w = np.where(n_all > 0, raw_n1 / n_all, np.nan)  # the group's share of the denominator
         overall = np.broadcast_to(np.where(n_all > 0, k_all / n_all, np.nan), w.shape)
         p1 = np.asarray(stats["p1"], dtype=np.float64)
 
@@ -240,7 +238,7 @@ def _to_overall_rows(
             r_high=from_complement_ratio(np.asarray(stats["r_high"], dtype=np.float64)),
         )
     status = rates.status[g][:, cols].copy()
-    status[((n_all - n1) < config.min_denominator) & (status < 2)] = 1
+    status[((n_all - raw_n1) < config.min_denominator) & (status < 2)] = 1
     gi, ri, mi = _flat(g, np.zeros_like(g), cols)
     return _frame("to_overall", table, rates, gi, ri, mi, stats, status, rates.n[ri])
 
@@ -263,8 +261,7 @@ def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float)
     hi, lo = np.vstack(hi_rows), np.vstack(lo_rows)  # (sets, metrics)
     too_few = np.vstack(few_rows)
     mc = np.broadcast_to(cols, hi.shape)
-    k1, n1 = rates.numerator[hi, mc], rates.denominator[hi, mc]
-    k2, n2 = rates.numerator[lo, mc], rates.denominator[lo, mc]
+    k1, n1, k2, n2 = rates.versus(hi, lo, mc)
     stats = dict(_pair_stats(k1, n1, k2, n2, level))
     with np.errstate(divide="ignore", invalid="ignore"):
         stats["ratio"] = np.where(stats["p1"] > 0, stats["p2"] / stats["p1"], np.nan)
@@ -277,7 +274,8 @@ def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float)
     stats["p"] = np.column_stack(
         [
             homogeneity_pvalue(
-                rates.numerator[member, c], rates.denominator[member, c],
+                rates.numerator[member, c] / rates.design_effect[member, c],
+                rates.denominator[member, c] / rates.design_effect[member, c],
                 position[table.set_index[member]], n_sets=len(sets),
             )
             for c in cols

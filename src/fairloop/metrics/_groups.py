@@ -60,12 +60,16 @@ class GroupTable:
         Each group's attribute values, in the order of its set.
     counts : ndarray of shape (groups, len(CELLS))
         Summed cell counts.
+    cube : CountCube or None, default=None
+        The cube the groups were summed from (its reviewer key and case moments say
+        which cases are clustered).
     """
 
     sets: list[tuple[str, ...]]
     set_index: NDArray[np.int64]
     values: list[tuple[str, ...]]
     counts: NDArray[np.int64]
+    cube: CountCube | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         labels = [
@@ -150,4 +154,5 @@ def group_table(cube: CountCube, sets: Sequence[tuple[str, ...]]) -> GroupTable:
         set_index=np.concatenate(set_index),
         values=values,
         counts=np.vstack(counts),
+        cube=cube,
     )

@@ -9,11 +9,17 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from fairloop.config import AuditConfig
+from fairloop.metrics._clusters import ClusterVariance
 from fairloop.metrics._definitions import METRICS, cell_weights
 from fairloop.metrics._groups import GroupTable
 from fairloop.stats import proportion_interval
 
 __all__ = ["STATUS_ORDER", "Rates", "compute_rates", "metrics_frame"]
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+#: Effective counts of two groups compared: k1, n1, k2, n2.
+Counts = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 
 #: Status values by severity; a comparison takes the worst of its two sides.
 STATUS_ORDER = ("ok", "insufficient", "suppressed")
@@ -23,7 +29,10 @@ STATUS_ORDER = ("ok", "insufficient", "suppressed")
 class Rates:
     """Every metric of every group, as arrays of shape (groups, metrics).
 
-    ``status`` holds indices into :data:`STATUS_ORDER`.
+    ``status`` holds indices into :data:`STATUS_ORDER`. ``design_effect`` (of each rate)
+    and ``gap_design_effect`` (of each group's gap to its complement) are 1 where cases
+    are independent; intervals and tests run on the counts divided by them
+    (:mod:`fairloop.metrics._clusters`).
     """
 
     names: tuple[str, ...]
@@ -34,10 +43,37 @@ class Rates:
     ci_low: NDArray[np.float64]
     ci_high: NDArray[np.float64]
     status: NDArray[np.int8]
+    design_effect: NDArray[np.float64]
+    gap_design_effect: NDArray[np.float64]
+    variance: ClusterVariance | None = None
+
+    @property
+    def clusters(self) -> tuple[str, ...]:
+        """What the intervals treat as clusters (``"reviewer"``, ``"case"``)."""
+        return () if self.variance is None else self.variance.clusters
 
     def column(self, name: str) -> int:
         """Index of a metric."""
         return self.names.index(name)
+
+    def versus_complement(self, g: IntArray, cols: IntArray) -> Counts:
+        """Effective counts (k1, n1, k2, n2) of groups ``g`` against their complements."""
+        deff = self.gap_design_effect[g][:, cols]
+        k, n = self.numerator[g][:, cols], self.denominator[g][:, cols]
+        k_all, n_all = self.numerator[0, cols], self.denominator[0, cols]
+        return k / deff, n / deff, (k_all - k) / deff, (n_all - n) / deff
+
+    def versus(self, g: IntArray, h: IntArray, m: IntArray) -> Counts:
+        """Effective counts (k1, n1, k2, n2) of group ``g`` against group ``h`` (same set)."""
+        shape = np.broadcast_shapes(np.shape(g), np.shape(h), np.shape(m))
+        g_f, h_f, m_f = (np.broadcast_to(a, shape).ravel() for a in (g, h, m))
+        deff = (
+            np.ones(g_f.size) if self.variance is None else self.variance.pair(g_f, h_f, m_f)
+        ).reshape(shape)
+        return (
+            self.numerator[g, m] / deff, self.denominator[g, m] / deff,
+            self.numerator[h, m] / deff, self.denominator[h, m] / deff,
+        )  # fmt: skip
 
 
 def compute_rates(table: GroupTable, config: AuditConfig) -> Rates:
@@ -61,9 +97,26 @@ def compute_rates(table: GroupTable, config: AuditConfig) -> Rates:
     n = table.n
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(denominator > 0, numerator / denominator, np.nan)
+    variance = (
+        ClusterVariance(table.cube, table, names, confidence_level=config.confidence_level)
+        if table.cube is not None
+        else None
+    )
+    if variance is not None and not variance.clusters:
+        variance = None
+    deff = np.ones(numerator.shape) if variance is None else variance.group()
+    gap = np.ones(numerator.shape) if variance is None else variance.contrast()
     low, high = proportion_interval(
         numerator, denominator, method=config.ci_method, confidence_level=config.confidence_level
     )
+    clustered = deff > 1
+    if clustered.any():
+        # Korn and Graubard (1998): Clopper-Pearson on the effective counts
+        k_low, k_high = proportion_interval(
+            numerator[clustered] / deff[clustered], denominator[clustered] / deff[clustered],
+            method="clopper-pearson", confidence_level=config.confidence_level,
+        )  # fmt: skip
+        low[clustered], high[clustered] = k_low, k_high
     insufficient = (
         (n[:, None] < config.min_group_size)
         | (denominator < config.min_denominator)
@@ -72,7 +125,7 @@ def compute_rates(table: GroupTable, config: AuditConfig) -> Rates:
     status = np.where(insufficient, 1, 0).astype(np.int8)
     if config.suppress_below is not None:
         status[suppressed_groups(table, config.suppress_below), :] = 2
-    return Rates(names, numerator, denominator, n, value, low, high, status)
+    return Rates(names, numerator, denominator, n, value, low, high, status, deff, gap, variance)
 
 
 def suppressed_groups(table: GroupTable, k: int) -> NDArray[np.bool_]:
@@ -120,6 +173,8 @@ def metrics_frame(table: GroupTable, rates: Rates, metrics: tuple[str, ...]) -> 
             "numerator": pd.array(np.where(hidden, 0, rates.numerator[g, m]), dtype="Int64"),
             "denominator": pd.array(np.where(hidden, 0, rates.denominator[g, m]), dtype="Int64"),
             "n": pd.array(np.where(hidden, 0, rates.n[g]), dtype="Int64"),
+            "design_effect": np.where(hidden, np.nan, rates.design_effect[g, m]),
+            "gap_design_effect": np.where(hidden, np.nan, rates.gap_design_effect[g, m]),
             "status": np.asarray(STATUS_ORDER, dtype=object)[status],
         }
     )

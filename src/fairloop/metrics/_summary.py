@@ -104,8 +104,7 @@ def _four_fifths(
         )
         return result
     top = ok[int(np.argmax(rates.value[ok, sr]))]
-    k, n = rates.numerator[ok, sr], rates.denominator[ok, sr]
-    k_top, n_top = rates.numerator[top, sr], rates.denominator[top, sr]
+    k, n, k_top, n_top = rates.versus(ok, np.full(len(ok), top), np.full(len(ok), sr))
     ratios = rates.value[ok, sr] / rates.value[top, sr]
     low, high = ratio_interval(k, n, k_top, n_top, confidence_level)
     # the test of "ratio >= 0.8" for the multiplicity adjustment across every verdict

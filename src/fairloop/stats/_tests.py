@@ -82,7 +82,9 @@ def two_proportion_pvalue(
     """Two-sided test of p1 == p2: the pooled z-test, or Fisher's exact test for small counts.
 
     Fisher's exact test is used where any expected cell count of the 2x2 table is
-    below 5 (Cochran's rule); the pooled two-proportion z-test elsewhere.
+    below 5 (Cochran's rule); the pooled two-proportion z-test elsewhere. Counts may be
+    effective (non-integer) counts of clustered cases; Fisher's test then takes them
+    rounded.
 
     Parameters
     ----------
@@ -102,7 +104,10 @@ def two_proportion_pvalue(
     >>> [round(float(x), 4) for x in p], [str(t) for t in test]
     ([0.0039, 0.0198], ['z', 'fisher'])
     """
-    k1_a, n1_a, k2_a, n2_a = _as_int_arrays(k1, n1, k2, n2)
+    k1_a, n1_a, k2_a, n2_a = (
+        np.ascontiguousarray(a, dtype=np.float64).ravel()
+        for a in np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (k1, n1, k2, n2)))
+    )
     total = n1_a + n2_a
     successes = k1_a + k2_a
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -119,7 +124,9 @@ def two_proportion_pvalue(
     p = np.where(valid, p_z, np.nan)
     p = np.where(degenerate, 1.0, p)
     if small.any():
-        p[small] = fisher_exact_pvalue(k1_a[small], n1_a[small], k2_a[small], n2_a[small])
+        p[small] = fisher_exact_pvalue(
+            *(np.rint(a[small]).astype(np.int64) for a in (k1_a, n1_a, k2_a, n2_a))
+        )
     test = np.where(small, "fisher", np.where(valid, "z", ""))
     return p, test
 
@@ -134,8 +141,9 @@ def homogeneity_pvalue(
 
     Parameters
     ----------
-    k, n : array_like of int
-        Successes and trials per group.
+    k, n : array_like of int or float
+        Successes and trials per group (effective counts of clustered cases may be
+        non-integer).
     group_set : array_like of int
         Which set each group belongs to (0 .. S-1); one p-value per set.
     n_sets : int or None, default=None
@@ -153,7 +161,9 @@ def homogeneity_pvalue(
     >>> round(float(p[0]), 5)
     0.00193
     """
-    k_a, n_a, s_a = _as_int_arrays(k, n, group_set)
+    k_f, n_f = (np.asarray(a, dtype=np.float64) for a in (k, n))
+    (s_a,) = _as_int_arrays(group_set)
+    k_a, n_a = (np.broadcast_to(a, s_a.shape).ravel() for a in (k_f, n_f))
     if n_sets is None:
         n_sets = int(s_a.max()) + 1 if s_a.size else 0
     used = n_a > 0

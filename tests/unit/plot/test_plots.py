@@ -3,6 +3,9 @@ and statsmodels' Wilson interval, independently of the cube."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,6 +14,9 @@ from statsmodels.stats.proportion import proportion_confint
 
 import fairloop
 from fairloop.datasets import make_decision_log
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "simulation"))
+from reference import clustered_wilson
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +55,15 @@ def test_metric_by_race_is_the_false_positive_rate_with_wilson_bars(log, result)
     k = np.array([counts[r][0] for r in trace.x])
     n = np.array([counts[r][1] for r in trace.x])
     np.testing.assert_allclose(trace.y, k / n, atol=1e-12)
-    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    # a few reviewers decide every case: the bars are cluster-robust (reviewers as clusters)
+    negative = _reviewed(log.data)
+    negative = negative[negative["reviewer_decision"] == 0]
+    bounds = [
+        clustered_wilson(part["approved"].to_numpy() == 1, part["reviewer_id"].to_numpy())
+        for _, part in negative.groupby("race")
+    ]
+    low, high = np.array(bounds).T
+    assert (high - low > 0).all()
     got_low, got_high = _lows_highs(trace)
     np.testing.assert_allclose(got_low, low, atol=1e-10)
     np.testing.assert_allclose(got_high, high, atol=1e-10)
@@ -188,7 +202,15 @@ def test_trend_by_sex_is_the_monthly_override_rate(log, result) -> None:
     for trace in fig.data:
         kk, nn = k[trace.name].reindex(list(trace.x)), n[trace.name].reindex(list(trace.x))
         np.testing.assert_allclose(trace.y, (kk / nn).to_numpy(), atol=1e-12)
-        low, high = proportion_confint(kk.to_numpy(), nn.to_numpy(), method="wilson")
+        mine = rows[rows["sex"] == trace.name]
+        bounds = [
+            clustered_wilson(
+                (part["approved"] != part["reviewer_decision"]).to_numpy(),
+                part["reviewer_id"].to_numpy(),
+            )
+            for _, part in mine.groupby(month[rows["sex"] == trace.name])
+        ]
+        low, high = np.array(bounds).T
         got_low, got_high = _lows_highs(trace)
         np.testing.assert_allclose(got_low, low, atol=1e-10)
         np.testing.assert_allclose(got_high, high, atol=1e-10)

@@ -1,0 +1,323 @@
+"""Cases that are not independent: design effects from the cube for clustered logs.
+
+When one reviewer decides many cases, or one case is judged several times, the cases of
+a cluster share something (the reviewer's strictness, the case itself), and an interval
+that treats every row as independent is too narrow. For the rate ``p = Y / X`` of a
+group, the cluster-robust (linearisation, "sandwich") variance is::
+
+    V = C / (C - 1) * sum_c (Y_c - p X_c)**2 / X**2
+
+over the group's C clusters (``Y_c``, ``X_c``: a cluster's numerator and denominator
+counts), and for the difference of two rates the same sum over the clusters' residual
+differences, so that a reviewer who is strict with both groups cancels out of their gap.
+With clusters of two crossed kinds (reviewers and cases) the two-way form of Cameron,
+Gelbach and Miller (2011) is used: ``V = V_reviewer + V_case - V_rows``.
+
+The *design effect* is ``V`` over the variance of independent rows (Kish), floored at 1
+(clustering never narrows an interval); with few reviewers the part clustering adds,
+``deff - 1``, is multiplied by ``(t_{G-1} / z)**2``, as a t quantile would widen it, where G is
+the effective number of reviewers (Kish: ``(sum of cluster sizes)**2 / sum of squared
+sizes``, the number of reviewers when they decide equal shares, fewer when a few decide
+most). Intervals
+and tests then run on the effective counts ``k / deff`` and ``n / deff`` (Korn and
+Graubard 1998).
+
+Reviewer clusters come from the cube itself (the reviewer is one of its keys) and apply
+to the metrics of reviewed cases (the human's decision is what a reviewer shares across
+cases); case clusters come from the cube's *case moments* (per combination of the
+attributes, the sums over cases of the products of a case's counts in each pair of
+cells, made by the one pass when case ids repeat) and apply to every metric. A reviewed
+case with no reviewer id is a cluster of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special, stats
+
+from fairloop._typing import MISSING_GROUP
+from fairloop.cube import CELLS, CountCube
+from fairloop.metrics._definitions import METRICS, cell_weights
+from fairloop.metrics._groups import GroupTable
+
+__all__ = ["ClusterVariance", "moment_columns"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+def moment_columns() -> list[str]:
+    """Names of the case-moment columns: ``m_<cell>_<cell>`` for each pair of cells."""
+    return [f"m_{a}_{b}" for i, a in enumerate(CELLS) for b in CELLS[i:]]
+
+
+def _bincount(index: IntArray, values: FloatArray, size: int) -> FloatArray:
+    """Column-wise bincount of a (rows, metrics) array."""
+    return np.stack([np.bincount(index, values[:, m], size) for m in range(values.shape[1])], 1)
+
+
+class ClusterVariance:
+    """Cluster-robust design effects for the groups of a table, their complements and pairs.
+
+    Parameters
+    ----------
+    cube : CountCube
+        The audit's cube (its reviewer key and case moments say what is clustered).
+    table : GroupTable
+        The groups, summed from ``cube``.
+    names : sequence of str
+        The metrics (columns of every array).
+    confidence_level : float, default=0.95
+        Level of the intervals, for the few-clusters correction.
+    """
+
+    def __init__(
+        self,
+        cube: CountCube,
+        table: GroupTable,
+        names: Sequence[str],
+        *,
+        confidence_level: float = 0.95,
+    ) -> None:
+        self.table = table
+        num, den = cell_weights(list(names))
+        self.num, self.den = num.astype(np.float64), den.astype(np.float64)
+        counts = table.counts.astype(np.float64)
+        self.y, self.x = counts @ self.num, counts @ self.den
+        yc, self.xc = self.y[0] - self.y, self.x[0] - self.x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.p = np.where(self.x > 0, self.y / self.x, 0.0)
+            self.pc = np.where(self.xc > 0, yc / self.xc, 0.0)
+        self.z = float(special.ndtri(0.5 + 0.5 * confidence_level))
+        self.level = confidence_level
+        shape = self.p.shape
+        moments = cube.case_moments
+        self.use_cases = moments is not None and all(a in moments for s in table.sets for a in s)
+        reviewed = np.asarray([METRICS[n].population == "reviewed" for n in names])
+        self.use_reviewers = cube.reviewer is not None and bool(reviewed.any())
+        self.clusters = tuple(
+            kind
+            for kind, used in (("reviewer", self.use_reviewers), ("case", self.use_cases))
+            if used
+        )
+        # sums of squared cluster residuals: group (gg), complement (cc), cross (gc)
+        self.gg, self.cc, self.gc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        self.df_g, self.df_c = np.full(shape, np.inf), np.full(shape, np.inf)
+        self._pairs: dict[int, tuple[IntArray, IntArray, FloatArray]] = {}
+        self.reviewed = reviewed
+        if self.use_reviewers:
+            self._reviewers(cube)
+        if self.use_cases:
+            gg, cc = self._cases(cube)
+            self.gg += gg
+            self.cc += cc
+
+    # ------------------------------------------------------------------ reviewers
+
+    def _reviewers(self, cube: CountCube) -> None:
+        reviewer = str(cube.reviewer)
+        table, shape, mask = self.table, self.p.shape, self.reviewed[None, :]
+        (names,), sums = cube.marginal_arrays([reviewer])
+        known = names != MISSING_GROUP
+        cells = sums[:, : len(CELLS)]
+        t_y, t_x = cells[known] @ self.num, cells[known] @ self.den
+        lone_x_all = (cells[~known] @ self.den).sum(axis=0)
+        lone_y_all = (cells[~known] @ self.num).sum(axis=0)
+        known_names = names[known]
+        gg, cc, gc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        n_g, n_c = np.zeros(shape), np.zeros(shape)
+        sq_g, sq_c = np.zeros(shape), np.zeros(shape)
+        whole = np.zeros(shape)
+        for s, attrs in enumerate(table.sets):
+            rows = table.set_slices()[s]
+            if rows.stop == rows.start:
+                continue
+            keys, sums = cube.marginal_arrays([*attrs, reviewer])
+            group = _group_of_rows(table, s, keys[:-1], len(sums))
+            keep = group >= 0
+            cells = sums[:, : len(CELLS)]
+            gy, gx = cells @ self.num, cells @ self.den
+            g = np.where(keep, group, 0)
+            is_known = (keys[-1] != MISSING_GROUP) & keep
+            k = np.flatnonzero(is_known)
+            r = np.searchsorted(known_names, keys[-1][k])
+            pg, pcg = self.p[g[k]], self.pc[g[k]]
+            a = gy[k] - pg * gx[k]  # the group's residual in reviewer r
+            total = t_y[r] - pcg * t_x[r]
+            b = total - (gy[k] - pcg * gx[k])  # the complement's residual in reviewer r
+            gg += _bincount(g[k], a * a, len(table))
+            gc += _bincount(g[k], a * b, len(table))
+            # the complement's sum over every reviewer: all of them, corrected where g is
+            cc += _bincount(g[k], b * b - total * total, len(table))
+            n_g += _bincount(g[k], (gx[k] > 0).astype(float), len(table))
+            # cluster sizes' squares, for the effective number of clusters (Kish)
+            sq_g += _bincount(g[k], gx[k] ** 2, len(table))
+            sq_c += _bincount(g[k], (t_x[r] - gx[k]) ** 2 - t_x[r] ** 2, len(table))
+            n_c -= _bincount(g[k], ((t_x[r] - gx[k]) <= 0) & (t_x[r] > 0), len(table))
+            self._pairs[s] = (g[k], r, a)
+            in_set = np.zeros(len(table), dtype=bool)
+            in_set[rows] = True
+            sq = (
+                (t_y * t_y).sum(0)
+                - 2 * self.pc * (t_y * t_x).sum(0)
+                + self.pc**2 * (t_x * t_x).sum(0)
+            )
+            whole[in_set] = sq[in_set]
+            n_c[in_set] += (t_x > 0).sum(axis=0)
+            # reviewed cases without a reviewer id: clusters of one
+            lone = np.flatnonzero(~(keys[-1] != MISSING_GROUP) & keep)
+            ly, lx = (
+                _bincount(g[lone], gy[lone], len(table)),
+                _bincount(g[lone], gx[lone], len(table)),
+            )
+            gg += ly * (1 - self.p) ** 2 + (lx - ly) * self.p**2
+            cly, clx = lone_y_all - ly, lone_x_all - lx
+            cc[in_set] += (cly * (1 - self.pc) ** 2 + (clx - cly) * self.pc**2)[in_set]
+            n_g += lx
+            n_c[in_set] += clx[in_set]
+            sq_g += lx
+            sq_c[in_set] += ((t_x * t_x).sum(axis=0) + clx)[in_set]
+        cc += whole
+        corr_g = np.where(n_g > 1, n_g / np.maximum(n_g - 1, 1), 1.0)
+        corr_c = np.where(n_c > 1, n_c / np.maximum(n_c - 1, 1), 1.0)
+        corr = np.maximum(corr_g, corr_c)
+        self.gg += np.where(mask, gg * corr_g, 0.0)
+        self.cc += np.where(mask, cc * corr_c, 0.0)
+        self.gc += np.where(mask, gc * corr, 0.0)
+        # the t quantile's degrees of freedom: the effective number of clusters less one,
+        # (sum of sizes)^2 / sum of squared sizes, which is C for clusters of equal size
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eff_g = np.where(sq_g > 0, self.x**2 / sq_g, n_g)
+            eff_c = np.where(sq_c > 0, self.xc**2 / sq_c, n_c)
+        self.df_g = np.where(mask, np.maximum(eff_g - 1, 1), np.inf)
+        self.df_c = np.where(mask, np.maximum(eff_c - 1, 1), np.inf)
+        self._correction = corr_g
+
+    # ------------------------------------------------------------------ cases
+
+    def _cases(self, cube: CountCube) -> tuple[FloatArray, FloatArray]:
+        """Sums of squared case residuals of each group and its complement."""
+        moments = cube.case_moments
+        assert moments is not None
+        table = self.table
+        pairs = [(a, b) for i, a in enumerate(CELLS) for b in CELLS[i:]]
+        index = {c: i for i, c in enumerate(CELLS)}
+        matrices = np.zeros((len(table), len(CELLS), len(CELLS)))
+        columns = moment_columns()
+        for s, attrs in enumerate(table.sets):
+            if attrs:
+                grouped = moments.groupby(list(attrs), sort=True)[columns].sum()
+                keys = [grouped.index.get_level_values(a).to_numpy(object) for a in attrs]
+                group = _group_of_rows(table, s, keys, len(grouped))
+                values = grouped.to_numpy(np.float64)
+            else:
+                group = np.zeros(1, dtype=np.int64)
+                values = moments[columns].to_numpy(np.float64).sum(axis=0, keepdims=True)
+            keep = group >= 0
+            for j, (a, b) in enumerate(pairs):
+                column = np.bincount(group[keep], values[keep, j], len(table))
+                matrices[:, index[a], index[b]] += column
+                if a != b:
+                    matrices[:, index[b], index[a]] += column
+
+        def resid(m: FloatArray, rate: FloatArray) -> FloatArray:
+            yy = np.einsum("gij,im,jm->gm", m, self.num, self.num)
+            yx = np.einsum("gij,im,jm->gm", m, self.num, self.den)
+            xx = np.einsum("gij,im,jm->gm", m, self.den, self.den)
+            out: FloatArray = np.maximum(yy - 2 * rate * yx + rate**2 * xx, 0.0)
+            return out
+
+        return resid(matrices, self.p), resid(matrices[0][None] - matrices, self.pc)
+
+    # ------------------------------------------------------------------ design effects
+
+    def _rows(self, p: FloatArray, x: FloatArray) -> FloatArray:
+        """Sum of squared residuals of independent rows: p (1 - p) X."""
+        return p * (1 - p) * x
+
+    def _combine(self, clustered: FloatArray, rows: FloatArray) -> FloatArray:
+        """Two-way: subtract the rows' own variance, counted in both kinds."""
+        return clustered - rows if len(self.clusters) == 2 else clustered
+
+    def _scale(self, deff: FloatArray, df: FloatArray) -> FloatArray:
+        """Floor at 1, and widen the part clustering adds as a t quantile would.
+
+        The rows' own variance is known with many degrees of freedom; the part the
+        clusters add is estimated from few of them, so only that part is scaled by
+        ``(t_{G-1} / z)**2``.
+        """
+        t = stats.t.ppf(0.5 + 0.5 * self.level, np.where(np.isfinite(df), df, 1e9))
+        out: FloatArray = 1.0 + (np.maximum(deff, 1.0) - 1.0) * (t / self.z) ** 2
+        return out
+
+    def group(self) -> FloatArray:
+        """Design effect of each group's rate (groups x metrics)."""
+        if not self.clusters:
+            return np.ones(self.p.shape)
+        rows = self._rows(self.p, self.x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            deff = np.where(rows > 0, self._combine(self.gg, rows) / rows, 1.0)
+        return self._scale(deff, self.df_g)
+
+    def contrast(self) -> FloatArray:
+        """Design effect of each group's gap to its complement (groups x metrics)."""
+        if not self.clusters:
+            return np.ones(self.p.shape)
+        rows_g, rows_c = self._rows(self.p, self.x), self._rows(self.pc, self.xc)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            clustered = (
+                self._combine(self.gg, rows_g) / self.x**2
+                + self._combine(self.cc, rows_c) / self.xc**2
+                - 2 * self.gc / (self.x * self.xc)
+            )
+            independent = rows_g / self.x**2 + rows_c / self.xc**2
+            deff = np.where(independent > 0, clustered / independent, 1.0)
+        return self._scale(np.nan_to_num(deff, nan=1.0), np.minimum(self.df_g, self.df_c))
+
+    def pair(self, g: IntArray, h: IntArray, m: IntArray) -> FloatArray:
+        """Design effect of the gap between groups ``g`` and ``h`` of one set, metric ``m``."""
+        out = np.ones(len(g))
+        if not self.clusters:
+            return out
+        cross = np.zeros(len(g))
+        if self.use_reviewers:
+            set_of = self.table.set_index
+            for i, (a, b, metric) in enumerate(zip(g, h, m, strict=True)):
+                entry = self._pairs.get(int(set_of[a]))
+                if entry is None or not self.reviewed[metric]:
+                    continue
+                owner, reviewers, resid = entry
+                ia, ib = np.flatnonzero(owner == a), np.flatnonzero(owner == b)
+                _, ja, jb = np.intersect1d(reviewers[ia], reviewers[ib], return_indices=True)
+                cross[i] = float(np.dot(resid[ia[ja], metric], resid[ib[jb], metric]))
+            cross *= self._correction[g, m]
+        p, x = self.p, self.x
+        rows_a, rows_b = self._rows(p[g, m], x[g, m]), self._rows(p[h, m], x[h, m])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            clustered = (
+                self._combine(self.gg[g, m], rows_a) / x[g, m] ** 2
+                + self._combine(self.gg[h, m], rows_b) / x[h, m] ** 2
+                - 2 * cross / (x[g, m] * x[h, m])
+            )
+            independent = rows_a / x[g, m] ** 2 + rows_b / x[h, m] ** 2
+            deff = np.where(independent > 0, clustered / independent, 1.0)
+        return self._scale(
+            np.nan_to_num(deff, nan=1.0), np.minimum(self.df_g[g, m], self.df_g[h, m])
+        )
+
+
+def _group_of_rows(
+    table: GroupTable, s: int, keys: Sequence[NDArray[np.object_]], size: int
+) -> IntArray:
+    """Table row of each of ``size`` marginal rows of set ``s`` (-1 where no such group)."""
+    if not keys:
+        return np.zeros(size, dtype=np.int64)
+    rows = table.set_slices()[s]
+    lookup = {table.values[i]: i for i in range(rows.start, rows.stop)}
+    return np.asarray(
+        [lookup.get(tuple(str(v) for v in combo), -1) for combo in zip(*keys, strict=True)],
+        dtype=np.int64,
+    )
