@@ -55,11 +55,16 @@ class FlagOptions:
     include_context : bool, default=False
         Search over the context attributes too, not only the sensitive ones.
     fdr : float, default=0.05
-        False discovery rate at which q-values are cut.
+        False discovery rate of the flags shown (Focused BH over the subgroup tests), the
+        family-wise error of reviewer flags (Holm) and the false discovery rate of policy
+        flags (Benjamini-Hochberg over every verdict).
     fdr_method : {"bh", "by"}, default="bh"
-        Benjamini-Hochberg, or Benjamini-Yekutieli (valid under any dependence).
+        Focused Benjamini-Hochberg, or its Benjamini-Yekutieli level (valid under any
+        dependence).
     min_effect : float, default=0.05
-        Smallest absolute difference flagged, so trivial gaps on huge data are not.
+        The effect floor: a flag claims a gap larger than this, and that is what its test
+        tests (the null is a gap within plus or minus ``min_effect``), so small gaps on
+        huge data are not flagged.
     oversight : bool, default=True
         Test review coverage by group and reviewers' override behaviour by group.
     redundancy_alpha : float, default=0.05

@@ -200,3 +200,42 @@ def test_where_the_log_lives_is_checked_first(args: list[str], message: str) -> 
     result = runner.invoke(app, ["audit", *args, *roles])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_repeated_judgments_give_the_same_case_moments_in_every_engine(
+    spark, tmp_path: Path
+) -> None:
+    """Several reviewers per case: the second grouped pass (case moments) runs in each
+    engine's SQL and gives the same moments and the same clustered evidence."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "simulation"))
+    import scenarios as sc
+
+    sim = sc.long_format_log(seed=1, n_cases=300, n_reviewers=120)
+    frame = sim.data.assign(case_id=sim.data["case_id"].astype(str))
+    roles = {**sim.roles, "case_id": "case_id"}
+    reference = fairloop.audit(frame, **roles)
+    assert reference.cube.case_moments is not None
+    path = tmp_path / "long.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    inputs: dict[str, Any] = {
+        "duckdb on parquet": str(path),
+        "spark": spark.read.parquet(str(path)),
+    }
+    if POSTGRES:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(POSTGRES)
+        frame.to_sql("engine_test_long", engine, if_exists="replace", index=False)
+        engine.dispose()
+        inputs["postgresql"] = fairloop.DatabaseTable(POSTGRES, table="engine_test_long")
+    columns = list(reference.cube.case_moments.columns)
+    expected = reference.cube.case_moments.sort_values("group").reset_index(drop=True)
+    for name, data in inputs.items():
+        result = fairloop.audit(data, **roles)
+        moments = result.cube.case_moments
+        assert moments is not None, name
+        got = moments[columns].sort_values("group").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=name)
+        assert _evidence(result) == _evidence(reference), name

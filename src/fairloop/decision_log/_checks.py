@@ -351,27 +351,19 @@ def check_case_ids(
     rows, examples = repeats if repeats is not None else source.duplicate_ids(config.case_id)
     if not rows:
         return issues
+    message, fix = MSG_DUPLICATE_IDS, FIX_DUPLICATE_IDS
     if config.reviewer is not None:
         rows, examples = source.repeated_pairs(config.case_id, config.reviewer)
         if not rows:
             return issues  # several reviewers judged some cases: clusters, not duplicates
-        return [
-            *issues,
-            Issue(
-                IssueReason.DUPLICATE_CASE_ID,
-                config.case_id,
-                MSG_DUPLICATE_PAIRS.format(rows=rows, examples=_listing(examples, 3)),
-                FIX_DUPLICATE_PAIRS,
-                rows=rows,
-            ),
-        ]
+        message, fix = MSG_DUPLICATE_PAIRS, FIX_DUPLICATE_PAIRS
     return [
         *issues,
         Issue(
             IssueReason.DUPLICATE_CASE_ID,
             config.case_id,
-            MSG_DUPLICATE_IDS.format(rows=rows, examples=_listing(examples, 3)),
-            FIX_DUPLICATE_IDS,
+            message.format(rows=rows, examples=_listing(examples, 3)),
+            fix,
             rows=rows,
         ),
     ]

@@ -15,7 +15,7 @@ from fairloop._typing import MISSING_GROUP
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube, cube_from_aggregate
 from fairloop.decision_log import _checks as checks
-from fairloop.decision_log._read import Aggregation, Source, open_source
+from fairloop.decision_log._read import Aggregation, Source, cell_conditions, open_source
 from fairloop.exceptions import DecisionLogError
 
 __all__ = ["DecisionLog", "read_decision_log", "run_cube_pass"]
@@ -75,18 +75,9 @@ class DecisionLog:
         if case_id is None or k == 0:
             return [[] for _ in range(len(flags))]
         source = self.source
-        pred = source.in_values(self.config.prediction, self.positive_values["prediction"])
-        label = self.config.label
-        label_pos = source.in_values(label, self.positive_values["label"])
-        reviewed = f"({source.decision_expr(label)} IS NOT NULL)"
-        cell_sql = {
-            "tp": f"{pred} AND {reviewed} AND {label_pos}",
-            "fp": f"{pred} AND {reviewed} AND NOT {label_pos}",
-            "fn": f"NOT {pred} AND {reviewed} AND {label_pos}",
-            "tn": f"NOT {pred} AND {reviewed} AND NOT {label_pos}",
-            "pu": f"{pred} AND NOT {reviewed}",
-            "nu": f"NOT {pred} AND NOT {reviewed}",
-        }
+        cell_sql = cell_conditions(
+            source, self.config.prediction, self.config.label, self.positive_values
+        )
         wheres: list[str] = []
         for subgroup, metric, difference in zip(
             flags["subgroup"], flags["metric"], flags["difference"], strict=True

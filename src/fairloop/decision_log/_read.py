@@ -14,7 +14,7 @@ import os
 import tempfile
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -171,6 +171,27 @@ def _unreadable(description: str, detail: str, fix: str) -> DecisionLogError:
 def quote_name(name: str) -> str:
     """A column name as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def cell_conditions(
+    source: Source, prediction: str, label: str, positives: Mapping[str, Sequence[Any]]
+) -> dict[str, str]:
+    """SQL conditions placing a row in each of the six cells (the cube's :data:`CELLS`).
+
+    ``positives`` holds the raw values of the prediction and label columns that read as
+    the favourable value (as the cube pass found them).
+    """
+    pred = source.in_values(prediction, positives["prediction"])
+    label_pos = source.in_values(label, positives["label"])
+    reviewed = f"({source.decision_expr(label)} IS NOT NULL)"
+    return {
+        "tp": f"{pred} AND {reviewed} AND {label_pos}",
+        "fp": f"{pred} AND {reviewed} AND NOT {label_pos}",
+        "fn": f"NOT {pred} AND {reviewed} AND {label_pos}",
+        "tn": f"NOT {pred} AND {reviewed} AND NOT {label_pos}",
+        "pu": f"{pred} AND NOT {reviewed}",
+        "nu": f"NOT {pred} AND NOT {reviewed}",
+    }
 
 
 def _sql_literal(text: str) -> str:
@@ -371,14 +392,7 @@ class SQLSource(ABC):
         return self._repeated_ids(column)
 
     def repeated_pairs(self, case_id: str, reviewer: str) -> tuple[int, list[str]]:
-        c, r = self.quote(case_id), self.quote(reviewer)
-        sql = (
-            f"SELECT {self.as_text(case_id)} AS id, count(*) AS n FROM {self.relation} "
-            f"WHERE {c} IS NOT NULL GROUP BY {c}, {r} HAVING count(*) > 1 ORDER BY 2 DESC, 1"
-        )
-        dup = self._fetch(sql)
-        extra = int((dup["n"] - 1).sum()) if len(dup) else 0
-        return extra, [str(v) for v in dup["id"].head(5)]
+        return self._repeated_ids(case_id, also=reviewer)
 
     def case_moments(
         self, spec: Aggregation, case_id: str, positives: dict[str, list[Any]]
@@ -392,18 +406,7 @@ class SQLSource(ABC):
         intervals (:mod:`fairloop.metrics._clusters`).
         """
         attrs = [self.quote(a) for a in spec.attributes]
-        label = self.decision_expr(spec.label)
-        pred_pos = self.in_values(spec.prediction, positives["prediction"])
-        label_pos = self.in_values(spec.label, positives["label"])
-        reviewed = f"({label} IS NOT NULL)"
-        conditions = {
-            "tp": f"{reviewed} AND {pred_pos} AND {label_pos}",
-            "fp": f"{reviewed} AND {pred_pos} AND NOT {label_pos}",
-            "fn": f"{reviewed} AND NOT {pred_pos} AND {label_pos}",
-            "tn": f"{reviewed} AND NOT {pred_pos} AND NOT {label_pos}",
-            "pu": f"NOT {reviewed} AND {pred_pos}",
-            "nu": f"NOT {reviewed} AND NOT {pred_pos}",
-        }
+        conditions = cell_conditions(self, spec.prediction, spec.label, positives)
         per_case = ", ".join(
             f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c_{cell}"
             for cell, cond in conditions.items()
@@ -426,11 +429,13 @@ class SQLSource(ABC):
             out[key] = _as_text(out[key])
         return out
 
-    def _repeated_ids(self, column: str) -> tuple[int, list[str]]:
+    def _repeated_ids(self, column: str, *, also: str | None = None) -> tuple[int, list[str]]:
+        """Rows repeating an earlier row's id (and ``also`` column), and a few such ids."""
         c = self.quote(column)
+        keys = c if also is None else f"{c}, {self.quote(also)}"
         sql = (
             f"SELECT {self.as_text(column)} AS id, count(*) AS n FROM {self.relation} "
-            f"WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1 ORDER BY 2 DESC, 1"
+            f"WHERE {c} IS NOT NULL GROUP BY {keys} HAVING count(*) > 1 ORDER BY 2 DESC, 1"
         )
         dup = self._fetch(sql)
         extra = int((dup["n"] - 1).sum()) if len(dup) else 0

@@ -123,12 +123,12 @@ def _sentence(row: Any, *, total_rows: int, families: Families, level: float) ->
             f"{_pct(row.overall_value)} and {_pct(others_outside)}. {reviewer}'s gap between "
             f"the groups is {abs(100 * row.difference):.1f} points "
             f"{'wider against' if row.difference < 0 else 'wider in favour of'} {group} than "
-            f"other reviewers' ({stats}, {correction} controlling the chance of naming any "
+            f"other reviewers' ({stats}, a family-wise control of the chance of naming any "
             f"reviewer wrongly). Test: the reviewer-by-group interaction must be significant on "
-            f"the difference, ratio, complement-ratio and odds scales alike (null: the reviewer "
-            f"treats the group as other reviewers do, allowing that reviewers differ in "
-            f"strictness and that the model errs more for some groups). A possible reviewer "
-            f"bias: look at this reviewer's decisions for this group."
+            f"the difference, ratio, complement-ratio, odds and distance-from-one-half scales "
+            f"alike (null: the reviewer treats the group as other reviewers do, allowing that "
+            f"reviewers differ in strictness and that the model errs more for some groups). A "
+            f"possible reviewer bias: look at this reviewer's decisions for this group."
         )
     share = row.n / total_rows if total_rows else float("nan")
     head = f"For {who} ({row.n:,} cases, {_pct(share)} of the log)"

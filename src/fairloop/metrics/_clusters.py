@@ -312,12 +312,22 @@ class ClusterVariance:
 def _group_of_rows(
     table: GroupTable, s: int, keys: Sequence[NDArray[np.object_]], size: int
 ) -> IntArray:
-    """Table row of each of ``size`` marginal rows of set ``s`` (-1 where no such group)."""
+    """Table row of each of ``size`` marginal rows of set ``s`` (-1 where no such group).
+
+    The rows come sorted by the set's attributes (then by any further key), so each
+    combination of values is one run of rows: one look-up per group, not per row.
+    """
     if not keys:
         return np.zeros(size, dtype=np.int64)
     rows = table.set_slices()[s]
     lookup = {table.values[i]: i for i in range(rows.start, rows.stop)}
-    return np.asarray(
-        [lookup.get(tuple(str(v) for v in combo), -1) for combo in zip(*keys, strict=True)],
-        dtype=np.int64,
-    )
+    change = np.zeros(size, dtype=bool)
+    change[:1] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    starts = np.flatnonzero(change)
+    groups = [
+        lookup.get(tuple(str(v) for v in combo), -1)
+        for combo in zip(*(key[starts] for key in keys), strict=True)
+    ]
+    return np.repeat(np.asarray(groups, dtype=np.int64), np.diff(np.append(starts, size)))

@@ -286,6 +286,8 @@ def _flags(result: AuditResult, adjudications: Adjudications | None) -> dict[str
         {
             "id": e["flag_id"],
             "description": e["description"],
+            "metric": e["metric"],
+            "reason": e.get("reason") or "explained by another flag",
             "by": e.get("explained_by_description") or e.get("explained_by"),
         }
         for e in (result.explained.to_dict("records") if len(result.explained) else [])
