@@ -56,6 +56,7 @@ __all__ = [
     "Truth",
     "broad_gap_log",
     "clustered_log",
+    "confounded_reviewer_log",
     "long_format_log",
     "reviewer_bias_log",
     "reviewer_null_log",
@@ -632,3 +633,38 @@ def long_format_log(
     roles = {k: v for k, v in _roles(["group"], []).items() if k != "case_id"}
     params = {"mean_judgment": {"y*=1": h1, "y*=0": h0}}
     return SimLog(data, roles, truth, params)
+
+
+def confounded_reviewer_log(
+    *, seed: int, n_reviewers: int = 10, cases_per_reviewer: int = 2_000
+) -> SimLog:
+    """No reviewer treats any group differently, but who reviews whom is tied to the group.
+
+    Reviewer r catches a fixed share s_r of the model's errors (0.95 down to 0.2) and never
+    overturns a correct decision; the model errs more for group B (0.30 against 0.15).
+    The strict half of the reviewers (who catch the most) see 80% group-B cases, the
+    others 20%: pooling "the other reviewers" mixes their strictness into the group gap.
+    Every reviewer's bias is 0 (``params["reviewer_bias"]``); ``truth`` is None.
+    """
+    rng = np.random.default_rng(seed)
+    reviewer = np.repeat(np.arange(n_reviewers), cases_per_reviewer)
+    catch = np.linspace(0.95, 0.2, n_reviewers)[reviewer]
+    share_b = np.where(reviewer < n_reviewers // 2, 0.8, 0.2)
+    group = np.where(rng.random(len(reviewer)) < share_b, "B", "A")
+    correct = rng.random(len(reviewer)) < 0.5
+    error = np.where(group == "B", 0.30, 0.15)
+    pred = np.where(rng.random(len(reviewer)) < error, ~correct, correct)
+    label = np.where((pred != correct) & (rng.random(len(reviewer)) < catch), correct, pred)
+    data = pd.DataFrame(
+        {
+            "case_id": np.arange(len(reviewer)),
+            "group": group,
+            "pred": pred.astype(int),
+            "label": label.astype(float),
+            "reviewer": _ids(n_reviewers)[reviewer],
+        }
+    )
+    roles = {"prediction": "pred", "label": "label", "positive": 1, "sensitive": ["group"],
+             "reviewer": "reviewer", "case_id": "case_id"}  # fmt: skip
+    # no rates are planted here, only the absence of reviewer bias: no Truth enumeration
+    return SimLog(data=data, roles=roles, truth=None, params={"reviewer_bias": 0.0})  # type: ignore[arg-type]

@@ -144,20 +144,20 @@ def find_flags(
     p = family["p_value"].to_numpy(float)
     candidate = np.flatnonzero(~np.isnan(p) & (p <= options.fdr))
     explainer = Explainer(family.iloc[candidate], alpha=options.redundancy_alpha,
-                          min_effect=options.min_effect)  # fmt: skip
+                          min_effect=options.min_effect,
+                          twins=_twins(tests, alias_of, candidate))  # fmt: skip
 
     def shown_filter(rejected: np.ndarray) -> np.ndarray:
         out = np.zeros(count, dtype=bool)
         out[candidate] = explainer.shown(rejected[candidate])
         return out
 
-    target = options.fdr
-    if options.fdr_method == "by" and count:
-        target /= float(np.sum(1.0 / np.arange(1, count + 1)))
-    shown_mask, threshold = focused_bh(p, shown_filter, target)
+    # Benjamini-Yekutieli: the level divided by the harmonic number of the family's size
+    harmonic = float(np.sum(1.0 / np.arange(1, count + 1))) if options.fdr_method == "by" else 1
+    shown_mask, threshold = focused_bh(p, shown_filter, options.fdr / max(harmonic, 1.0))
     rejected = ~np.isnan(p) & (p <= threshold) if shown_mask.any() else np.zeros(count, bool)
     shown_count = int(shown_mask.sum())
-    family["q_value"] = np.minimum(1.0, count * p / max(shown_count, 1))
+    family["q_value"] = np.minimum(1.0, harmonic * count * p / max(shown_count, 1))
     explained_by = np.full(count, -1, dtype=np.int64)
     explained_by[candidate] = np.where(
         (e := explainer.explained_by(rejected[candidate])) >= 0, candidate[np.maximum(e, 0)], -1
@@ -268,6 +268,27 @@ def find_flags(
                       tests=summary)  # fmt: skip
 
 
+def _twins(tests: pd.DataFrame, alias_of: np.ndarray, candidate: np.ndarray) -> pd.DataFrame:
+    """Twins of candidates: the other value of a two-valued attribute, same metric.
+
+    Each with ``mirror``: the position of the candidate it was merged into.
+    """
+    family_position = np.full(len(tests), -1, dtype=np.int64)
+    family_position[alias_of == -1] = np.arange(int((alias_of == -1).sum()))
+    candidate_position = np.full(int((alias_of == -1).sum()), -1, dtype=np.int64)
+    candidate_position[candidate] = np.arange(len(candidate))
+    metrics = tests["metric"].to_numpy()
+    rows = [
+        int(i)
+        for i in np.flatnonzero(alias_of >= 0)
+        if metrics[i] == metrics[alias_of[i]]
+        and candidate_position[family_position[alias_of[i]]] >= 0
+    ]
+    out = tests.iloc[rows].reset_index(drop=True)
+    out["mirror"] = [int(candidate_position[family_position[alias_of[i]]]) for i in rows]
+    return out
+
+
 def _aliases(
     tests: pd.DataFrame,
     alias_of: np.ndarray,
@@ -342,7 +363,7 @@ def _policy_flags(
             "ratio": breaches["value"].to_numpy(float)
             / breaches["reference_value"].to_numpy(float),
             "p_value": breaches["p_value"].to_numpy(float),
-            "q_value": np.nan,
+            "q_value": breaches["q_value"].to_numpy(float),
             "test": "interval",
             "rule": breaches["rule"].to_numpy(),
             "rule_min": breaches["min"].to_numpy(),

@@ -106,7 +106,8 @@ def _sentence(row: Any, *, total_rows: int, families: Families, level: float) ->
         return (
             f"Policy \u201c{row.rule}\u201d: for {who} ({row.n:,} cases) the {spec.title.lower()} "
             f"{row.measure} against {versus} is {row.estimate:.3g} (interval {row.ci_low:.3g} to "
-            f"{row.ci_high:.3g}), wholly outside the tolerance ({' and '.join(bounds)}). "
+            f"{row.ci_high:.3g}), wholly outside the tolerance ({' and '.join(bounds)}; "
+            f"q = {row.q_value:.2g} after Benjamini-Hochberg over every policy verdict). "
             f"The group's {spec.title.lower()} is {_pct(row.value)} against "
             f"{_pct(row.overall_value)} overall."
         )
@@ -115,19 +116,20 @@ def _sentence(row: Any, *, total_rows: int, families: Families, level: float) ->
         reviewer = row.subgroup[reviewer_key]
         group = describe({k: v for k, v in row.subgroup.items() if k != reviewer_key})
         decision = "favourable" if row.metric == "precision" else "unfavourable"
-        others_outside = row.overall_value - (row.value - row.complement_value) + row.difference
+        others_gap = (row.value - row.complement_value) - row.difference
         return (
             f"Reviewer {reviewer} upheld {_pct(row.value)} of the model's {decision} decisions "
             f"in their {row.n:,} reviewed cases with {group}, against "
-            f"{_pct(row.complement_value)} of their other such cases; other reviewers upheld "
-            f"{_pct(row.overall_value)} and {_pct(others_outside)}. {reviewer}'s gap between "
-            f"the groups is {abs(100 * row.difference):.1f} points "
-            f"{'wider against' if row.difference < 0 else 'wider in favour of'} {group} than "
-            f"other reviewers' ({stats}, a family-wise control of the chance of naming any "
-            f"reviewer wrongly). Test: the reviewer-by-group interaction must be significant on "
-            f"the difference, ratio, complement-ratio, odds and distance-from-one-half scales "
-            f"alike (null: the reviewer treats the group as other reviewers do, allowing that "
-            f"reviewers differ in strictness and that the model errs more for some groups). A "
+            f"{_pct(row.complement_value)} of their other such cases: a gap of "
+            f"{_pts(row.value - row.complement_value)} points, where the other reviewers' own "
+            f"gaps between the same groups average {_pts(others_gap)} points. {reviewer}'s gap "
+            f"is {abs(100 * row.difference):.1f} points "
+            f"{'wider against' if row.difference < 0 else 'wider in favour of'} {group} "
+            f"({stats}, a family-wise control of the chance of naming any reviewer wrongly). "
+            f"Test: the gap must exceed the others' on the difference, ratio, complement-ratio, "
+            f"odds and distance-from-one-half scales alike (null: the reviewer treats the group "
+            f"as other reviewers do, allowing that reviewers differ in strictness, that the "
+            f"model errs more for some groups and that reviewers see different groups). A "
             f"possible reviewer bias: look at this reviewer's decisions for this group."
         )
     share = row.n / total_rows if total_rows else float("nan")

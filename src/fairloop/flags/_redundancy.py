@@ -106,9 +106,26 @@ class Explainer:
         Level of the explanation tests.
     min_effect : float
         Effect floor: a rest-of-parent gap below it counts as no gap.
+    twins : pandas.DataFrame or None, default=None
+        Tests merged into a candidate as the same test turned round (the other value of a
+        two-valued attribute), with ``mirror``: the position of that candidate. They stand
+        in the lattice as parents, rejected when their candidate is, so the children of
+        either value find their parent.
     """
 
-    def __init__(self, candidates: pd.DataFrame, *, alpha: float, min_effect: float) -> None:
+    def __init__(
+        self,
+        candidates: pd.DataFrame,
+        *,
+        alpha: float,
+        min_effect: float,
+        twins: pd.DataFrame | None = None,
+    ) -> None:
+        self.own = len(candidates)
+        self.mirror = np.full(self.own, -1, dtype=np.int64)
+        if twins is not None and len(twins):
+            self.mirror = np.concatenate([self.mirror, twins["mirror"].to_numpy(np.int64)])
+            candidates = pd.concat([candidates, twins.drop(columns="mirror")], ignore_index=True)
         self.size = len(candidates)
         self.alpha = alpha
         diff = candidates["difference"].to_numpy(float)
@@ -166,9 +183,12 @@ class Explainer:
         ndarray of int
             Positions into the candidates; -1 where not explained or not rejected.
         """
+        own = self.own
+        if self.size > own:  # twins are rejected with the candidate they mirror
+            rejected = np.concatenate([rejected, rejected[self.mirror[own:]]])
         explained = np.full(self.size, -1, dtype=np.int64)
         if not self.child.size:
-            return explained
+            return explained[:own]
         active = rejected[self.child] & rejected[self.parent]
         level = self.alpha / max(int(active.sum()), 1)
         same = active & self.rest_exists & (self.same_p > level)
@@ -184,7 +204,18 @@ class Explainer:
                 c, p = int(self.child[idx]), int(self.parent[idx])
                 if explained[c] == -1 and explained[p] == -1:
                     explained[p] = c
-        return explained
+        if self.size > own:
+            twin = np.arange(own, self.size)
+            # a twin explained by a child: so is the candidate it mirrors
+            for t in twin[explained[own:] >= 0]:
+                m = int(self.mirror[t])
+                if explained[m] == -1:
+                    explained[m] = explained[t]
+            # explained by a twin: by the candidate it mirrors
+            by_twin = explained >= own
+            explained[by_twin] = self.mirror[explained[by_twin]]
+            explained[explained == np.arange(self.size)] = -1
+        return explained[:own]
 
     def shown(self, rejected: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """The rejections no other rejection explains (the filter of Focused BH)."""

@@ -3,16 +3,17 @@
 A reviewer is compared with the other reviewers on like cases: separately for the cases
 the model decided favourably (how often the reviewer upheld the decision: ``precision``,
 with the human as the truth) and unfavourably (``negative_predictive_value``). For
-reviewer r and group g the statistic is the interaction between the reviewer and the
-group, ``(r in g - r outside g) - (others in g - others outside g)``.
+reviewer r and group g the statistic is the reviewer's own gap between the group and
+the rest, against the other reviewers' own gaps averaged (inverse-variance weights): as
+each reviewer is compared with themselves, who reviews which group does not enter it.
 
 Reviewers differ in strictness, and the model may err more for some groups, so the
 reviewer's gap may differ from the others' on one scale while the reviewer treats every
 group alike (a reviewer who catches a fixed share of every group's model errors has a
 larger gap in points, but the same gap as a ratio). The test is therefore an
-intersection-union test over four scales (difference, log ratio, log ratio of the
-complements, log odds; :func:`fairloop.stats.interaction_pvalue`): the reviewer is
-flagged only if the gap is larger on every one of them. Every cell gets one event and one
+intersection-union test over five scales (:data:`fairloop.stats.INTERACTION_SCALES`,
+:func:`fairloop.stats.gap_difference_pvalue`): the reviewer is flagged only if the gap is
+larger on every one of them. Every cell gets one event and one
 non-event added (Agresti-Caffo), so no variance is zero. A flag names a person, so the
 reviewer tests are a family of their own under Holm's family-wise control.
 """
@@ -21,14 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 from scipy import special
 
 from fairloop._typing import MISSING_GROUP
 from fairloop.config import AuditConfig
 from fairloop.cube import CELLS, CountCube
 from fairloop.flags._search import TEST_COLUMNS
-from fairloop.stats import interaction_pvalue
+from fairloop.stats import gap_difference_pvalue, scale_gaps
 
 __all__ = ["REVIEWER_STRATA", "REVIEWER_TEST", "reviewer_tests"]
 
@@ -81,22 +81,41 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
             # overturned (k) and decided (n) cases of this stratum per (group, reviewer)
             k = sums[:, CELLS.index(overturn)]
             n = k + sums[:, CELLS.index(agree)]
-            r_k, r_n = np.bincount(r_code, k)[r_code], np.bincount(r_code, n)[r_code]
-            g_k, g_n = np.bincount(g_code, k)[g_code], np.bincount(g_code, n)[g_code]
-            cell_k = np.column_stack([k, r_k - k, g_k - k, k.sum() - r_k - g_k + k])
-            cell_n = np.column_stack([n, r_n - n, g_n - n, n.sum() - r_n - g_n + n])
-            ok: NDArray[np.bool_] = np.asarray((cell_n >= min_den).all(axis=1))
+            k_out = np.bincount(r_code, k)[r_code] - k  # the reviewer outside the group
+            n_out = np.bincount(r_code, n)[r_code] - n
+            # each reviewer's own gap between the group and the rest, on every scale
+            gap, var, defined = scale_gaps(k, n, k_out, n_out)
+            usable = (n >= min_den) & (n_out >= min_den)
+            weight = np.where(defined & usable, 1.0 / var, 0.0)
+            # the other reviewers' gap: the average of their own gaps (inverse-variance
+            # weights), so who reviews which group does not enter it
+            w_group = np.stack([np.bincount(g_code, w, g_code.max() + 1) for w in weight])
+            s_group = np.stack(
+                [np.bincount(g_code, w * e, g_code.max() + 1) for w, e in zip(weight, gap,
+                                                                               strict=True)]
+            )  # fmt: skip
+            w_others = w_group[:, g_code] - weight
+            with np.errstate(divide="ignore", invalid="ignore"):
+                others = (s_group[:, g_code] - weight * gap) / w_others
+                others_var = 1.0 / w_others
+            ok = usable & (w_others[0] > 0)
             if not ok.any():
                 continue
-            estimate, se, p = interaction_pvalue(cell_k[ok], cell_n[ok])
+            p = gap_difference_pvalue(
+                gap[:, ok], var[:, ok], others[:, ok], others_var[:, ok],
+                defined[:, ok] & (w_others[:, ok] > 0),
+            )  # fmt: skip
+            interaction = gap[0, ok] - others[0, ok]  # on the overturned share
+            se = np.sqrt(var[0, ok] + others_var[0, ok])
             if two_groups:
                 # (r, g1) and (r, g2) are one test seen from both sides: keep the side
                 # where the reviewer overturns more
-                side = (estimate > 0) | ((estimate == 0) & (g_code[ok] == 0))
+                side = (interaction > 0) | ((interaction == 0) & (g_code[ok] == 0))
                 ok[np.flatnonzero(ok)[~side]] = False
-                estimate, se, p = estimate[side], se[side], p[side]
-            rates = 1 - cell_k[ok] / cell_n[ok]  # the metric: the share upheld
-            interaction = -estimate  # on the metric's scale
+                interaction, se, p = interaction[side], se[side], p[side]
+            g_k = np.bincount(g_code, k)[g_code] - k  # the other reviewers in the group
+            g_n = np.bincount(g_code, n)[g_code] - n
+            difference = -interaction  # on the metric's scale (the share upheld)
             parts.append(
                 pd.DataFrame(
                     {
@@ -107,17 +126,17 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
                         ],
                         "depth": 2,
                         "metric": metric,
-                        "n": cell_n[ok, 0].astype(np.int64),
-                        "numerator": (cell_n[ok, 0] - cell_k[ok, 0]).astype(np.int64),
-                        "denominator": cell_n[ok, 0].astype(np.int64),
-                        "complement_numerator": (cell_n[ok, 1] - cell_k[ok, 1]).astype(np.int64),
-                        "complement_denominator": cell_n[ok, 1].astype(np.int64),
-                        "value": rates[:, 0],
-                        "complement_value": rates[:, 1],
-                        "overall_value": rates[:, 2],
-                        "difference": interaction,
-                        "difference_ci_low": interaction - z * se,
-                        "difference_ci_high": interaction + z * se,
+                        "n": n[ok].astype(np.int64),
+                        "numerator": (n[ok] - k[ok]).astype(np.int64),
+                        "denominator": n[ok].astype(np.int64),
+                        "complement_numerator": (n_out[ok] - k_out[ok]).astype(np.int64),
+                        "complement_denominator": n_out[ok].astype(np.int64),
+                        "value": 1 - k[ok] / n[ok],
+                        "complement_value": 1 - k_out[ok] / n_out[ok],
+                        "overall_value": 1 - g_k[ok] / np.maximum(g_n[ok], 1),
+                        "difference": difference,
+                        "difference_ci_low": difference - z * se,
+                        "difference_ci_high": difference + z * se,
                         "ratio": np.nan,
                         "p_value": p,
                         "test": REVIEWER_TEST,

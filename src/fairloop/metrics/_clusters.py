@@ -103,17 +103,21 @@ class ClusterVariance:
             for kind, used in (("reviewer", self.use_reviewers), ("case", self.use_cases))
             if used
         )
-        # sums of squared cluster residuals: group (gg), complement (cc), cross (gc)
+        # sums of squared cluster residuals, by kind: reviewers (group gg, complement cc,
+        # cross gc; C / (C - 1) with C the clusters of the whole population, one factor for
+        # every term of a comparison) and cases (case_gg, case_cc; many clusters, none)
         self.gg, self.cc, self.gc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        self.case_gg, self.case_cc = np.zeros(shape), np.zeros(shape)
+        self.corr_g, self.corr = np.ones(shape), np.ones(shape)
         self.df_g, self.df_c = np.full(shape, np.inf), np.full(shape, np.inf)
         self._pairs: dict[int, tuple[IntArray, IntArray, FloatArray]] = {}
         self.reviewed = reviewed
+        self.by_reviewer = np.broadcast_to(reviewed[None, :] & self.use_reviewers, shape)
+        self.by_case = np.full(shape, self.use_cases)
         if self.use_reviewers:
             self._reviewers(cube)
         if self.use_cases:
-            gg, cc = self._cases(cube)
-            self.gg += gg
-            self.cc += cc
+            self.case_gg, self.case_cc = self._cases(cube)
 
     # ------------------------------------------------------------------ reviewers
 
@@ -181,12 +185,15 @@ class ClusterVariance:
             sq_g += lx
             sq_c[in_set] += ((t_x * t_x).sum(axis=0) + clx)[in_set]
         cc += whole
-        corr_g = np.where(n_g > 1, n_g / np.maximum(n_g - 1, 1), 1.0)
-        corr_c = np.where(n_c > 1, n_c / np.maximum(n_c - 1, 1), 1.0)
-        corr = np.maximum(corr_g, corr_c)
-        self.gg += np.where(mask, gg * corr_g, 0.0)
-        self.cc += np.where(mask, cc * corr_c, 0.0)
-        self.gc += np.where(mask, gc * corr, 0.0)
+        clusters_all = (t_x > 0).sum(axis=0) + lone_x_all  # of the whole population
+        self.corr_g = np.where(n_g > 1, n_g / np.maximum(n_g - 1, 1), 1.0)
+        self.corr = np.broadcast_to(
+            np.where(clusters_all > 1, clusters_all / np.maximum(clusters_all - 1, 1), 1.0),
+            shape,
+        )
+        self.gg = np.where(mask, gg, 0.0)
+        self.cc = np.where(mask, cc, 0.0)
+        self.gc = np.where(mask, gc, 0.0)
         # the t quantile's degrees of freedom: the effective number of clusters less one,
         # (sum of sizes)^2 / sum of squared sizes, which is C for clusters of equal size
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -194,7 +201,6 @@ class ClusterVariance:
             eff_c = np.where(sq_c > 0, self.xc**2 / sq_c, n_c)
         self.df_g = np.where(mask, np.maximum(eff_g - 1, 1), np.inf)
         self.df_c = np.where(mask, np.maximum(eff_c - 1, 1), np.inf)
-        self._correction = corr_g
 
     # ------------------------------------------------------------------ cases
 
@@ -238,19 +244,27 @@ class ClusterVariance:
         """Sum of squared residuals of independent rows: p (1 - p) X."""
         return p * (1 - p) * x
 
-    def _combine(self, clustered: FloatArray, rows: FloatArray) -> FloatArray:
-        """Two-way: subtract the rows' own variance, counted in both kinds."""
-        return clustered - rows if len(self.clusters) == 2 else clustered
+    def _deff(
+        self,
+        rows: FloatArray,
+        reviewer: FloatArray,
+        case: FloatArray,
+        by_reviewer: NDArray[np.bool_],
+        by_case: NDArray[np.bool_],
+        df: FloatArray,
+    ) -> FloatArray:
+        """Design effect from the variances of independent rows, reviewers and cases.
 
-    def _scale(self, deff: FloatArray, df: FloatArray) -> FloatArray:
-        """Floor at 1, and widen the part clustering adds as a t quantile would.
-
-        The rows' own variance is known with many degrees of freedom; the part the
-        clusters add is estimated from few of them, so only that part is scaled by
-        ``(t_{G-1} / z)**2``.
+        Two-way, ``V = V_reviewer + V_case - V_rows``, is ``1 + (V_reviewer / V_rows - 1)
+        + (V_case / V_rows - 1)``; each kind adds its excess only where it applies, floored
+        at 0, and the reviewers' excess is widened by ``(t_{G-1} / z)**2`` (few reviewers).
         """
         t = stats.t.ppf(0.5 + 0.5 * self.level, np.where(np.isfinite(df), df, 1e9))
-        out: FloatArray = 1.0 + (np.maximum(deff, 1.0) - 1.0) * (t / self.z) ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rev = np.where(by_reviewer & (rows > 0), reviewer / rows - 1.0, 0.0)
+            cas = np.where(by_case & (rows > 0), case / rows - 1.0, 0.0)
+        rev = np.maximum(np.nan_to_num(rev), 0.0) * (t / self.z) ** 2
+        out: FloatArray = 1.0 + rev + np.maximum(np.nan_to_num(cas), 0.0)
         return out
 
     def group(self) -> FloatArray:
@@ -258,30 +272,26 @@ class ClusterVariance:
         if not self.clusters:
             return np.ones(self.p.shape)
         rows = self._rows(self.p, self.x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            deff = np.where(rows > 0, self._combine(self.gg, rows) / rows, 1.0)
-        return self._scale(deff, self.df_g)
+        return self._deff(rows, self.gg * self.corr_g, self.case_gg, self.by_reviewer,
+                          self.by_case, self.df_g)  # fmt: skip
 
     def contrast(self) -> FloatArray:
         """Design effect of each group's gap to its complement (groups x metrics)."""
         if not self.clusters:
             return np.ones(self.p.shape)
-        rows_g, rows_c = self._rows(self.p, self.x), self._rows(self.pc, self.xc)
+        x, xc = self.x, self.xc
         with np.errstate(divide="ignore", invalid="ignore"):
-            clustered = (
-                self._combine(self.gg, rows_g) / self.x**2
-                + self._combine(self.cc, rows_c) / self.xc**2
-                - 2 * self.gc / (self.x * self.xc)
-            )
-            independent = rows_g / self.x**2 + rows_c / self.xc**2
-            deff = np.where(independent > 0, clustered / independent, 1.0)
-        return self._scale(np.nan_to_num(deff, nan=1.0), np.minimum(self.df_g, self.df_c))
+            rows = self._rows(self.p, x) / x**2 + self._rows(self.pc, xc) / xc**2
+            reviewer = self.corr * (self.gg / x**2 + self.cc / xc**2 - 2 * self.gc / (x * xc))
+            case = self.case_gg / x**2 + self.case_cc / xc**2
+        return self._deff(np.nan_to_num(rows), np.nan_to_num(reviewer), np.nan_to_num(case),
+                          self.by_reviewer, self.by_case,
+                          np.minimum(self.df_g, self.df_c))  # fmt: skip
 
     def pair(self, g: IntArray, h: IntArray, m: IntArray) -> FloatArray:
         """Design effect of the gap between groups ``g`` and ``h`` of one set, metric ``m``."""
-        out = np.ones(len(g))
         if not self.clusters:
-            return out
+            return np.ones(len(g))
         cross = np.zeros(len(g))
         if self.use_reviewers:
             set_of = self.table.set_index
@@ -293,20 +303,17 @@ class ClusterVariance:
                 ia, ib = np.flatnonzero(owner == a), np.flatnonzero(owner == b)
                 _, ja, jb = np.intersect1d(reviewers[ia], reviewers[ib], return_indices=True)
                 cross[i] = float(np.dot(resid[ia[ja], metric], resid[ib[jb], metric]))
-            cross *= self._correction[g, m]
         p, x = self.p, self.x
-        rows_a, rows_b = self._rows(p[g, m], x[g, m]), self._rows(p[h, m], x[h, m])
+        xg, xh = x[g, m], x[h, m]
         with np.errstate(divide="ignore", invalid="ignore"):
-            clustered = (
-                self._combine(self.gg[g, m], rows_a) / x[g, m] ** 2
-                + self._combine(self.gg[h, m], rows_b) / x[h, m] ** 2
-                - 2 * cross / (x[g, m] * x[h, m])
+            rows = self._rows(p[g, m], xg) / xg**2 + self._rows(p[h, m], xh) / xh**2
+            reviewer = self.corr[g, m] * (
+                self.gg[g, m] / xg**2 + self.gg[h, m] / xh**2 - 2 * cross / (xg * xh)
             )
-            independent = rows_a / x[g, m] ** 2 + rows_b / x[h, m] ** 2
-            deff = np.where(independent > 0, clustered / independent, 1.0)
-        return self._scale(
-            np.nan_to_num(deff, nan=1.0), np.minimum(self.df_g[g, m], self.df_g[h, m])
-        )
+            case = self.case_gg[g, m] / xg**2 + self.case_gg[h, m] / xh**2
+        return self._deff(np.nan_to_num(rows), np.nan_to_num(reviewer), np.nan_to_num(case),
+                          self.by_reviewer[g, m], self.by_case[g, m],
+                          np.minimum(self.df_g[g, m], self.df_g[h, m]))  # fmt: skip
 
 
 def _group_of_rows(

@@ -158,7 +158,9 @@ def _settle_four_fifths(summary: dict[str, dict[str, Any]], *, fdr: float) -> No
     for g, q_value in zip(entries, q, strict=True):
         g["q_value"] = float(q_value)
         g["verdict"] = (
-            "fail"
+            "reference"  # the highest-rate group the others are measured against
+            if np.isnan(g["p_value"])
+            else "fail"
             if g["ratio_ci_high"] < FOUR_FIFTHS and q_value <= fdr
             else "pass"
             if g["ratio_ci_low"] >= FOUR_FIFTHS
@@ -168,7 +170,7 @@ def _settle_four_fifths(summary: dict[str, dict[str, Any]], *, fdr: float) -> No
         groups = check.get("groups", [])
         if not groups:
             continue
-        verdicts = {g["verdict"] for g in groups}
+        verdicts = {g["verdict"] for g in groups} - {"reference"}
         verdict = (
             "fail" if "fail" in verdicts else "pass" if verdicts == {"pass"} else "insufficient"
         )

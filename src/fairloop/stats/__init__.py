@@ -7,7 +7,13 @@ from fairloop.stats._intervals import (
     ratio_interval,
     wilson_interval,
 )
-from fairloop.stats._margins import INTERACTION_SCALES, interaction_pvalue, margin_pvalue
+from fairloop.stats._margins import (
+    INTERACTION_SCALES,
+    gap_difference_pvalue,
+    interaction_pvalue,
+    margin_pvalue,
+    scale_gaps,
+)
 from fairloop.stats._multiplicity import focused_bh, holm
 from fairloop.stats._tests import (
     fisher_exact_pvalue,
@@ -20,6 +26,7 @@ __all__ = [
     "clopper_pearson_interval",
     "fisher_exact_pvalue",
     "focused_bh",
+    "gap_difference_pvalue",
     "holm",
     "homogeneity_pvalue",
     "interaction_pvalue",
@@ -27,6 +34,7 @@ __all__ = [
     "newcombe_difference_interval",
     "proportion_interval",
     "ratio_interval",
+    "scale_gaps",
     "two_proportion_pvalue",
     "wilson_interval",
 ]

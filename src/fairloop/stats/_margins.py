@@ -142,26 +142,91 @@ def margin_pvalue(
     return out
 
 
+def scale_gaps(
+    k1: ArrayLike, n1: ArrayLike, k2: ArrayLike, n2: ArrayLike
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """The gap between two proportions on each of the five :data:`INTERACTION_SCALES`.
+
+    Each proportion gets the Agresti-Caffo adjustment (one success and one failure
+    added), so no variance is ever zero. The scales: difference, log ratio, log ratio of
+    the complements (sign turned: fewer non-events is a larger gap), log odds, and log
+    distance from one half (sign turned; defined only where both proportions lie below
+    one half).
+
+    Returns
+    -------
+    estimate, variance : ndarray of shape (5, ...)
+        The gap ``p1 - p2`` on each scale and its delta-method variance.
+    defined : ndarray of bool, shape (5, ...)
+        Where the scale applies.
+    """
+    k1_a, n1_a, k2_a, n2_a = (np.asarray(a, dtype=np.float64) for a in (k1, n1, k2, n2))
+    t1, m1, t2, m2 = k1_a + 1.0, n1_a + 2.0, k2_a + 1.0, n2_a + 2.0
+    p1, p2 = t1 / m1, t2 / m2
+    below = (p1 < 0.5) & (p2 < 0.5)
+    h1, h2 = np.where(below, 0.5 - p1, 1.0), np.where(below, 0.5 - p2, 1.0)
+    estimate = np.stack(
+        [
+            p1 - p2,
+            np.log(p1) - np.log(p2),
+            np.log1p(-p2) - np.log1p(-p1),
+            special.logit(p1) - special.logit(p2),
+            np.log(h2) - np.log(h1),
+        ]
+    )
+    variance = np.stack(
+        [
+            p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2,
+            1 / t1 - 1 / m1 + 1 / t2 - 1 / m2,
+            1 / (m1 - t1) - 1 / m1 + 1 / (m2 - t2) - 1 / m2,
+            1 / t1 + 1 / (m1 - t1) + 1 / t2 + 1 / (m2 - t2),
+            p1 * (1 - p1) / (m1 * h1**2) + p2 * (1 - p2) / (m2 * h2**2),
+        ]
+    )
+    defined = np.stack([np.ones_like(below)] * 4 + [below])
+    return estimate, variance, defined
+
+
+def gap_difference_pvalue(
+    estimate: FloatArray,
+    variance: FloatArray,
+    other_estimate: FloatArray,
+    other_variance: FloatArray,
+    defined: NDArray[np.bool_],
+    *,
+    margin: float = 0.0,
+) -> FloatArray:
+    """Intersection-union test that one gap exceeds another on every scale.
+
+    The arrays have the scales on their first axis (:func:`scale_gaps`). The direction
+    is that of the difference scale; each scale gives a one-sided z-test of
+    ``gap - other gap`` in that direction (on the difference scale it must exceed
+    ``margin``); the p-value is the largest of them (Berger 1982), doubled for the
+    direction. Scales not ``defined`` are left out.
+    """
+    diff = estimate - other_estimate
+    se = np.sqrt(variance + other_variance)
+    direction = np.where(diff[0] >= 0, 1.0, -1.0)
+    z = direction * diff / se
+    z[0] = (direction * diff[0] - margin) / se[0]
+    z = np.where(defined, z, np.inf)
+    return np.asarray(np.minimum(1.0, 2 * special.ndtr(-z).max(axis=0)), dtype=np.float64)
+
+
 def interaction_pvalue(
     k: ArrayLike, n: ArrayLike, *, margin: float = 0.0
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Whether one unit's gap between two groups differs from everyone else's, on every scale.
+    """Whether one unit's gap between two groups differs from others', on every scale.
 
     ``k`` and ``n`` have a last axis of four cells: the unit in the group (a), the unit
     outside it (b), the others in it (c) and the others outside it (d). The interaction
-    ``(a - b) - (c - d)`` is estimated on five scales (:data:`INTERACTION_SCALES`): the
-    difference of proportions, the log ratio, the log ratio of the complements, the log
-    odds and the log distance from one half, each with the Agresti-Caffo adjustment (one
-    success and one failure added to every cell), so no variance is ever zero. The
-    p-value is an intersection-union test (Berger 1982): the largest of the one-sided
-    p-values in the direction of the difference-scale estimate, doubled for the
-    direction. It is small only when the unit's gap exceeds the others' on every scale,
-    so a unit that differs from the others in the same way for every group does not show:
-    by a constant (difference), by a factor (a share caught: log ratio), by a factor on
-    the cases left alone (a strict reviewer who turns down a share of the rest: log
-    complement ratio), on the odds scale, or by mixing in coin-flip noise (the distance
-    from one half shrinks by a factor). The last scale is used only where every cell lies
-    below one half. On the difference scale the interaction must also exceed ``margin``.
+    ``(a - b) - (c - d)`` is tested on the five :data:`INTERACTION_SCALES`
+    (:func:`scale_gaps`, :func:`gap_difference_pvalue`): small only when the unit's gap
+    exceeds the others' on every scale, so a unit that differs from the others in the
+    same way for every group does not show: by a constant (difference), by a factor (a
+    share caught: log ratio), by a factor on the cases left alone (a strict reviewer who
+    turns down a share of the rest: log complement ratio), on the odds scale, or by
+    mixing in coin-flip noise (the distance from one half shrinks by a factor).
 
     Parameters
     ----------
@@ -195,39 +260,16 @@ def interaction_pvalue(
     """
     k_a = np.asarray(k, dtype=np.float64)
     n_a = np.asarray(n, dtype=np.float64)
-    sign = np.array([1.0, -1.0, -1.0, 1.0])
     with np.errstate(divide="ignore", invalid="ignore"):
         raw = np.where(n_a > 0, k_a / n_a, np.nan)
-        estimate = (raw * sign).sum(axis=-1)
-        kt, nt = k_a + 1.0, n_a + 2.0  # Agresti-Caffo: one success and one failure per cell
-        pt = kt / nt
-        diff = (pt * sign).sum(axis=-1)
-        diff_var = (pt * (1 - pt) / nt).sum(axis=-1)
-        log_ratio = (np.log(pt) * sign).sum(axis=-1)
-        log_ratio_var = (1 / kt - 1 / nt).sum(axis=-1)
-        log_comp = -(np.log1p(-pt) * sign).sum(axis=-1)  # fewer non-events is a larger gap
-        log_comp_var = (1 / (nt - kt) - 1 / nt).sum(axis=-1)
-        log_odds = (special.logit(pt) * sign).sum(axis=-1)
-        log_odds_var = (1 / kt + 1 / (nt - kt)).sum(axis=-1)
-        below_half: NDArray[np.bool_] = np.asarray((pt < 0.5).all(axis=-1))
-        half = np.where(below_half[..., None], 0.5 - pt, 1.0)
-        log_half = -(np.log(half) * sign).sum(axis=-1)  # nearer one half is a larger gap
-        log_half_var = (pt * (1 - pt) / (nt * half**2)).sum(axis=-1)
-    direction = np.where(diff >= 0, 1.0, -1.0)
-    z = np.stack(
-        [
-            (direction * diff - margin) / np.sqrt(diff_var),
-            direction * log_ratio / np.sqrt(log_ratio_var),
-            direction * log_comp / np.sqrt(log_comp_var),
-            direction * log_odds / np.sqrt(log_odds_var),
-            np.where(below_half, direction * log_half / np.sqrt(log_half_var), np.inf),
-        ]
-    )
-    one_sided = special.ndtr(-z)
-    p = np.minimum(1.0, 2 * one_sided.max(axis=0))
+        estimate = (raw * np.array([1.0, -1.0, -1.0, 1.0])).sum(axis=-1)
+        own, own_var, own_ok = scale_gaps(k_a[..., 0], n_a[..., 0], k_a[..., 1], n_a[..., 1])
+        other, other_var, other_ok = scale_gaps(k_a[..., 2], n_a[..., 2], k_a[..., 3], n_a[..., 3])
+        p = gap_difference_pvalue(own, own_var, other, other_var, own_ok & other_ok,
+                                  margin=margin)  # fmt: skip
     undefined = (n_a <= 0).any(axis=-1)
     return (
         np.where(undefined, np.nan, estimate),
-        np.where(undefined, np.nan, np.sqrt(diff_var)),
+        np.where(undefined, np.nan, np.sqrt(own_var[0] + other_var[0])),
         np.where(undefined, np.nan, p),
     )

@@ -210,7 +210,8 @@ def test_policy_verdicts_read_intervals() -> None:
     assert verdicts["g=c"] == "insufficient evidence"  # 12 cases
     policy = result.flags[result.flags["source"] == "policy"]
     assert list(policy["description"]) == ["g=b"]
-    assert np.isnan(policy["q_value"].iloc[0])
+    verdict_q = result.verdicts.set_index("group").loc["g=b", "q_value"]
+    assert policy["q_value"].iloc[0] == verdict_q <= 0.05
 
 
 def test_evidence_has_flags_verdicts_and_tests(tmp_path) -> None:
