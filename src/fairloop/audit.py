@@ -98,11 +98,19 @@ class AuditResult:
             Indexed by the attributes' values, one column per metric.
         """
         names = [attributes] if isinstance(attributes, str) else list(attributes)
-        set_name = " & ".join(names)
+        # the audit names each set in one order; any order of the same attributes is it
+        sets = {frozenset(s.split(" & ")): s for s in self.metrics["attribute_set"].unique()}
+        set_name = sets.get(frozenset(names), " & ".join(names))
         part = self.metrics[self.metrics["attribute_set"] == set_name]
-        if part.empty:
+        if part.empty or len(set(names)) != len(names):
             known = sorted(set(self.metrics["attribute_set"]))
-            raise KeyError(f"No attribute set {set_name!r}. Known: {known}")
+            raise KeyError(f"No attribute set {' & '.join(names)!r}. Known: {known}")
+        if statistic not in part.columns or statistic in ("attribute_set", "group", "metric"):
+            columns = [c for c in part.columns if c not in ("attribute_set", "group",
+                                                            "attributes", "metric")]  # fmt: skip
+            raise ValueError(
+                f"statistic= must be one of {', '.join(columns)}. Got {statistic!r} instead."
+            )
         index = pd.MultiIndex.from_tuples(
             [tuple(a[n] for n in names) for a in part["attributes"]], names=names
         )
@@ -539,9 +547,9 @@ def _independence(clusters: tuple[str, ...]) -> str:
 def audit(
     data: Any,
     *,
-    prediction: str,
-    label: str,
-    sensitive: str | list[str] | tuple[str, ...],
+    prediction: str | None = None,
+    label: str | None = None,
+    sensitive: str | list[str] | tuple[str, ...] | None = None,
     config: AuditConfig | None = None,
     **options: Any,
 ) -> AuditResult:
@@ -551,12 +559,14 @@ def audit(
     ----------
     data : DataFrame, Table, str or Path
         A pandas, polars or pyarrow table, or a CSV or Parquet path.
-    prediction : str
-        Column of the model's decisions.
-    label : str
-        Column of the human's final decisions (missing where not reviewed).
-    sensitive : str or list of str
-        Sensitive attributes (a list, or a comma-separated string).
+    prediction : str or None
+        Column of the model's decisions (required unless ``config`` names it).
+    label : str or None
+        Column of the human's final decisions, missing where not reviewed (required unless
+        ``config`` names it).
+    sensitive : str or list of str or None
+        Sensitive attributes, a list or a comma-separated string (required unless
+        ``config`` names them).
     config : AuditConfig or None, default=None
         A base configuration; the other arguments override it.
     **options
@@ -583,6 +593,21 @@ def audit(
     >>> sorted(result.metrics["attribute_set"].unique())
     ['(all)', 'race', 'sex', 'sex & race']
     """
+    if config is not None and not isinstance(config, AuditConfig):
+        raise ConfigError(
+            f"config= must be an AuditConfig (AuditConfig.from_mapping or .from_toml). "
+            f"Got {type(config).__name__} instead.",
+            option="config",
+        )
     base = config.to_dict() if config is not None else {}
-    merged = {**base, **options, "prediction": prediction, "label": label, "sensitive": sensitive}
-    return Audit(AuditConfig.from_mapping(merged)).run(data)
+    roles = {"prediction": prediction, "label": label, "sensitive": sensitive}
+    missing = [name for name, value in roles.items() if value is None and name not in base]
+    if missing:
+        raise ConfigError(
+            f"audit() needs {', '.join(f'{m}=' for m in missing)}: the column(s) of the "
+            "model's decision, the human's final decision and the sensitive attributes, "
+            "or a config= that names them.",
+            option=missing[0],
+        )
+    given = {name: value for name, value in roles.items() if value is not None}
+    return Audit(AuditConfig.from_mapping({**base, **options, **given})).run(data)

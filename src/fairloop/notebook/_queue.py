@@ -50,6 +50,9 @@ class ReviewQueue:
         self.store = db if isinstance(db, ReviewStore) else ReviewStore(db, four_eyes=four_eyes)
         self.reviewer = reviewer
 
+    def __repr__(self) -> str:
+        return f"ReviewQueue({self.store!r}, reviewer={self.reviewer!r})"
+
     def open(self, *, run_id: str | None = None) -> list[FlagCard]:
         """Flags that need a decision, most severe first.
 

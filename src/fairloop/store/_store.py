@@ -40,6 +40,9 @@ __all__ = [
 
 Decision: TypeAlias = Literal["confirmed", "justified", "needs-data", "mitigated", "reopened"]
 DECISIONS: tuple[str, ...] = get_args(Decision)
+#: What ``flags(status=...)`` filters on: a flag's derived status ("awaiting" matches every
+#: "awaiting second reviewer (...)"; a reopened flag is open again).
+STATUSES: tuple[str, ...] = ("open", "awaiting", *(d for d in DECISIONS if d != "reopened"))
 DEFAULT_URL = "sqlite:///fairloop.db"
 SYSTEM_REVIEWER = "fairloop"
 
@@ -158,6 +161,11 @@ class ReviewStore:
                 f"{str(exc.orig).strip().splitlines()[0]}. Check that the URL names a fairloop "
                 "review store (or a new file) and that the server is running."
             ) from None
+
+    def __repr__(self) -> str:
+        url = self.engine.url.render_as_string(hide_password=True)
+        mode = ", read-only" if self.read_only else ""
+        return f"ReviewStore({url!r}, four_eyes={self.four_eyes}{mode})"
 
     def close(self) -> None:
         """Release the database connections."""
@@ -500,7 +508,8 @@ class ReviewStore:
         Parameters
         ----------
         status : str or None, default=None
-            Keep only flags with this status (``open``, ``confirmed``, ...).
+            Keep only flags with this status: one of :data:`STATUSES` (``open``,
+            ``awaiting``, ``confirmed``, ``justified``, ``needs-data``, ``mitigated``).
         run_id : str or None, default=None
             The run; default the most recent.
 
@@ -508,6 +517,11 @@ class ReviewStore:
         -------
         pandas.DataFrame
         """
+        if status is not None and status not in STATUSES:
+            raise ConfigError(
+                f"status must be one of {', '.join(STATUSES)}. Got {status!r} instead.",
+                option="status",
+            )
         records = self._latest_flags(run_id)
         all_events = self._events_by_flag([r["flag_id"] for r in records])
         rows = []
