@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
@@ -35,8 +34,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Audit", "AuditResult", "Progress", "audit"]
 
-#: ``progress(description)`` as a stage begins; ``progress(description, share)`` within it.
-Progress = Callable[..., None]
+
+class Progress(Protocol):
+    """What :meth:`Audit.run` reports to, always on the caller's thread.
+
+    ``progress(description)`` as a stage begins; ``progress(description, share)`` within a
+    long stage, with the share done (0 to 1), and at least once with 1.0 when the pass over
+    the rows ends. An exception raised by the callback stops the audit and reaches the
+    caller.
+    """
+
+    def __call__(self, description: str, share: float | None = None) -> None:
+        """Report a stage (``share`` None) or how far the current stage has got."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -316,7 +325,7 @@ class Audit:
         DecisionLogError
             If the log cannot be audited as configured; lists every problem.
         """
-        step = progress or _silent
+        step: Progress = progress or _silent
         step("reading and counting the log")
         log = read_decision_log(
             data, self.config, progress=lambda share: step("reading and counting the log", share)
@@ -344,7 +353,7 @@ class Audit:
     ) -> AuditResult:
         """Compute metrics, disparities, summary figures and flags from a count cube alone."""
         config = self.config
-        step = progress or _silent
+        step: Progress = progress or _silent
         step("metrics and disparities")
         metrics = config.metrics or tuple(METRICS)
         windowed, cube = cube, cube.without_windows()  # trends read the windows; nothing else
@@ -420,7 +429,7 @@ def _with_stored_windows(
     return merged, out
 
 
-def _silent(_description: str, _share: float | None = None) -> None:
+def _silent(description: str, share: float | None = None) -> None:
     """No progress to show."""
 
 

@@ -176,15 +176,44 @@ def test_bad_input_in_json_mode_is_a_json_error_with_exit_2(demo_log) -> None:
 
 
 def test_progress_reports_each_stage_in_order(demo_log) -> None:
+    """On the caller's thread, stages in order, and the pass's share ends at 1.0 always
+    (so a callback that cannot take a share fails every time, not only under load)."""
+    import threading
+
     path, roles = demo_log
     stages: list[str] = []
-    fairloop.Audit(AuditConfig.from_mapping(roles)).run(path, progress=stages.append)
+    shares: list[float] = []
+    threads: set[int] = set()
+
+    def progress(description: str, share: float | None = None) -> None:
+        threads.add(threading.get_ident())
+        if share is None:
+            stages.append(description)
+        else:
+            shares.append(share)
+
+    fairloop.Audit(AuditConfig.from_mapping(roles)).run(path, progress=progress)
     assert stages == [
         "reading and counting the log",
         "metrics and disparities",
         "searching for flags",
         "sampling cases of each flag",
     ]
+    assert shares and shares[-1] == 1.0 and shares == sorted(shares)
+    assert threads == {threading.get_ident()}
+    with pytest.raises(TypeError):  # list.append takes no share: it fails at once, here
+        fairloop.Audit(AuditConfig.from_mapping(roles)).run(path, progress=stages.append)
+
+
+def test_an_error_in_the_progress_callback_reaches_the_caller(demo_log) -> None:
+    path, roles = demo_log
+
+    def progress(description: str, share: float | None = None) -> None:
+        if share is not None:
+            raise KeyboardInterrupt  # as a user pressing Ctrl-C in their callback
+
+    with pytest.raises(KeyboardInterrupt):
+        fairloop.Audit(AuditConfig.from_mapping(roles)).run(path, progress=progress)
 
 
 # ---------------------------------------------------------------------------------- init

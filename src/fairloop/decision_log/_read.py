@@ -531,24 +531,38 @@ class _DuckDBSource(SQLSource):
             raise self._error(exc) from None
 
     def _watched(self, sql: str, watch: Callable[[float], None]) -> pd.DataFrame:
-        """Run a query while another thread reports DuckDB's progress through it."""
-        done = threading.Event()
+        """Run a query in a worker thread and report DuckDB's progress on this one.
 
-        def poll() -> None:
-            last = -1.0
-            while not done.wait(self.poll_seconds):
-                share = self._con.query_progress()
+        ``watch`` is called on the caller's thread (never concurrently with itself), with
+        a rising share, and with 1.0 once the query is done. If it raises, the query is
+        interrupted and the exception reaches the caller.
+        """
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = self._con.execute(sql).fetch_df()
+            except BaseException as exc:  # re-raised on the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name="fairloop-pass", daemon=True)
+        worker.start()
+        last = -1.0
+        try:
+            while worker.is_alive():
+                worker.join(self.poll_seconds)
+                share = self._con.query_progress() if worker.is_alive() else None
                 if share is not None and share >= 0 and share / 100 > last:
                     last = min(share / 100, 1.0)
                     watch(last)
-
-        watcher = threading.Thread(target=poll, name="fairloop-progress", daemon=True)
-        watcher.start()
-        try:
-            result: pd.DataFrame = self._con.execute(sql).fetch_df()
-        finally:
-            done.set()
-            watcher.join()
+        except BaseException:
+            self._con.interrupt()
+            worker.join()
+            raise
+        if "error" in outcome:
+            raise outcome["error"]
+        watch(1.0)
+        result: pd.DataFrame = outcome["result"]
         return result
 
     def fetch_row(self, sql: str) -> tuple[Any, ...]:
