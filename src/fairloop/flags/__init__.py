@@ -236,7 +236,7 @@ def find_flags(
             if column not in flags:
                 flags[column] = None
     flags = flags.reindex(columns=FLAG_COLUMNS)
-    by_source = pd.concat([tests["source"], reviewer["source"]]).value_counts().to_dict()
+    by_source = pd.concat([family["source"], reviewer["source"]]).value_counts().to_dict()
     summary = {
         "count": int(count + len(reviewer)),
         "by_source": {str(k): int(v) for k, v in by_source.items()},

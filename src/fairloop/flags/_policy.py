@@ -63,11 +63,11 @@ def _verdict_pvalues(
     rows: pd.DataFrame, rule: PolicyRule, metrics: pd.DataFrame
 ) -> NDArray[np.float64]:
     """p-value of "the measure lies inside the tolerance" for each group of a rule."""
-    k1, n1 = _counts(metrics, rows["group"].to_numpy(), rule.metric)
     compare = "diff" if rule.measure == "difference" else "ratio"
     low = None if rule.min is None else np.full(len(rows), float(rule.min))
     high = None if rule.max is None else np.full(len(rows), float(rule.max))
     if rule.compare == "reference":
+        k1, n1 = _counts(metrics, rows["group"].to_numpy(), rule.metric)
         k2, n2 = _counts(metrics, rows["reference_group"].to_numpy(), rule.metric)
     else:
         total = metrics[(metrics["metric"] == rule.metric) & (metrics["group"] == "(all)")]

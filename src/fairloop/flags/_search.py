@@ -65,7 +65,7 @@ def subgroup_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
     den = table.counts @ den_w
     # clustered cases (a reviewer's, or one case's judgments): tests on effective counts
     gap_deff = ClusterVariance(
-        cube, table, metrics, confidence_level=config.confidence_level
+        cube, table, metrics, confidence_level=config.confidence_level, keep_pairs=False
     ).contrast()
     n = table.n
     min_den = (

@@ -72,6 +72,9 @@ class ClusterVariance:
         The metrics (columns of every array).
     confidence_level : float, default=0.95
         Level of the intervals, for the few-clusters correction.
+    keep_pairs : bool, default=True
+        Keep each group's per-reviewer residuals, which :meth:`pair` needs (a search that
+        only compares groups with their complements can do without).
     """
 
     def __init__(
@@ -81,8 +84,10 @@ class ClusterVariance:
         names: Sequence[str],
         *,
         confidence_level: float = 0.95,
+        keep_pairs: bool = True,
     ) -> None:
         self.table = table
+        self.keep_pairs = keep_pairs
         num, den = cell_weights(list(names))
         self.num, self.den = num.astype(np.float64), den.astype(np.float64)
         counts = table.counts.astype(np.float64)
@@ -133,8 +138,12 @@ class ClusterVariance:
         known_names = names[known]
         gg, cc, gc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
         n_g, n_c = np.zeros(shape), np.zeros(shape)
-        sq_g, sq_c = np.zeros(shape), np.zeros(shape)
-        whole = np.zeros(shape)
+        # every group's complement holds every reviewer, less the group's part (below)
+        whole = (
+            (t_y * t_y).sum(0) - 2 * self.pc * (t_y * t_x).sum(0) + self.pc**2 * (t_x * t_x).sum(0)
+        )
+        n_c += (t_x > 0).sum(axis=0)
+        sq_g, sq_c = np.zeros(shape), np.zeros(shape) + (t_x * t_x).sum(axis=0)
         for s, attrs in enumerate(table.sets):
             rows = table.set_slices()[s]
             if rows.stop == rows.start:
@@ -161,16 +170,10 @@ class ClusterVariance:
             sq_g += _bincount(g[k], gx[k] ** 2, len(table))
             sq_c += _bincount(g[k], (t_x[r] - gx[k]) ** 2 - t_x[r] ** 2, len(table))
             n_c -= _bincount(g[k], ((t_x[r] - gx[k]) <= 0) & (t_x[r] > 0), len(table))
-            self._pairs[s] = (g[k], r, a)
+            if self.keep_pairs:
+                self._pairs[s] = (g[k], r, a)
             in_set = np.zeros(len(table), dtype=bool)
             in_set[rows] = True
-            sq = (
-                (t_y * t_y).sum(0)
-                - 2 * self.pc * (t_y * t_x).sum(0)
-                + self.pc**2 * (t_x * t_x).sum(0)
-            )
-            whole[in_set] = sq[in_set]
-            n_c[in_set] += (t_x > 0).sum(axis=0)
             # reviewed cases without a reviewer id: clusters of one
             lone = np.flatnonzero(~(keys[-1] != MISSING_GROUP) & keep)
             ly, lx = (
@@ -183,7 +186,7 @@ class ClusterVariance:
             n_g += lx
             n_c[in_set] += clx[in_set]
             sq_g += lx
-            sq_c[in_set] += ((t_x * t_x).sum(axis=0) + clx)[in_set]
+            sq_c[in_set] += clx[in_set]
         cc += whole
         clusters_all = (t_x > 0).sum(axis=0) + lone_x_all  # of the whole population
         self.corr_g = np.where(n_g > 1, n_g / np.maximum(n_g - 1, 1), 1.0)

@@ -124,17 +124,14 @@ def test_flag_fields_and_statistics_are_independently_right() -> None:
         assert row.p_value == pytest.approx(expected, rel=1e-9)
     # Focused Benjamini-Hochberg over the distinct tests, on the flags shown
     assert result.tests["correction"] == "Focused Benjamini-Hochberg"
-    shown = result.flags[result.flags["source"] == "discovery"]
-    family = result.tests["subgroup_tests"]
-    assert (shown["p_value"] <= result.tests["threshold"]).all()
-    assert (
-        family * result.tests["threshold"]
-        <= 0.05
-        * (
-            (result.flags["source"] != "policy")
-            & ~result.flags["description"].str.contains("reviewer")
-        ).sum()
-    )
+    # the Focused BH condition, from the p-values checked against statsmodels above: the
+    # family's size times the largest shown p-value is at most 5% of the flags shown
+    shown = result.flags[
+        (result.flags["source"] != "policy")
+        & ~result.flags["subgroup"].map(lambda g: "reviewer_id" in g)
+    ]
+    assert len(shown)
+    assert result.tests["subgroup_tests"] * shown["p_value"].max() <= 0.05 * len(shown)
     assert (result.flags["q_value"].dropna() <= 0.05).all()
     assert (result.flags.query("source != 'policy'")["difference"].abs() >= 0.05).all()
 
