@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
-from fairloop._typing import MISSING_GROUP
 from fairloop._version import __version__
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.decision_log import DecisionLog, read_decision_log
-from fairloop.exceptions import ConfigError
+from fairloop.exceptions import ConfigError, StoreError
 from fairloop.flags import FLAG_COLUMNS, VERDICT_ADJUSTMENT, FlagReport, find_flags
 from fairloop.metrics import (
     METRICS,
@@ -27,6 +26,7 @@ from fairloop.metrics import (
 )
 from fairloop.report import evidence_bundle, to_json_text
 from fairloop.stats._tests import MIN_EXPECTED_COUNT
+from fairloop.vocabulary import MISSING_GROUP
 
 if TYPE_CHECKING:
     from fairloop.plot import AuditPlots
@@ -396,9 +396,9 @@ def _with_stored_windows(
     """The log's cube plus the stored windows it does not cover, and the provenance to say so."""
     if cube.window is None:
         raise ConfigError(
-            "Adding stored windows needs time windows: give the log's time column (time=) "
-            "and a window length (window='month', the default).",
-            option="accumulate",
+            "{option} adds stored windows, which needs time windows: give the log's time "
+            "column and a window length (month by default).",
+            option="history",
         )
     stored = store.window_cubes(config)
     read = [w for w in cube.windows if w != MISSING_GROUP]
@@ -408,8 +408,8 @@ def _with_stored_windows(
         raise ConfigError(
             f"The log has rows in {len(overlap)} window(s) the store holds already ({shown}). "
             "Audit only the rows of new windows, or replace the stored counts of those "
-            "windows with this log's (--replace-windows; replace_windows=True).",
-            option="accumulate",
+            "windows with this log's ({option}).",
+            option="replace_windows",
         )
     kept = {w: c for w, c in stored.items() if w not in read}
     merged = cube.merge(*kept.values()) if kept else cube
@@ -620,3 +620,40 @@ def audit(
         )
     given = {name: value for name, value in roles.items() if value is not None}
     return Audit(AuditConfig.from_mapping({**base, **options, **given})).run(data)
+
+
+def rerun_from_store(store: ReviewStore, run_id: str | None = None) -> tuple[AuditResult, str]:
+    """Rebuild a recorded run's result from its stored configuration and count cube.
+
+    Nothing reads the decision log again: every figure is recomputed from the cube, and the
+    flags keep their stored sample case ids.
+
+    Parameters
+    ----------
+    store : ReviewStore
+        The review store.
+    run_id : str or None, default=None
+        The run; default the latest.
+
+    Returns
+    -------
+    result : AuditResult
+    run_id : str
+    """
+    from fairloop.report._render import latest_run
+
+    run_id = run_id or latest_run(store)
+    stored = store.run(run_id)
+    if not stored.get("cube"):
+        raise StoreError(
+            f"Run {run_id} was recorded without its count cube (by an older fairloop), so it "
+            "cannot be re-rendered. Audit the log again to record a new run."
+        )
+    config = AuditConfig.from_mapping(stored["config"], source=f"run {run_id}")
+    result = Audit(config).run_cube(CountCube.from_dict(stored["cube"]),
+                                    provenance=stored["provenance"])  # fmt: skip
+    recorded = store.flags(run_id=run_id)
+    if len(result.flags) and len(recorded) and "sample_case_ids" in recorded:
+        samples = dict(zip(recorded["flag_id"], recorded["sample_case_ids"], strict=True))
+        result.flags["sample_case_ids"] = [samples.get(f) or [] for f in result.flags["flag_id"]]
+    return result, run_id

@@ -15,19 +15,22 @@ The tree is rooted in builtins, so ``except ValueError`` keeps working::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
 
 __all__ = [
     "ConfigError",
     "DecisionLogError",
     "FairloopError",
     "FairloopWarning",
+    "Interface",
     "Issue",
     "IssueReason",
     "StoreError",
     "StoreIntegrityError",
+    "option_name",
 ]
 
 
@@ -107,20 +110,94 @@ class DecisionLogError(FairloopError, ValueError):
         return list(seen)
 
 
+Interface = Literal["python", "toml", "cli"]
+
+
+def option_name(
+    option: str, interface: Interface = "python", flags: Mapping[str, str] | None = None
+) -> str:
+    """How the user of an interface writes an option.
+
+    ``option`` is a dotted key: ``min_group_size``, ``flags.max_depth``,
+    ``policy[1].min`` (rules counted from 0). ``flags`` maps keys to the command-line
+    flags that set them; keys without one are named as in fairloop.toml.
+
+    Examples
+    --------
+    >>> [option_name("flags.max_depth", i) for i in ("python", "toml")]
+    ['max_depth= in flags=', "'max_depth' in the [flags] table"]
+    >>> option_name("policy[1].min", "toml"), option_name("policy[1].min")
+    ("'min' in [[policy]] table 2", 'min= in policy[1]')
+    >>> option_name("fdr", "cli", {"fdr": "--fdr"}), option_name("window", "cli")
+    ('--fdr', "'window' in fairloop.toml")
+    """
+    if interface == "cli" and flags is not None and option in flags:
+        return flags[option]
+    head, dot, leaf = option.rpartition(".")
+    if not dot and "[" in option:  # a whole table of a list: policy[1]
+        table, _, index = option.partition("[")
+        if interface == "python":
+            return option
+        return f"[[{table}]] table {int(index.rstrip(']')) + 1}"
+    if interface == "python":
+        if not dot:
+            return f"{option}="
+        return f"{leaf}= in {head}" if "[" in head else f"{leaf}= in {head}="
+    if not dot:
+        return f"{option!r} in fairloop.toml"
+    table, _, index = head.partition("[")
+    if index:
+        return f"{leaf!r} in [[{table}]] table {int(index.rstrip(']')) + 1}"
+    return f"{leaf!r} in the [{head}] table"
+
+
 class ConfigError(FairloopError, ValueError):
     """An audit option or a configuration file is invalid.
+
+    The message names the option as the interface in use writes it: a keyword in Python
+    (``min_group_size=``), a key in fairloop.toml, a flag on the command line. Messages
+    about one option write ``{option}`` where its name goes; :meth:`worded` fills it in.
 
     Parameters
     ----------
     message : str
-        What is wrong and how to fix it.
+        What is wrong and how to fix it; ``{option}`` stands for the option's name.
     option : str or None, default=None
-        The option concerned.
+        The option concerned, as a dotted key (``flags.max_depth``, ``policy[0].min``).
+    interface : {"python", "toml", "cli"}, default="python"
+        Where the option was given, for :func:`str`.
     """
 
-    def __init__(self, message: str, *, option: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, option: str | None = None, interface: Interface = "python"
+    ) -> None:
         self.option = option
-        super().__init__(message)
+        self.template = message
+        self.interface: Interface = interface
+        super().__init__(self.worded(interface))
+
+    def worded(self, interface: Interface, flags: Mapping[str, str] | None = None) -> str:
+        """The message with the option named for ``interface`` (see :func:`option_name`)."""
+        if "{option}" not in self.template:
+            return self.template
+        if self.option is None:
+            return self.template.replace("{option}", "The value")
+        return self.template.replace("{option}", option_name(self.option, interface, flags))
+
+    def within(self, table: str) -> ConfigError:
+        """The same error for an option of the table ``table`` (``flags``, ``policy[0]``)."""
+        if self.option is None:
+            option = table
+        else:
+            option = f"{table}{'' if self.option.startswith('[') else '.'}{self.option}"
+        return ConfigError(self.template, option=option, interface=self.interface)
+
+    def given_in(self, interface: Interface) -> ConfigError:
+        """The same error, worded for another interface."""
+        return ConfigError(self.template, option=self.option, interface=interface)
+
+    def __str__(self) -> str:
+        return self.worded(self.interface)
 
 
 class StoreError(FairloopError, RuntimeError):

@@ -119,7 +119,7 @@ def test_missing_required_option(log_file: Path) -> None:
     result = runner.invoke(
         app, ["audit", str(log_file), "--label", "reviewer_decision", "--sensitive", "sex"]
     )
-    assert result.exit_code == 2 and "'prediction' is required" in result.output
+    assert result.exit_code == 2 and "--prediction is required" in result.output
 
 
 def test_bad_config_file(tmp_path: Path, log_file: Path) -> None:
@@ -248,7 +248,7 @@ def test_bad_flag_options(log_file: Path) -> None:
             "holm",
         ],
     )
-    assert result.exit_code == 2 and "flags.fdr_method" in result.output
+    assert result.exit_code == 2 and "--fdr-method must be one of 'bh', 'by'" in result.output
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""One audit, six engines: pandas, polars, pyarrow, DuckDB on Parquet, Spark and PostgreSQL.
+"""One audit, seven engines: pandas, polars, pyarrow, DuckDB on Parquet, Spark, PostgreSQL, SQLite.
 
 Each engine runs the grouped pass itself; the cubes and every figure of evidence.json
 must be identical.
@@ -84,6 +84,19 @@ def postgres_table(log) -> str:
     return "engine_test_decisions"
 
 
+@pytest.fixture(scope="module")
+def sqlite_url(log, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The log in a SQLite file, as pandas writes it (times as text, no declared types)."""
+    import sqlalchemy as sa
+
+    frame, _ = log
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'decisions.db'}"
+    engine = sa.create_engine(url)
+    frame.to_sql("decisions", engine, index=False)
+    engine.dispose()
+    return url
+
+
 def _evidence(result: fairloop.AuditResult) -> dict[str, Any]:
     """evidence.json without what differs by engine: provenance and sampled case ids."""
     bundle = json.loads(result.to_json())
@@ -92,7 +105,9 @@ def _evidence(result: fairloop.AuditResult) -> dict[str, Any]:
     return {k: bundle[k] for k in ("metrics", "disparities", "summary", "flags", "verdicts")}
 
 
-def test_every_engine_gives_the_same_cube_and_evidence(log, parquet, spark, postgres_table) -> None:
+def test_every_engine_gives_the_same_cube_and_evidence(
+    log, parquet, spark, postgres_table, sqlite_url
+) -> None:
     frame, roles = log
     reference = fairloop.audit(frame, **roles)
     inputs = {
@@ -103,6 +118,7 @@ def test_every_engine_gives_the_same_cube_and_evidence(log, parquet, spark, post
         "duckdb on a glob": str(parquet / "q*.parquet"),
         "spark": spark.read.parquet(str(parquet)),
         "postgresql": fairloop.DatabaseTable(POSTGRES or "", table=postgres_table),
+        "sqlite": fairloop.DatabaseTable(sqlite_url, table="decisions"),
     }
     expected = _evidence(reference)
     assert expected["flags"], "the log has flags to compare"
@@ -150,6 +166,37 @@ def test_sql_database_keeps_the_rows_and_reads_a_query(log, postgres_table) -> N
     assert result.provenance["data_sha256"] == again
     assert fairloop.audit(everyone, **roles).provenance["data_sha256"] != again
     assert "fairloop:***@" in result.provenance["source"]["where"]  # no password
+
+
+def test_sqlite_database_reads_a_table_and_a_query(log, sqlite_url) -> None:
+    frame, roles = log
+    west = fairloop.DatabaseTable(
+        sqlite_url,
+        query="SELECT * FROM decisions WHERE region <> 'East' AND channel NOT LIKE '%:odd%'",
+    )
+    result = fairloop.audit(west, **roles)
+    expected = fairloop.audit(frame[frame["region"] != "East"].reset_index(drop=True), **roles)
+    assert result.cube.equals(expected.cube)
+    assert result.provenance["source"]["dialect"] == "sqlite"
+    again = fairloop.audit(west, **roles).provenance["data_sha256"]
+    everyone = fairloop.DatabaseTable(sqlite_url, table="decisions")
+    assert result.provenance["data_sha256"] == again
+    assert fairloop.audit(everyone, **roles).provenance["data_sha256"] != again
+
+
+def test_cli_pushes_down_to_sqlite(log, sqlite_url) -> None:
+    _, roles = log
+    args = ["audit", sqlite_url, "--table", "decisions", "--no-store", "--json"]
+    args += ["--prediction", roles["prediction"], "--label", roles["label"],
+             "--sensitive", ",".join(roles["sensitive"]), "--time", roles["time"]]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"] == 30_000
+    query = runner.invoke(app, [*args[:2], "--query", "SELECT * FROM decisions", *args[4:]])
+    assert query.exit_code == 0, query.output
+    assert json.loads(query.stdout)["summary"] == json.loads(result.stdout)["summary"]
+    missing = runner.invoke(app, [*args[:2], "--table", "no_such_table", *args[4:]])
+    assert missing.exit_code == 2 and "no_such_table" in missing.output
 
 
 def test_cli_pushes_down_to_postgresql(log, postgres_table, tmp_path: Path) -> None:
@@ -239,3 +286,69 @@ def test_repeated_judgments_give_the_same_case_moments_in_every_engine(
         got = moments[columns].sort_values("group").reset_index(drop=True)
         pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=name)
         assert _evidence(result) == _evidence(reference), name
+
+
+#: Values that break naive SQL quoting: quotes, backslashes (escapes in Spark SQL and
+#: MySQL), a backslash before a quote, driver placeholders, comment markers, a tab.
+AWKWARD = ["O'Brien", "x\\'y", "back\\slash", 'say "hi"', "a%b:c", "semi;--x", "tab\tx", "é"]
+
+
+@pytest.fixture(scope="module")
+def awkward_log() -> pd.DataFrame:
+    rng = __import__("numpy").random.default_rng(11)
+    n = 4_000
+    group = rng.choice(AWKWARD, size=n)
+    predicted = rng.random(n) < 0.5
+    # the first value's positive decisions are overturned far more often: a flag to sample
+    flip = rng.random(n) < __import__("numpy").where(group == AWKWARD[0], 0.6, 0.1)
+    final = predicted ^ flip
+    return pd.DataFrame({
+        "case_id": [f"c{i}" for i in range(n)],
+        "group": group,
+        "predicted": predicted.astype("int64"),
+        "final": final.astype("int64"),
+    })  # fmt: skip
+
+
+def test_quotes_and_backslashes_round_trip_in_every_engine(
+    awkward_log, spark, tmp_path: Path
+) -> None:
+    """Each engine finds exactly the rows of each awkward value, and audits agree."""
+    import sqlalchemy as sa
+
+    from fairloop.decision_log import open_source
+
+    frame = awkward_log
+    roles = {"prediction": "predicted", "label": "final", "sensitive": ["group"],
+             "case_id": "case_id"}  # fmt: skip
+    path = tmp_path / "awkward.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    sqlite_url = f"sqlite:///{tmp_path / 'awkward.db'}"
+    engines = [sa.create_engine(sqlite_url)]
+    inputs: dict[str, Any] = {
+        "pandas": frame,
+        "duckdb on parquet": str(path),
+        "spark": spark.read.parquet(str(path)),
+        "sqlite": fairloop.DatabaseTable(sqlite_url, table="awkward"),
+    }
+    if POSTGRES:
+        engines.append(sa.create_engine(POSTGRES))
+        inputs["postgresql"] = fairloop.DatabaseTable(POSTGRES, table="awkward")
+    for engine in engines:
+        frame.to_sql("awkward", engine, if_exists="replace", index=False)
+        engine.dispose()
+    expected = frame["group"].value_counts()
+    reference = fairloop.audit(frame, **roles)
+    assert len(reference.flags), "the log has a flag whose cases are sampled"
+    for name, data in inputs.items():
+        source = open_source(data)
+        for value in AWKWARD:
+            where = source.text_equals("group", value)
+            sql = f"SELECT count(*) AS n FROM {source.relation} WHERE {where}"
+            assert source.fetch_row(sql)[0] == expected[value], (name, value)
+        result = fairloop.audit(data, **roles)
+        assert _evidence(result) == _evidence(reference), name
+        groups = dict(zip(frame["case_id"], frame["group"], strict=True))
+        for subgroup, ids in zip(result.flags["subgroup"], result.flags["sample_case_ids"],
+                                 strict=True):  # fmt: skip
+            assert ids and all(groups[i] == subgroup["group"] for i in ids), (name, subgroup)

@@ -16,9 +16,9 @@ from fairloop.cli._common import (
     print_summary,
 )
 from fairloop.cli._output import FailOnOption, JsonOption, Output, QuietOption
-from fairloop.config import AuditConfig, load_config
+from fairloop.config import TABLES, AuditConfig, help_text, load_config
 from fairloop.decision_log import DatabaseTable
-from fairloop.decision_log._engines import spark_frame
+from fairloop.decision_log._spark import spark_frame
 from fairloop.exceptions import ConfigError
 from fairloop.store import ReviewStore
 
@@ -49,8 +49,29 @@ def locate(data: str, *, engine: str, table: str | None, query: str | None) -> A
                 f"postgresql+psycopg://user@host/db) instead of {data!r}.",
                 option="table",
             )
+        if (table is None) == (query is None):
+            raise ConfigError(
+                "Name the rows of a database log with exactly one of --table (a table or "
+                "view) or --query (a SELECT).",
+                option="table",
+            )
         return DatabaseTable(data, table=table, query=query)
     return data
+
+
+def _help(key: str) -> str:
+    """An option's help as declared (``flags.x`` for an option of the [flags] table)."""
+    table, _, name = key.rpartition(".")
+    return help_text(TABLES[table], name)
+
+
+def _keys(options: dict[str, Any]) -> set[str]:
+    """The dotted keys a config file sets: top-level keys and those of its tables."""
+    keys = set(options)
+    for name, value in options.items():
+        if isinstance(value, dict):
+            keys |= {f"{name}.{key}" for key in value}
+    return keys
 
 
 def _reference(text: str) -> dict[str, str]:
@@ -90,86 +111,45 @@ def audit_command(
     config: Path | None = typer.Option(
         None, "--config", "-c", help="fairloop.toml with any of these options; flags override it."
     ),
-    prediction: str | None = typer.Option(None, help="Column of the model's decisions."),
-    label: str | None = typer.Option(
-        None, help="Column of the human reviewer's final decisions (empty = not reviewed)."
-    ),
-    sensitive: str | None = typer.Option(
-        None, help="Sensitive attributes, comma-separated (e.g. sex,race,age_band)."
-    ),
-    context: str | None = typer.Option(
-        None, help="Context attributes, comma-separated (e.g. region,channel)."
-    ),
-    score: str | None = typer.Option(
-        None, help="Column of the model's score, a probability in [0, 1]."
-    ),
-    reviewer: str | None = typer.Option(None, help="Column of the reviewer id."),
-    time: str | None = typer.Option(None, help="Column of the decision time."),
-    case_id: str | None = typer.Option(
-        None, "--case-id", help="Column of the case id (must be unique)."
-    ),
-    positive: str | None = typer.Option(None, help="The favourable decision value [default: 1]."),
-    values: str | None = typer.Option(
-        None, help="All decision values, comma-separated, when there are more than two."
-    ),
+    prediction: str | None = typer.Option(None, help=_help("prediction")),
+    label: str | None = typer.Option(None, help=_help("label")),
+    sensitive: str | None = typer.Option(None, help=_help("sensitive")),
+    context: str | None = typer.Option(None, help=_help("context")),
+    score: str | None = typer.Option(None, help=_help("score")),
+    reviewer: str | None = typer.Option(None, help=_help("reviewer")),
+    time: str | None = typer.Option(None, help=_help("time")),
+    case_id: str | None = typer.Option(None, "--case-id", help=_help("case_id")),
+    positive: str | None = typer.Option(None, help=_help("positive")),
+    values: str | None = typer.Option(None, help=_help("values")),
     reference: str | None = typer.Option(
-        None,
-        help="Reference group per attribute, e.g. race=White,sex=male [default: largest group].",
+        None, help="E.g. race=White,sex=male. " + _help("reference")
     ),
-    ci_method: str | None = typer.Option(
-        None, "--ci-method", help="Interval method: wilson or clopper-pearson [default: wilson]."
-    ),
+    ci_method: str | None = typer.Option(None, "--ci-method", help=_help("ci_method")),
     confidence_level: float | None = typer.Option(
-        None, "--confidence-level", help="Confidence level of intervals [default: 0.95]."
+        None, "--confidence-level", help=_help("confidence_level")
     ),
     min_group_size: int | None = typer.Option(
-        None,
-        "--min-group-size",
-        help="Groups smaller than this are marked insufficient [default: 30].",
+        None, "--min-group-size", help=_help("min_group_size")
     ),
     min_denominator: int | None = typer.Option(
-        None,
-        "--min-denominator",
-        help="Rates with a smaller denominator are marked insufficient [default: 10].",
+        None, "--min-denominator", help=_help("min_denominator")
     ),
     suppress_below: int | None = typer.Option(
-        None,
-        "--suppress-below",
-        help="Withhold every figure of groups smaller than this (privacy).",
+        None, "--suppress-below", help=_help("suppress_below")
     ),
     missing_sensitive: str | None = typer.Option(
-        None,
-        "--missing-sensitive",
-        help="error (refuse the log) or group (audit missing as '(missing)') [default: error].",
+        None, "--missing-sensitive", help=_help("missing_sensitive")
     ),
-    metrics: str | None = typer.Option(
-        None, help="Metrics to report, comma-separated [default: all]."
-    ),
-    max_depth: int | None = typer.Option(
-        None, "--max-depth", help="Most conditions in a searched subgroup [default: 3]."
-    ),
-    min_support: int | None = typer.Option(
-        None, "--min-support", help="Fewest cases in a searched subgroup [default: 30]."
-    ),
+    metrics: str | None = typer.Option(None, help=_help("metrics")),
+    max_depth: int | None = typer.Option(None, "--max-depth", help=_help("flags.max_depth")),
+    min_support: int | None = typer.Option(None, "--min-support", help=_help("flags.min_support")),
     include_context: bool | None = typer.Option(
-        None,
-        "--include-context/--sensitive-only",
-        help="Search subgroups over the context attributes too [default: sensitive only].",
+        None, "--include-context/--sensitive-only", help=_help("flags.include_context")
     ),
-    fdr: float | None = typer.Option(
-        None, help="False discovery rate of the flag search [default: 0.05]."
-    ),
-    fdr_method: str | None = typer.Option(
-        None,
-        "--fdr-method",
-        help="bh (Benjamini-Hochberg) or by (Benjamini-Yekutieli) [default: bh].",
-    ),
-    min_effect: float | None = typer.Option(
-        None, "--min-effect", help="Smallest absolute gap flagged [default: 0.05]."
-    ),
-    search: bool | None = typer.Option(
-        None, "--flags/--no-flags", help="Search for flags at all [default: on]."
-    ),
+    fdr: float | None = typer.Option(None, help=_help("flags.fdr")),
+    fdr_method: str | None = typer.Option(None, "--fdr-method", help=_help("flags.fdr_method")),
+    min_effect: float | None = typer.Option(None, "--min-effect", help=_help("flags.min_effect")),
+    search: bool | None = typer.Option(None, "--flags/--no-flags", help=_help("flags.enabled")),
     db: str | None = typer.Option(
         None,
         "--db",
@@ -188,9 +168,7 @@ def audit_command(
         "--replace-windows",
         help="With --accumulate: where this log has rows in a stored window, use its counts.",
     ),
-    window: str | None = typer.Option(
-        None, help="Time windows for trends: day, week, month, quarter or year [default: month]."
-    ),
+    window: str | None = typer.Option(None, help=_help("window")),
     out_dir: Path | None = typer.Option(
         None,
         "--out",
@@ -222,15 +200,20 @@ def audit_command(
             "reference": _reference(reference) if reference is not None else None,
             "window": window,
         }  # fmt: skip
-        options.update({k: v for k, v in flags.items() if v is not None})
+        given = {k: v for k, v in flags.items() if v is not None}
         flag_flags = {
             "max_depth": max_depth, "min_support": min_support,
             "include_context": include_context, "fdr": fdr, "fdr_method": fdr_method,
             "min_effect": min_effect, "enabled": search,
         }  # fmt: skip
         chosen = {k: v for k, v in flag_flags.items() if v is not None}
+        out.aliases = {f"flags.{k}": "flags" if k == "enabled" else k for k in flag_flags}
+        out.aliases["history"] = "accumulate"
+        out.from_file = _keys(options) - set(given) - {f"flags.{k}" for k in chosen}
+        options.update(given)
         if chosen:
-            options["flags"] = {**dict(options.get("flags") or {}), **chosen}
+            from_toml: Any = options.get("flags") or {}
+            options["flags"] = {**from_toml, **chosen} if isinstance(from_toml, dict) else from_toml
         audit = Audit(AuditConfig.from_mapping(options, source=str(config or "options")))
         source = locate(data, engine=engine, table=table, query=query)
         stages = 4 + int(store) + 2 * int(out_dir is not None)  # see Audit.run and finish()

@@ -12,7 +12,7 @@ import typer
 from fairloop.audit import AuditResult
 from fairloop.cli._output import EXIT_FINDINGS, EXIT_OK, Output
 from fairloop.exceptions import ConfigError
-from fairloop.flags._flag import SEVERITIES
+from fairloop.vocabulary import SEVERITIES
 
 __all__ = [
     "SEVERITIES",

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from fairloop.exceptions import FairloopError
+from fairloop.exceptions import ConfigError, FairloopError
 from fairloop.report._evidence import json_safe
 
 __all__ = [
@@ -56,6 +56,27 @@ QuietOption = Annotated[
 ]
 
 
+class _FlagNames(dict[str, str]):
+    """Flags by option key, by the naming rule of every command.
+
+    ``--`` and the key with dashes; options of a table only through ``aliases``; none for
+    what the config file set.
+    """
+
+    def __init__(self, aliases: dict[str, str], from_file: set[str]) -> None:
+        super().__init__()
+        self.aliases = aliases
+        self.from_file = from_file
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str) or key in self.from_file:
+            return False
+        return key in self.aliases or not any(ch in key for ch in ".[")
+
+    def __getitem__(self, key: str) -> str:
+        return "--" + self.aliases.get(key, key).replace("_", "-")
+
+
 @dataclass
 class Output:
     """Where a command's words go.
@@ -71,6 +92,10 @@ class Output:
     json: bool = False
     quiet: bool = False
     document: dict[str, Any] = field(default_factory=dict)
+    #: Options set by a flag of another name (``flags.max_depth`` by ``max_depth``).
+    aliases: dict[str, str] = field(default_factory=dict)
+    #: Options the config file set and no flag overrode: errors name them as keys.
+    from_file: set[str] = field(default_factory=set)
     _held: list[str] | None = field(default=None, repr=False)
 
     @property
@@ -112,10 +137,15 @@ class Output:
         try:
             yield
         except FairloopError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            message = exc.worded("cli", self._flags()) if isinstance(exc, ConfigError) else str(exc)
+            typer.echo(f"error: {message}", err=True)
             if self.json:
-                typer.echo(json.dumps({"error": str(exc), "exit_code": EXIT_BAD_INPUT}))
+                typer.echo(json.dumps({"error": message, "exit_code": EXIT_BAD_INPUT}))
             raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    def _flags(self) -> _FlagNames:
+        """The flag setting each option: ``--min-group-size`` for ``min_group_size``."""
+        return _FlagNames(self.aliases, self.from_file)
 
     @contextmanager
     def progress(self, total: int) -> Iterator[Callable[..., None]]:

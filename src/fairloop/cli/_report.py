@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
+from fairloop.audit import rerun_from_store
 from fairloop.cli._common import prepare_out
 from fairloop.cli._output import JsonOption, Output, QuietOption
-from fairloop.report import rerun_from_store
 from fairloop.store import ReviewStore
 
 __all__ = ["report_command"]

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from fairloop._flag_options import ReviewOptions
 from fairloop.cli._output import EXIT_FINDINGS, JsonOption, Output, QuietOption
-from fairloop.config import load_config
+from fairloop.config import ReviewOptions, load_config
 from fairloop.exceptions import ConfigError
 from fairloop.store import DECISIONS, ReviewStore
 
@@ -167,6 +166,7 @@ def export_command(
     """
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
+        out.aliases = {"fmt": "format"}
         if as_json and path is None:
             fmt = "json"
         text = ReviewStore(db).export(fmt)  # type: ignore[arg-type]

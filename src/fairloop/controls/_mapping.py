@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pandas as pd
 
-from fairloop._governance import Attestation, safeguard_points
+from fairloop.config import Attestation, safeguard_points
 from fairloop.controls._catalogue import Catalogue, Control, evidence_keys
 
 if TYPE_CHECKING:

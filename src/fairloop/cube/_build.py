@@ -11,11 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fairloop._reserved import Col
-from fairloop._typing import MISSING_GROUP
-from fairloop._values import token
 from fairloop.config import AuditConfig
-from fairloop.cube._cube import CELLS, CountCube
+from fairloop.cube._cube import CountCube
+from fairloop.vocabulary import CELLS, MISSING_GROUP, Col, token
 
 __all__ = ["cube_from_aggregate"]
 

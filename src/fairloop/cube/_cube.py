@@ -10,12 +10,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-__all__ = ["CELLS", "CountCube"]
+from fairloop.vocabulary import CELLS, SCORE_SUMS
 
-#: The six confusion cells of a decision with a human in the loop (see data/metrics.toml).
-CELLS: tuple[str, ...] = ("tp", "fp", "fn", "tn", "pu", "nu")
-#: Sums of the score per cell, kept for score-based summaries (mean score per group).
-SCORE_SUMS: tuple[str, ...] = ("score_n", "score_sum")
+__all__ = ["CountCube"]
 
 
 @dataclass(frozen=True, eq=False)

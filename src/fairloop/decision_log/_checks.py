@@ -13,12 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fairloop._reserved import Col
-from fairloop._typing import MISSING_GROUP
-from fairloop._values import token
 from fairloop.config import AuditConfig
-from fairloop.decision_log._read import Source
+from fairloop.decision_log._source import Source
 from fairloop.exceptions import Issue, IssueReason
+from fairloop.vocabulary import MISSING_GROUP, Col, token
 
 __all__ = [
     "check_case_ids",

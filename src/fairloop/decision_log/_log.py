@@ -10,13 +10,14 @@ from typing import Any
 
 import pandas as pd
 
-from fairloop._reserved import Col
-from fairloop._typing import MISSING_GROUP
+import fairloop.decision_log._checks as checks
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube, cube_from_aggregate
-from fairloop.decision_log import _checks as checks
-from fairloop.decision_log._read import Aggregation, Source, cell_conditions, open_source
+from fairloop.decision_log._open import open_source
+from fairloop.decision_log._source import Aggregation, Source
+from fairloop.decision_log._sql import cell_conditions
 from fairloop.exceptions import DecisionLogError
+from fairloop.vocabulary import MISSING_GROUP, Col
 
 __all__ = ["DecisionLog", "read_decision_log", "run_cube_pass"]
 
@@ -69,7 +70,7 @@ class DecisionLog:
         -------
         list of list of str
         """
-        from fairloop.metrics._definitions import METRICS
+        from fairloop.vocabulary import METRICS
 
         case_id = self.config.case_id
         if case_id is None or k == 0:
@@ -263,7 +264,7 @@ def read_decision_log(
 
 def _positive_raw(values: pd.Series, config: AuditConfig) -> list[Any]:
     """The raw values of a decision column that read as the favourable value."""
-    from fairloop._values import token
+    from fairloop.vocabulary import token
 
     positive = token(config.positive)
     return [v for v in pd.unique(values.dropna()) if token(v) == positive]

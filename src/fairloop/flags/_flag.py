@@ -22,7 +22,7 @@ import pandas as pd
 
 from fairloop.flags._reviewers import REVIEWER_TEST
 from fairloop.flags._subgroup import describe, flag_id
-from fairloop.metrics._definitions import METRICS
+from fairloop.vocabulary import METRICS, SEVERITIES
 
 __all__ = [
     "FLAG_COLUMNS",
@@ -37,7 +37,6 @@ __all__ = [
 HIGH = 0.10
 MEDIUM = 0.05
 #: Severity levels, least to most severe.
-SEVERITIES: tuple[str, ...] = ("low", "medium", "high")
 
 FLAG_COLUMNS = [
     "flag_id", "source", "subgroup", "description", "metric", "value", "complement_value",

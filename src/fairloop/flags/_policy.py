@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from fairloop._flag_options import PolicyRule
+from fairloop.config import PolicyRule
 from fairloop.stats import margin_pvalue
 
 __all__ = ["VERDICTS", "policy_verdicts"]
@@ -108,7 +108,7 @@ def policy_verdicts(
     rules: tuple[PolicyRule, ...],
     metrics: pd.DataFrame,
     *,
-    fdr: float = 0.05,
+    fdr: float,
 ) -> pd.DataFrame:
     """Give every group a verdict per rule: pass, flag or insufficient evidence.
 

@@ -11,10 +11,10 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from fairloop.cube import CELLS, CountCube
+from fairloop.cube import CountCube
 from fairloop.flags._subgroup import describe
-from fairloop.metrics._definitions import test_identity
 from fairloop.stats import two_proportion_pvalue
+from fairloop.vocabulary import CELLS, test_identity
 
 __all__ = ["Explainer", "group_overlapping", "same_tests"]
 

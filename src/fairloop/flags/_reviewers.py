@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from fairloop._typing import MISSING_GROUP
 from fairloop.config import AuditConfig
-from fairloop.cube import CELLS, CountCube
+from fairloop.cube import CountCube
 from fairloop.flags._search import TEST_COLUMNS
 from fairloop.stats import gap_difference_pvalue, scale_gaps
+from fairloop.vocabulary import CELLS, MISSING_GROUP
 
 __all__ = ["REVIEWER_STRATA", "REVIEWER_TEST", "reviewer_tests"]
 

@@ -20,9 +20,9 @@ import pandas as pd
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.metrics._clusters import ClusterVariance
-from fairloop.metrics._definitions import cell_weights
 from fairloop.metrics._groups import group_table
 from fairloop.stats import margin_pvalue, newcombe_difference_interval
+from fairloop.vocabulary import cell_weights
 
 __all__ = ["OVERSIGHT_METRICS", "subgroup_tests"]
 

@@ -38,10 +38,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special, stats
 
-from fairloop._typing import MISSING_GROUP
-from fairloop.cube import CELLS, CountCube
-from fairloop.metrics._definitions import METRICS, cell_weights
+from fairloop.cube import CountCube
 from fairloop.metrics._groups import GroupTable
+from fairloop.vocabulary import CELLS, METRICS, MISSING_GROUP, cell_weights
 
 __all__ = ["ClusterVariance", "moment_columns"]
 

@@ -29,13 +29,14 @@ from numpy.typing import NDArray
 
 from fairloop.config import AuditConfig
 from fairloop.metrics._groups import GroupTable
-from fairloop.metrics._rates import STATUS_ORDER, Rates
+from fairloop.metrics._rates import Rates
 from fairloop.stats import (
     homogeneity_pvalue,
     newcombe_difference_interval,
     ratio_interval,
     two_proportion_pvalue,
 )
+from fairloop.vocabulary import STATUS_ORDER
 
 __all__ = ["disparities_frame", "reference_groups"]
 

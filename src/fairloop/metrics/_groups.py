@@ -10,7 +10,8 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import NDArray
 
-from fairloop.cube import CELLS, CountCube
+from fairloop.cube import CountCube
+from fairloop.vocabulary import CELLS
 
 __all__ = ["GroupTable", "attribute_sets", "group_label", "group_table"]
 

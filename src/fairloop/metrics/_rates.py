@@ -10,19 +10,16 @@ from numpy.typing import NDArray
 
 from fairloop.config import AuditConfig
 from fairloop.metrics._clusters import ClusterVariance
-from fairloop.metrics._definitions import METRICS, cell_weights
 from fairloop.metrics._groups import GroupTable
 from fairloop.stats import proportion_interval
+from fairloop.vocabulary import METRICS, STATUS_ORDER, cell_weights
 
-__all__ = ["STATUS_ORDER", "Rates", "compute_rates", "metrics_frame"]
+__all__ = ["Rates", "compute_rates", "metrics_frame"]
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 #: Effective counts of two groups compared: k1, n1, k2, n2.
 Counts = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
-
-#: Status values by severity; a comparison takes the worst of its two sides.
-STATUS_ORDER = ("ok", "insufficient", "suppressed")
 
 
 @dataclass(frozen=True, eq=False)

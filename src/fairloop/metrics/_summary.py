@@ -25,7 +25,7 @@ def summary_figures(
     between: pd.DataFrame,
     *,
     confidence_level: float,
-    fdr: float = 0.05,
+    fdr: float,
 ) -> dict[str, dict[str, Any]]:
     """Named summary figures for each attribute set (each attribute and intersection).
 

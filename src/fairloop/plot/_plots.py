@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairloop._typing import MISSING_GROUP
-from fairloop.cube import CELLS
 from fairloop.metrics import METRICS, compute_rates, disparities_frame, group_table, metrics_frame
-from fairloop.metrics._definitions import cell_weights
 from fairloop.report._oversight import window_series
 from fairloop.report._plots import PALETTE, dot_chart, error_bars, line_chart, tolerance_chart
 from fairloop.stats import proportion_interval
+from fairloop.vocabulary import CELLS, MISSING_GROUP, cell_weights
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go

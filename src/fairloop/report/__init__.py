@@ -6,7 +6,6 @@ from fairloop.report._render import (
     adjudications_from_store,
     render_html,
     render_summary,
-    rerun_from_store,
     write_report,
 )
 
@@ -18,7 +17,6 @@ __all__ = [
     "evidence_bundle",
     "render_html",
     "render_summary",
-    "rerun_from_store",
     "to_json_text",
     "write_report",
 ]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from fairloop._governance import safeguard_points
+from fairloop.config import safeguard_points
 from fairloop.controls import (
     control_statuses,
     evidence_keys,

@@ -52,7 +52,7 @@ def environment(override: str | None = None) -> jinja2.Environment:
     if override is not None:
         if not Path(override).is_dir():
             raise ConfigError(
-                f"--template-dir {override!r} is not a folder. Give a folder holding the "
+                f"{{option}} {override!r} is not a folder. Give a folder holding the "
                 "templates to override, named as in fairloop's reports/templates.",
                 option="template_dir",
             )

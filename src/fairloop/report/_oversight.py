@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from fairloop._typing import MISSING_GROUP
-from fairloop.cube import CELLS
 from fairloop.metrics import compute_rates, group_table, metrics_frame
 from fairloop.report._plots import dot_chart, line_chart
 from fairloop.stats import proportion_interval
+from fairloop.vocabulary import CELLS, MISSING_GROUP
 
 if TYPE_CHECKING:
     from fairloop.audit import AuditResult

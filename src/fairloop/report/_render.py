@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from fairloop.audit import AuditResult
     from fairloop.store import ReviewStore
 
-__all__ = ["adjudications_from_store", "render_html", "render_summary", "rerun_from_store",
+__all__ = ["adjudications_from_store", "latest_run", "render_html", "render_summary",
            "write_report"]  # fmt: skip
 
 
@@ -96,43 +96,3 @@ def latest_run(store: ReviewStore) -> str:
     if runs.empty:
         raise StoreError("The review store holds no run. Run `fairloop audit` first.")
     return str(runs["run_id"].iloc[0])
-
-
-def rerun_from_store(store: ReviewStore, run_id: str | None = None) -> tuple[AuditResult, str]:
-    """Rebuild a recorded run's result from its stored configuration and count cube.
-
-    Nothing reads the decision log again: every figure is recomputed from the cube, and the
-    flags keep their stored sample case ids.
-
-    Parameters
-    ----------
-    store : ReviewStore
-        The review store.
-    run_id : str or None, default=None
-        The run; default the latest.
-
-    Returns
-    -------
-    result : AuditResult
-    run_id : str
-    """
-    from fairloop.audit import Audit
-    from fairloop.config import AuditConfig
-    from fairloop.cube import CountCube
-    from fairloop.exceptions import StoreError
-
-    run_id = run_id or latest_run(store)
-    stored = store.run(run_id)
-    if not stored.get("cube"):
-        raise StoreError(
-            f"Run {run_id} was recorded without its count cube (by an older fairloop), so it "
-            "cannot be re-rendered. Audit the log again to record a new run."
-        )
-    config = AuditConfig.from_mapping(stored["config"], source=f"run {run_id}")
-    result = Audit(config).run_cube(CountCube.from_dict(stored["cube"]),
-                                    provenance=stored["provenance"])  # fmt: skip
-    recorded = store.flags(run_id=run_id)
-    if len(result.flags) and len(recorded) and "sample_case_ids" in recorded:
-        samples = dict(zip(recorded["flag_id"], recorded["sample_case_ids"], strict=True))
-        result.flags["sample_case_ids"] = [samples.get(f) or [] for f in result.flags["flag_id"]]
-    return result, run_id

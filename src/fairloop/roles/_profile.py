@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fairloop._values import token
-from fairloop.decision_log._read import ColumnKind, open_source, quote_name
+from fairloop.decision_log._open import open_source
+from fairloop.decision_log._source import ColumnKind
+from fairloop.decision_log._sql import quote_name
+from fairloop.vocabulary import token
 
 __all__ = ["ColumnProfile", "profile_columns"]
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from fairloop._version import __version__
+from fairloop.config import TABLES, default_of, expected, field_info
 from fairloop.roles._guess import RoleGuess
 
 __all__ = ["config_text"]
@@ -112,27 +113,27 @@ def config_text(guessed: RoleGuess, *, data: str) -> str:
     if guessed.unused:
         out.append(_comment("Not used: " + ", ".join(guessed.unused)))
         out.append("")
-    out += [
-        "# Statistics (the defaults; uncomment to change).",
-        '# ci_method = "wilson"            # or "clopper-pearson"',
-        "# confidence_level = 0.95",
-        "# min_group_size = 30             # smaller groups are marked insufficient",
-        "# min_denominator = 10",
-        "# suppress_below = 10             # withhold every figure of smaller groups",
-        '# missing_sensitive = "error"     # or "group": audit missing values as a group',
-        "",
-        "# [flags]                         # the subgroup search",
-        "# max_depth = 3",
-        "# min_support = 30",
-        "# fdr = 0.05                      # false discovery rate (Benjamini-Hochberg)",
-        "# min_effect = 0.05",
-        "# include_context = false",
-        "",
-        "# [system]                        # the governance report's executive summary",
-        '# name = ""',
-        '# owner = ""',
-        '# intended_purpose = ""',
-        '# risk_category = ""',
-        "",
-    ]
+    out.append("# Statistics (the defaults; uncomment to change).")
+    out += _declared("", ("ci_method", "confidence_level", "min_group_size", "min_denominator",
+                          "suppress_below", "missing_sensitive"))  # fmt: skip
+    out += ["", "# [flags]   # the subgroup search"]
+    out += _declared("flags", ("max_depth", "min_support", "fdr", "min_effect",
+                               "include_context"))  # fmt: skip
+    out += ["", "# [system]   # the governance report's executive summary"]
+    out += _declared("system", ("name", "owner", "intended_purpose", "risk_category"))
+    out.append("")
     return "\n".join(out)
+
+
+def _declared(table: str, keys: tuple[str, ...]) -> list[str]:
+    """Commented-out options with their declared defaults and help."""
+    cls = TABLES[table]
+    lines = []
+    for key in keys:
+        default = default_of(cls, key)
+        lines.append(_comment(str(field_info(cls, key).description)))
+        if default is None:
+            lines.append(f"# {key} =   ({expected(cls, key)}; not set by default)")
+        else:
+            lines.append(f"# {key} = {_value(default)}")
+    return lines

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from fairloop._typing import CIMethod
+from fairloop.vocabulary import CIMethod
 
 __all__ = [
     "clopper_pearson_interval",

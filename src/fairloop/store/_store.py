@@ -9,21 +9,22 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
 
-from fairloop._typing import MISSING_GROUP
+import fairloop.store._schema as schema
 from fairloop._version import __version__
+from fairloop.config import ReviewOptions, default_of
 from fairloop.cube import CountCube
 from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError
 from fairloop.flags import rank_flags
-from fairloop.store import _schema as schema
 from fairloop.store._engine import store_engine as _engine
 from fairloop.store._hashchain import GENESIS, chain_hash
 from fairloop.store._status import derive_status, reopen_reason, same_reviewer
 from fairloop.store._verify import VerifyReport, walk_chain
+from fairloop.vocabulary import DECISIONS, MISSING_GROUP, REVIEW_STATUSES, Decision
 
 if TYPE_CHECKING:
     from fairloop.audit import AuditResult
@@ -38,11 +39,6 @@ __all__ = [
     "series_key",
 ]
 
-Decision: TypeAlias = Literal["confirmed", "justified", "needs-data", "mitigated", "reopened"]
-DECISIONS: tuple[str, ...] = get_args(Decision)
-#: What ``flags(status=...)`` filters on: a flag's derived status ("awaiting" matches every
-#: "awaiting second reviewer (...)"; a reopened flag is open again).
-STATUSES: tuple[str, ...] = ("open", "awaiting", *(d for d in DECISIONS if d != "reopened"))
 DEFAULT_URL = "sqlite:///fairloop.db"
 SYSTEM_REVIEWER = "fairloop"
 
@@ -124,7 +120,7 @@ class ReviewStore:
         db: str | os.PathLike[str] | None = None,
         *,
         four_eyes: bool = False,
-        reopen_tolerance: float = 0.05,
+        reopen_tolerance: float = default_of(ReviewOptions, "reopen_tolerance"),
         read_only: bool = False,
     ) -> None:
         self.url = resolve_url(db)
@@ -143,13 +139,13 @@ class ReviewStore:
             self._prepare()
         except ImportError as exc:
             raise ConfigError(
-                f"--db {self._safe_url()} needs a database driver that is not installed "
+                f"{{option}} {self._safe_url()} needs a database driver that is not installed "
                 f"({exc.name or exc}). For PostgreSQL: pip install 'fairloop[postgres]'.",
                 option="db",
             ) from None
         except sa.exc.ArgumentError as exc:
             raise ConfigError(
-                f"--db {self.url!r} is not a database URL: {exc}. Use sqlite:///file.db or "
+                f"{{option}} {self.url!r} is not a database URL: {exc}. Use sqlite:///file.db or "
                 "postgresql+psycopg://user:password@host/database.",
                 option="db",
             ) from None
@@ -508,7 +504,7 @@ class ReviewStore:
         Parameters
         ----------
         status : str or None, default=None
-            Keep only flags with this status: one of :data:`STATUSES` (``open``,
+            Keep only flags with this status: one of :data:`REVIEW_STATUSES` (``open``,
             ``awaiting``, ``confirmed``, ``justified``, ``needs-data``, ``mitigated``).
         run_id : str or None, default=None
             The run; default the most recent.
@@ -517,9 +513,9 @@ class ReviewStore:
         -------
         pandas.DataFrame
         """
-        if status is not None and status not in STATUSES:
+        if status is not None and status not in REVIEW_STATUSES:
             raise ConfigError(
-                f"status must be one of {', '.join(STATUSES)}. Got {status!r} instead.",
+                f"{{option}} must be one of {', '.join(REVIEW_STATUSES)}. Got {status!r} instead.",
                 option="status",
             )
         records = self._latest_flags(run_id)
@@ -578,20 +574,20 @@ class ReviewStore:
         """
         if decision not in DECISIONS:
             raise ConfigError(
-                f"--decision must be one of {', '.join(DECISIONS)}. Got {decision!r} instead.",
+                f"{{option}} must be one of {', '.join(DECISIONS)}. Got {decision!r} instead.",
                 option="decision",
             )
         if not rationale or not rationale.strip():
             raise ConfigError(
-                "A decision needs a rationale: say why, in words.", option="rationale"
+                "A decision needs a rationale ({option}): say why, in words.", option="rationale"
             )
         if not reviewer or not reviewer.strip() or same_reviewer(reviewer, SYSTEM_REVIEWER):
             raise ConfigError(
-                "A decision needs the reviewer who made it (--reviewer NAME).", option="reviewer"
+                "A decision needs the reviewer who made it ({option}).", option="reviewer"
             )
         if len(reviewer.strip()) > 200:
             raise ConfigError(
-                "A reviewer's name may have at most 200 characters.", option="reviewer"
+                "{option}: a reviewer's name may have at most 200 characters.", option="reviewer"
             )
         flag = self.flag(flag_id)
         return self._append(
@@ -710,7 +706,7 @@ class ReviewStore:
                 {"head_hash": self.head(), "events": records},
                 indent=2, default=str, allow_nan=False,
             )  # fmt: skip
-        raise ConfigError(f"--format must be csv or json. Got {fmt!r} instead.", option="format")
+        raise ConfigError(f"{{option}} must be csv or json. Got {fmt!r} instead.", option="fmt")
 
 
 def _evidence(flag: dict[str, Any], run_id: str | None) -> str:

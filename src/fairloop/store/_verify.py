@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+import fairloop.store._schema as schema
 from fairloop.exceptions import ConfigError, StoreIntegrityError
-from fairloop.store import _schema as schema
 from fairloop.store._hashchain import GENESIS, chain_hash
 
 __all__ = ["VerifyReport", "walk_chain"]
@@ -54,7 +54,7 @@ def walk_chain(connection: sa.Connection, *, expect_head: str | None = None) -> 
         expect_head = expect_head.strip().lower()
         if len(expect_head) < 12 or any(c not in "0123456789abcdef" for c in expect_head):
             raise ConfigError(
-                "--expect-head must be a published head hash: at least its first 12 "
+                "{option} must be a published head hash: at least its first 12 "
                 f"hexadecimal characters. Got {expect_head!r}.",
                 option="expect_head",
             )

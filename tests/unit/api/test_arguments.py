@@ -53,7 +53,7 @@ def test_store_and_queue_say_what_they_are_and_refuse_unknown_statuses(tmp_path:
         assert repr(store).startswith("ReviewStore('sqlite:///") and "four_eyes=True" in repr(store)
         queue = ReviewQueue(store, reviewer="ana")
         assert repr(queue) == f"ReviewQueue({store!r}, reviewer='ana')"
-        with pytest.raises(ConfigError, match="status must be one of open, awaiting, confirmed"):
+        with pytest.raises(ConfigError, match="status= must be one of open, awaiting, confirmed"):
             store.flags(status="opne")
         assert store.flags(status="awaiting").empty
     finally:

@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 
 import fairloop
-from fairloop.cube import CELLS, CountCube
+from fairloop.cube import CountCube
 from fairloop.datasets import make_decision_log
+from fairloop.vocabulary import CELLS
 
 
 def test_cube_counts_equal_a_direct_count(small_log: pd.DataFrame) -> None:

@@ -8,7 +8,7 @@ import duckdb
 
 import fairloop
 from fairloop.config import AuditConfig
-from fairloop.decision_log._read import _database, _DuckDBSource
+from fairloop.decision_log._duckdb import DuckDBSource, _database
 
 
 def _big_csv(path: Path, rows: int) -> None:
@@ -22,7 +22,7 @@ def _big_csv(path: Path, rows: int) -> None:
 def test_the_pass_over_a_file_reports_its_progress(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "big.csv"
     _big_csv(path, 3_000_000)
-    monkeypatch.setattr(_DuckDBSource, "poll_seconds", 0.02)
+    monkeypatch.setattr(DuckDBSource, "poll_seconds", 0.02)
     calls: list[tuple[str, float | None]] = []
 
     def progress(description: str, share: float | None = None) -> None:

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from fairloop.cube import CELLS
+from fairloop.vocabulary._cells import CELLS
 
 __all__ = ["METRICS", "MetricSpec", "cell_weights", "test_identity"]
 

@@ -1,0 +1,47 @@
+"""Reading the options of a ``fairloop.toml`` file."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from fairloop.exceptions import ConfigError
+
+__all__ = ["load_config"]
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read the audit options from a ``fairloop.toml`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file. Its top-level keys are :class:`AuditConfig` field names.
+
+    Returns
+    -------
+    dict
+        The options, unvalidated; pass them to :meth:`AuditConfig.from_mapping`
+        after applying any overrides.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or is not valid TOML.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"Config file {str(path)!r} does not exist. Check the path given to --config.",
+            option="config",
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"Config file {str(path)!r} is not valid TOML: {exc}. Fix the syntax at that line.",
+            option="config",
+        ) from None
+    return data

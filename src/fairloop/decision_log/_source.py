@@ -1,0 +1,166 @@
+"""What the audit asks of a decision log, wherever its rows live.
+
+A source answers the few questions the audit asks of the rows: which columns it has,
+what type each is, the one grouped aggregation that builds the count cube, whether
+case ids repeat, and a hash of its content. Each engine is a module of its own
+(:mod:`._duckdb` for files and in-memory tables, :mod:`._database` for SQL databases,
+:mod:`._spark` for Spark); :mod:`._open` picks one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+
+from fairloop.exceptions import DecisionLogError, Issue, IssueReason
+
+__all__ = ["Aggregation", "ColumnKind", "Source", "as_text", "unreadable"]
+
+ColumnKind = Literal["numeric", "boolean", "string", "temporal", "other"]
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """What the cube pass groups by and computes besides the row count.
+
+    Parameters
+    ----------
+    attributes : sequence of str
+        Attribute columns to group by; their values are reported as text.
+    prediction, label : str
+        The decision columns, grouped by as :attr:`Col.PREDICTION` and :attr:`Col.LABEL`
+        (empty text counts as missing).
+    score : str or None
+        Column whose min, max, sum and count per cell are aggregated.
+    score_kind : ColumnKind or None
+        The score column's type.
+    time : str or None
+        Column whose min and max per cell are aggregated.
+    time_kind : ColumnKind or None
+        The time column's type.
+    window : str or None
+        Also group by the start date of the time window (``month``, ...) holding each
+        row's time, as :attr:`Col.WINDOW` (``YYYY-MM-DD`` text; missing when the time is).
+    """
+
+    attributes: Sequence[str]
+    prediction: str
+    label: str
+    score: str | None = None
+    score_kind: ColumnKind | None = None
+    time: str | None = None
+    time_kind: ColumnKind | None = None
+    window: str | None = None
+
+
+class Source(Protocol):
+    """A decision log, wherever it lives."""
+
+    description: str
+    #: The SQL relation the queries read (a table name or a reader call).
+    relation: str
+
+    def columns(self) -> list[str]:
+        """Column names, in order."""
+        ...
+
+    def kind(self, column: str) -> ColumnKind:
+        """The broad type of a column."""
+        ...
+
+    def column_types(self) -> dict[str, str]:
+        """The engine's type name of each column, in order."""
+        ...
+
+    def provenance(self) -> dict[str, Any]:
+        """Where the rows are, for the audit's provenance."""
+        ...
+
+    def fetch_row(self, sql: str) -> tuple[Any, ...]:
+        """The single row of an aggregate query over :attr:`relation`."""
+        ...
+
+    def aggregate(self, spec: Aggregation) -> pd.DataFrame:
+        """Run the single grouped pass and return one small row per cell.
+
+        The frame has the attribute columns, then the reserved columns of :class:`Col`:
+        prediction, label, row count and, where asked, the score and time aggregates.
+        """
+        ...
+
+    def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
+        """Number of rows whose id repeats an earlier row's, and a few such ids."""
+        ...
+
+    def missing_count(self, column: str) -> int:
+        """Number of rows with no value in a column."""
+        ...
+
+    def repeated_pairs(self, case_id: str, reviewer: str) -> tuple[int, list[str]]:
+        """Rows that repeat an earlier row's (case id, reviewer) pair, and a few such ids."""
+        ...
+
+    def case_moments(
+        self, spec: Aggregation, case_id: str, positives: dict[str, list[Any]]
+    ) -> pd.DataFrame:
+        """Per attribute combination: cases, and sums over cases of products of cell counts."""
+        ...
+
+    def decision_expr(self, column: str) -> str:
+        """SQL for a decision column as the pass reads it."""
+        ...
+
+    def text_equals(self, column: str, value: str | None) -> str:
+        """SQL: the column's value read as text equals ``value`` (``None``: missing)."""
+        ...
+
+    def in_values(self, column: str, values: Sequence[Any]) -> str:
+        """SQL: the decision column holds one of ``values``."""
+        ...
+
+    def sample_ids(self, case_id: str, wheres: Sequence[str], k: int) -> list[list[str]]:
+        """Up to ``k`` case ids per SQL condition, in a stable order, in one scan."""
+        ...
+
+    def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
+        """A few distinct values of a column, as text."""
+        ...
+
+    def sha256(self, columns: Sequence[str]) -> str:
+        """Hex sha256 of the file's bytes, or of a canonical form of the table's columns."""
+        ...
+
+
+def unreadable(description: str, detail: str, fix: str) -> DecisionLogError:
+    return DecisionLogError(
+        [
+            Issue(
+                IssueReason.UNREADABLE_FILE,
+                None,
+                f"Cannot read {description}: {detail}.",
+                fix,
+            )
+        ]
+    )
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Attribute values as text, exactly as they read in the input; missing stays missing.
+
+    Converts each distinct value once (a cube has few), not each cell.
+    """
+    if values.dtype == object:  # DuckDB returns BLOB values as (unhashable) bytearray
+        values = values.map(lambda v: bytes(v) if isinstance(v, bytearray) else v)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.asarray([_text(v) for v in uniques] + [None], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", errors="replace")
+    return str(value)

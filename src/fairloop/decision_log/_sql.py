@@ -1,0 +1,306 @@
+"""The row queries as SQL, written once for every engine; each engine supplies its dialect.
+
+:class:`SQLSource` holds the grouped pass that builds the count cube and the few other
+queries (repeated ids, missing counts, sample cases, case moments). A subclass says how
+to run a query and how its dialect writes identifiers, text literals, type names, safe
+casts, window starts and a row hash, so every engine builds the same cube.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from fairloop.decision_log._source import Aggregation, ColumnKind, Source, as_text
+from fairloop.vocabulary import Col, cell_sql
+
+__all__ = ["SQLSource", "cell_conditions", "fingerprint", "quote_name", "sql_literal"]
+
+
+def quote_name(name: str) -> str:
+    """A column name as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def cell_conditions(
+    source: Source, prediction: str, label: str, positives: Mapping[str, Sequence[Any]]
+) -> dict[str, str]:
+    """SQL conditions placing a row in each of the six cells (:data:`fairloop.vocabulary.CELLS`).
+
+    ``positives`` holds the raw values of the prediction and label columns that read as
+    the favourable value (as the cube pass found them).
+    """
+    return cell_sql(
+        predicted=source.in_values(prediction, positives["prediction"]),
+        reviewed=f"({source.decision_expr(label)} IS NOT NULL)",
+        label=source.in_values(label, positives["label"]),
+    )
+
+
+def sql_literal(text: str) -> str:
+    """Text as a standard SQL string literal (quotes doubled; backslashes are plain)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class SQLSource(ABC):
+    """The grouped pass and the other row queries, as SQL over a relation of some engine.
+
+    Subclasses say how to run a query and how their SQL dialect writes a few things
+    (identifiers, text and float types, safe casts, window starts, a row hash); the
+    queries themselves are the same for DuckDB, Spark and SQL databases, so every engine
+    builds the same cube.
+    """
+
+    description: str
+    #: Type names of the dialect.
+    text_type = "VARCHAR"
+    double_type = "DOUBLE"
+
+    def __init__(self) -> None:
+        self.relation = ""
+        self._types: dict[str, str] = {}
+
+    # --- what a subclass provides -------------------------------------------------------
+    @abstractmethod
+    def _fetch(self, sql: str) -> pd.DataFrame:
+        """Run a query; its result as a DataFrame (small: the cube or a few counts)."""
+
+    @abstractmethod
+    def provenance(self) -> dict[str, Any]:
+        """Where the rows are, for the audit's provenance."""
+
+    @abstractmethod
+    def sha256(self, columns: Sequence[str]) -> str:
+        """A SHA-256 of the log's content (the file's, or a fingerprint of the rows)."""
+
+    @abstractmethod
+    def kind_of(self, type_name: str) -> ColumnKind:
+        """The broad kind of one of the engine's type names."""
+
+    def text_literal(self, text: str) -> str:
+        """Text as a string literal of the dialect (standard SQL: quotes doubled)."""
+        return sql_literal(text)
+
+    def literal(self, value: Any) -> str:
+        """A Python or numpy scalar as a SQL literal of the dialect."""
+        if hasattr(value, "item"):
+            value = value.item()
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int | float):
+            return repr(value)
+        return self.text_literal(str(value))
+
+    def quote(self, name: str) -> str:
+        """A column name as a quoted identifier."""
+        return quote_name(name)
+
+    def try_double(self, expr: str) -> str:
+        """SQL: a text value as a float, NULL where it does not parse."""
+        return f"try_cast({expr} AS {self.double_type})"
+
+    def try_timestamp(self, expr: str) -> str:
+        """SQL: a text value as a timestamp, NULL where it does not parse."""
+        return f"try_cast({expr} AS TIMESTAMP)"
+
+    def window_start(self, timestamp: str, window: str) -> str:
+        """SQL: the start date of the window holding a timestamp.
+
+        A date, not text: formatting every row costs more than the whole grouped pass;
+        the few window keys of the cube are written as ``YYYY-MM-DD`` after it.
+        """
+        return f"CAST(date_trunc('{window}', {timestamp}) AS DATE)"
+
+    def row_hash(self, expr: str) -> str:
+        """SQL: a hash of a text value, to order sample cases reproducibly."""
+        return f"hash({expr})"
+
+    # --- the queries ---------------------------------------------------------------------
+    def fetch_row(self, sql: str) -> tuple[Any, ...]:
+        """The single row of an aggregate query over :attr:`relation`."""
+        frame = self._fetch(sql)
+        return tuple(frame.iloc[0].tolist()) if len(frame) else ()
+
+    def columns(self) -> list[str]:
+        return list(self._types)
+
+    def column_types(self) -> dict[str, str]:
+        """The engine's type name of each column, in order."""
+        return dict(self._types)
+
+    def kind(self, column: str) -> ColumnKind:
+        return self.kind_of(self._types[column])
+
+    def as_text(self, column: str) -> str:
+        """SQL: a column's values as text."""
+        return f"CAST({self.quote(column)} AS {self.text_type})"
+
+    def decision_expr(self, column: str) -> str:
+        """SQL for a decision column as the pass reads it (empty text is missing)."""
+        c = self.quote(column)
+        return f"NULLIF(trim({c}), '')" if self.kind(column) == "string" else c
+
+    def aggregate(self, spec: Aggregation) -> pd.DataFrame:
+        keys = [
+            *(self.quote(k) for k in spec.attributes),
+            f"{self.decision_expr(spec.prediction)} AS {Col.PREDICTION}",
+            f"{self.decision_expr(spec.label)} AS {Col.LABEL}",
+        ]
+        if spec.time is not None and spec.window is not None:
+            keys.append(f"{self.window_expr(spec)} AS {Col.WINDOW}")
+        aggs = [f"count(*) AS {Col.N}"]
+        if spec.score is not None:
+            s = self.quote(spec.score)
+            value = s if spec.score_kind in ("numeric", "boolean") else self.try_double(s)
+            value = f"CAST({value} AS {self.double_type})"
+            aggs += [
+                f"count({value}) AS {Col.SCORE_N}",
+                f"count({s}) - count({value}) AS {Col.SCORE_BAD}",
+                f"min({value}) AS {Col.SCORE_MIN}",
+                f"max({value}) AS {Col.SCORE_MAX}",
+                f"sum({value}) AS {Col.SCORE_SUM}",
+                f"count(*) FILTER (WHERE {value} < 0 OR {value} > 1) AS {Col.SCORE_OUT}",
+            ]
+        if spec.time is not None:
+            t = self.quote(spec.time)
+            value = self.time_expr(spec)
+            aggs += [
+                f"count({t}) - count({value}) AS {Col.TIME_BAD}",
+                f"min({value}) AS {Col.TIME_MIN}",
+                f"max({value}) AS {Col.TIME_MAX}",
+            ]
+        ordinals = ", ".join(str(i + 1) for i in range(len(keys)))
+        sql = (
+            f"SELECT {', '.join(keys)}, {', '.join(aggs)} FROM {self.relation} GROUP BY {ordinals}"
+        )
+        out = self._fetch(sql)
+        for key in spec.attributes:
+            out[key] = as_text(out[key])
+        if Col.WINDOW in out:  # window starts as YYYY-MM-DD text, missing stays missing
+            days = pd.to_datetime(out[Col.WINDOW])
+            text = days.dt.strftime("%Y-%m-%d").astype(object)
+            out[Col.WINDOW] = text.where(days.notna(), None)
+        for column in (Col.TIME_MIN, Col.TIME_MAX):
+            if column in out:  # engines return timestamps as objects or datetime64
+                out[column] = pd.to_datetime(out[column])
+        return out
+
+    def time_expr(self, spec: Aggregation) -> str:
+        """SQL for the time column as a timestamp (NULL where it does not parse)."""
+        t = self.quote(str(spec.time))
+        return t if spec.time_kind == "temporal" else self.try_timestamp(t)
+
+    def window_expr(self, spec: Aggregation) -> str:
+        """SQL for the start date of each row's time window (a date)."""
+        return self.window_start(self.time_expr(spec), str(spec.window))
+
+    def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
+        c = self.quote(column)
+        quick = f"SELECT count({c}) - count(DISTINCT {c}) AS extra FROM {self.relation}"
+        if int(self._fetch(quick)["extra"].iloc[0]) == 0:
+            return 0, []
+        return self._repeated_ids(column)
+
+    def repeated_pairs(self, case_id: str, reviewer: str) -> tuple[int, list[str]]:
+        return self._repeated_ids(case_id, also=reviewer)
+
+    def case_moments(
+        self, spec: Aggregation, case_id: str, positives: dict[str, list[Any]]
+    ) -> pd.DataFrame:
+        """Per combination of the attributes, the sums over cases of products of cell counts.
+
+        A second grouped pass, made only when case ids repeat (several judgments of one
+        case): first each case's count in each of the six cells, then, per combination of
+        the attributes, the number of cases and the sum over cases of the product of the
+        case's counts in every pair of cells (``m_tp_fp`` ...), for cluster-robust
+        intervals (:mod:`fairloop.metrics._clusters`).
+        """
+        attrs = [self.quote(a) for a in spec.attributes]
+        conditions = cell_conditions(self, spec.prediction, spec.label, positives)
+        per_case = ", ".join(
+            f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c_{cell}"
+            for cell, cond in conditions.items()
+        )
+        names = list(conditions)
+        products = ", ".join(
+            f"SUM(c_{a} * c_{b}) AS m_{a}_{b}" for i, a in enumerate(names) for b in names[i:]
+        )
+        keys = ", ".join(f"{a} AS k{i}" for i, a in enumerate(attrs))
+        outer = ", ".join(f"k{i}" for i in range(len(attrs)))
+        sql = (
+            f"SELECT {outer}, count(*) AS cases, {products} FROM ("
+            f"SELECT {keys}, {per_case} FROM {self.relation} "
+            f"GROUP BY {', '.join(attrs)}, {self.quote(case_id)}) AS per_case "
+            f"GROUP BY {outer}"
+        )
+        out = self._fetch(sql)
+        out.columns = [*spec.attributes, *out.columns[len(attrs) :]]
+        for key in spec.attributes:
+            out[key] = as_text(out[key])
+        return out
+
+    def _repeated_ids(self, column: str, *, also: str | None = None) -> tuple[int, list[str]]:
+        """Rows repeating an earlier row's id (and ``also`` column), and a few such ids."""
+        c = self.quote(column)
+        keys = c if also is None else f"{c}, {self.quote(also)}"
+        sql = (
+            f"SELECT {self.as_text(column)} AS id, count(*) AS n FROM {self.relation} "
+            f"WHERE {c} IS NOT NULL GROUP BY {keys} HAVING count(*) > 1 ORDER BY 2 DESC, 1"
+        )
+        dup = self._fetch(sql)
+        extra = int((dup["n"] - 1).sum()) if len(dup) else 0
+        return extra, [str(v) for v in dup["id"].head(5)]
+
+    def sample_ids(self, case_id: str, wheres: Sequence[str], k: int) -> list[list[str]]:
+        """Up to ``k`` case ids per SQL condition, in a stable (hash) order; one query."""
+        if not wheres:
+            return []
+        text = self.as_text(case_id)
+        parts = [
+            f"SELECT * FROM (SELECT {i} AS tag, {text} AS id, {self.row_hash(text)} AS h "
+            f"FROM {self.relation} WHERE {where} ORDER BY 3, 2 LIMIT {int(k)}) AS s{i}"
+            for i, where in enumerate(wheres)
+        ]
+        found = self._fetch(" UNION ALL ".join(parts) + " ORDER BY 1, 3, 2")
+        out: dict[int, list[str]] = {i: [] for i in range(len(wheres))}
+        for tag, value in zip(found["tag"], found["id"], strict=True):
+            out[int(tag)].append(str(value))
+        return [out[i] for i in range(len(wheres))]
+
+    def text_equals(self, column: str, value: str | None) -> str:
+        """SQL: the column's value, read as text the way the audit reads it, equals ``value``."""
+        c = self.quote(column)
+        if value is None:
+            return f"{c} IS NULL"
+        literal = self.text_literal(value)
+        kind = self.kind(column)
+        if kind == "string":
+            return f"{c} = {literal}"
+        if kind == "boolean":  # Python writes True where SQL writes true
+            return f"lower({self.as_text(column)}) = lower({literal})"
+        return f"{self.as_text(column)} = {literal}"
+
+    def in_values(self, column: str, values: Sequence[Any]) -> str:
+        """SQL: the decision column (normalised as in the pass) holds one of ``values``."""
+        if not values:
+            return "FALSE"
+        return f"({self.decision_expr(column)} IN ({', '.join(self.literal(v) for v in values)}))"
+
+    def missing_count(self, column: str) -> int:
+        c = self.quote(column)
+        sql = f"SELECT count(*) - count({c}) AS missing FROM {self.relation}"
+        return int(self._fetch(sql)["missing"].iloc[0])
+
+    def sample_values(self, column: str, *, limit: int = 5) -> list[str]:
+        sql = f"SELECT DISTINCT {self.as_text(column)} AS v FROM {self.relation} LIMIT {limit}"
+        return [str(v) for v in self._fetch(sql)["v"]]
+
+
+def fingerprint(source: SQLSource, row_hash: str, engine: str) -> str:
+    """SHA-256 of the row count and the sum of a hash of every row (order-independent)."""
+    n, h = source.fetch_row(f"SELECT count(*) AS n, sum({row_hash}) AS h FROM {source.relation}")
+    return hashlib.sha256(f"{engine}:{n}:{h}".encode()).hexdigest()

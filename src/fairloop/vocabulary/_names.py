@@ -1,0 +1,65 @@
+"""The closed vocabularies fairloop's layers share: option choices, statuses, severities.
+
+Closed sets are ``Literal`` aliases; the tuple of each (``CI_METHODS`` ...) is read from
+the alias, so the type checker and the runtime checks agree.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias, get_args
+
+__all__ = [
+    "CI_METHODS",
+    "COMPARISONS",
+    "DECISIONS",
+    "FDR_METHODS",
+    "MISSING_GROUP",
+    "MISSING_SENSITIVE_MODES",
+    "POLICY_COMPARES",
+    "POLICY_MEASURES",
+    "REVIEW_STATUSES",
+    "SEVERITIES",
+    "STATUS_ORDER",
+    "WINDOWS",
+    "CIMethod",
+    "Comparison",
+    "Decision",
+    "FdrMethod",
+    "MissingSensitive",
+    "PolicyCompare",
+    "PolicyMeasure",
+    "Severity",
+    "Status",
+    "Window",
+]
+
+CIMethod: TypeAlias = Literal["wilson", "clopper-pearson"]
+MissingSensitive: TypeAlias = Literal["error", "group"]
+#: A figure's status, by severity: a comparison takes the worst of its two sides.
+Status: TypeAlias = Literal["ok", "insufficient", "suppressed"]
+Comparison: TypeAlias = Literal["reference", "to_overall", "between_groups"]
+Window: TypeAlias = Literal["day", "week", "month", "quarter", "year"]
+FdrMethod: TypeAlias = Literal["bh", "by"]
+PolicyMeasure: TypeAlias = Literal["difference", "ratio"]
+PolicyCompare: TypeAlias = Literal["to_overall", "reference"]
+#: A flag's severity, lowest first.
+Severity: TypeAlias = Literal["low", "medium", "high"]
+#: What a reviewer may record about a flag.
+Decision: TypeAlias = Literal["confirmed", "justified", "needs-data", "mitigated", "reopened"]
+
+CI_METHODS: tuple[str, ...] = get_args(CIMethod)
+MISSING_SENSITIVE_MODES: tuple[str, ...] = get_args(MissingSensitive)
+STATUS_ORDER: tuple[str, ...] = get_args(Status)
+COMPARISONS: tuple[str, ...] = get_args(Comparison)
+WINDOWS: tuple[str, ...] = get_args(Window)
+FDR_METHODS: tuple[str, ...] = get_args(FdrMethod)
+POLICY_MEASURES: tuple[str, ...] = get_args(PolicyMeasure)
+POLICY_COMPARES: tuple[str, ...] = get_args(PolicyCompare)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+DECISIONS: tuple[str, ...] = get_args(Decision)
+#: A flag's derived review status, as ``ReviewStore.flags(status=...)`` filters on it
+#: ("awaiting" matches every "awaiting second reviewer (...)"; a reopened flag is open).
+REVIEW_STATUSES: tuple[str, ...] = ("open", "awaiting", *(d for d in DECISIONS if d != "reopened"))
+
+#: The label given to rows whose sensitive value is missing under ``missing_sensitive="group"``.
+MISSING_GROUP = "(missing)"
