@@ -1,18 +1,43 @@
 """fairloop: audit AI decision systems with humans in the loop for bias.
 
 The public API is small; everything is computed from a count cube built in one
-pass over the decision log.
+pass over the decision log. Names are imported when first used, so ``import fairloop``
+(and ``fairloop --help``) costs little more than Python itself: an audit loads pandas
+and DuckDB, the review store SQLAlchemy, the report Jinja2 and plotly.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from fairloop._version import __version__
-from fairloop.audit import Audit, AuditResult, audit
-from fairloop.config import AuditConfig
-from fairloop.cube import CountCube
-from fairloop.decision_log import DatabaseTable, DecisionLog, read_decision_log
-from fairloop.metrics import METRICS
-from fairloop.notebook import ReviewQueue
-from fairloop.show_versions import show_versions
-from fairloop.store import ReviewStore
+
+if TYPE_CHECKING:
+    from fairloop._audit import Audit, AuditResult, audit
+    from fairloop._versions import show_versions
+    from fairloop.config import AuditConfig
+    from fairloop.cube import CountCube
+    from fairloop.decision_log import DatabaseTable, DecisionLog, read_decision_log
+    from fairloop.notebook import ReviewQueue
+    from fairloop.store import ReviewStore
+    from fairloop.vocabulary import METRICS
+
+#: Where each public name lives.
+_HOMES = {
+    "Audit": "fairloop._audit",
+    "AuditConfig": "fairloop.config",
+    "AuditResult": "fairloop._audit",
+    "CountCube": "fairloop.cube",
+    "DatabaseTable": "fairloop.decision_log",
+    "DecisionLog": "fairloop.decision_log",
+    "METRICS": "fairloop.vocabulary",
+    "ReviewQueue": "fairloop.notebook",
+    "ReviewStore": "fairloop.store",
+    "audit": "fairloop._audit",
+    "read_decision_log": "fairloop.decision_log",
+    "show_versions": "fairloop._versions",
+}
 
 __all__ = [
     "METRICS",
@@ -29,3 +54,17 @@ __all__ = [
     "read_decision_log",
     "show_versions",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'fairloop' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

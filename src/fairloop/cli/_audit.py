@@ -7,7 +7,6 @@ from typing import Any
 
 import typer
 
-from fairloop.audit import Audit
 from fairloop.cli._common import (
     audit_document,
     check_severity,
@@ -17,10 +16,7 @@ from fairloop.cli._common import (
 )
 from fairloop.cli._output import FailOnOption, JsonOption, Output, QuietOption
 from fairloop.config import TABLES, AuditConfig, help_text, load_config
-from fairloop.decision_log import DatabaseTable
-from fairloop.decision_log._spark import spark_frame
 from fairloop.exceptions import ConfigError
-from fairloop.store import ReviewStore
 
 __all__ = ["audit_command"]
 
@@ -30,6 +26,9 @@ ENGINES = ("duckdb", "spark")
 
 def locate(data: str, *, engine: str, table: str | None, query: str | None) -> Any:
     """What to audit: a path (DuckDB), a Spark DataFrame, or a table in a database."""
+    from fairloop.decision_log import DatabaseTable
+    from fairloop.decision_log._spark import spark_frame
+
     if engine not in ENGINES:
         raise ConfigError(
             f"--engine must be one of {', '.join(ENGINES)}. Got {engine!r}.", option="engine"
@@ -186,6 +185,9 @@ def audit_command(
 
     Exit codes: 0 done; 1 an unsettled flag at or above --fail-on; 2 bad input.
     """
+    from fairloop._audit import Audit
+    from fairloop.store import ReviewStore
+
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
         check_severity(fail_on)  # before the work, not after it

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 
-from fairloop.audit import AuditResult
 from fairloop.cli._output import EXIT_FINDINGS, EXIT_OK, Output
 from fairloop.exceptions import ConfigError
 from fairloop.vocabulary import SEVERITIES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fairloop._audit import AuditResult
 
 __all__ = [
     "SEVERITIES",
@@ -122,6 +125,8 @@ def write_report_file(
 
 def record_run(result: AuditResult, db: str | None, out: Output) -> tuple[str, pd.DataFrame]:
     """Record the run in the review store and say where; return its id and flag statuses."""
+    import pandas as pd
+
     from fairloop.store import ReviewStore
 
     options = result.config.review

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from fairloop.audit import Audit
 from fairloop.cli._common import (
     audit_document,
     check_severity,
@@ -18,7 +17,6 @@ from fairloop.cli._common import (
 )
 from fairloop.cli._output import FailOnOption, JsonOption, Output, QuietOption
 from fairloop.config import AuditConfig
-from fairloop.datasets import make_decision_log
 
 __all__ = ["DEMO_SYSTEM", "demo_command"]
 
@@ -47,6 +45,9 @@ def demo_command(
     report report.html, evidence.json, metrics.csv, disparities.csv and flags.csv (the
     audit), and fairloop.db (the review store the run is recorded in).
     """
+    from fairloop._audit import Audit
+    from fairloop.datasets import make_decision_log
+
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
         check_severity(fail_on)

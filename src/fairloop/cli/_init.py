@@ -8,7 +8,6 @@ import typer
 
 from fairloop.cli._output import JsonOption, Output, QuietOption
 from fairloop.exceptions import ConfigError
-from fairloop.roles import config_text, guess_roles
 
 __all__ = ["init_command"]
 
@@ -30,6 +29,8 @@ def init_command(
     reason into the file for you to check. Personal data (names, birth dates, contact
     details) is left out on purpose.
     """
+    from fairloop.roles import config_text, guess_roles
+
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
         if config.exists() and not force:

@@ -20,7 +20,6 @@ from typing import Annotated, Any
 import typer
 
 from fairloop.exceptions import ConfigError, FairloopError
-from fairloop.report._evidence import json_safe
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -124,6 +123,8 @@ class Output:
 
     def emit(self) -> None:
         """Print the JSON document (in JSON mode)."""
+        from fairloop.report._evidence import json_safe
+
         if self.json:
             typer.echo(json.dumps(json_safe(self.document), default=str, ensure_ascii=False))
 

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import typer
 
-from fairloop.audit import rerun_from_store
 from fairloop.cli._common import prepare_out
 from fairloop.cli._output import JsonOption, Output, QuietOption
-from fairloop.store import ReviewStore
 
 __all__ = ["report_command"]
 
@@ -34,6 +32,9 @@ def report_command(
     quiet: QuietOption = False,
 ) -> None:
     """Re-render a recorded run's report with every adjudication made since (no data needed)."""
+    from fairloop._audit import rerun_from_store
+    from fairloop.store import ReviewStore
+
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
         prepare_out(out_dir)

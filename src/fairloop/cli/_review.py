@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fairloop.cli._output import EXIT_FINDINGS, JsonOption, Output, QuietOption
 from fairloop.config import ReviewOptions, load_config
 from fairloop.exceptions import ConfigError
-from fairloop.store import DECISIONS, ReviewStore
+from fairloop.vocabulary import DECISIONS
+
+if TYPE_CHECKING:
+    from fairloop.store import ReviewStore
 
 __all__ = ["review_app", "verify_command"]
 
@@ -35,6 +38,8 @@ FourEyesOption = Annotated[
 
 
 def _open(db: str | None, config: Path | None, four_eyes: bool | None) -> ReviewStore:
+    from fairloop.store import ReviewStore
+
     options = ReviewOptions.from_value((load_config(config) if config else {}).get("review"))
     return ReviewStore(
         db,
@@ -164,6 +169,8 @@ def export_command(
 
     With --json and no --out, the JSON export itself is printed (the same as --format json).
     """
+    from fairloop.store import ReviewStore
+
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
         out.aliases = {"fmt": "format"}
@@ -198,6 +205,8 @@ def verify_command(
 
     Opens the store read-only: it creates nothing and upgrades nothing.
     """
+    from fairloop.store import ReviewStore
+
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
         with ReviewStore(db, read_only=True) as store:

@@ -26,7 +26,7 @@ from fairloop.config import Attestation, safeguard_points
 from fairloop.controls._catalogue import Catalogue, Control, evidence_keys
 
 if TYPE_CHECKING:
-    from fairloop.audit import AuditResult
+    from fairloop._audit import AuditResult
 
 __all__ = ["ControlStatus", "EvidenceState", "control_statuses", "evidence_states", "status_counts"]
 

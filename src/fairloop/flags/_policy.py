@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
 
 from fairloop.config import PolicyRule
 from fairloop.stats import margin_pvalue
@@ -136,6 +135,8 @@ def policy_verdicts(
     pandas.DataFrame
         One row per (rule, group).
     """
+    from scipy import stats
+
     parts = []
     for rule in rules:
         rows = disparities[

@@ -8,8 +8,6 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from fairloop.cube import CountCube
 from fairloop.flags._subgroup import describe
@@ -233,6 +231,9 @@ def group_overlapping(flags: pd.DataFrame, cube: CountCube, *, share: float = 0.
     ndarray of int
         Group number per flag, 1 for the group holding the first flag, and so on.
     """
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
     if flags.empty:
         return np.zeros(0, dtype=np.int64)
     weight = cube.cells[list(CELLS)].to_numpy().sum(axis=1).astype(float)

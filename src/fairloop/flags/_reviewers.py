@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
@@ -62,6 +61,8 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
         ``overall_value`` the other reviewers' in the group, ``difference`` the
         interaction (negative: the reviewer overturns the group's decisions more).
     """
+    from scipy import special
+
     reviewer = cube.reviewer
     if reviewer is None or not config.flags.oversight:
         return pd.DataFrame(columns=TEST_COLUMNS)

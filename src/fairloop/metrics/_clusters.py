@@ -36,7 +36,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
 
 from fairloop.cube import CountCube
 from fairloop.metrics._groups import GroupTable
@@ -85,6 +84,8 @@ class ClusterVariance:
         confidence_level: float = 0.95,
         keep_pairs: bool = True,
     ) -> None:
+        from scipy import special
+
         self.table = table
         self.keep_pairs = keep_pairs
         num, den = cell_weights(list(names))
@@ -261,6 +262,8 @@ class ClusterVariance:
         + (V_case / V_rows - 1)``; each kind adds its excess only where it applies, floored
         at 0, and the reviewers' excess is widened by ``(t_{G-1} / z)**2`` (few reviewers).
         """
+        from scipy import stats
+
         t = stats.t.ppf(0.5 + 0.5 * self.level, np.where(np.isfinite(df), df, 1e9))
         with np.errstate(divide="ignore", invalid="ignore"):
             rev = np.where(by_reviewer & (rows > 0), reviewer / rows - 1.0, 0.0)

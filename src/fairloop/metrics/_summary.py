@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from fairloop.metrics._groups import GroupTable
 from fairloop.metrics._rates import Rates
@@ -148,6 +147,8 @@ def _settle_four_fifths(summary: dict[str, dict[str, Any]], *, fdr: float) -> No
     fdr : float
         False discovery rate of the failing verdicts.
     """
+    from scipy import stats
+
     checks = [figures["four_fifths_rule"] for figures in summary.values()]
     entries = [g for check in checks for g in check.get("groups", [])]
     p = np.asarray([g["p_value"] for g in entries], dtype=float)

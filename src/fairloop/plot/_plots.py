@@ -22,7 +22,7 @@ from fairloop.vocabulary import CELLS, MISSING_GROUP, cell_weights
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from fairloop.audit import AuditResult
+    from fairloop._audit import AuditResult
 
 __all__ = ["AuditPlots"]
 

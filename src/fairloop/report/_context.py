@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from fairloop._versions import versions
 from fairloop.config import safeguard_points
 from fairloop.controls import (
     control_statuses,
@@ -26,10 +27,9 @@ from fairloop.metrics import METRICS
 from fairloop.report._evidence import json_safe
 from fairloop.report._oversight import oversight_view, trends_view
 from fairloop.report._plots import dot_chart, tolerance_chart
-from fairloop.show_versions import versions
 
 if TYPE_CHECKING:
-    from fairloop.audit import AuditResult
+    from fairloop._audit import AuditResult
 
 __all__ = ["SECTIONS", "Adjudications", "build_context"]
 

@@ -13,7 +13,7 @@ from fairloop.flags._flag import FLAG_COLUMNS
 from fairloop.flags._policy import VERDICT_COLUMNS
 
 if TYPE_CHECKING:
-    from fairloop.audit import AuditResult
+    from fairloop._audit import AuditResult
 
 __all__ = ["SCHEMA_VERSION", "evidence_bundle", "json_safe", "to_json_text"]
 

@@ -18,7 +18,7 @@ from fairloop.stats import proportion_interval
 from fairloop.vocabulary import CELLS, MISSING_GROUP
 
 if TYPE_CHECKING:
-    from fairloop.audit import AuditResult
+    from fairloop._audit import AuditResult
 
 __all__ = ["TREND_METRICS", "oversight_view", "trends_view"]
 

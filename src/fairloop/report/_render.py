@@ -12,7 +12,7 @@ from fairloop.report._context import Adjudications, build_context
 from fairloop.report._environment import environment
 
 if TYPE_CHECKING:
-    from fairloop.audit import AuditResult
+    from fairloop._audit import AuditResult
     from fairloop.store import ReviewStore
 
 __all__ = ["adjudications_from_store", "latest_run", "render_html", "render_summary",

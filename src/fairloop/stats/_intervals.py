@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special, stats
 
 from fairloop.vocabulary import CIMethod
 
@@ -25,6 +24,8 @@ Interval = tuple[FloatArray, FloatArray]
 
 
 def _z(confidence_level: float) -> float:
+    from scipy import special
+
     return float(special.ndtri(0.5 + 0.5 * confidence_level))
 
 
@@ -96,6 +97,8 @@ def clopper_pearson_interval(
     >>> float(low[0]), round(float(high[0]), 4)
     (0.0, 0.3085)
     """
+    from scipy import stats
+
     k_arr, n_arr = _counts(k, n)
     alpha = 1 - confidence_level
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 __all__ = ["interaction_pvalue", "margin_pvalue"]
 
@@ -66,6 +65,8 @@ def _one_sided(
 
     Equals statsmodels' ``score_test_proportions_2indep(..., correction=True)`` (tested).
     """
+    from scipy import special
+
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         q1, q2 = _restricted_mle(k1, n1, k2, n2, value, compare)
         scale = 1.0 if compare == "diff" else value**2
@@ -160,6 +161,8 @@ def scale_gaps(
     defined : ndarray of bool, shape (5, ...)
         Where the scale applies.
     """
+    from scipy import special
+
     k1_a, n1_a, k2_a, n2_a = (np.asarray(a, dtype=np.float64) for a in (k1, n1, k2, n2))
     t1, m1, t2, m2 = k1_a + 1.0, n1_a + 2.0, k2_a + 1.0, n2_a + 2.0
     p1, p2 = t1 / m1, t2 / m2
@@ -204,6 +207,8 @@ def gap_difference_pvalue(
     ``margin``); the p-value is the largest of them (Berger 1982), doubled for the
     direction. Scales not ``defined`` are left out.
     """
+    from scipy import special
+
     diff = estimate - other_estimate
     se = np.sqrt(variance + other_variance)
     direction = np.where(diff[0] >= 0, 1.0, -1.0)

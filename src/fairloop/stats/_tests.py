@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 __all__ = ["fisher_exact_pvalue", "homogeneity_pvalue", "two_proportion_pvalue"]
 
@@ -46,6 +45,8 @@ def fisher_exact_pvalue(k1: ArrayLike, n1: ArrayLike, k2: ArrayLike, n2: ArrayLi
     >>> round(float(fisher_exact_pvalue([1], [10], [7], [10])[0]), 6)
     0.019767
     """
+    from scipy import stats
+
     k1_a, n1_a, k2_a, n2_a = _as_int_arrays(k1, n1, k2, n2)
     total = n1_a + n2_a
     successes = k1_a + k2_a
@@ -104,6 +105,8 @@ def two_proportion_pvalue(
     >>> [round(float(x), 4) for x in p], [str(t) for t in test]
     ([0.0039, 0.0198], ['z', 'fisher'])
     """
+    from scipy import stats
+
     k1_a, n1_a, k2_a, n2_a = (
         np.ascontiguousarray(a, dtype=np.float64).ravel()
         for a in np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (k1, n1, k2, n2)))
@@ -161,6 +164,8 @@ def homogeneity_pvalue(
     >>> round(float(p[0]), 5)
     0.00193
     """
+    from scipy import stats
+
     k_f, n_f = (np.asarray(a, dtype=np.float64) for a in (k, n))
     (s_a,) = _as_int_arrays(group_set)
     k_a, n_a = (np.broadcast_to(a, s_a.shape).ravel() for a in (k_f, n_f))

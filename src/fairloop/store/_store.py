@@ -27,7 +27,7 @@ from fairloop.store._verify import VerifyReport, walk_chain
 from fairloop.vocabulary import DECISIONS, MISSING_GROUP, REVIEW_STATUSES, Decision
 
 if TYPE_CHECKING:
-    from fairloop.audit import AuditResult
+    from fairloop._audit import AuditResult
     from fairloop.config import AuditConfig
 
 __all__ = [

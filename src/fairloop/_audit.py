@@ -24,7 +24,7 @@ from fairloop.metrics import (
     metrics_frame,
     summary_figures,
 )
-from fairloop.report import evidence_bundle, to_json_text
+from fairloop.report._evidence import evidence_bundle, to_json_text
 from fairloop.stats._tests import MIN_EXPECTED_COUNT
 from fairloop.vocabulary import MISSING_GROUP
 
