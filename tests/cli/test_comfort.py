@@ -52,6 +52,7 @@ def _init(data: Path, config: Path) -> dict:
 
 
 # ------------------------------------------------------------------------------ --fail-on
+@pytest.mark.slow
 def test_fail_on_high_exits_1_on_the_demo_log(demo_log, tmp_path: Path) -> None:
     path, roles = demo_log
     db = str(tmp_path / "store.db")
@@ -78,6 +79,7 @@ def test_fail_on_high_exits_0_on_a_null_log(null_log: Path, tmp_path: Path) -> N
     assert all(f["severity"] != "high" for f in document["flags"])
 
 
+@pytest.mark.slow
 def test_a_settled_flag_no_longer_fails_the_pipeline(demo_log, tmp_path: Path) -> None:
     """Justified (or mitigated) in the store: the gate opens; confirmed: it stays shut."""
     path, roles = demo_log
@@ -116,6 +118,7 @@ def test_demo_fails_on_high(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------- --json, --quiet
+@pytest.mark.slow
 def test_every_command_speaks_json(demo_log, tmp_path: Path) -> None:
     path, roles = demo_log
     db = str(tmp_path / "store.db")

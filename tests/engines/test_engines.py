@@ -23,6 +23,9 @@ import fairloop
 from fairloop.cli import app
 from fairloop.datasets import make_decision_log
 
+#: Spark starts a JVM and every engine audits a 30,000-row log: the full suite only.
+pytestmark = pytest.mark.slow
+
 POSTGRES = os.environ.get("FAIRLOOP_TEST_POSTGRES_URL")
 runner = CliRunner()
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+#: Builds and installs a wheel: the full suite only.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -172,6 +172,7 @@ def _assert_summary(
                     )
 
 
+@pytest.mark.slow
 @pytest.mark.needs_shared_data
 def test_compas_metrics_equal_metricframe(compas: pd.DataFrame) -> None:
     sensitive = ["race", "sex", "age_cat"]
@@ -241,6 +242,7 @@ def decision_logs(draw: st.DrawFn) -> pd.DataFrame:
 
 @given(decision_logs())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
 def test_generated_logs_equal_metricframe(frame: pd.DataFrame) -> None:
     result = fairloop.audit(frame, prediction="pred", label="final", sensitive=["a", "b"])
     _assert_parity(result, frame, "pred", "final", ["a", "b"])

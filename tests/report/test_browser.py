@@ -17,6 +17,9 @@ from fairloop.datasets import make_decision_log
 
 from .conftest import ARTIFACTS, SECTIONS
 
+#: A real browser: the full suite only.
+pytestmark = pytest.mark.slow
+
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():

@@ -228,6 +228,7 @@ for i in range(int(sys.argv[3])):
 """
 
 
+@pytest.mark.slow
 def test_concurrent_reviewers_lose_nothing(
     store_url: str, planted_audit: fairloop.AuditResult
 ) -> None:
@@ -286,6 +287,7 @@ ReviewStore(sys.argv[1]).record_run(fairloop.audit(log.data, **log.roles))
 """
 
 
+@pytest.mark.slow
 def test_concurrent_runs_reopen_a_flag_once(
     store_url: str, planted_audit: fairloop.AuditResult
 ) -> None:
