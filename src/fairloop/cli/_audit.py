@@ -209,7 +209,7 @@ def audit_command(
             "min_effect": min_effect, "enabled": search,
         }  # fmt: skip
         chosen = {k: v for k, v in flag_flags.items() if v is not None}
-        out.aliases = {f"flags.{k}": "flags" if k == "enabled" else k for k in flag_flags}
+        out.aliases.update({f"flags.{k}": "flags" if k == "enabled" else k for k in flag_flags})
         out.aliases["history"] = "accumulate"
         out.from_file = _keys(options) - set(given) - {f"flags.{k}" for k in chosen}
         options.update(given)

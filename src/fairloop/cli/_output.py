@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from fairloop.exceptions import ConfigError, FairloopError
+from fairloop.exceptions import FairloopError
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -92,7 +92,7 @@ class Output:
     quiet: bool = False
     document: dict[str, Any] = field(default_factory=dict)
     #: Options set by a flag of another name (``flags.max_depth`` by ``max_depth``).
-    aliases: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=lambda: {"path": "config"})
     #: Options the config file set and no flag overrode: errors name them as keys.
     from_file: set[str] = field(default_factory=set)
     _held: list[str] | None = field(default=None, repr=False)
@@ -138,7 +138,7 @@ class Output:
         try:
             yield
         except FairloopError as exc:
-            message = exc.worded("cli", self._flags()) if isinstance(exc, ConfigError) else str(exc)
+            message = exc.worded("cli", self._flags())
             typer.echo(f"error: {message}", err=True)
             if self.json:
                 typer.echo(json.dumps({"error": message, "exit_code": EXIT_BAD_INPUT}))

@@ -173,7 +173,7 @@ def export_command(
 
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
-        out.aliases = {"fmt": "format"}
+        out.aliases["fmt"] = "format"
         if as_json and path is None:
             fmt = "json"
         text = ReviewStore(db).export(fmt)  # type: ignore[arg-type]

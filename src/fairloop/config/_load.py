@@ -36,12 +36,12 @@ def load_config(path: str | Path) -> dict[str, Any]:
             data = tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(
-            f"Config file {str(path)!r} does not exist. Check the path given to --config.",
-            option="config",
+            f"Config file {str(path)!r} does not exist. Check the path ({{option}}).",
+            option="path",
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"Config file {str(path)!r} is not valid TOML: {exc}. Fix the syntax at that line.",
-            option="config",
+            option="path",
         ) from None
     return data

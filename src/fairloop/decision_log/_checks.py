@@ -15,7 +15,7 @@ import pandas as pd
 
 from fairloop.config import AuditConfig
 from fairloop.decision_log._source import Source
-from fairloop.exceptions import Issue, IssueReason
+from fairloop.exceptions import Issue, IssueReason, mention
 from fairloop.vocabulary import MISSING_GROUP, Col, token
 
 __all__ = [
@@ -36,54 +36,65 @@ FIX_EMPTY = "Check the file or the filter that produced the table; an audit need
 MSG_MISSING_PREDICTION = "{rows} rows have no model decision."
 FIX_MISSING_PREDICTION = "Drop those rows or fill in the model's decision; every case needs one."
 MSG_OUTSIDE_SET = "{rows} rows hold values outside the declared set {declared}: {found}."
-FIX_OUTSIDE_SET = "Map those values to one of {declared}, or add them to --values."
+FIX_OUTSIDE_SET = f"Map those values to one of {{declared}}, or add them to {mention('values')}."
 MSG_NOT_BINARY = "Decisions take {count} values across prediction and label: {found}."
 FIX_NOT_BINARY = (
-    "Declare the value set with --values (every value but --positive {positive} is then "
-    "unfavourable), or map the column to two values."
+    f"Declare the value set with {mention('values')} (every value but the favourable one, "
+    "{positive!r}, is then unfavourable), or map the column to two values."
 )
 MSG_POSITIVE_NOT_FOUND = (
     "The favourable value {positive!r} occurs in neither the prediction nor the label; "
     "values seen: {found}."
 )
-FIX_POSITIVE_NOT_FOUND = "Set --positive to the favourable value as it appears in the data."
+FIX_POSITIVE_NOT_FOUND = (
+    f"Set {mention('positive')} to the favourable value as it appears in the data."
+)
 MSG_SENSITIVE_MISSING = "{rows} rows have no value for this sensitive attribute."
 FIX_SENSITIVE_MISSING = (
-    "Fill in or drop those rows, or pass --missing-sensitive group (missing_sensitive='group') "
+    f"Fill in or drop those rows, or pass {mention('missing_sensitive', 'group')} "
     "to audit them as an explicit '(missing)' group."
 )
 MSG_SINGLE_GROUP = "The sensitive attribute has one value ({value!r}) in all {rows} rows."
 FIX_SINGLE_GROUP = (
-    "Disparities need at least two groups: remove the column from --sensitive, or check "
+    f"Disparities need at least two groups: remove the column from {mention('sensitive')}, "
+    "or check "
     "that the log was not filtered to one group."
 )
 MSG_SCORE_NOT_NUMERIC = "The score must be numeric. Got {kind} values such as {examples}."
 MSG_SCORE_BAD_VALUES = "{rows} score values are not numbers."
-FIX_SCORE_NOT_NUMERIC = "Convert the score column to numbers in [0, 1], or leave --score out."
+FIX_SCORE_NOT_NUMERIC = (
+    f"Convert the score column to numbers in [0, 1], or leave {mention('score')} out."
+)
 MSG_SCORE_RANGE = "{rows} score values lie outside [0, 1] (min {low:g}, max {high:g})."
 FIX_SCORE_RANGE = (
     "Pass the model's probability (apply a sigmoid to raw margins, divide deciles by 10), "
-    "or leave --score out."
+    f"or leave {mention('score')} out."
 )
 MSG_DUPLICATE_IDS = "{rows} rows repeat a case id of an earlier row (for example {examples})."
 FIX_DUPLICATE_IDS = (
     "Keep one row per case (drop duplicate rows or keep the latest decision), point "
-    "--case-id at the column that identifies cases, or, when several people judged each "
-    "case, name the reviewer column (--reviewer): each judgment is then one row."
+    f"{mention('case_id')} at the column that identifies cases, or, when several people "
+    f"judged each case, name the reviewer column ({mention('reviewer')}): each judgment is "
+    "then one row."
 )
 MSG_DUPLICATE_PAIRS = (
     "{rows} rows repeat the case id and reviewer of an earlier row (for example {examples})."
 )
 FIX_DUPLICATE_PAIRS = (
     "Keep one judgment per case and reviewer (drop duplicate rows or keep the latest), or "
-    "point --case-id at the column that identifies cases."
+    f"point {mention('case_id')} at the column that identifies cases."
 )
 MSG_MISSING_IDS = "{rows} rows have no case id."
-FIX_MISSING_IDS = "Give every case an id, or leave --case-id out."
+FIX_MISSING_IDS = f"Give every case an id, or leave {mention('case_id')} out."
 MSG_BAD_TIME = "{rows} values cannot be read as dates or times."
-FIX_BAD_TIME = "Use ISO 8601 timestamps such as 2025-03-01T14:05:00, or leave --time out."
+FIX_BAD_TIME = (
+    f"Use ISO 8601 timestamps such as 2025-03-01T14:05:00, or leave {mention('time')} out."
+)
 MSG_BAD_REFERENCE = "The reference group {value!r} does not occur in this attribute ({values})."
-FIX_BAD_REFERENCE = "Set reference.{column} to one of the attribute's values, or remove it."
+FIX_BAD_REFERENCE = (
+    f"Set the reference group of {{column}} ({mention('reference')}) to one of the "
+    "attribute's values, or remove it."
+)
 
 
 def _closest(name: str, columns: Sequence[str]) -> str:

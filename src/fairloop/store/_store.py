@@ -18,7 +18,7 @@ import fairloop.store._schema as schema
 from fairloop._version import __version__
 from fairloop.config import ReviewOptions, default_of
 from fairloop.cube import CountCube
-from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError
+from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError, mention
 from fairloop.flags import rank_flags
 from fairloop.store._engine import store_engine as _engine
 from fairloop.store._hashchain import GENESIS, chain_hash
@@ -133,7 +133,7 @@ class ReviewStore:
                 if not path or not os.path.exists(path):
                     raise StoreError(
                         f"No review store at {self._safe_url()}: the file does not exist. "
-                        "Check --db (or FAIRLOOP_DB)."
+                        f"Check {mention('db')} (or FAIRLOOP_DB)."
                     )
             self.engine = _engine(self.url, read_only=read_only)
             self._prepare()

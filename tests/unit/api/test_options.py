@@ -233,3 +233,17 @@ def test_unknown_keys_are_refused_everywhere(table: str, log_file: Path, tmp_pat
     config.write_text("".join(f"{k} = {_toml(v)}\n" for k, v in options.items()))
     result = runner.invoke(app, ["audit", str(log_file), "--config", str(config), "--no-store"])
     assert result.exit_code == 2 and "Unknown option 'colour'" in result.output
+
+
+def test_a_log_problem_names_the_option_of_the_interface_in_use(tmp_path: Path) -> None:
+    path = tmp_path / "three.csv"
+    frame = pd.DataFrame({"p": ["yes", "no", "maybe"] * 20, "l": ["yes", "no"] * 30,
+                          "s": ["a", "b", "c"] * 20})  # fmt: skip
+    frame.to_csv(path, index=False)
+    with pytest.raises(fairloop.exceptions.DecisionLogError) as caught:
+        fairloop.audit(frame, prediction="p", label="l", sensitive="s", positive="yes")
+    assert "values=" in str(caught.value) and "--values" not in str(caught.value)
+    args = ["audit", str(path), "--prediction", "p", "--label", "l", "--sensitive", "s"]
+    result = runner.invoke(app, [*args, "--positive", "yes", "--no-store"])
+    assert result.exit_code == 2 and "--values" in result.output
+    assert "values=" not in result.output

@@ -10,7 +10,7 @@ import pytest
 
 import fairloop
 from fairloop.decision_log import _checks as checks
-from fairloop.exceptions import ConfigError, DecisionLogError, IssueReason
+from fairloop.exceptions import ConfigError, DecisionLogError, IssueReason, fill_mentions
 
 
 def _audit(data: object, **options: object) -> fairloop.AuditResult:
@@ -58,7 +58,7 @@ def test_values_outside_declared_set(small_log: pd.DataFrame) -> None:
     assert issue.column == "pred"
     assert issue.rows == 5
     assert "'refer'" in issue.message
-    assert "--values" in issue.fix
+    assert "values=" in issue.fix
 
 
 def test_more_than_two_values_without_declared_set(small_log: pd.DataFrame) -> None:
@@ -69,7 +69,7 @@ def test_more_than_two_values_without_declared_set(small_log: pd.DataFrame) -> N
         _audit(log)
     issue = _issue(excinfo, IssueReason.NOT_BINARY)
     assert issue.column == "final"
-    assert "--values" in issue.fix and "--positive" in issue.fix
+    assert "values=" in issue.fix and "1" in issue.fix  # the keyword, and the favourable value
 
 
 def test_declared_value_set_makes_other_values_unfavourable(small_log: pd.DataFrame) -> None:
@@ -87,7 +87,7 @@ def test_positive_not_found(small_log: pd.DataFrame) -> None:
     with pytest.raises(DecisionLogError) as excinfo:
         _audit(small_log, positive="yes")
     issue = _issue(excinfo, IssueReason.POSITIVE_NOT_FOUND)
-    assert "'yes'" in issue.message and "--positive" in issue.fix
+    assert "'yes'" in issue.message and "positive=" in issue.fix
 
 
 def test_positive_matches_across_types(small_log: pd.DataFrame) -> None:
@@ -106,7 +106,7 @@ def test_non_numeric_score(small_log: pd.DataFrame) -> None:
         _audit(log, score="score")
     issue = _issue(excinfo, IssueReason.SCORE_NOT_NUMERIC)
     assert issue.column == "score" and issue.rows == 10
-    assert "--score" in issue.fix
+    assert "score=" in issue.fix
 
 
 def test_score_outside_unit_interval(small_log: pd.DataFrame) -> None:
@@ -126,7 +126,7 @@ def test_nan_in_sensitive_is_an_error_that_counts_rows(small_log: pd.DataFrame) 
         _audit(log)
     issue = _issue(excinfo, IssueReason.MISSING_SENSITIVE)
     assert issue.column == "sex" and issue.rows == 7
-    assert "--missing-sensitive group" in issue.fix
+    assert "missing_sensitive='group'" in issue.fix
 
 
 def test_missing_sensitive_as_group_is_disclosed(small_log: pd.DataFrame) -> None:
@@ -153,7 +153,7 @@ def test_single_group(small_log: pd.DataFrame) -> None:
         _audit(small_log[small_log["sex"] == "F"])
     issue = _issue(excinfo, IssueReason.SINGLE_GROUP)
     assert issue.column == "sex" and "'F'" in issue.message
-    assert "--sensitive" in issue.fix
+    assert "sensitive=" in issue.fix
 
 
 def test_duplicated_case_ids(small_log: pd.DataFrame) -> None:
@@ -177,7 +177,7 @@ def test_unparseable_time(small_log: pd.DataFrame) -> None:
 def test_bad_reference_group(small_log: pd.DataFrame) -> None:
     with pytest.raises(DecisionLogError) as excinfo:
         _audit(small_log, reference={"sex": "X"})
-    assert "reference.sex" in _issue(excinfo, IssueReason.VALUE_OUTSIDE_SET).fix
+    assert "reference=" in _issue(excinfo, IssueReason.VALUE_OUTSIDE_SET).fix
 
 
 def test_problems_are_collected_not_raised_one_by_one(small_log: pd.DataFrame) -> None:
@@ -253,7 +253,9 @@ def test_errors_are_value_errors(small_log: pd.DataFrame) -> None:
 
 def test_messages_are_named_constants() -> None:
     assert "{column!r}" in checks.MSG_MISSING_COLUMN
-    assert "--missing-sensitive group" in checks.FIX_SENSITIVE_MISSING
+    flags = {"missing_sensitive": "--missing-sensitive"}
+    assert "--missing-sensitive group" in fill_mentions(checks.FIX_SENSITIVE_MISSING, "cli", flags)
+    assert "missing_sensitive='group'" in fill_mentions(checks.FIX_SENSITIVE_MISSING)
 
 
 def test_reserved_and_awkward_column_names() -> None:
