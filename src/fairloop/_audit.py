@@ -26,7 +26,7 @@ from fairloop.metrics import (
 )
 from fairloop.report._evidence import evidence_bundle, to_json_text
 from fairloop.stats._tests import MIN_EXPECTED_COUNT
-from fairloop.vocabulary import MISSING_GROUP
+from fairloop.vocabulary import MISSING_GROUP, set_name, split_set_name
 
 if TYPE_CHECKING:
     from fairloop.plot import AuditPlots
@@ -108,12 +108,12 @@ class AuditResult:
         """
         names = [attributes] if isinstance(attributes, str) else list(attributes)
         # the audit names each set in one order; any order of the same attributes is it
-        sets = {frozenset(s.split(" & ")): s for s in self.metrics["attribute_set"].unique()}
-        set_name = sets.get(frozenset(names), " & ".join(names))
-        part = self.metrics[self.metrics["attribute_set"] == set_name]
+        sets = {frozenset(split_set_name(s)): s for s in self.metrics["attribute_set"].unique()}
+        chosen = sets.get(frozenset(names), set_name(names))
+        part = self.metrics[self.metrics["attribute_set"] == chosen]
         if part.empty or len(set(names)) != len(names):
             known = sorted(set(self.metrics["attribute_set"]))
-            raise KeyError(f"No attribute set {' & '.join(names)!r}. Known: {known}")
+            raise KeyError(f"No attribute set {set_name(names)!r}. Known: {known}")
         if statistic not in part.columns or statistic in ("attribute_set", "group", "metric"):
             columns = [c for c in part.columns if c not in ("attribute_set", "group",
                                                             "attributes", "metric")]  # fmt: skip

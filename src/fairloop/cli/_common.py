@@ -10,7 +10,7 @@ import typer
 
 from fairloop.cli._output import EXIT_FINDINGS, EXIT_OK, Output
 from fairloop.exceptions import ConfigError
-from fairloop.vocabulary import SEVERITIES
+from fairloop.vocabulary import SEVERITIES, subgroup_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,7 +59,7 @@ def write_outputs(result: AuditResult, out: Path) -> list[Path]:
         flat = frame.copy()
         for column in ("attributes", "reference", "subgroup"):
             if column in flat:
-                flat[column] = ["; ".join(f"{k}={v}" for k, v in d.items()) for d in flat[column]]
+                flat[column] = [subgroup_label(d) for d in flat[column]]
         for column in ("sample_case_ids", "explains"):
             if column in flat:
                 flat[column] = [" ".join(v) if isinstance(v, list) else "" for v in flat[column]]

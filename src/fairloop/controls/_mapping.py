@@ -24,6 +24,7 @@ import pandas as pd
 
 from fairloop.config import Attestation, safeguard_points
 from fairloop.controls._catalogue import Catalogue, Control, evidence_keys
+from fairloop.vocabulary import INSUFFICIENT, MISSING_GROUP
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
@@ -108,7 +109,7 @@ def evidence_states(
     )
     if not len(result.verdicts):
         put("policy_verdicts", "absent", "no tolerances were declared (policy = [])")
-    elif (result.verdicts["verdict"] == "insufficient evidence").any():
+    elif (result.verdicts["verdict"] == INSUFFICIENT).any():
         put("policy_verdicts", "partial", "some groups have too little data for a verdict")
     else:
         put("policy_verdicts", "present", "every group has a verdict against every tolerance")
@@ -150,7 +151,7 @@ def evidence_states(
                 put(key, "absent", "the log has no reviewer column (set reviewer = ...)")
             else:
                 put(key, "present", "per-reviewer override behaviour")
-    windows = [w for w in cube.windows if w != "(missing)"]
+    windows = [w for w in cube.windows if w != MISSING_GROUP]
     if config.time is None or config.window is None:
         put("trends", "absent", "the log has no time column (set time = ...)")
     elif len(windows) < 2:

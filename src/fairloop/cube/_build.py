@@ -8,12 +8,14 @@ cells of :data:`CELLS`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from fairloop.config import AuditConfig
 from fairloop.cube._cube import CountCube
-from fairloop.vocabulary import CELLS, MISSING_GROUP, Col, token
+from fairloop.vocabulary import CELLS, MISSING_GROUP, Col, cells_of, favourable_values
 
 __all__ = ["cube_from_aggregate"]
 
@@ -40,25 +42,13 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
     window = Col.WINDOW if Col.WINDOW in aggregate else None
     if window is not None:
         attributes.append(window)  # a key too: trends, and cubes that add up by window
-    positive = token(config.positive)
     frame = aggregate.copy()
     for column in attributes:
         frame[column] = frame[column].where(frame[column].notna(), MISSING_GROUP)
-    pred_pos = _is_positive(frame[Col.PREDICTION], positive)
+    pred_pos = _is_positive(frame[Col.PREDICTION], config.positive)
     reviewed = frame[Col.LABEL].notna().to_numpy()
-    label_pos = _is_positive(frame[Col.LABEL], positive)
-    cell = np.select(
-        [
-            reviewed & pred_pos & label_pos,
-            reviewed & pred_pos & ~label_pos,
-            reviewed & ~pred_pos & label_pos,
-            reviewed & ~pred_pos & ~label_pos,
-            ~reviewed & pred_pos,
-        ],
-        ["tp", "fp", "fn", "tn", "pu"],
-        default="nu",
-    )
-    frame[_CELL] = cell
+    label_pos = _is_positive(frame[Col.LABEL], config.positive)
+    frame[_CELL] = cells_of(pred_pos, reviewed, label_pos)
     # attributes is never empty: an audit needs at least one sensitive attribute.
     grouped = frame.groupby([*attributes, _CELL], sort=True)[Col.N].sum()
     counts = grouped.unstack(_CELL, fill_value=0).reindex(columns=list(CELLS), fill_value=0)
@@ -71,8 +61,7 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
     return CountCube(tuple(config.sensitive), tuple(config.context), cells, config.reviewer, window)
 
 
-def _is_positive(values: pd.Series, positive: str) -> np.ndarray:
+def _is_positive(values: pd.Series, positive: Any) -> np.ndarray:
     """Whether each raw decision value is the favourable one, matched as text."""
-    uniques = pd.unique(values.dropna())
-    positives = {v for v in uniques if token(v) == positive}
+    positives = favourable_values(pd.unique(values.dropna()), positive)
     return values.isin(positives).to_numpy() if positives else np.zeros(len(values), bool)

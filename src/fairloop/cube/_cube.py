@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from fairloop.vocabulary import CELLS, SCORE_SUMS
+from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SCORE_SUMS
 
 __all__ = ["CountCube"]
 
@@ -137,7 +137,7 @@ class CountCube:
     @property
     def n_reviewed(self) -> int:
         """Number of cases a human reviewed."""
-        return int(self.cells[["tp", "fp", "fn", "tn"]].to_numpy().sum())
+        return int(self.cells[list(REVIEWED_CELLS)].to_numpy().sum())
 
     def marginal(self, attributes: Sequence[str]) -> pd.DataFrame:
         """Sum the cells over every attribute not named.

@@ -17,7 +17,7 @@ from fairloop.decision_log._open import open_source
 from fairloop.decision_log._source import Aggregation, Source
 from fairloop.decision_log._sql import cell_conditions
 from fairloop.exceptions import DecisionLogError
-from fairloop.vocabulary import MISSING_GROUP, Col
+from fairloop.vocabulary import METRICS, MISSING_GROUP, Col, favourable_values
 
 __all__ = ["DecisionLog", "read_decision_log", "run_cube_pass"]
 
@@ -70,8 +70,6 @@ class DecisionLog:
         -------
         list of list of str
         """
-        from fairloop.vocabulary import METRICS
-
         case_id = self.config.case_id
         if case_id is None or k == 0:
             return [[] for _ in range(len(flags))]
@@ -264,7 +262,4 @@ def read_decision_log(
 
 def _positive_raw(values: pd.Series, config: AuditConfig) -> list[Any]:
     """The raw values of a decision column that read as the favourable value."""
-    from fairloop.vocabulary import token
-
-    positive = token(config.positive)
-    return [v for v in pd.unique(values.dropna()) if token(v) == positive]
+    return favourable_values(pd.unique(values.dropna()), config.positive)

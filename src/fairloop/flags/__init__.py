@@ -42,7 +42,7 @@ from fairloop.flags._flag import (
     severity,
     with_identity,
 )
-from fairloop.flags._policy import VERDICT_ADJUSTMENT, VERDICTS, policy_verdicts
+from fairloop.flags._policy import VERDICT_ADJUSTMENT, policy_verdicts
 from fairloop.flags._redundancy import Explainer, group_overlapping, same_tests
 from fairloop.flags._reviewers import REVIEWER_TEST, reviewer_tests
 from fairloop.flags._search import OVERSIGHT_METRICS, subgroup_tests
@@ -54,7 +54,6 @@ __all__ = [
     "HIGH",
     "MEDIUM",
     "OVERSIGHT_METRICS",
-    "VERDICTS",
     "VERDICT_ADJUSTMENT",
     "FlagReport",
     "describe",

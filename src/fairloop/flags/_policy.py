@@ -18,11 +18,9 @@ from numpy.typing import NDArray
 
 from fairloop.config import PolicyRule
 from fairloop.stats import margin_pvalue
+from fairloop.vocabulary import FLAG, INSUFFICIENT, OVERALL, PASS
 
-__all__ = ["VERDICTS", "policy_verdicts"]
-
-#: A verdict is read from the interval of the measure, never from its point estimate.
-VERDICTS = ("pass", "flag", "insufficient evidence")
+__all__ = ["policy_verdicts"]
 
 VERDICT_COLUMNS = [
     "rule", "metric", "measure", "compare", "min", "max", "attribute_set", "group",
@@ -69,7 +67,7 @@ def _verdict_pvalues(
         k1, n1 = _counts(metrics, rows["group"].to_numpy(), rule.metric)
         k2, n2 = _counts(metrics, rows["reference_group"].to_numpy(), rule.metric)
     else:
-        total = metrics[(metrics["metric"] == rule.metric) & (metrics["group"] == "(all)")]
+        total = metrics[(metrics["metric"] == rule.metric) & (metrics["group"] == OVERALL)]
         total_k = float(total["numerator"].iloc[0]) if len(total) else np.nan
         total_n = float(total["denominator"].iloc[0]) if len(total) else np.nan
         own = metrics[metrics["metric"] == rule.metric].set_index("group")
@@ -155,8 +153,8 @@ def policy_verdicts(
         p_value = np.where(small | ~defined, np.nan, _verdict_pvalues(rows, rule, metrics))
         verdict = np.where(
             small | ~defined,
-            "insufficient evidence",
-            np.where(inside, "pass", np.where(outside, "flag", "insufficient evidence")),
+            INSUFFICIENT,
+            np.where(inside, PASS, np.where(outside, FLAG, INSUFFICIENT)),
         )
         reason = np.where(
             small,
@@ -234,8 +232,8 @@ def policy_verdicts(
         q = np.full(len(out), np.nan)
         q[tested] = stats.false_discovery_control(out.loc[tested, "p_value"].to_numpy(float))
         out["q_value"] = q
-        held = (out["verdict"] == "flag").to_numpy() & ~(q <= fdr)
-        out.loc[held, "verdict"] = "insufficient evidence"
+        held = (out["verdict"] == FLAG).to_numpy() & ~(q <= fdr)
+        out.loc[held, "verdict"] = INSUFFICIENT
         out.loc[held, "reason"] = (
             f"the interval lies outside the tolerance, but not after adjusting for the "
             f"{int(tested.sum()):,} verdicts (Benjamini-Hochberg)"

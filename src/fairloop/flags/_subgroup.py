@@ -6,6 +6,8 @@ import hashlib
 import json
 from collections.abc import Mapping
 
+from fairloop.vocabulary import subgroup_label
+
 __all__ = ["describe", "flag_id", "is_ancestor"]
 
 
@@ -17,7 +19,7 @@ def describe(subgroup: Mapping[str, str]) -> str:
     >>> describe({"race": "Black", "age_band": "18-24"})
     'race=Black & age_band=18-24'
     """
-    return " & ".join(f"{k}={v}" for k, v in subgroup.items()) or "(all)"
+    return subgroup_label(subgroup)
 
 
 def flag_id(source: str, metric: str, subgroup: Mapping[str, str], rule: str = "") -> str:

@@ -11,11 +11,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fairloop.cube import CountCube
-from fairloop.vocabulary import CELLS
+from fairloop.vocabulary import CELLS, group_label, set_name
 
-__all__ = ["GroupTable", "attribute_sets", "group_label", "group_table"]
-
-OVERALL_LABEL = "(all)"
+__all__ = ["GroupTable", "attribute_sets", "group_table"]
 
 
 def attribute_sets(sensitive: Sequence[str]) -> list[tuple[str, ...]]:
@@ -30,21 +28,6 @@ def attribute_sets(sensitive: Sequence[str]) -> list[tuple[str, ...]]:
     for size in range(1, len(sensitive) + 1):
         sets.extend(combinations(sensitive, size))
     return sets
-
-
-def group_label(attributes: Sequence[str], values: Sequence[str]) -> str:
-    """Readable name of a group, such as ``race=Black & sex=Female``.
-
-    Examples
-    --------
-    >>> group_label(["race", "sex"], ["Black", "Female"])
-    'race=Black & sex=Female'
-    >>> group_label([], [])
-    '(all)'
-    """
-    if not attributes:
-        return OVERALL_LABEL
-    return " & ".join(f"{a}={v}" for a, v in zip(attributes, values, strict=True))
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,7 +63,7 @@ class GroupTable:
             dict(zip(self.sets[s], v, strict=True))
             for s, v in zip(self.set_index, self.values, strict=True)
         ]
-        set_names = [" & ".join(s) if s else OVERALL_LABEL for s in self.sets]
+        set_names = [set_name(s) for s in self.sets]
         object.__setattr__(self, "labels", np.asarray(labels, dtype=object))
         object.__setattr__(self, "attribute_dicts", _object_array(attrs))
         object.__setattr__(self, "set_names", np.asarray(set_names, dtype=object))

@@ -17,7 +17,10 @@ from fairloop.metrics import METRICS, compute_rates, disparities_frame, group_ta
 from fairloop.report._oversight import window_series
 from fairloop.report._plots import PALETTE, dot_chart, error_bars, line_chart, tolerance_chart
 from fairloop.stats import proportion_interval
-from fairloop.vocabulary import CELLS, MISSING_GROUP, cell_weights
+from fairloop.vocabulary import CELLS, INSUFFICIENT, MISSING_GROUP, cell_weights
+
+#: What the disparities chart shows when no policy rule sets a tolerance for it.
+NO_RULE = "no tolerance set"
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -217,13 +220,7 @@ class AuditPlots:
             (f"{s}: " if by is None else "") + " & ".join(a.values())
             for s, a in zip(frame["attribute_set"], frame["attributes"], strict=True)
         ]
-        bounds = self._bounds(metric, measure, compare)
-        verdicts = [
-            "insufficient evidence"
-            if st != "ok" or pd.isna(lo) or pd.isna(hi)
-            else self._verdict(float(lo), float(hi), bounds, ratio)
-            for st, lo, hi in zip(frame["status"], frame[low], frame[high], strict=True)
-        ]
+        bounds, verdicts = self._policy(metric, measure, compare, frame)
         against = "everyone" if compare == "to_overall" else "the reference group"
         spec = tolerance_chart(
             f"{METRICS[metric].title}: {measure} to {against}",
@@ -240,29 +237,28 @@ class AuditPlots:
         fig.add_hline(y=1.0 if ratio else 0.0, line={"color": "#555555", "width": 1})
         return fig
 
-    def _bounds(self, metric: str, measure: str, compare: str) -> tuple[float | None, float | None]:
-        """The tolerance of the policy rule on this metric, measure and comparison, if any."""
-        v = self._result.verdicts
-        if v.empty:
-            return (None, None)
-        rules = v[(v["metric"] == metric) & (v["measure"] == measure) & (v["compare"] == compare)]
-        if rules.empty:
-            return (None, None)
-        first = rules.iloc[0]
-        return (_num(first["min"]), _num(first["max"]))
+    def _policy(
+        self, metric: str, measure: str, compare: str, frame: pd.DataFrame
+    ) -> tuple[tuple[float | None, float | None], list[str]]:
+        """The policy rule's tolerance on this metric, measure and comparison, and verdicts.
 
-    @staticmethod
-    def _verdict(
-        low: float, high: float, bounds: tuple[float | None, float | None], ratio: bool
-    ) -> str:
-        """As the policy decides: pass inside the band, flag wholly outside, else insufficient."""
-        lo, hi = bounds
-        if lo is None and hi is None:  # no rule: say whether the interval excludes no gap
-            null = 1.0 if ratio else 0.0
-            return "flag" if low > null or high < null else "pass"
-        inside = (lo is None or low >= lo) and (hi is None or high <= hi)
-        outside = (lo is not None and high < lo) or (hi is not None and low > hi)
-        return "pass" if inside else ("flag" if outside else "insufficient evidence")
+        Each group's verdict is the one the policy gave it (the verdicts table: one home
+        for the decision and its false-discovery control). Without a rule: no band, no
+        verdict.
+        """
+        v = self._result.verdicts
+        if not v.empty:
+            v = v[(v["metric"] == metric) & (v["measure"] == measure) & (v["compare"] == compare)]
+        if v.empty:
+            return (None, None), [NO_RULE] * len(frame)
+        first = v[v["rule"] == v["rule"].iloc[0]]
+        given = dict(zip(zip(first["attribute_set"], first["group"], strict=True),
+                         first["verdict"], strict=True))  # fmt: skip
+        verdicts = [
+            str(given.get((s, g), INSUFFICIENT))
+            for s, g in zip(frame["attribute_set"], frame["group"], strict=True)
+        ]
+        return (_num(first["min"].iloc[0]), _num(first["max"].iloc[0])), verdicts
 
     def _rule(self, rule: str, by: str | Sequence[str] | None) -> go.Figure:
         v = self._result.verdicts

@@ -27,6 +27,7 @@ from fairloop.metrics import METRICS
 from fairloop.report._evidence import json_safe
 from fairloop.report._oversight import oversight_view, trends_view
 from fairloop.report._plots import dot_chart, tolerance_chart
+from fairloop.vocabulary import FLAG, INSUFFICIENT, VERDICTS
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
@@ -471,7 +472,7 @@ def _summary(
     adjudications: Adjudications | None,
 ) -> dict[str, Any]:
     config = result.config
-    verdicts = {"pass": 0, "flag": 0, "insufficient evidence": 0}
+    verdicts = dict.fromkeys(VERDICTS, 0)
     for rule in disparities["rules"]:
         for key, count in rule["counts"].items():
             verdicts[key] = verdicts.get(key, 0) + count
@@ -488,12 +489,12 @@ def _summary(
             "Record this run in a review store (fairloop audit --db ...) so flags "
             "can be adjudicated and the audit trail's head hash published."
         )
-    if verdicts.get("flag"):
+    if verdicts.get(FLAG):
         actions.append(
             f"Examine the {verdicts['flag']} group(s) outside a declared tolerance "
             "in 'Disparities against tolerances'."
         )
-    if verdicts.get("insufficient evidence"):
+    if verdicts.get(INSUFFICIENT):
         actions.append(
             "Groups with insufficient evidence cannot be cleared: collect more "
             "reviewed cases or widen the period before drawing conclusions."

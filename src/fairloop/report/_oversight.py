@@ -15,7 +15,7 @@ import pandas as pd
 from fairloop.metrics import compute_rates, group_table, metrics_frame
 from fairloop.report._plots import dot_chart, line_chart
 from fairloop.stats import proportion_interval
-from fairloop.vocabulary import CELLS, MISSING_GROUP
+from fairloop.vocabulary import CELLS, MISSING_GROUP, OVERALL, set_name
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
@@ -209,8 +209,8 @@ def trends_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, 
     out = []
     for metric in TREND_METRICS:
         part = frame[frame["metric"] == metric]
-        for attribute in ("(all)", *config.sensitive):
-            name = window if attribute == "(all)" else f"{window} & {attribute}"
+        for attribute in (OVERALL, *config.sensitive):
+            name = set_name([window] if attribute == OVERALL else [window, attribute])
             rows = part[part["attribute_set"] == name]
             if rows.empty:
                 continue
@@ -218,7 +218,7 @@ def trends_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, 
             series = window_series(rows, label, windows)
             chart_id = f"fig-{len(charts)}"
             title = f"{metric.replace('_', ' ')} by {config.window}" + (
-                "" if attribute == "(all)" else f" and {attribute}"
+                "" if attribute == OVERALL else f" and {attribute}"
             )
             charts.append({"id": chart_id, "spec": line_chart(title, windows, series)})
             out.append({"metric": metric, "attribute": attribute, "chart": chart_id})

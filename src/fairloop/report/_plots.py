@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from fairloop.vocabulary import VERDICTS
+
 __all__ = ["dot_chart", "error_bars", "line_chart", "tolerance_chart"]
 
 #: Colour-blind-safe palette (Okabe-Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-VERDICT_COLOURS = {"pass": "#009E73", "flag": "#D55E00", "insufficient evidence": "#999999"}
+VERDICT_COLOURS = dict(zip(VERDICTS, ("#009E73", "#D55E00", "#999999"), strict=True))
 
 
 def error_bars(

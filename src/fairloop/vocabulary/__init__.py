@@ -5,20 +5,40 @@ reserved column names and how a decision value reads as text. It imports nothing
 the rest of fairloop but :mod:`fairloop.exceptions`, and everything above imports it.
 """
 
-from fairloop.vocabulary._cells import CELL_RULES, CELLS, SCORE_SUMS, cell_of, cell_sql
+from fairloop.vocabulary._cells import (
+    CELL_RULES,
+    CELLS,
+    REVIEWED_CELLS,
+    SCORE_SUMS,
+    cell_of,
+    cell_sql,
+    cells_of,
+)
+from fairloop.vocabulary._labels import (
+    OVERALL,
+    SET_SEPARATOR,
+    group_label,
+    set_name,
+    split_set_name,
+    subgroup_label,
+)
 from fairloop.vocabulary._metrics import METRICS, MetricSpec, cell_weights, test_identity
 from fairloop.vocabulary._names import (
     CI_METHODS,
     COMPARISONS,
     DECISIONS,
     FDR_METHODS,
+    FLAG,
+    INSUFFICIENT,
     MISSING_GROUP,
     MISSING_SENSITIVE_MODES,
+    PASS,
     POLICY_COMPARES,
     POLICY_MEASURES,
     REVIEW_STATUSES,
     SEVERITIES,
     STATUS_ORDER,
+    VERDICTS,
     WINDOWS,
     CIMethod,
     Comparison,
@@ -29,10 +49,11 @@ from fairloop.vocabulary._names import (
     PolicyMeasure,
     Severity,
     Status,
+    Verdict,
     Window,
 )
 from fairloop.vocabulary._reserved import Col
-from fairloop.vocabulary._values import token
+from fairloop.vocabulary._values import favourable_values, token
 
 __all__ = [
     "CELLS",
@@ -41,15 +62,22 @@ __all__ = [
     "COMPARISONS",
     "DECISIONS",
     "FDR_METHODS",
+    "FLAG",
+    "INSUFFICIENT",
     "METRICS",
     "MISSING_GROUP",
     "MISSING_SENSITIVE_MODES",
+    "OVERALL",
+    "PASS",
     "POLICY_COMPARES",
     "POLICY_MEASURES",
+    "REVIEWED_CELLS",
     "REVIEW_STATUSES",
     "SCORE_SUMS",
+    "SET_SEPARATOR",
     "SEVERITIES",
     "STATUS_ORDER",
+    "VERDICTS",
     "WINDOWS",
     "CIMethod",
     "Col",
@@ -62,10 +90,17 @@ __all__ = [
     "PolicyMeasure",
     "Severity",
     "Status",
+    "Verdict",
     "Window",
     "cell_of",
     "cell_sql",
     "cell_weights",
+    "cells_of",
+    "favourable_values",
+    "group_label",
+    "set_name",
+    "split_set_name",
+    "subgroup_label",
     "test_identity",
     "token",
 ]

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["CELLS", "CELL_RULES", "SCORE_SUMS", "cell_of", "cell_sql"]
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["CELLS", "CELL_RULES", "REVIEWED_CELLS", "SCORE_SUMS", "cell_of", "cell_sql", "cells_of"]
 
 #: Per cell: (model decision favourable, reviewed, human decision favourable or None when
 #: the case was not reviewed).
@@ -25,6 +28,8 @@ CELL_RULES: Mapping[str, tuple[bool, bool, bool | None]] = {
 
 #: The six confusion cells, in the cube's column order.
 CELLS: tuple[str, ...] = tuple(CELL_RULES)
+#: The cells of reviewed cases (a human's final decision is recorded).
+REVIEWED_CELLS: tuple[str, ...] = tuple(c for c, (_, reviewed, _) in CELL_RULES.items() if reviewed)
 #: Sums of the score per cell, kept for score-based summaries (mean score per group).
 SCORE_SUMS: tuple[str, ...] = ("score_n", "score_sum")
 
@@ -39,6 +44,24 @@ def cell_of(predicted: bool, reviewed: bool, label: bool | None) -> str:
     """
     key = (bool(predicted), bool(reviewed), bool(label) if reviewed else None)
     return next(cell for cell, rule in CELL_RULES.items() if rule == key)
+
+
+def cells_of(
+    predicted: NDArray[np.bool_], reviewed: NDArray[np.bool_], label: NDArray[np.bool_]
+) -> NDArray[np.str_]:
+    """The cell of every case at once (``label`` is ignored where not reviewed).
+
+    Examples
+    --------
+    >>> cells_of(np.array([True, False]), np.array([True, False]), np.array([False, True]))
+    array(['fp', 'nu'], dtype='<U2')
+    """
+    facts = {True: (predicted, reviewed, label), False: (~predicted, ~reviewed, ~label)}
+    conditions = []
+    for pred, rev, lab in CELL_RULES.values():
+        condition = facts[pred][0] & facts[rev][1]
+        conditions.append(condition if lab is None else condition & facts[lab][2])
+    return np.asarray(np.select(conditions, list(CELLS), default=""))
 
 
 def cell_sql(predicted: str, reviewed: str, label: str) -> dict[str, str]:

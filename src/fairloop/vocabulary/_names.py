@@ -13,13 +13,17 @@ __all__ = [
     "COMPARISONS",
     "DECISIONS",
     "FDR_METHODS",
+    "FLAG",
+    "INSUFFICIENT",
     "MISSING_GROUP",
     "MISSING_SENSITIVE_MODES",
+    "PASS",
     "POLICY_COMPARES",
     "POLICY_MEASURES",
     "REVIEW_STATUSES",
     "SEVERITIES",
     "STATUS_ORDER",
+    "VERDICTS",
     "WINDOWS",
     "CIMethod",
     "Comparison",
@@ -30,6 +34,7 @@ __all__ = [
     "PolicyMeasure",
     "Severity",
     "Status",
+    "Verdict",
     "Window",
 ]
 
@@ -44,6 +49,8 @@ PolicyMeasure: TypeAlias = Literal["difference", "ratio"]
 PolicyCompare: TypeAlias = Literal["to_overall", "reference"]
 #: A flag's severity, lowest first.
 Severity: TypeAlias = Literal["low", "medium", "high"]
+#: A policy verdict, read from the interval of the measure, never from its point estimate.
+Verdict: TypeAlias = Literal["pass", "flag", "insufficient evidence"]
 #: What a reviewer may record about a flag.
 Decision: TypeAlias = Literal["confirmed", "justified", "needs-data", "mitigated", "reopened"]
 
@@ -56,6 +63,8 @@ FDR_METHODS: tuple[str, ...] = get_args(FdrMethod)
 POLICY_MEASURES: tuple[str, ...] = get_args(PolicyMeasure)
 POLICY_COMPARES: tuple[str, ...] = get_args(PolicyCompare)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+PASS, FLAG, INSUFFICIENT = VERDICTS
 DECISIONS: tuple[str, ...] = get_args(Decision)
 #: A flag's derived review status, as ``ReviewStore.flags(status=...)`` filters on it
 #: ("awaiting" matches every "awaiting second reviewer (...)"; a reopened flag is open).

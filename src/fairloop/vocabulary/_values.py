@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["token"]
+__all__ = ["favourable_values", "token"]
 
 
 def token(value: Any) -> str:
@@ -47,3 +47,19 @@ def token(value: Any) -> str:
     if math.isfinite(number):
         return str(int(number)) if number.is_integer() else repr(number)
     return text
+
+
+def favourable_values(values: Any, positive: Any) -> list[Any]:
+    """The distinct raw values among ``values`` that read as the favourable value ``positive``.
+
+    Examples
+    --------
+    >>> favourable_values(["1", 1.0, 0, None, "yes"], 1)
+    ['1', 1.0]
+    """
+    wanted = token(positive)
+    seen: dict[Any, None] = {}
+    for value in values:
+        if value is not None and value == value and value not in seen:  # not None, not NaN
+            seen[value] = None
+    return [v for v in seen if token(v) == wanted]
