@@ -14,8 +14,17 @@ from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.decision_log import DecisionLog, read_decision_log
 from fairloop.exceptions import ConfigError, StoreError
-from fairloop.flags import FLAG_COLUMNS, VERDICT_ADJUSTMENT, FlagReport, find_flags
+from fairloop.flags import (
+    FDR_CORRECTIONS,
+    FLAG_COLUMNS,
+    REVIEWER_CORRECTION,
+    VERDICT_ADJUSTMENT,
+    FlagReport,
+    find_flags,
+    severity_rule,
+)
 from fairloop.metrics import (
+    FOUR_FIFTHS,
     METRICS,
     attribute_sets,
     compute_rates,
@@ -25,6 +34,7 @@ from fairloop.metrics import (
     summary_figures,
 )
 from fairloop.report._evidence import evidence_bundle, to_json_text
+from fairloop.stats import ZERO_CELL_CORRECTION
 from fairloop.stats._tests import MIN_EXPECTED_COUNT
 from fairloop.vocabulary import MISSING_GROUP, set_name, split_set_name
 
@@ -468,7 +478,9 @@ def _methods(config: AuditConfig, clusters: tuple[str, ...] = ()) -> dict[str, A
         }[config.ci_method],
         "confidence_level": config.confidence_level,
         "difference_interval": "Newcombe hybrid score interval (method 10, from Wilson intervals)",
-        "ratio_interval": "Katz log interval; 0.5 added to each cell when a count is zero",
+        "ratio_interval": (
+            f"Katz log interval; {ZERO_CELL_CORRECTION:g} added to each cell when a count is zero"
+        ),
         "test": (
             "two-sided pooled two-proportion z-test; Fisher's exact test when an expected "
             f"count is below {MIN_EXPECTED_COUNT:g}; between_groups: Pearson chi-square test "
@@ -486,21 +498,19 @@ def _methods(config: AuditConfig, clusters: tuple[str, ...] = ()) -> dict[str, A
             "a test repeated under other names (the two values of a two-valued attribute, "
             "complementary metrics such as accuracy and override_rate) is made once; the flags "
             "shown after explained subgroups are filtered out keep the false discovery rate "
-            f"{config.flags.fdr:g} by Focused "
-            f"{'Benjamini-Hochberg' if config.flags.fdr_method == 'bh' else 'Benjamini-Yekutieli'}"
+            f"{config.flags.fdr:g} by {FDR_CORRECTIONS[config.flags.fdr_method]}"
             " (Katsevich, Sabatti and Bogomolov 2023), whose threshold counts the flags shown; "
             "q = tests x p / flags shown. Reviewer flags name a person: a reviewer-by-group "
             "interaction test per decision of the model, significant on five scales at once "
             "(an intersection-union test that a reviewer who is merely stricter or more lenient "
             "with everyone, or who catches a fixed share of the model's errors, does not "
-            "pass), under Holm's family-wise control over every reviewer test"
+            f"pass), under {REVIEWER_CORRECTION}'s family-wise control over every reviewer test"
         ),
         "flag_severity": (
             "score: the assured effect (the end of the difference's interval nearest zero) "
             "times the metric's denominator, i.e. the cases the gap concerns at the least; "
             "flags of every source are ranked by this score alone (then by flag id); "
-            "level: high when the assured effect is at least 10 points, medium from 5 points "
-            "(engineering choices, not legal thresholds)"
+            f"level: {severity_rule()} (engineering choices, not legal thresholds)"
         ),
         "policy_verdicts": (
             "pass when the interval of the measure lies inside the tolerance; "
@@ -509,9 +519,9 @@ def _methods(config: AuditConfig, clusters: tuple[str, ...] = ()) -> dict[str, A
         ),
         "four_fifths": (
             "selection-rate ratio of each group to the highest-rate group with the Katz log "
-            "interval: pass when every assessed group's interval lies at or above 0.8, fail "
-            "when one lies wholly below and its one-sided score test survives "
-            "Benjamini-Hochberg over every group checked, insufficient otherwise"
+            "interval: pass when every assessed group's interval lies at or above "
+            f"{FOUR_FIFTHS:g}, fail when one lies wholly below and its one-sided score test "
+            "survives Benjamini-Hochberg over every group checked, insufficient otherwise"
         ),
         "independence": _independence(clusters),
         "insufficient": (

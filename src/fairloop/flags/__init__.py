@@ -40,6 +40,7 @@ from fairloop.flags._flag import (
     MEDIUM,
     sentences_for,
     severity,
+    severity_rule,
     with_identity,
 )
 from fairloop.flags._policy import VERDICT_ADJUSTMENT, policy_verdicts
@@ -50,10 +51,12 @@ from fairloop.flags._subgroup import describe, flag_id
 from fairloop.stats import focused_bh, holm
 
 __all__ = [
+    "FDR_CORRECTIONS",
     "FLAG_COLUMNS",
     "HIGH",
     "MEDIUM",
     "OVERSIGHT_METRICS",
+    "REVIEWER_CORRECTION",
     "VERDICT_ADJUSTMENT",
     "FlagReport",
     "describe",
@@ -61,9 +64,11 @@ __all__ = [
     "flag_id",
     "rank_flags",
     "severity",
+    "severity_rule",
 ]
 
-_CORRECTIONS = {"bh": "Focused Benjamini-Hochberg", "by": "Focused Benjamini-Yekutieli"}
+#: The multiplicity control of the flags shown, by ``flags.fdr_method``.
+FDR_CORRECTIONS = {"bh": "Focused Benjamini-Hochberg", "by": "Focused Benjamini-Yekutieli"}
 #: Family-wise control of the tests that name a reviewer.
 REVIEWER_CORRECTION = "Holm"
 
@@ -130,7 +135,7 @@ def find_flags(
     FlagReport
     """
     options = config.flags
-    correction = _CORRECTIONS[options.fdr_method]
+    correction = FDR_CORRECTIONS[options.fdr_method]
     verdicts = policy_verdicts(disparities, config.policy or (), metrics, fdr=options.fdr)
     level = config.confidence_level
     # --- subgroup tests: one test per finding (repeats under other names merged), then

@@ -28,15 +28,32 @@ __all__ = [
     "FLAG_COLUMNS",
     "HIGH",
     "MEDIUM",
-    "SEVERITIES",
+    "SEVERITY_FLOORS",
     "sentences_for",
     "severity",
+    "severity_rule",
     "with_identity",
 ]
 
-HIGH = 0.10
-MEDIUM = 0.05
-#: Severity levels, least to most severe.
+#: The assured effect from which a flag is of each level above the lowest (engineering
+#: choices, not legal thresholds); the levels are :data:`fairloop.vocabulary.SEVERITIES`.
+SEVERITY_FLOORS: dict[str, float] = {"high": 0.10, "medium": 0.05}
+HIGH, MEDIUM = SEVERITY_FLOORS["high"], SEVERITY_FLOORS["medium"]
+
+
+def severity_rule() -> str:
+    """The severity levels in words, from :data:`SEVERITY_FLOORS`.
+
+    Examples
+    --------
+    >>> severity_rule()
+    'high from an assured effect of 10 points, medium from 5 points, low below'
+    """
+    first, *rest = sorted(SEVERITY_FLOORS.items(), key=lambda kv: -kv[1])
+    parts = [f"{first[0]} from an assured effect of {first[1] * 100:g} points"]
+    parts += [f"{name} from {floor * 100:g} points" for name, floor in rest]
+    return ", ".join([*parts, f"{SEVERITIES[0]} below"])
+
 
 FLAG_COLUMNS = [
     "flag_id", "source", "subgroup", "description", "metric", "value", "complement_value",
@@ -73,8 +90,10 @@ def severity(
     high = np.nan_to_num(np.asarray(ci_high, dtype=float))
     assured = np.where(low > 0, low, np.where(high < 0, -high, 0.0))
     score = assured * np.asarray(denominator, dtype=float)
-    level = np.where(assured >= HIGH, "high", np.where(assured >= MEDIUM, "medium", "low"))
-    return score, level.astype(object)
+    level = np.full(assured.shape, SEVERITIES[0], dtype=object)
+    for name in SEVERITIES[1:]:  # least to most severe: each higher floor overrides
+        level[assured >= SEVERITY_FLOORS[name]] = name
+    return score, level
 
 
 def _pct(x: float) -> str:

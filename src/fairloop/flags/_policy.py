@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from fairloop.config import PolicyRule
-from fairloop.stats import margin_pvalue
+from fairloop.stats import bh, margin_pvalue
 from fairloop.vocabulary import FLAG, INSUFFICIENT, OVERALL, PASS
 
 __all__ = ["policy_verdicts"]
@@ -133,8 +133,6 @@ def policy_verdicts(
     pandas.DataFrame
         One row per (rule, group).
     """
-    from scipy import stats
-
     parts = []
     for rule in rules:
         rows = disparities[
@@ -229,8 +227,7 @@ def policy_verdicts(
     out = pd.concat(parts, ignore_index=True)[VERDICT_COLUMNS]
     tested = out["p_value"].notna().to_numpy()
     if tested.any():
-        q = np.full(len(out), np.nan)
-        q[tested] = stats.false_discovery_control(out.loc[tested, "p_value"].to_numpy(float))
+        q = bh(out["p_value"].to_numpy(float))
         out["q_value"] = q
         held = (out["verdict"] == FLAG).to_numpy() & ~(q <= fdr)
         out.loc[held, "verdict"] = INSUFFICIENT

@@ -26,8 +26,8 @@ import pandas as pd
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.flags._search import TEST_COLUMNS
-from fairloop.stats import gap_difference_pvalue, scale_gaps
-from fairloop.vocabulary import CELLS, MISSING_GROUP
+from fairloop.stats import gap_difference_pvalue, normal_quantile, scale_gaps
+from fairloop.vocabulary import CELLS, METRICS, MISSING_GROUP
 
 __all__ = ["REVIEWER_STRATA", "REVIEWER_TEST", "reviewer_tests"]
 
@@ -36,9 +36,14 @@ REVIEWER_TEST = "reviewer-interaction"
 #: Per stratum of the model's decision: the metric compared (with the human as the truth),
 #: its agreeing cell and its overturned cell.
 REVIEWER_STRATA: dict[str, tuple[str, str, str]] = {
-    "favourable": ("precision", "tp", "fp"),
-    "unfavourable": ("negative_predictive_value", "tn", "fn"),
-}
+    stratum: (
+        metric,
+        METRICS[metric].numerator[0],
+        next(c for c in METRICS[metric].denominator if c not in METRICS[metric].numerator),
+    )
+    for stratum, metric in (("favourable", "precision"),
+                            ("unfavourable", "negative_predictive_value"))
+}  # fmt: skip
 
 
 def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
@@ -61,13 +66,11 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
         ``overall_value`` the other reviewers' in the group, ``difference`` the
         interaction (negative: the reviewer overturns the group's decisions more).
     """
-    from scipy import special
-
     reviewer = cube.reviewer
     if reviewer is None or not config.flags.oversight:
         return pd.DataFrame(columns=TEST_COLUMNS)
     min_den = max(config.flags.min_denominator or config.min_denominator, 1)
-    z = float(special.ndtri(0.5 + 0.5 * config.confidence_level))
+    z = normal_quantile(config.confidence_level)
     parts = []
     for attribute in cube.sensitive:
         (groups, reviewers), sums = cube.marginal_arrays([attribute, reviewer])

@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 
 from fairloop.cube import CountCube
 from fairloop.metrics._groups import GroupTable
+from fairloop.stats import normal_quantile
 from fairloop.vocabulary import CELLS, METRICS, MISSING_GROUP, cell_weights
 
 __all__ = ["ClusterVariance", "moment_columns"]
@@ -84,7 +85,6 @@ class ClusterVariance:
         confidence_level: float = 0.95,
         keep_pairs: bool = True,
     ) -> None:
-        from scipy import special
 
         self.table = table
         self.keep_pairs = keep_pairs
@@ -96,7 +96,7 @@ class ClusterVariance:
         with np.errstate(divide="ignore", invalid="ignore"):
             self.p = np.where(self.x > 0, self.y / self.x, 0.0)
             self.pc = np.where(self.xc > 0, yc / self.xc, 0.0)
-        self.z = float(special.ndtri(0.5 + 0.5 * confidence_level))
+        self.z = normal_quantile(confidence_level)
         self.level = confidence_level
         shape = self.p.shape
         moments = cube.case_moments

@@ -9,7 +9,7 @@ import pandas as pd
 
 from fairloop.metrics._groups import GroupTable
 from fairloop.metrics._rates import Rates
-from fairloop.stats import margin_pvalue, ratio_interval
+from fairloop.stats import bh, margin_pvalue, ratio_interval
 
 __all__ = ["FOUR_FIFTHS", "summary_figures"]
 
@@ -147,15 +147,9 @@ def _settle_four_fifths(summary: dict[str, dict[str, Any]], *, fdr: float) -> No
     fdr : float
         False discovery rate of the failing verdicts.
     """
-    from scipy import stats
-
     checks = [figures["four_fifths_rule"] for figures in summary.values()]
     entries = [g for check in checks for g in check.get("groups", [])]
-    p = np.asarray([g["p_value"] for g in entries], dtype=float)
-    tested = ~np.isnan(p)
-    q = np.full(p.shape, np.nan)
-    if tested.any():
-        q[tested] = stats.false_discovery_control(p[tested])
+    q = bh([g["p_value"] for g in entries])
     for g, q_value in zip(entries, q, strict=True):
         g["q_value"] = float(q_value)
         g["verdict"] = (
@@ -178,9 +172,9 @@ def _settle_four_fifths(summary: dict[str, dict[str, Any]], *, fdr: float) -> No
         check["verdict"] = verdict
         check["passed"] = {"pass": True, "fail": False}.get(verdict)
         check["reason"] = {
-            "fail": "a group's ratio interval lies wholly below 0.8 (after Benjamini-Hochberg "
-            "over every group's check)",
-            "pass": "every assessed group's ratio interval lies at or above 0.8",
-            "insufficient": "a group's ratio interval straddles 0.8, or lies below it but not "
-            "after adjusting for the number of groups checked",
+            "fail": f"a group's ratio interval lies wholly below {FOUR_FIFTHS:g} (after "
+            "Benjamini-Hochberg over every group's check)",
+            "pass": f"every assessed group's ratio interval lies at or above {FOUR_FIFTHS:g}",
+            "insufficient": f"a group's ratio interval straddles {FOUR_FIFTHS:g}, or lies below "
+            "it but not after adjusting for the number of groups checked",
         }[verdict]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from fairloop._versions import versions
-from fairloop.config import safeguard_points
+from fairloop.config import TABLES, AuditConfig, default_of, field_info, safeguard_points
 from fairloop.controls import (
     control_statuses,
     evidence_keys,
@@ -23,11 +23,30 @@ from fairloop.controls import (
     load_catalogues,
     status_counts,
 )
-from fairloop.metrics import METRICS
+from fairloop.flags import (
+    FDR_CORRECTIONS,
+    REVIEWER_CORRECTION,
+    VERDICT_ADJUSTMENT,
+    severity_rule,
+)
+from fairloop.metrics import FOUR_FIFTHS, METRICS
 from fairloop.report._evidence import json_safe
-from fairloop.report._oversight import oversight_view, trends_view
+from fairloop.report._oversight import (
+    DIRECTION_RATIO,
+    LOW_OVERRIDE_SHARE,
+    oversight_view,
+    trends_view,
+)
 from fairloop.report._plots import dot_chart, tolerance_chart
-from fairloop.vocabulary import FLAG, INSUFFICIENT, VERDICTS
+from fairloop.vocabulary import (
+    CELL_RULES,
+    FLAG,
+    INSUFFICIENT,
+    MISSING_GROUP,
+    OVERALL,
+    SEVERITIES,
+    VERDICTS,
+)
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
@@ -298,9 +317,7 @@ def _flags(result: AuditResult, adjudications: Adjudications | None) -> dict[str
         "shown": items,
         "explained": explained,
         "open": sum(s == "open" for s in states),
-        "by_level": {
-            lvl: sum(i["severity"] == lvl for i in items) for lvl in ("high", "medium", "low")
-        },
+        "by_level": {lvl: sum(i["severity"] == lvl for i in items) for lvl in SEVERITIES[::-1]},
         "recorded": adjudications is not None,
     }
 
@@ -424,22 +441,17 @@ def _methodology(result: AuditResult) -> dict[str, Any]:
         }
         for name, spec in METRICS.items()
     ]
-    f = config.flags
     thresholds = [
-        ("Confidence level of every interval", f"{config.confidence_level:g}"),
-        ("Smallest group measured (min_group_size)", str(config.min_group_size)),
-        ("Smallest metric denominator (min_denominator)", str(config.min_denominator)),
-        ("Groups withheld below (suppress_below)", str(config.suppress_below or "none")),
-        ("False discovery rate of flags (flags.fdr)", f"{f.fdr:g}"),
-        ("Smallest difference flagged (flags.min_effect)", f"{f.min_effect:g}"),
-        ("Deepest subgroup searched (flags.max_depth)", str(f.max_depth)),
-        ("Smallest subgroup tested (flags.min_support)", str(f.min_support)),
-        ("Severity levels", "high from a 10-point assured effect, medium from 5"),
+        *(_threshold(config, key) for key in THRESHOLD_OPTIONS),
+        ("Severity levels", severity_rule()),
+        ("Four-fifths check", f"every group's selection-rate ratio at or above {FOUR_FIFTHS:g}"),
         (
             "Automation-bias indicator",
-            "a reviewer's override interval wholly below half "
-            "of everyone's override rate, or no override in at least min_denominator reviews",
+            "a reviewer's override interval wholly below "
+            f"{LOW_OVERRIDE_SHARE:g} times everyone's override rate, or no override in at "
+            f"least {config.min_denominator} reviews (min_denominator)",
         ),
+        ("Overrides mostly one way", f"one direction at least {DIRECTION_RATIO:g} times the other"),
         *(
             (f"Policy tolerance: {r.name}", _tolerance(r.measure, r.min, r.max))
             for r in config.policy or ()
@@ -451,6 +463,23 @@ def _methodology(result: AuditResult) -> dict[str, Any]:
         "tests": result.tests,
         "thresholds": [{"name": a, "value": b} for a, b in thresholds],
     }
+
+
+#: The options the methodology's table of thresholds shows, with their declared help.
+THRESHOLD_OPTIONS = (
+    "confidence_level", "min_group_size", "min_denominator", "suppress_below", "flags.fdr",
+    "flags.fdr_method", "flags.min_effect", "flags.max_depth", "flags.min_support",
+    "flags.redundancy_alpha", "review.reopen_tolerance",
+)  # fmt: skip
+
+
+def _threshold(config: AuditConfig, key: str) -> tuple[str, str]:
+    """An option's row in the thresholds table: its declared help and key, and its value."""
+    table, _, name = key.rpartition(".")
+    value = getattr(getattr(config, table) if table else config, name)
+    help_text = str(field_info(TABLES[table], name).description).rstrip(".")
+    shown = "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{help_text} ({key})", shown
 
 
 def _tolerance(measure: str, low: float | None, high: float | None) -> str:
@@ -586,5 +615,36 @@ def build_context(
         "methodology": _methodology(result),
         "provenance": provenance,
         "metric_titles": {k: v.title for k, v in METRICS.items()},
+        "words": words(result.config),
         "charts": charts,
+    }
+
+
+def words(config: AuditConfig) -> dict[str, Any]:
+    """The vocabulary and the constants the templates write, from where the code keeps them."""
+    facts = (("model unfavourable", "model favourable"), ("not reviewed", "reviewed"),
+             ("human unfavourable", "human favourable"))  # fmt: skip
+    return {
+        "overall": OVERALL,
+        "missing": MISSING_GROUP,
+        "severities": list(SEVERITIES[::-1]),
+        "verdicts": list(VERDICTS),
+        "cells": [
+            {
+                "cell": cell,
+                "rule": ", ".join(
+                    names[value]
+                    for names, value in zip(facts, rule, strict=True)
+                    if value is not None
+                ),
+            }
+            for cell, rule in CELL_RULES.items()
+        ],
+        "correction": FDR_CORRECTIONS[config.flags.fdr_method],
+        "reviewer_correction": REVIEWER_CORRECTION,
+        "verdict_adjustment": VERDICT_ADJUSTMENT,
+        "max_depth": config.flags.max_depth,
+        "min_effect": config.flags.min_effect,
+        "low_override_share": LOW_OVERRIDE_SHARE,
+        "default_window": default_of(AuditConfig, "window"),
     }

@@ -15,7 +15,7 @@ import pandas as pd
 from fairloop.metrics import compute_rates, group_table, metrics_frame
 from fairloop.report._plots import dot_chart, line_chart
 from fairloop.stats import proportion_interval
-from fairloop.vocabulary import CELLS, MISSING_GROUP, OVERALL, set_name
+from fairloop.vocabulary import CELLS, MISSING_GROUP, OVERALL, cell_weights, set_name
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
@@ -35,7 +35,7 @@ def _num(value: Any) -> float | None:
 
 
 def _direction(to_pos: float | None, to_neg: float | None) -> str:
-    """Which way overrides go; "both ways" unless one direction is 1.5 times the other."""
+    """Which way overrides go: "both ways" unless one is DIRECTION_RATIO times the other."""
     if to_pos is None or to_neg is None or to_pos + to_neg == 0:
         return "–"
     if to_pos >= DIRECTION_RATIO * to_neg:
@@ -107,9 +107,11 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
     indicators: dict[str, Any] = {}
     if cube.reviewer is not None and cube.n_reviewed:
         (names,), sums = cube.marginal_arrays([cube.reviewer])
-        c = {name: sums[:, CELLS.index(name)] for name in ("tp", "fp", "fn", "tn")}
-        reviewed = c["tp"] + c["fp"] + c["fn"] + c["tn"]
-        overrides = c["fp"] + c["fn"]
+        num, den = cell_weights(["override_rate"])
+        overrides, reviewed = (
+            (sums[:, : len(CELLS)] @ num)[:, 0],
+            (sums[:, : len(CELLS)] @ den)[:, 0],
+        )
         keep = (names != MISSING_GROUP) & (reviewed > 0)
         low, high = proportion_interval(
             overrides[keep],

@@ -1,8 +1,10 @@
 """Vectorised intervals and tests on counts, thin over :mod:`scipy.stats`."""
 
 from fairloop.stats._intervals import (
+    ZERO_CELL_CORRECTION,
     clopper_pearson_interval,
     newcombe_difference_interval,
+    normal_quantile,
     proportion_interval,
     ratio_interval,
     wilson_interval,
@@ -14,7 +16,7 @@ from fairloop.stats._margins import (
     margin_pvalue,
     scale_gaps,
 )
-from fairloop.stats._multiplicity import focused_bh, holm
+from fairloop.stats._multiplicity import bh, focused_bh, holm
 from fairloop.stats._tests import (
     fisher_exact_pvalue,
     homogeneity_pvalue,
@@ -23,6 +25,8 @@ from fairloop.stats._tests import (
 
 __all__ = [
     "INTERACTION_SCALES",
+    "ZERO_CELL_CORRECTION",
+    "bh",
     "clopper_pearson_interval",
     "fisher_exact_pvalue",
     "focused_bh",
@@ -32,6 +36,7 @@ __all__ = [
     "interaction_pvalue",
     "margin_pvalue",
     "newcombe_difference_interval",
+    "normal_quantile",
     "proportion_interval",
     "ratio_interval",
     "scale_gaps",

@@ -12,8 +12,10 @@ from numpy.typing import ArrayLike, NDArray
 from fairloop.vocabulary import CIMethod
 
 __all__ = [
+    "ZERO_CELL_CORRECTION",
     "clopper_pearson_interval",
     "newcombe_difference_interval",
+    "normal_quantile",
     "proportion_interval",
     "ratio_interval",
     "wilson_interval",
@@ -22,8 +24,19 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 Interval = tuple[FloatArray, FloatArray]
 
+#: Added to every cell of a 2x2 table with a zero cell before the Katz ratio interval
+#: (Haldane-Anscombe).
+ZERO_CELL_CORRECTION = 0.5
 
-def _z(confidence_level: float) -> float:
+
+def normal_quantile(confidence_level: float) -> float:
+    """The two-sided standard normal quantile of a confidence level (1.96 for 0.95).
+
+    Examples
+    --------
+    >>> round(normal_quantile(0.95), 4)
+    1.96
+    """
     from scipy import special
 
     return float(special.ndtri(0.5 + 0.5 * confidence_level))
@@ -59,7 +72,7 @@ def wilson_interval(k: ArrayLike, n: ArrayLike, confidence_level: float = 0.95) 
     (0.1078, 0.6032)
     """
     k_arr, n_arr = _counts(k, n)
-    z = _z(confidence_level)
+    z = normal_quantile(confidence_level)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = k_arr / n_arr
         denom = 2 * (n_arr + z**2)
@@ -221,12 +234,12 @@ def ratio_interval(
     """
     k1_arr, n1_arr = _counts(k1, n1)
     k2_arr, n2_arr = _counts(k2, n2)
-    z = _z(confidence_level)
+    z = normal_quantile(confidence_level)
     zero = (k1_arr == 0) | (k2_arr == 0) | (k1_arr == n1_arr) | (k2_arr == n2_arr)
-    a = np.where(zero, k1_arr + 0.5, k1_arr)
-    b = np.where(zero, n1_arr + 1.0, n1_arr)
-    c = np.where(zero, k2_arr + 0.5, k2_arr)
-    d = np.where(zero, n2_arr + 1.0, n2_arr)
+    a = np.where(zero, k1_arr + ZERO_CELL_CORRECTION, k1_arr)
+    b = np.where(zero, n1_arr + 2 * ZERO_CELL_CORRECTION, n1_arr)
+    c = np.where(zero, k2_arr + ZERO_CELL_CORRECTION, k2_arr)
+    d = np.where(zero, n2_arr + 2 * ZERO_CELL_CORRECTION, n2_arr)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.log((a / b) / (c / d))
         se = np.sqrt(1 / a - 1 / b + 1 / c - 1 / d)

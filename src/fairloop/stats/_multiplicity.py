@@ -1,7 +1,10 @@
 """Multiple-testing control for what the user is shown.
 
-Two procedures, each for one kind of claim:
+Three procedures, each for one kind of claim:
 
+:func:`bh`
+    Benjamini-Hochberg q-values, for verdicts checked against a tolerance (every group of
+    every rule, or of the four-fifths check), all of which are shown.
 :func:`focused_bh`
     Focused BH (Katsevich, Sabatti and Bogomolov 2023): the Benjamini-Hochberg idea
     applied to the flags *shown* after a filter (pruning of explained subgroups), so
@@ -17,10 +20,30 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["focused_bh", "holm"]
+__all__ = ["bh", "focused_bh", "holm"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+
+
+def bh(p: ArrayLike) -> FloatArray:
+    """Benjamini-Hochberg q-values (``scipy.stats.false_discovery_control``).
+
+    NaN entries are left out of the family and stay NaN.
+
+    Examples
+    --------
+    >>> bh([0.01, float("nan"), 0.04, 0.03]).round(3).tolist()
+    [0.03, nan, 0.04, 0.04]
+    """
+    from scipy import stats
+
+    values = np.asarray(p, dtype=np.float64)
+    out = np.full(values.shape, np.nan)
+    tested = ~np.isnan(values)
+    if tested.any():
+        out[tested] = stats.false_discovery_control(values[tested])
+    return out
 
 
 def holm(p: ArrayLike) -> FloatArray:
