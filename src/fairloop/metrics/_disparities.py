@@ -36,7 +36,7 @@ from fairloop.stats import (
     ratio_interval,
     two_proportion_pvalue,
 )
-from fairloop.vocabulary import STATUS_ORDER
+from fairloop.vocabulary import INSUFFICIENT_CODE, STATUS_ORDER, SUPPRESSED_CODE
 
 __all__ = ["disparities_frame", "reference_groups"]
 
@@ -157,7 +157,7 @@ def _frame(
 ) -> pd.DataFrame:
     """Rows from flat arrays: group row, reference row (0 = whole population), metric column."""
     flat_status = status.reshape(-1)
-    hidden = flat_status == 2
+    hidden = flat_status == SUPPRESSED_CODE
 
     def figure(key: str) -> NDArray[np.float64]:
         return np.where(hidden, np.nan, np.asarray(stats[key], dtype=np.float64).reshape(-1))
@@ -239,14 +239,15 @@ def _to_overall_rows(
             r_high=from_complement_ratio(np.asarray(stats["r_high"], dtype=np.float64)),
         )
     status = rates.status[g][:, cols].copy()
-    status[((n_all - raw_n1) < config.min_denominator) & (status < 2)] = 1
+    few = (n_all - raw_n1) < config.min_denominator
+    status[few & (status < SUPPRESSED_CODE)] = INSUFFICIENT_CODE
     gi, ri, mi = _flat(g, np.zeros_like(g), cols)
     return _frame("to_overall", table, rates, gi, ri, mi, stats, status, rates.n[ri])
 
 
 def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float) -> pd.DataFrame:
     """Largest against smallest value per (set, metric); one argmax per set, not per group."""
-    value = np.where(rates.status == 2, np.nan, rates.value)[:, cols]
+    value = np.where(rates.status == SUPPRESSED_CODE, np.nan, rates.value)[:, cols]
     hi_rows, lo_rows, few_rows, sets = [], [], [], []
     for s, rows in enumerate(table.set_slices()):
         if s == 0 or rows.stop - rows.start < 2:
@@ -268,7 +269,7 @@ def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float)
         stats["ratio"] = np.where(stats["p1"] > 0, stats["p2"] / stats["p1"], np.nan)
     stats["r_low"], stats["r_high"] = ratio_interval(k2, n2, k1, n1, level)
     # chi-square test of equality across each set's visible groups
-    member = (table.set_index > 0) & (rates.status[:, 0] != 2)
+    member = (table.set_index > 0) & (rates.status[:, 0] != SUPPRESSED_CODE)
     position = np.full(len(table.sets), -1, dtype=np.int64)
     position[sets] = np.arange(len(sets))
     member &= position[table.set_index] >= 0
@@ -287,7 +288,7 @@ def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float)
         stats[key] = np.where(undefined, np.nan, np.asarray(stats[key], dtype=np.float64))
     stats["test"] = np.where(undefined, "", "chi2")
     status = _worst(rates.status[hi, mc], rates.status[lo, mc])
-    status = np.where(undefined, np.maximum(status, 1), status).astype(np.int8)
+    status = np.where(undefined, np.maximum(status, INSUFFICIENT_CODE), status).astype(np.int8)
     return _frame(
         "between_groups", table, rates, hi.ravel(), lo.ravel(), mc.ravel(), stats, status,
         rates.n[lo.ravel()],

@@ -12,7 +12,14 @@ from fairloop.config import AuditConfig
 from fairloop.metrics._clusters import ClusterVariance
 from fairloop.metrics._groups import GroupTable
 from fairloop.stats import proportion_interval
-from fairloop.vocabulary import METRICS, STATUS_ORDER, cell_weights
+from fairloop.vocabulary import (
+    INSUFFICIENT_CODE,
+    METRICS,
+    OK_CODE,
+    STATUS_ORDER,
+    SUPPRESSED_CODE,
+    cell_weights,
+)
 
 __all__ = ["Rates", "compute_rates", "metrics_frame"]
 
@@ -119,9 +126,9 @@ def compute_rates(table: GroupTable, config: AuditConfig) -> Rates:
         | (denominator < config.min_denominator)
         | (denominator == 0)
     )
-    status = np.where(insufficient, 1, 0).astype(np.int8)
+    status = np.where(insufficient, INSUFFICIENT_CODE, OK_CODE).astype(np.int8)
     if config.suppress_below is not None:
-        status[suppressed_groups(table, config.suppress_below), :] = 2
+        status[suppressed_groups(table, config.suppress_below), :] = SUPPRESSED_CODE
     return Rates(names, numerator, denominator, n, value, low, high, status, deff, gap, variance)
 
 
@@ -157,7 +164,7 @@ def metrics_frame(table: GroupTable, rates: Rates, metrics: tuple[str, ...]) -> 
     g = np.repeat(np.arange(groups), len(cols))
     m = np.tile(np.asarray(cols, dtype=np.int64), groups)
     status = rates.status[g, m]
-    hidden = status == 2
+    hidden = status == SUPPRESSED_CODE
     frame = pd.DataFrame(
         {
             "attribute_set": table.set_names[table.set_index[g]],

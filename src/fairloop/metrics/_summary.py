@@ -10,6 +10,7 @@ import pandas as pd
 from fairloop.metrics._groups import GroupTable
 from fairloop.metrics._rates import Rates
 from fairloop.stats import bh, margin_pvalue, ratio_interval
+from fairloop.vocabulary import INSUFFICIENT_CODE, OK_CODE, SUPPRESSED_CODE
 
 __all__ = ["FOUR_FIFTHS", "summary_figures"]
 
@@ -76,7 +77,7 @@ def summary_figures(
             "equal_opportunity_ratio": tpr_r,
             "equalized_odds_difference": float(np.fmax(tpr_d, fpr_d)),
             "equalized_odds_ratio": float(np.fmin(tpr_r, fpr_r)),
-            "groups_suppressed": int((rates.status[rows, sr] == 2).sum()),
+            "groups_suppressed": int((rates.status[rows, sr] == SUPPRESSED_CODE).sum()),
             "four_fifths_rule": _four_fifths(table, rates, rows, confidence_level),
         }
     _settle_four_fifths(out, fdr=fdr)
@@ -88,8 +89,8 @@ def _four_fifths(
 ) -> dict[str, Any]:
     sr = rates.column("selection_rate")
     idx = np.arange(rows.start, rows.stop)
-    ok = idx[rates.status[idx, sr] == 0]
-    not_assessed = [table.label(i) for i in idx[rates.status[idx, sr] == 1]]
+    ok = idx[rates.status[idx, sr] == OK_CODE]
+    not_assessed = [table.label(i) for i in idx[rates.status[idx, sr] == INSUFFICIENT_CODE]]
     result: dict[str, Any] = {"threshold": FOUR_FIFTHS, "not_assessed": not_assessed}
     if len(ok) < 2 or np.nanmax(rates.value[ok, sr]) <= 0:
         result.update(

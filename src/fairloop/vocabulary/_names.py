@@ -15,14 +15,17 @@ __all__ = [
     "FDR_METHODS",
     "FLAG",
     "INSUFFICIENT",
+    "INSUFFICIENT_CODE",
     "MISSING_GROUP",
     "MISSING_SENSITIVE_MODES",
+    "OK_CODE",
     "PASS",
     "POLICY_COMPARES",
     "POLICY_MEASURES",
     "REVIEW_STATUSES",
     "SEVERITIES",
     "STATUS_ORDER",
+    "SUPPRESSED_CODE",
     "VERDICTS",
     "WINDOWS",
     "CIMethod",
@@ -57,6 +60,9 @@ Decision: TypeAlias = Literal["confirmed", "justified", "needs-data", "mitigated
 CI_METHODS: tuple[str, ...] = get_args(CIMethod)
 MISSING_SENSITIVE_MODES: tuple[str, ...] = get_args(MissingSensitive)
 STATUS_ORDER: tuple[str, ...] = get_args(Status)
+#: A figure's status as the arrays of the metrics hold it: its index in STATUS_ORDER, so
+#: the worst of two statuses is their maximum.
+OK_CODE, INSUFFICIENT_CODE, SUPPRESSED_CODE = range(len(STATUS_ORDER))
 COMPARISONS: tuple[str, ...] = get_args(Comparison)
 WINDOWS: tuple[str, ...] = get_args(Window)
 FDR_METHODS: tuple[str, ...] = get_args(FdrMethod)
