@@ -36,6 +36,7 @@ __all__ = [
     "field_info",
     "help_text",
     "option",
+    "table_of",
 ]
 
 T = TypeVar("T")
@@ -259,6 +260,17 @@ def _translate(cls: type, exc: ValidationError) -> ConfigError:
     return ConfigError(
         f"{{option}} must be {expected(cls, name)}. Got {value!r}.{fix}", option=name
     )
+
+
+def table_of(cls: type[Any], value: Any) -> Any:
+    """A table of options from ``None`` (the defaults), an instance, or a mapping."""
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{{option}} must be a table of options. Got {value!r}.")
+    return cls(**{str(k): v for k, v in value.items()})
 
 
 def declared(key: str) -> Callable[[type[T]], type[T]]:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 from pydantic.dataclasses import dataclass
 
-from fairloop.config._declare import STRICT, declared, option
+from fairloop.config._declare import STRICT, declared, option, table_of
 from fairloop.exceptions import ConfigError
 from fairloop.vocabulary import METRICS, FdrMethod, PolicyCompare, PolicyMeasure
 
@@ -111,7 +111,7 @@ class FlagOptions:
     @classmethod
     def from_value(cls, value: FlagOptions | Mapping[str, Any] | None) -> FlagOptions:
         """Build options from a mapping (a ``[flags]`` table), rejecting unknown keys."""
-        options: FlagOptions = _table(cls, value)
+        options: FlagOptions = table_of(cls, value)
         return options
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,17 +119,6 @@ class FlagOptions:
         data = asdict(self)
         data["metrics"] = list(self.metrics)
         return data
-
-
-def _table(cls: type[Any], value: Any) -> Any:
-    """An options table from ``None`` (defaults), an instance, or a mapping."""
-    if value is None:
-        return cls()
-    if isinstance(value, cls):
-        return value
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{{option}} must be a table of options. Got {value!r}.")
-    return cls(**{str(k): v for k, v in value.items()})
 
 
 @declared("policy")
@@ -236,7 +225,7 @@ class ReviewOptions:
     @classmethod
     def from_value(cls, value: ReviewOptions | Mapping[str, Any] | None) -> ReviewOptions:
         """Build options from a ``[review]`` table, rejecting unknown keys."""
-        options: ReviewOptions = _table(cls, value)
+        options: ReviewOptions = table_of(cls, value)
         return options
 
     def to_dict(self) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic.dataclasses import dataclass
 
-from fairloop.config._declare import STRICT, declared, option
+from fairloop.config._declare import STRICT, declared, option, table_of
 from fairloop.exceptions import ConfigError
 
 __all__ = [
@@ -56,13 +56,8 @@ class SystemInfo:
     @classmethod
     def from_value(cls, value: SystemInfo | Mapping[str, Any] | None) -> SystemInfo:
         """Accept an instance, a mapping (the ``[system]`` table) or None."""
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{{option}} must be a table ([system]). Got {value!r}.")
-        return cls(**{str(k): v for k, v in value.items()})
+        info: SystemInfo = table_of(cls, value)
+        return info
 
     def to_dict(self) -> dict[str, str]:
         """Plain data."""
