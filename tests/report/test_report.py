@@ -208,3 +208,25 @@ def test_template_dir_that_is_not_a_folder_is_a_clear_error(tmp_path: Path) -> N
 def test_unknown_window_is_a_config_error(bad: str) -> None:
     with pytest.raises(fairloop.exceptions.ConfigError, match="window"):
         fairloop.AuditConfig(prediction="p", label="l", sensitive=("s",), window=bad)  # type: ignore[arg-type]
+
+
+def test_the_demo_finds_every_planted_bias_by_default() -> None:
+    """The demo's own log and config (make_decision_log's defaults, 20,000 rows, seed 0)."""
+    from fairloop.datasets import DEFAULT_BIASES
+
+    log = make_decision_log(n=20_000, seed=0)
+    result = fairloop.audit(log.data, **log.roles)
+    found = [dict(s) for s in result.flags["subgroup"]]
+    for bias in DEFAULT_BIASES:
+        want = dict(bias.subgroup) | (
+            {log.roles["reviewer"]: bias.reviewer} if bias.reviewer else {}
+        )
+        assert want in found, (want, found)
+
+
+def test_the_report_names_the_attributes_the_search_left_out() -> None:
+    log = make_decision_log(n=6_000, seed=2)
+    narrow = fairloop.audit(log.data, **log.roles, flags={"include_context": False})
+    html = narrow.to_html()
+    assert "Not searched: <code>region</code>, <code>channel</code>, <code>product</code>" in html
+    assert "Not searched" not in fairloop.audit(log.data, **log.roles).to_html()

@@ -73,7 +73,9 @@ class FlagOptions:
         "whenever oversight is on.",
     )
     include_context: bool = option(
-        False, help="Search over the context attributes too, not only the sensitive ones."
+        True,
+        help="Search over the context attributes too (a pattern such as sex=female & "
+        "channel=broker), not only the sensitive ones; off searches the sensitive ones alone.",
     )
     fdr: float = option(
         0.05,

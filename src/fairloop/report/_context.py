@@ -313,7 +313,12 @@ def _flags(result: AuditResult, adjudications: Adjudications | None) -> dict[str
         for e in (result.explained.to_dict("records") if len(result.explained) else [])
     ]
     states = [i["status"] for i in items]
+    config = result.config
+    searched = [*config.sensitive, *(config.context if config.flags.include_context else ())]
     return {
+        "searched": searched,
+        "not_searched": [a for a in config.context if a not in searched],
+        "enabled": config.flags.enabled,
         "shown": items,
         "explained": explained,
         "open": sum(s == "open" for s in states),
