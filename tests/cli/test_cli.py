@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import fairloop
 from fairloop.cli import app
 from fairloop.datasets import make_decision_log
 
@@ -385,12 +386,39 @@ def test_review_commands_on_bad_stores(tmp_path: Path) -> None:
     result = runner.invoke(app, ["verify", "--db", str(tmp_path / "typo.db")])
     assert result.exit_code == 2 and "does not exist" in result.output
     assert not (tmp_path / "typo.db").exists()
-    runner.invoke(app, ["review", "list", "--db", str(tmp_path / "ok.db")])
+    for command in (["review", "list"], ["review", "show", "fl-x"], ["review", "export"],
+                    ["review", "runs"], ["report", "--out", str(tmp_path / "r")]):  # fmt: skip
+        result = runner.invoke(app, [*command, "--db", str(tmp_path / "typo.db")])
+        assert result.exit_code == 2 and "does not exist" in result.output, command
+        assert not (tmp_path / "typo.db").exists(), command
+    fairloop.ReviewStore(tmp_path / "ok.db").close()
     result = runner.invoke(
         app, ["review", "export", "--db", str(tmp_path / "ok.db"), "--out", str(tmp_path)]
     )
     assert result.exit_code == 2 and "Cannot write --out" in result.output
     assert "Traceback" not in result.output
+
+
+def test_review_runs_lists_the_recorded_runs(log_file: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "runs.db")
+    empty = runner.invoke(app, ["review", "runs", "--db", db])
+    assert empty.exit_code == 2  # no store yet: a read-only command creates none
+    fairloop.ReviewStore(db).close()
+    assert "No run recorded yet" in runner.invoke(app, ["review", "runs", "--db", db]).output
+    for _ in range(2):
+        audit = runner.invoke(app, ["audit", str(log_file), *DECISIONS, "--sensitive", "sex",
+                                    "--db", db])  # fmt: skip
+        assert audit.exit_code == 0, audit.output
+    result = runner.invoke(app, ["review", "runs", "--db", db, "--json"])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(result.stdout)["runs"]
+    store = fairloop.ReviewStore(db)
+    try:
+        assert [r["run_id"] for r in runs] == list(store.runs()["run_id"])
+        assert len(runs) == 2 and all(r["rows"] == 20_000 for r in runs)
+        assert runs[0]["flags"] == len(store.flags(run_id=runs[0]["run_id"]))
+    finally:
+        store.close()
 
 
 def test_help_keeps_bracketed_defaults() -> None:

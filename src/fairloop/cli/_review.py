@@ -37,7 +37,13 @@ FourEyesOption = Annotated[
 ]
 
 
-def _open(db: str | None, config: Path | None, four_eyes: bool | None) -> ReviewStore:
+def _open(
+    db: str | None, config: Path | None, four_eyes: bool | None, *, read_only: bool = False
+) -> ReviewStore:
+    """The review store, read-only for commands that only read.
+
+    A mistyped --db is then an error rather than a new, empty store.
+    """
     from fairloop.store import ReviewStore
 
     options = ReviewOptions.from_value((load_config(config) if config else {}).get("review"))
@@ -45,6 +51,7 @@ def _open(db: str | None, config: Path | None, four_eyes: bool | None) -> Review
         db,
         four_eyes=options.four_eyes if four_eyes is None else four_eyes,
         reopen_tolerance=options.reopen_tolerance,
+        read_only=read_only,
     )
 
 
@@ -61,7 +68,7 @@ def list_command(
     """List the flags of a run with their status, most severe first."""
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
-        store = _open(db, config, four_eyes)
+        store = _open(db, config, four_eyes, read_only=True)
         flags = store.flags(status=status, run_id=run)
         out.put(flags=flags.to_dict(orient="records"))
         out.emit()
@@ -93,7 +100,7 @@ def show_command(
     """Show a flag: its sentence, numbers, sample cases and decision history."""
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
-        store = _open(db, config, four_eyes)
+        store = _open(db, config, four_eyes, read_only=True)
         flag = store.flag(flag_id)
         history = store.history(flag_id)
         out.put(flag=dict(flag), status=store.status(flag_id),
@@ -127,6 +134,43 @@ def show_command(
             )
             if isinstance(event["mitigation"], str) and event["mitigation"]:
                 typer.echo(f"      mitigation: {event['mitigation']}")
+
+
+@review_app.command("runs")
+def runs_command(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """List the recorded runs, newest first: id, time, rows, open and total flags."""
+    from fairloop.store import ReviewStore
+
+    out = Output(json=as_json, quiet=quiet)
+    with out.errors():
+        with ReviewStore(db, read_only=True) as store:
+            runs = store.runs()
+            counts: dict[str, tuple[int, int]] = {}
+            for run in runs["run_id"]:
+                flags = store.flags(run_id=run)
+                opened = int((flags["status"] == "open").sum()) if len(flags) else 0
+                counts[run] = (opened, len(flags))
+        records = [
+            {**r, "open_flags": counts[r["run_id"]][0], "flags": counts[r["run_id"]][1]}
+            for r in runs.to_dict(orient="records")
+        ]
+        out.put(runs=records)
+        out.emit()
+        if not out.talks:
+            return
+        if not records:
+            typer.echo("No run recorded yet. `fairloop audit` records one.")
+            return
+        typer.echo(f"{'run_id':24s} {'recorded at':26s} {'rows':>12s} {'open':>5s} {'flags':>6s}")
+        for r in records:
+            typer.echo(
+                f"{r['run_id']:24s} {str(r['created_at'])[:26]:26s} {r['rows']:>12,} "
+                f"{r['open_flags']:>5d} {r['flags']:>6d}"
+            )
 
 
 @review_app.command("decide")
@@ -176,7 +220,8 @@ def export_command(
         out.aliases["fmt"] = "format"
         if as_json and path is None:
             fmt = "json"
-        text = ReviewStore(db).export(fmt)  # type: ignore[arg-type]
+        with ReviewStore(db, read_only=True) as store:
+            text = store.export(fmt)  # type: ignore[arg-type]
         if path is None:
             typer.echo(text)
             return

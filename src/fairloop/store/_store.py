@@ -455,7 +455,10 @@ class ReviewStore:
                 .one_or_none()
             )
         if row is None:
-            raise StoreError(f"No run {run_id!r} in the review store. See `fairloop review list`.")
+            raise StoreError(
+                f"No run {run_id!r} in the review store. Its runs: ReviewStore.runs(), or "
+                "`fairloop review runs`."
+            )
         out = dict(row)
         for key in ("config", "summary", "provenance", "cube"):
             out[key] = json.loads(out[key]) if out.get(key) else None
