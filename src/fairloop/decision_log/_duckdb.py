@@ -305,6 +305,8 @@ class FileSource(DuckDBSource):
         self.description = f"file {self.path!r}"
         self.files = _resolve_files(self.path)
         self.format = _detect_format(self.files[0])
+        if self.format == "csv":
+            _check_width(self.files[0])
         self._describe(self._scan([]))
         present = [c for c in text_columns if c in self._types]
         self.relation = self._scan(present)
@@ -341,6 +343,32 @@ class FileSource(DuckDBSource):
         for file in self.files:
             digest.update(f"{Path(file).name}:{file_sha256(file)}\n".encode())
         return digest.hexdigest()
+
+
+#: More columns than any decision log has: a wide table (one column per case or per
+#: question), refused before DuckDB tries to type every one of them.
+MAX_COLUMNS = 10_000
+
+
+def _check_width(path: str) -> None:
+    """Refuse a CSV whose header has more than :data:`MAX_COLUMNS` columns, cheaply.
+
+    Reads at most the first 64 MB of the header line (plain CSV; compressed files are left to
+    DuckDB).
+    """
+    if path.lower().endswith((".gz", ".zst")):
+        return
+    with open(path, "rb") as handle:
+        header = handle.readline(64 * 2**20)
+    columns = 1 + max(header.count(sep) for sep in (b",", b"\t", b";", b"|"))
+    if columns > MAX_COLUMNS:
+        raise DecisionLogError([Issue(
+            IssueReason.UNSUPPORTED_INPUT, None,
+            f"The file {path!r} has {columns:,} columns: a decision log has one row per case "
+            "(or per judgment) and one column per role.",
+            "Reshape the table to long format (one row per case and reviewer, e.g. "
+            "pandas.melt) and audit that.",
+        )])  # fmt: skip
 
 
 def _resolve_files(path: str) -> list[str]:

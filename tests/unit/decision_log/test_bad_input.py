@@ -339,3 +339,13 @@ def test_out_pointing_at_a_file(tmp_path: Path) -> None:
     target.write_text("x")
     result = CliRunner().invoke(app, ["demo", "--out", str(target), "--rows", "500"])
     assert result.exit_code == 2 and "is a file" in result.output
+
+
+def test_a_wide_table_is_refused_before_it_is_read(tmp_path) -> None:
+    """A table with a column per case (Dressel & Farid's MTurk files have 441,067) is not a
+    decision log: one clear error, without DuckDB typing every column first."""
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"c{i}" for i in range(10_001))
+    path.write_text(header + "\n" + ",".join("1" for _ in range(10_001)) + "\n")
+    with pytest.raises(DecisionLogError, match="10,001 columns.*long format"):
+        fairloop.audit(str(path), prediction="c0", label="c1", sensitive="c2")
