@@ -21,6 +21,7 @@ from fairloop.flags import (
     VERDICT_ADJUSTMENT,
     FlagReport,
     find_flags,
+    policy_verdicts,
     severity_rule,
 )
 from fairloop.metrics import (
@@ -379,7 +380,14 @@ class Audit:
         report = (
             find_flags(cube, every_metric, disparities, config)
             if config.flags.enabled
-            else FlagReport(pd.DataFrame(columns=FLAG_COLUMNS), pd.DataFrame(), pd.DataFrame())
+            else FlagReport(
+                pd.DataFrame(columns=FLAG_COLUMNS),
+                pd.DataFrame(),
+                # the policy's verdicts do not depend on the search: they are always given
+                policy_verdicts(
+                    disparities, config.policy or (), every_metric, fdr=config.flags.fdr
+                ),
+            )
         )
         return AuditResult(
             config=config,
@@ -483,13 +491,18 @@ def _methods(config: AuditConfig, clusters: tuple[str, ...] = ()) -> dict[str, A
         ),
         "test": (
             "two-sided pooled two-proportion z-test; Fisher's exact test when an expected "
-            f"count is below {MIN_EXPECTED_COUNT:g}; between_groups: Pearson chi-square test "
-            "of equality across the set's groups"
+            f"count is below {MIN_EXPECTED_COUNT:g}, for every comparison (between_groups: of "
+            "its highest and lowest groups)"
         ),
         "to_overall": "interval and test from the group against its complement",
         "between_groups_note": (
-            "the interval is for the selected largest and smallest groups and is not "
-            "adjusted for that selection"
+            "the interval and the test are of the selected largest and smallest groups "
+            "and are not adjusted for that selection; homogeneity_p_value is the Pearson "
+            "chi-square test that every group of the set has the same rate"
+        ),
+        "ratios": (
+            "reference: group / reference group; to_overall: group / everyone; "
+            "between_groups: lowest / highest (fairlearn's min / max, at most 1)"
         ),
         "multiple_testing": (
             "disparity p-values are per comparison and unadjusted. Flags: each subgroup test "

@@ -10,7 +10,7 @@ import typer
 
 from fairloop.cli._output import EXIT_FINDINGS, EXIT_OK, Output
 from fairloop.exceptions import ConfigError
-from fairloop.vocabulary import SEVERITIES, subgroup_label
+from fairloop.vocabulary import MISSING_GROUP, SEVERITIES, subgroup_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,25 +78,41 @@ def print_summary(result: AuditResult, out: Output) -> None:
     )
     for column, rows in p["missing_values"].items():
         shown = f"{rows:,}" if isinstance(rows, int) else rows
-        typer.echo(f"  {shown} rows have no {column}: kept as the '(missing)' group.")
+        typer.echo(f"  {shown} rows have no {column}: kept as the '{MISSING_GROUP}' group.")
     insufficient = result.metrics[result.metrics["status"] != "ok"]
     groups = insufficient["group"].nunique()
     if groups:
         typer.echo(f"  {groups} groups have too few cases for some metrics (marked insufficient).")
     typer.echo("")
     header = (
-        f"{'attributes':28s} {'DP diff':>8s} {'DP ratio':>9s} {'EO diff':>8s} {'4/5 rule':>12s}"
+        f"{'attributes':28s} {'DP diff':>9s} {'DP ratio':>9s} {'EO diff':>9s} {'4/5 rule':>12s}"
     )
     typer.echo(header)
+    marked = False
     for name, figures in result.summary.items():
         verdict = {"pass": "pass", "fail": "FAIL"}.get(
             figures["four_fifths_rule"]["verdict"], "insufficient"
         )
+        weak = set(figures.get("on_insufficient_groups", ()))
+        marked |= bool(weak & {"demographic_parity_difference", "demographic_parity_ratio",
+                               "equalized_odds_difference"})  # fmt: skip
+
+        def cell(
+            key: str, width: int, weak: set[str] = weak, figures: dict[str, Any] = figures
+        ) -> str:
+            return f"{_fmt(figures[key]) + ('*' if key in weak else ''):>{width}s}"
+
         typer.echo(
-            f"{name[:28]:28s} {_fmt(figures['demographic_parity_difference']):>8s} "
-            f"{_fmt(figures['demographic_parity_ratio']):>9s} "
-            f"{_fmt(figures['equalized_odds_difference']):>8s} {verdict:>12s}"
+            f"{name[:28]:28s} {cell('demographic_parity_difference', 9)} "
+            f"{cell('demographic_parity_ratio', 9)} {cell('equalized_odds_difference', 9)} "
+            f"{verdict:>12s}"
         )
+    typer.echo(
+        "\n4/5 rule: each group's selection rate against the highest group's, from intervals"
+        " (the same check as the report's and evidence.json's four_fifths_rule)."
+    )
+    if marked:
+        typer.echo("* rests on a group with too few cases (marked insufficient).")
 
 
 def write_report_file(

@@ -62,6 +62,7 @@ __all__ = [
     "describe",
     "find_flags",
     "flag_id",
+    "policy_verdicts",
     "rank_flags",
     "severity",
     "severity_rule",

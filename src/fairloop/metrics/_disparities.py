@@ -46,7 +46,7 @@ _COLUMNS = [
     "comparison", "attribute_set", "group", "attributes", "reference_group", "reference",
     "metric", "value", "reference_value", "difference", "difference_ci_low",
     "difference_ci_high", "ratio", "ratio_ci_low", "ratio_ci_high", "p_value", "test",
-    "n", "reference_n", "status",
+    "homogeneity_p_value", "n", "reference_n", "status",
 ]  # fmt: skip
 
 
@@ -116,8 +116,24 @@ def disparities_frame(
     pandas.DataFrame
         Columns: comparison, attribute_set, group, attributes, reference_group,
         reference, metric, value, reference_value, difference, difference_ci_low,
-        difference_ci_high, ratio, ratio_ci_low, ratio_ci_high, p_value, test, n,
-        reference_n, status.
+        difference_ci_high, ratio, ratio_ci_low, ratio_ci_high, p_value, test,
+        homogeneity_p_value, n, reference_n, status.
+
+    Notes
+    -----
+    Every row compares ``group`` (``value``) with ``reference_group``
+    (``reference_value``): ``difference`` is value - reference_value, and every
+    interval and ``p_value`` (``test``) are of that same pair.
+
+    * ``reference``: the group against its set's reference group; ratio is
+      group / reference.
+    * ``to_overall``: the group against everyone; ratio is group / everyone (the
+      interval and test come from the group against its complement).
+    * ``between_groups``: the set's highest value (``group``) against its lowest
+      (``reference_group``); ratio is lowest / highest, fairlearn's min / max, so it
+      is at most 1. The pair is chosen by its values, and its interval and test are
+      not adjusted for that choice; ``homogeneity_p_value`` is the chi-square test that
+      every group of the set has the same rate.
     """
     cols = np.asarray([rates.column(m) for m in metrics], dtype=np.int64)
     level = config.confidence_level
@@ -181,6 +197,9 @@ def _frame(
             "ratio_ci_high": figure("r_high"),
             "p_value": figure("p"),
             "test": np.where(hidden, "", np.asarray(stats["test"]).reshape(-1)),
+            "homogeneity_p_value": figure("homogeneity_p")
+            if "homogeneity_p" in stats
+            else np.full(len(gi), np.nan),
             "n": pd.array(rates.n[gi], dtype="Int64"),
             "reference_n": pd.array(reference_n.reshape(-1), dtype="Int64"),
             "status": np.asarray(STATUS_ORDER, dtype=object)[flat_status],
@@ -273,7 +292,7 @@ def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float)
     position = np.full(len(table.sets), -1, dtype=np.int64)
     position[sets] = np.arange(len(sets))
     member &= position[table.set_index] >= 0
-    stats["p"] = np.column_stack(
+    stats["homogeneity_p"] = np.column_stack(
         [
             homogeneity_pvalue(
                 rates.numerator[member, c] / rates.design_effect[member, c],
@@ -284,9 +303,11 @@ def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float)
         ]
     )  # fmt: skip
     undefined = np.isnan(np.asarray(stats["p1"], dtype=np.float64)) | too_few
-    for key in ("p1", "p2", "difference", "d_low", "d_high", "ratio", "r_low", "r_high", "p"):
+    keys = ("p1", "p2", "difference", "d_low", "d_high", "ratio", "r_low", "r_high", "p",
+            "homogeneity_p")  # fmt: skip
+    for key in keys:
         stats[key] = np.where(undefined, np.nan, np.asarray(stats[key], dtype=np.float64))
-    stats["test"] = np.where(undefined, "", "chi2")
+    stats["test"] = np.where(undefined, "", np.asarray(stats["test"]))
     status = _worst(rates.status[hi, mc], rates.status[lo, mc])
     status = np.where(undefined, np.maximum(status, INSUFFICIENT_CODE), status).astype(np.int8)
     return _frame(

@@ -10,13 +10,24 @@ import pandas as pd
 from fairloop.metrics._groups import GroupTable
 from fairloop.metrics._rates import Rates
 from fairloop.stats import bh, margin_pvalue, ratio_interval
-from fairloop.vocabulary import INSUFFICIENT_CODE, OK_CODE, SUPPRESSED_CODE
+from fairloop.vocabulary import INSUFFICIENT_CODE, OK_CODE, STATUS_ORDER, SUPPRESSED_CODE
 
 __all__ = ["FOUR_FIFTHS", "summary_figures"]
 
 #: The EEOC's four-fifths threshold on selection-rate ratios (an engineering screen, not a
 #: legal test).
 FOUR_FIFTHS = 0.8
+
+
+#: The metrics each summary figure is read from (their between_groups rows).
+_FIGURE_METRICS: dict[str, tuple[str, ...]] = {
+    "demographic_parity_difference": ("selection_rate",),
+    "demographic_parity_ratio": ("selection_rate",),
+    "equal_opportunity_difference": ("true_positive_rate",),
+    "equal_opportunity_ratio": ("true_positive_rate",),
+    "equalized_odds_difference": ("true_positive_rate", "false_positive_rate"),
+    "equalized_odds_ratio": ("true_positive_rate", "false_positive_rate"),
+}
 
 
 def summary_figures(
@@ -30,7 +41,9 @@ def summary_figures(
     """Named summary figures for each attribute set (each attribute and intersection).
 
     The differences and ratios are fairlearn's ``between_groups`` figures (max - min,
-    min / max) over the groups whose figures are not suppressed:
+    min / max) over the groups whose figures are not suppressed; a figure whose highest or
+    lowest group has too few cases (status ``insufficient``) is kept, as fairlearn would
+    compute it, and named in ``on_insufficient_groups``:
     ``demographic_parity_*`` on selection_rate, ``equal_opportunity_*`` on
     true_positive_rate, ``equalized_odds_*`` the worse of true_positive_rate and
     false_positive_rate.
@@ -61,6 +74,12 @@ def summary_figures(
         for s, m, d, r in zip(between["attribute_set"], between["metric"],
                               between["difference"], between["ratio"], strict=True)
     }  # fmt: skip
+    weak = {
+        (s, m)
+        for s, m, st in zip(between["attribute_set"], between["metric"], between["status"],
+                            strict=True)
+        if st != STATUS_ORDER[OK_CODE]
+    }  # fmt: skip
     nan = (float("nan"), float("nan"))
     for s, rows in enumerate(table.set_slices()):
         if s == 0:
@@ -78,6 +97,11 @@ def summary_figures(
             "equalized_odds_difference": float(np.fmax(tpr_d, fpr_d)),
             "equalized_odds_ratio": float(np.fmin(tpr_r, fpr_r)),
             "groups_suppressed": int((rates.status[rows, sr] == SUPPRESSED_CODE).sum()),
+            "on_insufficient_groups": [
+                figure
+                for figure, metrics in _FIGURE_METRICS.items()
+                if any((name, m) in weak for m in metrics)
+            ],
             "four_fifths_rule": _four_fifths(table, rates, rows, confidence_level),
         }
     _settle_four_fifths(out, fdr=fdr)

@@ -250,6 +250,7 @@ def _disparities(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str,
             "high": _num(r.difference_ci_high),
             "ratio": _num(r.ratio),
             "p": _num(r.p_value),
+            "p_all": _num(r.homogeneity_p_value),
             "status": str(r.status),
         }
         for r in between.itertuples(index=False)
@@ -546,8 +547,22 @@ def _summary(
             "special_category_safeguards",
         ):
             actions.append(f"Add the missing evidence '{item['title']}': {item['reason']}.")
+    four_fifths = [
+        {"set": name, **{k: figures["four_fifths_rule"].get(k) for k in ("verdict", "reason")}}
+        for name, figures in result.summary.items()
+    ]
+    failing = [f["set"] for f in four_fifths if f["verdict"] == "fail"]
+    if failing:
+        actions.append(
+            f"The four-fifths check fails for {', '.join(failing)}: a group's selection rate "
+            f"lies wholly below {FOUR_FIFTHS:g} of the highest group's."
+        )
     period = result.provenance.get("period")
     return {
+        "four_fifths": {
+            verdict: [f["set"] for f in four_fifths if f["verdict"] == verdict]
+            for verdict in ("fail", "pass", "insufficient")
+        },
         "system": config.system.to_dict(),
         "period": period,
         "verdicts": verdicts,

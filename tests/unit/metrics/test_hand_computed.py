@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from statsmodels.stats.proportion import proportions_ztest
 
 import fairloop
 
@@ -158,8 +159,11 @@ def test_between_groups(result: fairloop.AuditResult) -> None:
     assert row["value"] == pytest.approx(21 / 40 if 21 > 20 else 20 / 40)
     assert row["difference"] == pytest.approx(21 / 40 - 20 / 40)
     assert row["ratio"] == pytest.approx(20 / 21)
+    # the interval and the p-value are of the same pair: the highest group against the lowest
+    _, p_pair = proportions_ztest([21, 20], [40, 40])
+    assert row["p_value"] == pytest.approx(p_pair)
     expected = stats.chi2_contingency([[20, 20], [21, 19]], correction=False).pvalue
-    assert row["p_value"] == pytest.approx(expected)
+    assert row["homogeneity_p_value"] == pytest.approx(expected)
 
 
 def test_intersections_are_every_combination(small_log: pd.DataFrame) -> None:
