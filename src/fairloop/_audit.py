@@ -373,8 +373,9 @@ class Audit:
         disparities = disparities_frame(table, rates, config, tuple(METRICS))
         between = disparities[disparities["comparison"] == "between_groups"]
         summary = summary_figures(
-            table, rates, between, confidence_level=config.confidence_level, fdr=config.flags.fdr
-        )
+            table, rates, between, confidence_level=config.confidence_level,
+            fdr=config.flags.fdr, favourable_rate=config.favourable_rate,
+        )  # fmt: skip
         every_metric = metrics_frame(table, rates, tuple(METRICS))
         step("searching for flags")
         report = (
@@ -531,7 +532,8 @@ def _methods(config: AuditConfig, clusters: tuple[str, ...] = ()) -> dict[str, A
             + "; insufficient evidence otherwise; never from a point estimate alone"
         ),
         "four_fifths": (
-            "selection-rate ratio of each group to the highest-rate group with the Katz log "
+            f"{config.favourable_rate.replace('_', ' ')} (the share decided favourably for the "
+            "person) ratio of each group to the highest-rate group with the Katz log "
             "interval: pass when every assessed group's interval lies at or above "
             f"{FOUR_FIFTHS:g}, fail when one lies wholly below and its one-sided score test "
             "survives Benjamini-Hochberg over every group checked, insufficient otherwise"

@@ -108,8 +108,9 @@ def print_summary(result: AuditResult, out: Output) -> None:
             f"{verdict:>12s}"
         )
     typer.echo(
-        "\n4/5 rule: each group's selection rate against the highest group's, from intervals"
-        " (the same check as the report's and evidence.json's four_fifths_rule)."
+        f"\n4/5 rule: each group's {result.config.favourable_rate.replace('_', ' ')} (decided "
+        "favourably for the person) against the highest group's, from intervals (the same "
+        "check as the report's and evidence.json's four_fifths_rule)."
     )
     if marked:
         typer.echo("* rests on a group with too few cases (marked insufficient).")

@@ -120,8 +120,15 @@ class AuditConfig:
     )
     positive: Scalar = option(
         1,
-        help="The favourable decision value, compared with the data's values as text (1 "
-        "matches '1' and 1.0).",
+        help="The positive decision value (scikit-learn's pos_label: an approval, or a label "
+        "such as high risk), compared with the data's values as text (1 matches '1' and 1.0).",
+    )
+    favourable: Scalar | None = option(
+        None,
+        help="The decision value that favours the person (approve, low risk); the positive "
+        "value when not given. Declare it when the positive value is punitive (risk, fraud, "
+        "deny): the report's wording and the four-fifths check then read it.",
+        shown_default="the positive value",
     )
     values: Annotated[tuple[Scalar, ...] | None, BeforeValidator(_or_none(_as_names))] = option(
         None,
@@ -199,6 +206,17 @@ class AuditConfig:
     )
 
     def __post_init__(self) -> None:
+        declared = self.values if self.values is not None else None
+        if (
+            self.favourable is not None
+            and declared is not None
+            and token(self.favourable) not in {token(v) for v in declared}
+        ):
+            raise ConfigError(
+                f"{{option}} ({self.favourable!r}) must be one of the declared values "
+                f"{list(declared)}.",
+                option="favourable",
+            )
         if self.policy is None:
             object.__setattr__(self, "policy", default_policy())
         if self.values is not None and token(self.positive) not in {token(v) for v in self.values}:
@@ -247,6 +265,16 @@ class AuditConfig:
                 f"attribute. Sensitive attributes: {', '.join(self.sensitive)}.",
                 option="reference",
             )
+
+    @property
+    def favourable_is_positive(self) -> bool:
+        """Whether the positive value is the one that favours the person."""
+        return self.favourable is None or token(self.favourable) == token(self.positive)
+
+    @property
+    def favourable_rate(self) -> str:
+        """The metric that is the share of cases decided favourably for the person."""
+        return "selection_rate" if self.favourable_is_positive else "negative_rate"
 
     @property
     def roles(self) -> dict[str, str | list[str]]:

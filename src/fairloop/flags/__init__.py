@@ -192,7 +192,8 @@ def find_flags(
     )
     kept = flagged[standing].copy()
     kept["sentence"] = sentences_for(kept, total_rows=cube.n_rows, families=families,
-                                     level=level)  # fmt: skip
+                                     level=level,
+                                     positive_favours=config.favourable_is_positive)  # fmt: skip
     gone = flagged[~standing].copy()
     if len(gone):
         by = explainer_of[~standing]
@@ -381,6 +382,7 @@ def _policy_flags(
         }
     )  # fmt: skip
     out = with_identity(rows, total_rows=total_rows, families={},
-                        level=config.confidence_level)  # fmt: skip
+                        level=config.confidence_level,
+                        positive_favours=config.favourable_is_positive)  # fmt: skip
     out["explains"] = [[] for _ in range(len(out))]
     return out

@@ -108,7 +108,9 @@ def _pts(x: float) -> str:
 Families = dict[str, tuple[int, str]]
 
 
-def _sentence(row: Any, *, total_rows: int, families: Families, level: float) -> str:
+def _sentence(
+    row: Any, *, total_rows: int, families: Families, level: float, positive_favours: bool
+) -> str:
     spec = METRICS[row.metric]
     who = describe(row.subgroup)
     ci = f"{round(100 * level)}% CI {_pts(row.difference_ci_low)} to {_pts(row.difference_ci_high)}"
@@ -133,7 +135,14 @@ def _sentence(row: Any, *, total_rows: int, families: Families, level: float) ->
         reviewer_key = [k for k in row.subgroup if k != next(iter(row.subgroup))][-1]
         reviewer = row.subgroup[reviewer_key]
         group = describe({k: v for k, v in row.subgroup.items() if k != reviewer_key})
-        decision = "favourable" if row.metric == "precision" else "unfavourable"
+        upheld_positive = row.metric == "precision"
+        # upholding the model's favourable decisions favours the group
+        favours_if_upheld = upheld_positive == positive_favours
+        decision = (
+            f"{'positive' if upheld_positive else 'negative'} "
+            f"({'favourable' if favours_if_upheld else 'unfavourable'})"
+        )
+        against = (row.difference < 0) == favours_if_upheld
         others_gap = (row.value - row.complement_value) - row.difference
         return (
             f"Reviewer {reviewer} upheld {_pct(row.value)} of the model's {decision} decisions "
@@ -142,7 +151,7 @@ def _sentence(row: Any, *, total_rows: int, families: Families, level: float) ->
             f"{_pts(row.value - row.complement_value)} points, where the other reviewers' own "
             f"gaps between the same groups average {_pts(others_gap)} points. {reviewer}'s gap "
             f"is {abs(100 * row.difference):.1f} points "
-            f"{'wider against' if row.difference < 0 else 'wider in favour of'} {group} "
+            f"{'wider against' if against else 'wider in favour of'} {group} "
             f"({stats}, a family-wise control of the chance of naming any reviewer wrongly). "
             f"Test: the gap must exceed the others' on the difference, ratio, complement-ratio, "
             f"odds and distance-from-one-half scales alike (null: the reviewer treats the group "
@@ -178,11 +187,12 @@ def _sentence(row: Any, *, total_rows: int, families: Families, level: float) ->
             f"points, {stats}). {tail}"
         )
     direction = "higher" if row.difference > 0 else "lower"
+    reading = "" if positive_favours else " (the positive decision is unfavourable to the person)"
     return (
         f"{head}, the {spec.title.lower()} is {_pct(row.value)} against "
         f"{_pct(row.complement_value)} for everyone else: {abs(100 * row.difference):.1f} "
         f"points {direction} ({stats}). {spec.title}: {spec.description[0].lower()}"
-        f"{spec.description[1:]}"
+        f"{spec.description[1:-1]}{reading}."
     )
 
 
@@ -193,6 +203,7 @@ def with_identity(
     families: Families,
     level: float,
     sentences: bool = True,
+    positive_favours: bool = True,
 ) -> pd.DataFrame:
     """Add id, description, severity and sentence to flagged rows.
 
@@ -232,7 +243,13 @@ def with_identity(
     out["severity_score"] = score
     out["severity"] = level_name
     out["sentence"] = (
-        sentences_for(out, total_rows=total_rows, families=families, level=level)
+        sentences_for(
+            out,
+            total_rows=total_rows,
+            families=families,
+            level=level,
+            positive_favours=positive_favours,
+        )
         if sentences
         else ""
     )
@@ -240,10 +257,25 @@ def with_identity(
 
 
 def sentences_for(
-    rows: pd.DataFrame, *, total_rows: int, families: Families, level: float
+    rows: pd.DataFrame,
+    *,
+    total_rows: int,
+    families: Families,
+    level: float,
+    positive_favours: bool = True,
 ) -> list[str]:
-    """The plain-language sentence of each flag."""
+    """The plain-language sentence of each flag.
+
+    ``positive_favours`` says whether the positive decision is the one that favours the
+    person (``AuditConfig.favourable_is_positive``); the sentences read directions by it.
+    """
     return [
-        _sentence(row, total_rows=total_rows, families=families, level=level)
+        _sentence(
+            row,
+            total_rows=total_rows,
+            families=families,
+            level=level,
+            positive_favours=positive_favours,
+        )
         for row in rows.itertuples(index=False)
     ]

@@ -37,6 +37,7 @@ def summary_figures(
     *,
     confidence_level: float,
     fdr: float,
+    favourable_rate: str = "selection_rate",
 ) -> dict[str, dict[str, Any]]:
     """Named summary figures for each attribute set (each attribute and intersection).
 
@@ -58,9 +59,12 @@ def summary_figures(
         The ``between_groups`` rows of the disparities, for every metric.
     confidence_level : float
         Level of the ratio intervals in the four-fifths check.
-    fdr : float, default=0.05
+    fdr : float
         False discovery rate of the four-fifths check's failing verdicts, over every group
         of every attribute set (as the policy verdicts).
+    favourable_rate : str, default="selection_rate"
+        The metric the four-fifths check compares: the share of cases decided favourably
+        for the person (``negative_rate`` when the positive value is unfavourable).
 
     Returns
     -------
@@ -102,20 +106,22 @@ def summary_figures(
                 for figure, metrics in _FIGURE_METRICS.items()
                 if any((name, m) in weak for m in metrics)
             ],
-            "four_fifths_rule": _four_fifths(table, rates, rows, confidence_level),
+            "four_fifths_rule": _four_fifths(table, rates, rows, confidence_level, favourable_rate),
         }
     _settle_four_fifths(out, fdr=fdr)
     return out
 
 
 def _four_fifths(
-    table: GroupTable, rates: Rates, rows: slice, confidence_level: float
+    table: GroupTable, rates: Rates, rows: slice, confidence_level: float, metric: str
 ) -> dict[str, Any]:
-    sr = rates.column("selection_rate")
+    sr = rates.column(metric)
     idx = np.arange(rows.start, rows.stop)
     ok = idx[rates.status[idx, sr] == OK_CODE]
     not_assessed = [table.label(i) for i in idx[rates.status[idx, sr] == INSUFFICIENT_CODE]]
-    result: dict[str, Any] = {"threshold": FOUR_FIFTHS, "not_assessed": not_assessed}
+    result: dict[str, Any] = {
+        "threshold": FOUR_FIFTHS, "metric": metric, "not_assessed": not_assessed
+    }  # fmt: skip
     if len(ok) < 2 or np.nanmax(rates.value[ok, sr]) <= 0:
         result.update(
             verdict="insufficient",

@@ -450,7 +450,11 @@ def _methodology(result: AuditResult) -> dict[str, Any]:
     thresholds = [
         *(_threshold(config, key) for key in THRESHOLD_OPTIONS),
         ("Severity levels", severity_rule()),
-        ("Four-fifths check", f"every group's selection-rate ratio at or above {FOUR_FIFTHS:g}"),
+        (
+            "Four-fifths check",
+            f"every group's {METRICS[config.favourable_rate].title.lower()} (decided "
+            f"favourably for the person) at or above {FOUR_FIFTHS:g} of the highest group's",
+        ),
         (
             "Automation-bias indicator",
             "a reviewer's override interval wholly below "
@@ -554,8 +558,9 @@ def _summary(
     failing = [f["set"] for f in four_fifths if f["verdict"] == "fail"]
     if failing:
         actions.append(
-            f"The four-fifths check fails for {', '.join(failing)}: a group's selection rate "
-            f"lies wholly below {FOUR_FIFTHS:g} of the highest group's."
+            f"The four-fifths check fails for {', '.join(failing)}: a group's share of "
+            f"favourable decisions ({METRICS[config.favourable_rate].title.lower()}) lies wholly "
+            f"below {FOUR_FIFTHS:g} of the highest group's."
         )
     period = result.provenance.get("period")
     return {

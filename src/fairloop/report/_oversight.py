@@ -19,6 +19,7 @@ from fairloop.vocabulary import CELLS, MISSING_GROUP, OVERALL, cell_weights, set
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
+    from fairloop.config import AuditConfig
 
 __all__ = ["TREND_METRICS", "oversight_view", "trends_view"]
 
@@ -34,15 +35,21 @@ def _num(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _direction(to_pos: float | None, to_neg: float | None) -> str:
+def _direction(to_good: float | None, to_bad: float | None) -> str:
     """Which way overrides go: "both ways" unless one is DIRECTION_RATIO times the other."""
-    if to_pos is None or to_neg is None or to_pos + to_neg == 0:
+    if to_good is None or to_bad is None or to_good + to_bad == 0:
         return "–"
-    if to_pos >= DIRECTION_RATIO * to_neg:
+    if to_good >= DIRECTION_RATIO * to_bad:
         return "mostly to favourable"
-    if to_neg >= DIRECTION_RATIO * to_pos:
+    if to_bad >= DIRECTION_RATIO * to_good:
         return "mostly to unfavourable"
     return "both ways"
+
+
+def override_directions(config: AuditConfig) -> tuple[str, str]:
+    """The metrics of overrides to the favourable and to the unfavourable decision."""
+    to_pos, to_neg = "override_to_positive_rate", "override_to_negative_rate"
+    return (to_pos, to_neg) if config.favourable_is_positive else (to_neg, to_pos)
 
 
 def _metric_rows(result: AuditResult, attribute: str, metric: str) -> pd.DataFrame:
@@ -56,12 +63,13 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
     groups = []
     for attribute in config.sensitive:
         base = _metric_rows(result, attribute, "override_rate").reset_index(drop=True)
-        up = _metric_rows(result, attribute, "override_to_positive_rate").reset_index(drop=True)
-        down = _metric_rows(result, attribute, "override_to_negative_rate").reset_index(drop=True)
+        good, bad = override_directions(config)
+        up = _metric_rows(result, attribute, good).reset_index(drop=True)
+        down = _metric_rows(result, attribute, bad).reset_index(drop=True)
         rows: list[dict[str, Any]] = []
         for i in range(len(base)):
-            to_pos, to_neg = _num(up.loc[i, "value"]), _num(down.loc[i, "value"])
-            direction = _direction(to_pos, to_neg)
+            to_good, to_bad = _num(up.loc[i, "value"]), _num(down.loc[i, "value"])
+            direction = _direction(to_good, to_bad)
             rows.append(
                 {
                     "group": str(dict(base["attributes"].iloc[i]).get(attribute, "")),
@@ -70,8 +78,8 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
                     "override": _num(base.loc[i, "value"]),
                     "low": _num(base.loc[i, "ci_low"]),
                     "high": _num(base.loc[i, "ci_high"]),
-                    "to_positive": to_pos,
-                    "to_negative": to_neg,
+                    "to_favourable": to_good,
+                    "to_unfavourable": to_bad,
                     "direction": direction,
                 }
             )

@@ -40,6 +40,7 @@ WRONG: dict[str, list[Any]] = {
     "time": [5, ""],
     "case_id": [5, ""],
     "positive": [[1], {"a": 1}],
+    "favourable": [[0], {"a": 1}],
     "values": [[1], 5],
     "reference": [5, "s=a"],
     "ci_method": ["wald", 1],
