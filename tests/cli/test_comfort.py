@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -273,20 +275,16 @@ def test_init_reads_text_decisions_and_finds_the_favourable_value(tmp_path: Path
     assert overall.loc["selection_rate", "value"] == pytest.approx(expected)
 
 
-def test_init_then_audit_on_compas_editing_only_the_prediction(tmp_path: Path) -> None:
-    """The acceptance path: init on ProPublica's file, name the prediction, audit."""
+def test_init_then_audit_on_compas_without_editing(tmp_path: Path) -> None:
+    """The acceptance path: init refuses ProPublica's raw file (it holds no decision) and
+    writes nothing; on the README's derived file it writes a config audit accepts as is,
+    with high risk positive and unfavourable."""
     if not COMPAS_CSV.exists():
         pytest.skip(f"shared data not found at {COMPAS_CSV}")
     config = tmp_path / "fairloop.toml"
-    guessed = _init(COMPAS_CSV, config)
-    roles = guessed["roles"]
-    assert roles["label"]["columns"] == ["two_year_recid"]
-    assert set(roles["sensitive"]["columns"]) == {"sex", "race", "age_cat"}
-    assert roles["case_id"]["columns"] == ["id"]
-    assert roles["prediction"]["columns"] == []
-    assert {"name", "first", "last", "dob"} <= set(guessed["left_out"])
-    assert guessed["required_missing"] == ["prediction"]
-    text = config.read_text()
+    raw = runner.invoke(app, ["init", str(COMPAS_CSV), "--config", str(config)])
+    assert raw.exit_code == 2 and "--prediction COLUMN" in raw.output
+    assert not config.exists()
     # the derived column the README describes: ProPublica's "medium or high risk"
     derived = tmp_path / "compas.parquet"
     duckdb.sql(
@@ -294,9 +292,13 @@ def test_init_then_audit_on_compas_editing_only_the_prediction(tmp_path: Path) -
         f"CAST(decile_score >= 5 AS INTEGER) AS high_risk "
         f"FROM read_csv('{COMPAS_CSV}')) TO '{derived}' (FORMAT parquet)"
     )
-    edited = text.replace('# prediction = ""', 'prediction = "high_risk"  #', 1)
-    assert edited != text
-    config.write_text(edited)
+    guessed = _init(derived, config)
+    roles = guessed["roles"]
+    assert roles["prediction"]["columns"] == ["high_risk"]
+    assert roles["label"]["columns"] == ["two_year_recid"]
+    assert roles["favourable"]["columns"] == ["0"] and "punitive" in roles["favourable"]["reason"]
+    assert set(roles["sensitive"]["columns"]) == {"sex", "race", "age_cat"}
+    assert roles["case_id"]["columns"] == ["id"]
     out = tmp_path / "report"
     result = runner.invoke(
         app, ["audit", str(derived), "--config", str(config), "--no-store", "--out", str(out)]
@@ -308,3 +310,51 @@ def test_init_then_audit_on_compas_editing_only_the_prediction(tmp_path: Path) -
         assert secret not in html
     evidence = json.loads((out / "evidence.json").read_text())
     assert evidence["provenance"]["rows"] == 7_214
+    # high risk is positive and unfavourable: nothing calls it favourable
+    text = re.sub(r"<[^>]+>", " ", html).lower()
+    assert "model decided favourably" not in text and "decided high risk favourably" not in text
+    assert "the positive decision is unfavourable to the person" in text
+    four_fifths = evidence["summary"]["race"]["four_fifths_rule"]
+    assert four_fifths["metric"] == "negative_rate"  # the share labelled low risk
+    low_risk = 1 - duckdb.sql(f"SELECT avg(high_risk) FROM '{derived}'").fetchall()[0][0]
+    overall = [m for m in evidence["metrics"] if m["group"] == "(all)"]
+    rate = next(m["value"] for m in overall if m["metric"] == "negative_rate")
+    assert rate == pytest.approx(low_risk)
+
+
+def test_init_writes_a_config_audit_accepts_on_a_yes_no_log(tmp_path: Path) -> None:
+    """A CSV of yes/no decisions with a sensitive column that has gaps: init writes the
+    positive value as the audit reads the file, and keeps the gaps as a group."""
+    rng = np.random.default_rng(3)
+    n = 600
+    frame = pd.DataFrame({
+        "application_id": [f"a{i}" for i in range(n)],
+        "model_decision": rng.choice(["yes", "no"], size=n),
+        "final_decision": rng.choice(["yes", "no", None], size=n, p=[0.3, 0.3, 0.4]),
+        "gender": rng.choice(["female", "male", None], size=n, p=[0.48, 0.48, 0.04]),
+    })  # fmt: skip
+    path = tmp_path / "yes_no.csv"
+    frame.to_csv(path, index=False)
+    config = tmp_path / "fairloop.toml"
+    _init(path, config)
+    options = tomllib.loads(config.read_text())
+    assert options["positive"] == "yes" and options["missing_sensitive"] == "group"
+    result = runner.invoke(app, ["audit", str(path), "--config", str(config), "--no-store"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.needs_shared_data
+@pytest.mark.parametrize(
+    "name", ["adult/adult.data", "dressel_farid_2018/MTURK_NO_RACE.csv",
+             "dressel_farid_2018/BROWARD_CLEAN.csv"],
+)  # fmt: skip
+def test_init_writes_nothing_it_cannot_stand_behind(name: str, tmp_path: Path) -> None:
+    """Adult and Dressel & Farid's files hold no model decision (or are wide tables): init
+    says what to name and writes no config that audit would refuse."""
+    path = COMPAS_CSV.parents[1] / name
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    config = tmp_path / "fairloop.toml"
+    result = runner.invoke(app, ["init", str(path), "--config", str(config)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert not config.exists()

@@ -39,15 +39,15 @@ MSG_OUTSIDE_SET = "{rows} rows hold values outside the declared set {declared}: 
 FIX_OUTSIDE_SET = f"Map those values to one of {{declared}}, or add them to {mention('values')}."
 MSG_NOT_BINARY = "Decisions take {count} values across prediction and label: {found}."
 FIX_NOT_BINARY = (
-    f"Declare the value set with {mention('values')} (every value but the favourable one, "
-    "{positive!r}, is then unfavourable), or map the column to two values."
+    f"Declare the value set with {mention('values')} (every value but the positive one, "
+    "{positive!r}, is then negative), or map the column to two values."
 )
 MSG_POSITIVE_NOT_FOUND = (
-    "The favourable value {positive!r} occurs in neither the prediction nor the label; "
+    "The positive value {positive!r} occurs in neither the prediction nor the label; "
     "values seen: {found}."
 )
 FIX_POSITIVE_NOT_FOUND = (
-    f"Set {mention('positive')} to the favourable value as it appears in the data."
+    f"Set {mention('positive')} to the positive value as it appears in the data."
 )
 MSG_SENSITIVE_MISSING = "{rows} rows have no value for this sensitive attribute."
 FIX_SENSITIVE_MISSING = (

@@ -359,7 +359,7 @@ def _check_width(path: str) -> None:
     if path.lower().endswith((".gz", ".zst")):
         return
     with open(path, "rb") as handle:
-        header = handle.readline(64 * 2**20)
+        header = handle.readline(64 * 2**20).split(b"\r")[0]  # old Mac line ends: \r alone
     columns = 1 + max(header.count(sep) for sep in (b",", b"\t", b";", b"|"))
     if columns > MAX_COLUMNS:
         raise DecisionLogError([Issue(

@@ -17,6 +17,11 @@ __all__ = ["Guess", "RoleGuess", "guess_roles"]
 FAVOURABLE = ("1", "true", "yes", "y", "approve", "approved", "accept", "accepted", "grant",
               "granted", "pass", "passed", "positive", "hire", "hired", "eligible", "admit",
               "admitted", "allow", "allowed")  # fmt: skip
+#: Words naming a punitive outcome in a decision column's name: its positive value is then
+#: unfavourable to the person (COMPAS's high_risk, a fraud flag, a denial).
+PUNITIVE = ("risk", "fraud", "deny", "denied", "denial", "reject", "rejected", "default",
+            "recid", "recidivism", "arrest", "decline", "declined", "fail", "failed",
+            "suspicious", "block", "blocked")  # fmt: skip
 #: Most context attributes guessed (more makes the subgroup search slower and weaker).
 MAX_CONTEXT = 6
 #: Most groups of a guessed sensitive or context attribute.
@@ -109,6 +114,14 @@ def _two_values(p: ColumnProfile) -> bool:
 
 def _fmt_values(values: list[str]) -> str:
     return "{" + ", ".join(values) + "}"
+
+
+def positive_of(values: list[str]) -> str | None:
+    """The positive value of two decision values read as text, or None for 0/1 and false/true.
+
+    A favourable word (approve, yes, ...) if one is there, else the last value.
+    """
+    return _positive([v for v in values if v is not None])
 
 
 def _positive(values: list[str]) -> str | None:
@@ -260,6 +273,22 @@ def guess_roles(data: Any) -> RoleGuess:
         else Guess((), "decisions are 0/1 (or false/true): 1 is favourable, the default")
     )
 
+    # favourable: the other value when the decision's name is punitive
+    named = roles["prediction"].columns or roles["label"].columns
+    punitive = [w for w in _words(named[0]) if w in PUNITIVE] if named else []
+    if punitive and decisions is not None:
+        pos = positive if positive is not None else "1"
+        others = [v for v in decisions.values if v.lower() not in (pos.lower(), "true")]
+        other = others[0] if others else None
+        roles["favourable"] = (
+            Guess((other,), f"{named[0]!r} names a punitive outcome ({punitive[0]!r}): its "
+                  f"positive value {pos} is unfavourable to the person, {other} favourable")
+            if other is not None
+            else Guess((), "the positive value favours the person, the default")
+        )  # fmt: skip
+    else:
+        roles["favourable"] = Guess((), "the positive value favours the person, the default")
+
     # score: a probability in [0, 1]
     def probability(p: ColumnProfile) -> bool:
         return (
@@ -329,8 +358,8 @@ def guess_roles(data: Any) -> RoleGuess:
     if not roles["sensitive"].columns:
         notes.append("No sensitive attribute found: list the protected characteristics.")
     unused = [p.name for p in profiles if p.name not in taken]
-    order = ("prediction", "label", "positive", "sensitive", "context", "score", "time",
-             "reviewer", "case_id")  # fmt: skip
+    order = ("prediction", "label", "positive", "favourable", "sensitive", "context", "score",
+             "time", "reviewer", "case_id")  # fmt: skip
     return RoleGuess(
         roles={k: roles[k] for k in order},
         left_out=left_out,

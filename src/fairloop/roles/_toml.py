@@ -73,7 +73,8 @@ def config_text(guessed: RoleGuess, *, data: str) -> str:
     text = {
         "prediction": "The model's decision per case.",
         "label": "The human reviewer's final decision; empty where nobody reviewed.",
-        "positive": "The favourable decision value [default: 1].",
+        "positive": "The positive decision value (scikit-learn's pos_label) [default: 1].",
+        "favourable": "The decision value that favours the person [default: the positive one].",
         "sensitive": "Sensitive attributes: metrics per group and per intersection.",
         "context": "Context attributes (e.g. region, channel) for the subgroup search.",
         "score": "The model's score, a probability in [0, 1] (optional).",
@@ -90,18 +91,18 @@ def config_text(guessed: RoleGuess, *, data: str) -> str:
                 out.append(f"{role} = {_value(list(guess.columns))}")
             else:
                 out.append(f'# {role} = ["sex", "race"]   # REQUIRED: name them')
-        elif role == "positive":
+        elif role in ("positive", "favourable"):
             if guess.columns:
-                out.append(f"positive = {_value(_positive_value(guess.columns[0]))}")
+                out.append(f"{role} = {_value(_positive_value(guess.columns[0]))}")
             else:
-                out.append("# positive = 1")
+                out.append(f"# {role} = 1")
         elif guess.columns:
             out.append(f"{role} = {_string(guess.columns[0])}")
         elif role in ("prediction", "label"):
             out.append(f'# {role} = ""   # REQUIRED: name the column, then remove the "#"')
         else:
             out.append(f'# {role} = ""')
-        if role == "time":
+        if role == "time" and guess.columns:
             out.append('window = "month"   # trends per day, week, month, quarter or year')
         out.append("")
     if guessed.notes:
