@@ -37,7 +37,13 @@ from fairloop.metrics import (
 from fairloop.report._evidence import evidence_bundle, to_json_text
 from fairloop.stats import ZERO_CELL_CORRECTION
 from fairloop.stats._tests import MIN_EXPECTED_COUNT
-from fairloop.vocabulary import MISSING_GROUP, set_name, split_set_name
+from fairloop.vocabulary import (
+    MISSING_GROUP,
+    STATUS_ORDER,
+    SUPPRESSED_CODE,
+    set_name,
+    split_set_name,
+)
 
 if TYPE_CHECKING:
     from fairloop.plot import AuditPlots
@@ -88,6 +94,10 @@ class AuditResult:
         Every group against every policy rule: pass, flag or insufficient evidence.
     tests : dict
         How many tests the flag search made and how they were corrected.
+    transitions : pandas.DataFrame
+        Reviewed cases per sensitive group by the model's value and the human's value
+        (attribute, group, model, human, n); groups whose figures are withheld
+        (``suppress_below``) are left out. Every override is a row with model != human.
     """
 
     config: AuditConfig
@@ -101,6 +111,9 @@ class AuditResult:
     explained: pd.DataFrame = field(default_factory=pd.DataFrame)
     verdicts: pd.DataFrame = field(default_factory=pd.DataFrame)
     tests: dict[str, Any] = field(default_factory=dict)
+    transitions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["attribute", "group", "model", "human", "n"])
+    )
 
     def by_group(self, attributes: str | list[str], *, statistic: str = "value") -> pd.DataFrame:
         """A wide table like fairlearn's ``MetricFrame.by_group``.
@@ -402,7 +415,25 @@ class Audit:
             explained=report.explained,
             verdicts=report.verdicts,
             tests=report.tests,
+            transitions=_shown_transitions(windowed.transitions, every_metric),
         )
+
+
+def _shown_transitions(transitions: pd.DataFrame | None, metrics: pd.DataFrame) -> pd.DataFrame:
+    """The transition table without the groups whose figures are withheld."""
+    columns = ["attribute", "group", "model", "human", "n"]
+    if transitions is None or transitions.empty:
+        return pd.DataFrame(columns=columns)
+    hidden = metrics[metrics["status"] == STATUS_ORDER[SUPPRESSED_CODE]]
+    withheld = {
+        (s, str(a.get(s)))
+        for s, a in zip(hidden["attribute_set"], hidden["attributes"], strict=True)
+    }
+    keep = [
+        (a, str(g)) not in withheld
+        for a, g in zip(transitions["attribute"], transitions["group"], strict=True)
+    ]
+    return transitions[keep].reset_index(drop=True)[columns]
 
 
 def _with_stored_windows(

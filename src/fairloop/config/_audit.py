@@ -267,6 +267,15 @@ class AuditConfig:
             )
 
     @property
+    def many_values(self) -> bool:
+        """Whether decisions take more than two declared values.
+
+        A human can then choose another negative value than the model's (refer to deny),
+        which the override rate counts (cell ``tx``).
+        """
+        return self.values is not None and len(self.values) > 2
+
+    @property
     def favourable_is_positive(self) -> bool:
         """Whether the positive value is the one that favours the person."""
         return self.favourable is None or token(self.favourable) == token(self.positive)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from fairloop.config import AuditConfig
 from fairloop.cube._cube import CountCube
-from fairloop.vocabulary import CELLS, MISSING_GROUP, Col, cells_of, favourable_values
+from fairloop.vocabulary import CELLS, MISSING_GROUP, Col, cells_of, favourable_values, token
 
 __all__ = ["cube_from_aggregate"]
 
@@ -48,7 +48,11 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
     pred_pos = _is_positive(frame[Col.PREDICTION], config.positive)
     reviewed = frame[Col.LABEL].notna().to_numpy()
     label_pos = _is_positive(frame[Col.LABEL], config.positive)
-    frame[_CELL] = cells_of(pred_pos, reviewed, label_pos)
+    moved = np.zeros(len(frame), dtype=bool)
+    if config.many_values:
+        # a human who chose another negative value than the model's (refer to deny)
+        moved = _tokens(frame[Col.PREDICTION]) != _tokens(frame[Col.LABEL])
+    frame[_CELL] = cells_of(pred_pos, reviewed, label_pos, moved)
     # attributes is never empty: an audit needs at least one sensitive attribute.
     grouped = frame.groupby([*attributes, _CELL], sort=True)[Col.N].sum()
     counts = grouped.unstack(_CELL, fill_value=0).reindex(columns=list(CELLS), fill_value=0)
@@ -58,7 +62,35 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
         counts = counts.join(score.fillna(0.0))
     cells = counts.reset_index()
     cells.columns.name = None
-    return CountCube(tuple(config.sensitive), tuple(config.context), cells, config.reviewer, window)
+    return CountCube(tuple(config.sensitive), tuple(config.context), cells, config.reviewer, window,
+                     transitions=_transitions(frame, config))  # fmt: skip
+
+
+def _transitions(frame: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
+    """Reviewed cases per sensitive group by the model's and the human's value (as text)."""
+    reviewed = frame[frame[Col.LABEL].notna()]
+    model, human = _tokens(reviewed[Col.PREDICTION]), _tokens(reviewed[Col.LABEL])
+    parts = []
+    for attribute in config.sensitive:
+        part = pd.DataFrame({
+            "group": reviewed[attribute].to_numpy(), "model": model, "human": human,
+            "n": reviewed[Col.N].to_numpy(),
+        })  # fmt: skip
+        counts = part.groupby(["group", "model", "human"], sort=True)["n"].sum().reset_index()
+        parts.append(counts.assign(attribute=attribute))
+    columns = ["attribute", "group", "model", "human", "n"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(parts, ignore_index=True)[columns]
+    out["n"] = out["n"].astype(np.int64)
+    return out
+
+
+def _tokens(values: pd.Series) -> np.ndarray:
+    """Each raw decision value as its text token (each distinct value converted once)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.asarray([token(v) for v in uniques] + [None], dtype=object)
+    return texts[codes]
 
 
 def _is_positive(values: pd.Series, positive: Any) -> np.ndarray:

@@ -44,6 +44,10 @@ class CountCube:
         intervals that treat a case's judgments as one cluster. Not kept by
         :meth:`window_cube`, :meth:`select_windows` or :meth:`merge` (a case may span
         windows and parts).
+    transitions : pandas.DataFrame or None, default=None
+        Reviewed cases by sensitive attribute, group, the model's value and the human's
+        value (as text): the transition table of decisions with several values. Kept
+        for the audit of this cube's own log (not by windows, merges or the store).
 
     Examples
     --------
@@ -62,6 +66,7 @@ class CountCube:
     reviewer: str | None = None
     window: str | None = None
     case_moments: pd.DataFrame | None = field(default=None, repr=False)
+    transitions: pd.DataFrame | None = field(default=None, repr=False)
     # derived in __post_init__: per attribute (sorted codes, uniques), and the sums matrix
     _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
     _sums: NDArray[np.float64] = field(init=False, repr=False)
@@ -83,6 +88,13 @@ class CountCube:
             codes[name] = (code.astype(np.int64), np.asarray(uniques, dtype=object))
         object.__setattr__(self, "_codes", codes)
         object.__setattr__(self, "_sums", cells[[*CELLS, *SCORE_SUMS]].to_numpy(dtype=np.float64))
+        if self.case_moments is not None:  # moments recorded before a cell was added: zero
+            moments = self.case_moments.copy()
+            for i, a in enumerate(CELLS):
+                for b in CELLS[i:]:
+                    if f"m_{a}_{b}" not in moments:
+                        moments[f"m_{a}_{b}"] = 0
+            object.__setattr__(self, "case_moments", moments)
 
     @property
     def attributes(self) -> tuple[str, ...]:

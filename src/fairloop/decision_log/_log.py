@@ -75,8 +75,9 @@ class DecisionLog:
             return [[] for _ in range(len(flags))]
         source = self.source
         cell_sql = cell_conditions(
-            source, self.config.prediction, self.config.label, self.positive_values
-        )
+            source, self.config.prediction, self.config.label, self.positive_values,
+            moved=self.config.many_values,
+        )  # fmt: skip
         wheres: list[str] = []
         for subgroup, metric, difference in zip(
             flags["subgroup"], flags["metric"], flags["difference"], strict=True
@@ -243,12 +244,13 @@ def read_decision_log(
             attributes=[*config.sensitive, *config.context],
             prediction=config.prediction,
             label=config.label,
+            moved=config.many_values,
         )
         moments = source.case_moments(spec, config.case_id, positives)
         for column in spec.attributes:
             moments[column] = moments[column].where(moments[column].notna(), MISSING_GROUP)
         cube = CountCube(cube.sensitive, cube.context, cube.cells, cube.reviewer, cube.window,
-                         moments)  # fmt: skip
+                         moments, cube.transitions)  # fmt: skip
     return DecisionLog(
         source=source,
         config=config,

@@ -45,6 +45,9 @@ class Aggregation:
     window : str or None
         Also group by the start date of the time window (``month``, ...) holding each
         row's time, as :attr:`Col.WINDOW` (``YYYY-MM-DD`` text; missing when the time is).
+    moved : bool
+        Decisions take more than two declared values: the case-moment pass also tells the
+        cases whose human chose another negative value (cell ``tx``).
     """
 
     attributes: Sequence[str]
@@ -55,6 +58,7 @@ class Aggregation:
     time: str | None = None
     time_kind: ColumnKind | None = None
     window: str | None = None
+    moved: bool = False
 
 
 class Source(Protocol):
@@ -63,6 +67,8 @@ class Source(Protocol):
     description: str
     #: The SQL relation the queries read (a table name or a reader call).
     relation: str
+    #: The dialect's text type, for casts.
+    text_type: str
 
     def columns(self) -> list[str]:
         """Column names, in order."""

@@ -27,17 +27,27 @@ def quote_name(name: str) -> str:
 
 
 def cell_conditions(
-    source: Source, prediction: str, label: str, positives: Mapping[str, Sequence[Any]]
+    source: Source,
+    prediction: str,
+    label: str,
+    positives: Mapping[str, Sequence[Any]],
+    *,
+    moved: bool = False,
 ) -> dict[str, str]:
-    """SQL conditions placing a row in each of the six cells (:data:`fairloop.vocabulary.CELLS`).
+    """SQL conditions placing a row in each cell (:data:`fairloop.vocabulary.CELLS`).
 
     ``positives`` holds the raw values of the prediction and label columns that read as
-    the favourable value (as the cube pass found them).
+    the positive value (as the cube pass found them). ``moved``: decisions take more than
+    two declared values, so a human can choose another negative value than the model's
+    (compared as text, as the declared values are written).
     """
+    pred, lab = source.decision_expr(prediction), source.decision_expr(label)
+    differ = f"(CAST({pred} AS {source.text_type}) <> CAST({lab} AS {source.text_type}))"
     return cell_sql(
         predicted=source.in_values(prediction, positives["prediction"]),
-        reviewed=f"({source.decision_expr(label)} IS NOT NULL)",
+        reviewed=f"({lab} IS NOT NULL)",
         label=source.in_values(label, positives["label"]),
+        moved=differ if moved else "FALSE",
     )
 
 
@@ -220,7 +230,7 @@ class SQLSource(ABC):
         intervals (:mod:`fairloop.metrics._clusters`).
         """
         attrs = [self.quote(a) for a in spec.attributes]
-        conditions = cell_conditions(self, spec.prediction, spec.label, positives)
+        conditions = cell_conditions(self, spec.prediction, spec.label, positives, moved=spec.moved)
         per_case = ", ".join(
             f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c_{cell}"
             for cell, cond in conditions.items()

@@ -27,23 +27,19 @@ from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.flags._search import TEST_COLUMNS
 from fairloop.stats import gap_difference_pvalue, normal_quantile, scale_gaps
-from fairloop.vocabulary import CELLS, METRICS, MISSING_GROUP
+from fairloop.vocabulary import CELLS, MISSING_GROUP, cell_weights
 
 __all__ = ["REVIEWER_STRATA", "REVIEWER_TEST", "reviewer_tests"]
 
 #: The test's name in the ``test`` column of flags.
 REVIEWER_TEST = "reviewer-interaction"
-#: Per stratum of the model's decision: the metric compared (with the human as the truth),
-#: its agreeing cell and its overturned cell.
-REVIEWER_STRATA: dict[str, tuple[str, str, str]] = {
-    stratum: (
-        metric,
-        METRICS[metric].numerator[0],
-        next(c for c in METRICS[metric].denominator if c not in METRICS[metric].numerator),
-    )
-    for stratum, metric in (("favourable", "precision"),
-                            ("unfavourable", "negative_predictive_value"))
-}  # fmt: skip
+#: Per stratum of the model's decision (positive, negative): the metric compared, with
+#: the human as the truth. Its numerator cells are the model's decisions the human upheld,
+#: the rest of its denominator those the human overturned.
+REVIEWER_STRATA: dict[str, str] = {
+    "positive": "precision",
+    "negative": "negative_predictive_value",
+}
 
 
 def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
@@ -81,10 +77,10 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
         r_code = np.unique(reviewers, return_inverse=True)[1]
         g_code = np.unique(groups, return_inverse=True)[1]
         two_groups = len(np.unique(g_code)) == 2
-        for metric, agree, overturn in REVIEWER_STRATA.values():
+        for metric in REVIEWER_STRATA.values():
             # overturned (k) and decided (n) cases of this stratum per (group, reviewer)
-            k = sums[:, CELLS.index(overturn)]
-            n = k + sums[:, CELLS.index(agree)]
+            upheld, decided = (sums[:, : len(CELLS)] @ w[:, 0] for w in cell_weights([metric]))
+            k, n = decided - upheld, decided
             k_out = np.bincount(r_code, k)[r_code] - k  # the reviewer outside the group
             n_out = np.bincount(r_code, n)[r_code] - n
             # each reviewer's own gap between the group and the rest, on every scale

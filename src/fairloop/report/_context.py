@@ -647,8 +647,9 @@ def build_context(
 
 def words(config: AuditConfig) -> dict[str, Any]:
     """The vocabulary and the constants the templates write, from where the code keeps them."""
-    facts = (("model unfavourable", "model favourable"), ("not reviewed", "reviewed"),
-             ("human unfavourable", "human favourable"))  # fmt: skip
+    facts = (("model negative", "model positive"), ("not reviewed", "reviewed"),
+             ("human negative", "human positive"),
+             ("the same value", "another negative value"))  # fmt: skip
     return {
         "overall": OVERALL,
         "missing": MISSING_GROUP,

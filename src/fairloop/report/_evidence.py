@@ -27,11 +27,12 @@ _EXPLAINED_FIELDS = [
     "flag_id", "source", "description", "subgroup", "metric", "difference", "q_value", "n",
     "explained_by", "explained_by_description",
 ]  # fmt: skip
+_TRANSITION_FIELDS = ["attribute", "group", "model", "human", "n"]
 _DISPARITY_FIELDS = [
     "comparison", "attributes", "attribute_set", "group", "reference", "reference_group",
     "metric", "value", "reference_value", "difference", "difference_ci_low",
-    "difference_ci_high", "ratio", "ratio_ci_low", "ratio_ci_high", "p_value", "test", "n",
-    "reference_n", "status",
+    "difference_ci_high", "ratio", "ratio_ci_low", "ratio_ci_high", "p_value", "test",
+    "homogeneity_p_value", "n", "reference_n", "status",
 ]  # fmt: skip
 
 
@@ -75,7 +76,9 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
     -------
     dict
         ``schema_version``, ``provenance``, ``methods``, ``metrics``, ``disparities``,
-        ``summary``, ``flags``, ``flags_explained``, ``verdicts`` and ``tests``.
+        ``summary``, ``flags``, ``flags_explained``, ``verdicts``, ``tests`` and
+        ``transitions`` (reviewed cases per sensitive group by the model's and the human's
+        decision value).
         Attribute values are the input's values as text; figures that are undefined or
         suppressed are ``null``.
     """
@@ -94,6 +97,7 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
             _records(result.verdicts, list(VERDICT_COLUMNS)) if len(result.verdicts) else []
         ),
         "tests": json_safe(result.tests),
+        "transitions": _records(result.transitions, _TRANSITION_FIELDS),
     }
 
 

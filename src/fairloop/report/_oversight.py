@@ -15,7 +15,7 @@ import pandas as pd
 from fairloop.metrics import compute_rates, group_table, metrics_frame
 from fairloop.report._plots import dot_chart, line_chart
 from fairloop.stats import proportion_interval
-from fairloop.vocabulary import CELLS, MISSING_GROUP, OVERALL, cell_weights, set_name
+from fairloop.vocabulary import CELLS, MISSING_GROUP, OVERALL, cell_weights, set_name, token
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
@@ -168,12 +168,35 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
                 reviewer_flags.append(record)
     return {
         "groups": groups,
+        "transitions": _transition_tables(result) if config.many_values else [],
         "reviewers": reviewers,
         "indicators": indicators,
         "reviewer_flags": reviewer_flags,
         "has_reviewer": cube.reviewer is not None,
         "reviewed": cube.n_reviewed,
     }
+
+
+def _transition_tables(result: AuditResult) -> list[dict[str, Any]]:
+    """Per sensitive attribute and group: reviewed cases by the model's and the human's value."""
+    table = result.transitions
+    values = [token(v) for v in result.config.values or ()]
+    out = []
+    for attribute, part in table.groupby("attribute", sort=False):
+        groups = []
+        for group, cells in part.groupby("group", sort=True):
+            counts = {(m, h): int(n) for m, h, n in zip(cells["model"], cells["human"],
+                                                         cells["n"], strict=True)}  # fmt: skip
+            seen = [*values, *sorted({*cells["model"], *cells["human"]} - set(values))]
+            groups.append({
+                "group": str(group),
+                "labels": seen,
+                "rows": [[m, *(counts.get((m, h), 0) for h in seen)] for m in seen],
+                "changed": sum(n for (m, h), n in counts.items() if m != h),
+                "reviewed": sum(counts.values()),
+            })  # fmt: skip
+        out.append({"attribute": str(attribute), "groups": groups})
+    return out
 
 
 def window_series(

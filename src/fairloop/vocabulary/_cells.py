@@ -1,9 +1,12 @@
-"""The six confusion cells of a decision with a human in the loop: the cube's columns.
+"""The confusion cells of a decision with a human in the loop: the cube's columns.
 
-A case is in exactly one cell, decided by three facts: the model's decision is the
-favourable one, a human reviewed the case, and (when reviewed) the human's final decision
-is the favourable one. :data:`CELL_RULES` is the one statement of that rule; the Python,
-pandas and SQL forms of it (:func:`cell_of`, :func:`cell_sql`) are read from it.
+A case is in exactly one cell, decided by four facts: the model's decision is the positive
+one, a human reviewed the case, (when reviewed) the human's final decision is the positive
+one, and (when both are negative) the human chose another negative value than the model
+(``refer`` to ``deny``: only decisions with more than two declared values can). The
+binary reading of every metric adds ``tx`` to ``tn``; the override rate counts it.
+:data:`CELL_RULES` is the one statement of that rule; the Python, numpy and SQL forms of it
+(:func:`cell_of`, :func:`cells_of`, :func:`cell_sql`) are read from it.
 """
 
 from __future__ import annotations
@@ -15,77 +18,99 @@ from numpy.typing import NDArray
 
 __all__ = ["CELLS", "CELL_RULES", "REVIEWED_CELLS", "SCORE_SUMS", "cell_of", "cell_sql", "cells_of"]
 
-#: Per cell: (model decision favourable, reviewed, human decision favourable or None when
-#: the case was not reviewed).
-CELL_RULES: Mapping[str, tuple[bool, bool, bool | None]] = {
-    "tp": (True, True, True),
-    "fp": (True, True, False),
-    "fn": (False, True, True),
-    "tn": (False, True, False),
-    "pu": (True, False, None),
-    "nu": (False, False, None),
+#: Per cell: (model decision positive, reviewed, human decision positive, human chose another
+#: negative value); None where a fact does not apply (not reviewed; not both negative).
+CELL_RULES: Mapping[str, tuple[bool, bool, bool | None, bool | None]] = {
+    "tp": (True, True, True, None),
+    "fp": (True, True, False, None),
+    "fn": (False, True, True, None),
+    "tn": (False, True, False, False),
+    "tx": (False, True, False, True),
+    "pu": (True, False, None, None),
+    "nu": (False, False, None, None),
 }
 
 #: The six confusion cells, in the cube's column order.
 CELLS: tuple[str, ...] = tuple(CELL_RULES)
 #: The cells of reviewed cases (a human's final decision is recorded).
-REVIEWED_CELLS: tuple[str, ...] = tuple(c for c, (_, reviewed, _) in CELL_RULES.items() if reviewed)
+REVIEWED_CELLS: tuple[str, ...] = tuple(c for c, rule in CELL_RULES.items() if rule[1])
 #: Sums of the score per cell, kept for score-based summaries (mean score per group).
 SCORE_SUMS: tuple[str, ...] = ("score_n", "score_sum")
 
 
-def cell_of(predicted: bool, reviewed: bool, label: bool | None) -> str:
+def cell_of(predicted: bool, reviewed: bool, label: bool | None, moved: bool = False) -> str:
     """The cell of one case.
 
     Examples
     --------
-    >>> cell_of(True, True, False), cell_of(False, False, None)
-    ('fp', 'nu')
+    >>> cell_of(True, True, False), cell_of(False, False, None), cell_of(False, True, False, True)
+    ('fp', 'nu', 'tx')
     """
-    key = (bool(predicted), bool(reviewed), bool(label) if reviewed else None)
+    both_negative = reviewed and not predicted and not label
+    key = (
+        bool(predicted),
+        bool(reviewed),
+        bool(label) if reviewed else None,
+        bool(moved) if both_negative else None,
+    )
     return next(cell for cell, rule in CELL_RULES.items() if rule == key)
 
 
 def cells_of(
-    predicted: NDArray[np.bool_], reviewed: NDArray[np.bool_], label: NDArray[np.bool_]
+    predicted: NDArray[np.bool_],
+    reviewed: NDArray[np.bool_],
+    label: NDArray[np.bool_],
+    moved: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.str_]:
-    """The cell of every case at once (``label`` is ignored where not reviewed).
+    """The cell of every case at once.
+
+    ``label`` is ignored where not reviewed, ``moved`` where the decisions are not both
+    negative; without ``moved``, no case moved.
 
     Examples
     --------
     >>> cells_of(np.array([True, False]), np.array([True, False]), np.array([False, True]))
     array(['fp', 'nu'], dtype='<U2')
     """
-    facts = {True: (predicted, reviewed, label), False: (~predicted, ~reviewed, ~label)}
+    moved = np.zeros(predicted.shape, dtype=bool) if moved is None else moved
+    facts = {
+        True: (predicted, reviewed, label, moved),
+        False: (~predicted, ~reviewed, ~label, ~moved),
+    }
     conditions = []
-    for pred, rev, lab in CELL_RULES.values():
-        condition = facts[pred][0] & facts[rev][1]
-        conditions.append(condition if lab is None else condition & facts[lab][2])
+    for rule in CELL_RULES.values():
+        condition = np.ones(predicted.shape, dtype=bool)
+        for position, fact in enumerate(rule):
+            if fact is not None:
+                condition = condition & facts[fact][position]
+        conditions.append(condition)
     return np.asarray(np.select(conditions, list(CELLS), default=""))
 
 
-def cell_sql(predicted: str, reviewed: str, label: str) -> dict[str, str]:
-    """SQL conditions placing a row in each cell, from conditions for the three facts.
+def cell_sql(predicted: str, reviewed: str, label: str, moved: str = "FALSE") -> dict[str, str]:
+    """SQL conditions placing a row in each cell, from conditions for the four facts.
 
     Parameters
     ----------
-    predicted, reviewed, label : str
-        SQL boolean expressions: the model's decision is favourable; the case was
-        reviewed; the human's decision is favourable.
+    predicted, reviewed, label, moved : str
+        SQL boolean expressions: the model's decision is positive; the case was reviewed;
+        the human's decision is positive; the human chose another negative value than the
+        model (``FALSE`` for two-valued decisions).
 
     Examples
     --------
     >>> cell_sql("p", "r", "l")["fn"]
     'NOT p AND r AND l'
+    >>> cell_sql("p", "r", "l", "m")["tx"]
+    'NOT p AND r AND NOT l AND m'
     """
-
-    def fact(expr: str, value: bool) -> str:
-        return expr if value else f"NOT {expr}"
-
+    expressions = (predicted, reviewed, label, moved)
     out = {}
-    for cell, (pred, rev, lab) in CELL_RULES.items():
-        parts = [fact(predicted, pred), fact(reviewed, rev)]
-        if lab is not None:
-            parts.append(fact(label, lab))
+    for cell, rule in CELL_RULES.items():
+        parts = [
+            expression if fact else f"NOT {expression}"
+            for expression, fact in zip(expressions, rule, strict=True)
+            if fact is not None
+        ]
         out[cell] = " AND ".join(parts)
     return out
