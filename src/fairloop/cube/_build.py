@@ -8,6 +8,7 @@ cells of :data:`CELLS`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,11 @@ __all__ = ["cube_from_aggregate"]
 _CELL = Col.PREFIX + "cell"
 
 
-def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCube:
+def cube_from_aggregate(
+    aggregate: pd.DataFrame,
+    config: AuditConfig,
+    orders: Mapping[str, tuple[str, ...]] | None = None,
+) -> CountCube:
     """Map the raw aggregated table to a :class:`CountCube`.
 
     Parameters
@@ -31,6 +36,8 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
         The output of :func:`run_cube_pass`, already validated.
     config : AuditConfig
         Column roles and the favourable value.
+    orders : mapping of str to tuple of str or None, default=None
+        The order the input declares for an attribute's values (a categorical's).
 
     Returns
     -------
@@ -62,8 +69,10 @@ def cube_from_aggregate(aggregate: pd.DataFrame, config: AuditConfig) -> CountCu
         counts = counts.join(score.fillna(0.0))
     cells = counts.reset_index()
     cells.columns.name = None
-    return CountCube(tuple(config.sensitive), tuple(config.context), cells, config.reviewer, window,
-                     transitions=_transitions(frame, config))  # fmt: skip
+    return CountCube(
+        tuple(config.sensitive), tuple(config.context), cells, config.reviewer, window,
+        transitions=_transitions(frame, config), orders=dict(orders or {}),
+    )  # fmt: skip
 
 
 def _transitions(frame: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SCORE_SUMS
+from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SCORE_SUMS, value_order
 
 __all__ = ["CountCube"]
 
@@ -44,6 +44,9 @@ class CountCube:
         intervals that treat a case's judgments as one cluster. Not kept by
         :meth:`window_cube`, :meth:`select_windows` or :meth:`merge` (a case may span
         windows and parts).
+    orders : mapping of str to tuple of str, default={}
+        The order the input declares for an attribute's values (a pandas ordered
+        categorical's); others are shown in natural order (numeric bands by number).
     transitions : pandas.DataFrame or None, default=None
         Reviewed cases by sensitive attribute, group, the model's value and the human's
         value (as text): the transition table of decisions with several values. Kept
@@ -67,6 +70,7 @@ class CountCube:
     window: str | None = None
     case_moments: pd.DataFrame | None = field(default=None, repr=False)
     transitions: pd.DataFrame | None = field(default=None, repr=False)
+    orders: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     # derived in __post_init__: per attribute (sorted codes, uniques), and the sums matrix
     _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
     _sums: NDArray[np.float64] = field(init=False, repr=False)
@@ -84,8 +88,11 @@ class CountCube:
         # each attribute factorised once, sorted, so marginals are integer arithmetic
         codes = {}
         for name in self.keys:
-            code, uniques = pd.factorize(cells[name], sort=True)
-            codes[name] = (code.astype(np.int64), np.asarray(uniques, dtype=object))
+            # groups in their declared or natural order (numeric bands by number), not as text
+            order = value_order([str(v) for v in pd.unique(cells[name])], self.orders.get(name, ()))
+            position = {value: i for i, value in enumerate(order)}
+            code = cells[name].astype(str).map(position).to_numpy(dtype=np.int64)
+            codes[name] = (code, np.asarray(order, dtype=object))
         object.__setattr__(self, "_codes", codes)
         object.__setattr__(self, "_sums", cells[[*CELLS, *SCORE_SUMS]].to_numpy(dtype=np.float64))
         if self.case_moments is not None:  # moments recorded before a cell was added: zero
@@ -123,7 +130,7 @@ class CountCube:
             keys = [k for k in self.keys if k != self.window]
             summed = self.cells.drop(columns=self.window).groupby(keys, sort=True).sum()
             cached = CountCube(self.sensitive, self.context, summed.reset_index(), self.reviewer,
-                               case_moments=self.case_moments)  # fmt: skip
+                               case_moments=self.case_moments, orders=self.orders)  # fmt: skip
             object.__setattr__(self, "_summed", cached)
         return cached
 
@@ -132,14 +139,15 @@ class CountCube:
         if self.window is None:
             raise KeyError("This cube has no time windows (the log has no time column).")
         cells = self.cells[self.cells[self.window] == start].drop(columns=self.window)
-        return CountCube(self.sensitive, self.context, cells, self.reviewer)
+        return CountCube(self.sensitive, self.context, cells, self.reviewer, orders=self.orders)
 
     def select_windows(self, starts: Sequence[str]) -> CountCube:
         """The cells of some time windows, window key kept (so the parts merge back)."""
         if self.window is None:
             raise KeyError("This cube has no time windows (the log has no time column).")
         cells = self.cells[self.cells[self.window].isin(list(starts))]
-        return CountCube(self.sensitive, self.context, cells, self.reviewer, self.window)
+        return CountCube(self.sensitive, self.context, cells, self.reviewer, self.window,
+                         orders=self.orders)  # fmt: skip
 
     @property
     def n_rows(self) -> int:
@@ -236,7 +244,8 @@ class CountCube:
                 )
         stacked = pd.concat([self.cells, *(o.cells for o in others)], ignore_index=True)
         stacked = stacked.groupby(list(self.keys), sort=True, dropna=False).sum().reset_index()
-        return CountCube(self.sensitive, self.context, stacked, self.reviewer, self.window)
+        return CountCube(self.sensitive, self.context, stacked, self.reviewer, self.window,
+                         orders=self.orders)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form (key values as text, counts as integers)."""
@@ -246,6 +255,7 @@ class CountCube:
             "context": list(self.context),
             "reviewer": self.reviewer,
             "window": self.window,
+            "orders": {k: list(v) for k, v in self.orders.items()},
             "columns": [*self.keys, *CELLS, *SCORE_SUMS],
             "rows": [
                 [*row[:width], *(int(v) for v in row[width:-2]), float(row[-2]), float(row[-1])]
@@ -275,6 +285,7 @@ class CountCube:
             data.get("reviewer"),
             data.get("window"),
             None if moments is None else pd.DataFrame(moments["rows"], columns=moments["columns"]),
+            orders={k: tuple(v) for k, v in (data.get("orders") or {}).items()},
         )
 
     def equals(self, other: CountCube) -> bool:

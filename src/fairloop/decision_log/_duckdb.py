@@ -232,6 +232,22 @@ class FrameSource(DuckDBSource):
     def provenance(self) -> dict[str, Any]:
         return {"kind": "table", "type": type(self.native).__name__}
 
+    def declared_order(self, column: str) -> tuple[str, ...]:
+        """A pandas categorical's categories, or a polars Enum's, as text."""
+        native = self.native
+        if isinstance(native, pd.DataFrame) and column in native:
+            dtype = native[column].dtype
+            if isinstance(dtype, pd.CategoricalDtype):
+                return tuple(str(c) for c in dtype.categories)
+            return ()
+        try:
+            dtype = nw.from_native(native).collect_schema()[column]
+        except (KeyError, TypeError):
+            return ()
+        if isinstance(dtype, nw.Enum):
+            return tuple(str(c) for c in dtype.categories)
+        return ()
+
     def sha256(self, columns: Sequence[str]) -> str:
         return table_sha256(self.table, columns)
 

@@ -237,7 +237,8 @@ def read_decision_log(
         "prediction": _positive_raw(aggregate[Col.PREDICTION], config),
         "label": _positive_raw(aggregate[Col.LABEL], config),
     }
-    cube = cube_from_aggregate(aggregate, config)
+    orders = {a: source.declared_order(a) for a in (*config.sensitive, *config.context)}
+    cube = cube_from_aggregate(aggregate, config, {a: o for a, o in orders.items() if o})
     if repeats[0] and config.case_id is not None:
         # several judgments of one case: a second grouped pass for case-cluster moments
         spec = Aggregation(

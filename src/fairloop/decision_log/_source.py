@@ -136,6 +136,10 @@ class Source(Protocol):
         """A few distinct values of a column, as text."""
         ...
 
+    def declared_order(self, column: str) -> tuple[str, ...]:
+        """The order the input declares for a column's values (a categorical's), or ()."""
+        ...
+
     def sha256(self, columns: Sequence[str]) -> str:
         """Hex sha256 of the file's bytes, or of a canonical form of the table's columns."""
         ...

@@ -300,6 +300,10 @@ class SQLSource(ABC):
             return "FALSE"
         return f"({self.decision_expr(column)} IN ({', '.join(self.literal(v) for v in values)}))"
 
+    def declared_order(self, column: str) -> tuple[str, ...]:
+        """No declared order: a SQL column's values are shown in their natural order."""
+        return ()
+
     def missing_count(self, column: str) -> int:
         c = self.quote(column)
         sql = f"SELECT count(*) - count({c}) AS missing FROM {self.relation}"

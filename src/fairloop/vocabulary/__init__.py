@@ -21,6 +21,7 @@ from fairloop.vocabulary._labels import (
     set_name,
     split_set_name,
     subgroup_label,
+    value_order,
 )
 from fairloop.vocabulary._metrics import METRICS, MetricSpec, cell_weights, test_identity
 from fairloop.vocabulary._names import (
@@ -109,4 +110,5 @@ __all__ = [
     "subgroup_label",
     "test_identity",
     "token",
+    "value_order",
 ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+
+from fairloop.vocabulary._names import MISSING_GROUP
 
 __all__ = [
     "OVERALL",
@@ -11,6 +14,7 @@ __all__ = [
     "set_name",
     "split_set_name",
     "subgroup_label",
+    "value_order",
 ]
 
 #: The name of the whole population, as a group and as an attribute set.
@@ -65,3 +69,51 @@ def subgroup_label(subgroup: Mapping[str, str]) -> str:
     'race=Black & age_band=18-24'
     """
     return group_label(list(subgroup), list(subgroup.values()))
+
+
+_BELOW = ("<", "less than", "under", "below", "up to", "younger than")
+_ABOVE = (">", "+", "greater than", "over", "above", "older than", "or more", "and over")
+
+
+def _band_key(value: str) -> tuple[float, float] | None:
+    """Where a band such as ``<25``, ``18-24``, ``60+`` or ``Less than 25`` lies on its scale."""
+    match = re.search(r"-?\d+(?:\.\d+)?", value.replace(",", ""))
+    if match is None:
+        return None
+    number = float(match.group())
+    lower = value.lower()
+    if any(word in lower for word in _BELOW):
+        return number, -1.0
+    if any(word in lower for word in _ABOVE):
+        return number, 1.0
+    return number, 0.0
+
+
+def value_order(values: Sequence[str], declared: Sequence[str] = ()) -> list[str]:
+    """The order groups of an attribute are shown in.
+
+    A declared order first (a pandas ordered categorical's, a database enum's); then,
+    when every value is a numeric band, the bands in numeric order; else text order.
+    ``(missing)`` comes last.
+
+    Examples
+    --------
+    >>> value_order(["60+", "18-24", "<18", "25-39"])
+    ['<18', '18-24', '25-39', '60+']
+    >>> value_order(["Greater than 45", "25 - 45", "Less than 25"])
+    ['Less than 25', '25 - 45', 'Greater than 45']
+    >>> value_order(["low", "high", "medium"], declared=["low", "medium", "high"])
+    ['low', 'medium', 'high']
+    >>> value_order(["b", "(missing)", "a"])
+    ['a', 'b', '(missing)']
+    """
+    present = [v for v in dict.fromkeys(values) if v != MISSING_GROUP]
+    rank = {v: i for i, v in enumerate(declared)}
+    known = sorted((v for v in present if v in rank), key=rank.__getitem__)
+    rest = [v for v in present if v not in rank]
+    keys = {v: _band_key(v) for v in rest}
+    if rest and all(k is not None for k in keys.values()):
+        rest.sort(key=lambda v: (keys[v], v))
+    else:
+        rest.sort()
+    return [*known, *rest, *([MISSING_GROUP] if MISSING_GROUP in values else [])]

@@ -57,3 +57,23 @@ def test_marginal_sums_match_pandas(small_log: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(
         cube.marginal(["race"])[["race", *CELLS]], expected, check_dtype=False
     )
+
+
+def test_groups_keep_their_declared_or_natural_order() -> None:
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({
+        "risk": pd.Categorical(rng.choice(["low", "mid", "high"], n),
+                               categories=["low", "mid", "high"], ordered=True),
+        "age": rng.choice(["60+", "<25", "25-39", "40-59"], n),
+        "age_cat": rng.choice(["Greater than 45", "25 - 45", "Less than 25"], n),
+        "p": rng.integers(0, 2, n),
+        "l": rng.integers(0, 2, n),
+    })  # fmt: skip
+    result = fairloop.audit(frame, prediction="p", label="l", sensitive=["risk", "age", "age_cat"])
+    groups = result.metrics.query("metric == 'selection_rate'")["group"].tolist()
+    assert groups[1:4] == ["risk=low", "risk=mid", "risk=high"]  # the categorical's order
+    assert groups[4:8] == ["age=<25", "age=25-39", "age=40-59", "age=60+"]  # numeric bands
+    assert groups[8:11] == ["age_cat=Less than 25", "age_cat=25 - 45", "age_cat=Greater than 45"]
+    again = CountCube.from_dict(result.cube.to_dict())  # the store keeps the order
+    assert [str(v) for v in again._codes["risk"][1]] == ["low", "mid", "high"]
