@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "evidence_bundle", "json_safe", "to_json_text"]
 
-SCHEMA_VERSION = 1
+#: 2: transitions, homogeneity_p_value, the tx cell and negative_rate; override_rate counts
+#: changes between negative values (decisions with more than two values).
+SCHEMA_VERSION = 2
 
 _METRIC_FIELDS = [
     "attributes", "attribute_set", "group", "metric", "value", "numerator", "denominator",
