@@ -54,9 +54,14 @@ _REQUIRED = {
 
 
 def _as_names(value: Any) -> Any:
-    """A comma-separated string as a tuple of names; a list as a tuple; others as they are."""
+    """Names or values as a tuple: a comma-separated string, a list, an array or an index.
+
+    numpy and pandas sequences become Python values; anything else is left for the check.
+    """
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
+    if hasattr(value, "tolist") and not isinstance(value, tuple):
+        value = value.tolist()
     if isinstance(value, list):
         return tuple(value)
     return value

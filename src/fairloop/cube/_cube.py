@@ -88,8 +88,14 @@ class CountCube:
         # each attribute factorised once, sorted, so marginals are integer arithmetic
         codes = {}
         for name in self.keys:
-            # groups in their declared or natural order (numeric bands by number), not as text
-            order = value_order([str(v) for v in pd.unique(cells[name])], self.orders.get(name, ()))
+            # groups in their declared or natural order (numeric bands by number), not as
+            # text; the reviewer and window keys in text order (dates sort as text)
+            values = [str(v) for v in pd.unique(cells[name])]
+            order = (
+                value_order(values, self.orders.get(name, ()))
+                if name in self.attributes
+                else sorted(values)
+            )
             position = {value: i for i, value in enumerate(order)}
             code = cells[name].astype(str).map(position).to_numpy(dtype=np.int64)
             codes[name] = (code, np.asarray(order, dtype=object))

@@ -17,7 +17,7 @@ from fairloop.decision_log._open import open_source
 from fairloop.decision_log._source import Aggregation, Source
 from fairloop.decision_log._sql import cell_conditions
 from fairloop.exceptions import DecisionLogError
-from fairloop.vocabulary import METRICS, MISSING_GROUP, Col, favourable_values
+from fairloop.vocabulary import METRICS, MISSING_GROUP, Col, favourable_values, token
 
 __all__ = ["DecisionLog", "read_decision_log", "run_cube_pass"]
 
@@ -51,6 +51,9 @@ class DecisionLog:
     digest: Future[str] | None = field(default=None, repr=False)
     #: The raw prediction and label values that are the favourable decision.
     positive_values: dict[str, list[Any]] = field(default_factory=dict)
+    #: For decisions with more than two declared values: each decision column's raw values
+    #: and their text tokens (empty otherwise).
+    value_tokens: dict[str, dict[Any, str]] = field(default_factory=dict)
 
     def sample_cases(self, flags: pd.DataFrame, *, k: int = 10) -> list[list[str]]:
         """A stable sample of case ids behind each flag, for the reviewer.
@@ -76,7 +79,7 @@ class DecisionLog:
         source = self.source
         cell_sql = cell_conditions(
             source, self.config.prediction, self.config.label, self.positive_values,
-            moved=self.config.many_values,
+            tokens=self.value_tokens or None,
         )  # fmt: skip
         wheres: list[str] = []
         for subgroup, metric, difference in zip(
@@ -239,19 +242,25 @@ def read_decision_log(
     }
     orders = {a: source.declared_order(a) for a in (*config.sensitive, *config.context)}
     cube = cube_from_aggregate(aggregate, config, {a: o for a, o in orders.items() if o})
+    tokens: dict[str, dict[Any, str]] = {}
+    if config.many_values:
+        tokens = {
+            role: {v: token(v) for v in pd.unique(aggregate[column].dropna())}
+            for role, column in (("prediction", Col.PREDICTION), ("label", Col.LABEL))
+        }
     if repeats[0] and config.case_id is not None:
         # several judgments of one case: a second grouped pass for case-cluster moments
         spec = Aggregation(
             attributes=[*config.sensitive, *config.context],
             prediction=config.prediction,
             label=config.label,
-            moved=config.many_values,
+            tokens=tokens or None,
         )
         moments = source.case_moments(spec, config.case_id, positives)
         for column in spec.attributes:
             moments[column] = moments[column].where(moments[column].notna(), MISSING_GROUP)
         cube = CountCube(cube.sensitive, cube.context, cube.cells, cube.reviewer, cube.window,
-                         moments, cube.transitions)  # fmt: skip
+                         moments, cube.transitions, cube.orders)  # fmt: skip
     return DecisionLog(
         source=source,
         config=config,
@@ -260,6 +269,7 @@ def read_decision_log(
         missing_values={k: v for k, v in missing.items() if v},
         digest=digest,
         positive_values=positives,
+        value_tokens=tokens,
     )
 
 

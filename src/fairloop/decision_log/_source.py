@@ -9,7 +9,7 @@ case ids repeat, and a hash of its content. Each engine is a module of its own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -45,9 +45,10 @@ class Aggregation:
     window : str or None
         Also group by the start date of the time window (``month``, ...) holding each
         row's time, as :attr:`Col.WINDOW` (``YYYY-MM-DD`` text; missing when the time is).
-    moved : bool
-        Decisions take more than two declared values: the case-moment pass also tells the
-        cases whose human chose another negative value (cell ``tx``).
+    tokens : mapping or None
+        For decisions with more than two declared values: each decision column's raw
+        values and their text tokens, so the case-moment pass tells the cases whose human
+        chose another negative value (cell ``tx``) as the cube pass does.
     """
 
     attributes: Sequence[str]
@@ -58,7 +59,7 @@ class Aggregation:
     time: str | None = None
     time_kind: ColumnKind | None = None
     window: str | None = None
-    moved: bool = False
+    tokens: Mapping[str, Mapping[Any, str]] | None = None
 
 
 class Source(Protocol):
@@ -69,6 +70,14 @@ class Source(Protocol):
     relation: str
     #: The dialect's text type, for casts.
     text_type: str
+
+    def literal(self, value: Any) -> str:
+        """A Python or numpy scalar as a SQL literal of the dialect."""
+        ...
+
+    def text_literal(self, text: str) -> str:
+        """Text as a string literal of the dialect."""
+        ...
 
     def columns(self) -> list[str]:
         """Column names, in order."""

@@ -32,23 +32,40 @@ def cell_conditions(
     label: str,
     positives: Mapping[str, Sequence[Any]],
     *,
-    moved: bool = False,
+    tokens: Mapping[str, Mapping[Any, str]] | None = None,
 ) -> dict[str, str]:
     """SQL conditions placing a row in each cell (:data:`fairloop.vocabulary.CELLS`).
 
     ``positives`` holds the raw values of the prediction and label columns that read as
-    the positive value (as the cube pass found them). ``moved``: decisions take more than
-    two declared values, so a human can choose another negative value than the model's
-    (compared as text, as the declared values are written).
+    the positive value (as the cube pass found them). ``tokens``, for decisions with more
+    than two declared values, maps each column's raw values to their text token
+    (:func:`fairloop.vocabulary.token`), so that a human who chose another negative value
+    is told apart exactly as the cube pass tells it (``0`` and ``0.0`` are one value).
     """
-    pred, lab = source.decision_expr(prediction), source.decision_expr(label)
-    differ = f"(CAST({pred} AS {source.text_type}) <> CAST({lab} AS {source.text_type}))"
+    lab = source.decision_expr(label)
+    moved = "FALSE"
+    if tokens is not None:
+        pred_token = _as_token(source, prediction, tokens["prediction"])
+        label_token = _as_token(source, label, tokens["label"])
+        moved = f"({pred_token} <> {label_token})"
     return cell_sql(
         predicted=source.in_values(prediction, positives["prediction"]),
         reviewed=f"({lab} IS NOT NULL)",
         label=source.in_values(label, positives["label"]),
-        moved=differ if moved else "FALSE",
+        moved=moved,
     )
+
+
+def _as_token(source: Source, column: str, tokens: Mapping[Any, str]) -> str:
+    """SQL: a decision column's value as its text token (the few raw values the pass saw)."""
+    if not tokens:
+        return "NULL"
+    expr = source.decision_expr(column)
+    whens = " ".join(
+        f"WHEN {expr} = {source.literal(raw)} THEN {source.text_literal(tok)}"
+        for raw, tok in tokens.items()
+    )
+    return f"(CASE {whens} END)"
 
 
 def sql_literal(text: str) -> str:
@@ -230,7 +247,9 @@ class SQLSource(ABC):
         intervals (:mod:`fairloop.metrics._clusters`).
         """
         attrs = [self.quote(a) for a in spec.attributes]
-        conditions = cell_conditions(self, spec.prediction, spec.label, positives, moved=spec.moved)
+        conditions = cell_conditions(
+            self, spec.prediction, spec.label, positives, tokens=spec.tokens
+        )
         per_case = ", ".join(
             f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c_{cell}"
             for cell, cond in conditions.items()

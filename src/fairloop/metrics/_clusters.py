@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from fairloop.cube import CountCube
@@ -135,7 +136,7 @@ class ClusterVariance:
         t_y, t_x = cells[known] @ self.num, cells[known] @ self.den
         lone_x_all = (cells[~known] @ self.den).sum(axis=0)
         lone_y_all = (cells[~known] @ self.num).sum(axis=0)
-        known_names = names[known]
+        reviewer_index = pd.Index(names[known])
         gg, cc, gc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
         n_g, n_c = np.zeros(shape), np.zeros(shape)
         # every group's complement holds every reviewer, less the group's part (below)
@@ -156,7 +157,7 @@ class ClusterVariance:
             g = np.where(keep, group, 0)
             is_known = (keys[-1] != MISSING_GROUP) & keep
             k = np.flatnonzero(is_known)
-            r = np.searchsorted(known_names, keys[-1][k])
+            r = reviewer_index.get_indexer(keys[-1][k])  # keys are in the cube's order
             pg, pcg = self.p[g[k]], self.pc[g[k]]
             a = gy[k] - pg * gx[k]  # the group's residual in reviewer r
             total = t_y[r] - pcg * t_x[r]

@@ -77,7 +77,8 @@ _ABOVE = (">", "+", "greater than", "over", "above", "older than", "or more", "a
 
 def _band_key(value: str) -> tuple[float, float] | None:
     """Where a band such as ``<25``, ``18-24``, ``60+`` or ``Less than 25`` lies on its scale."""
-    match = re.search(r"-?\d+(?:\.\d+)?", value.replace(",", ""))
+    # a minus sign only at the start or after a space: "grade-1" is grade 1, not -1
+    match = re.search(r"(?:(?<=^)|(?<=\s))-?\d+(?:\.\d+)?|\d+(?:\.\d+)?", value.replace(",", ""))
     if match is None:
         return None
     number = float(match.group())
@@ -104,6 +105,8 @@ def value_order(values: Sequence[str], declared: Sequence[str] = ()) -> list[str
     ['Less than 25', '25 - 45', 'Greater than 45']
     >>> value_order(["low", "high", "medium"], declared=["low", "medium", "high"])
     ['low', 'medium', 'high']
+    >>> value_order(["grade-2", "grade-10", "grade-1"])
+    ['grade-1', 'grade-2', 'grade-10']
     >>> value_order(["b", "(missing)", "a"])
     ['a', 'b', '(missing)']
     """

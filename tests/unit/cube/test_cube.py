@@ -77,3 +77,17 @@ def test_groups_keep_their_declared_or_natural_order() -> None:
     assert groups[8:11] == ["age_cat=Less than 25", "age_cat=25 - 45", "age_cat=Greater than 45"]
     again = CountCube.from_dict(result.cube.to_dict())  # the store keeps the order
     assert [str(v) for v in again._codes["risk"][1]] == ["low", "mid", "high"]
+
+
+def test_the_order_survives_the_case_moment_pass() -> None:
+    frame = pd.DataFrame({
+        "band": pd.Categorical(["high", "low", "medium"] * 40, categories=["low", "medium", "high"],
+                               ordered=True),
+        "p": [1, 0] * 60, "l": [1, 1, 0] * 40,
+        "cid": [i // 2 for i in range(120)], "rev": list(range(120)),
+    })  # fmt: skip
+    result = fairloop.audit(frame, prediction="p", label="l", sensitive="band", case_id="cid",
+                            reviewer="rev")  # fmt: skip
+    assert result.cube.case_moments is not None
+    groups = result.metrics.query("metric == 'selection_rate'")["group"].tolist()
+    assert groups[1:] == ["band=low", "band=medium", "band=high"]

@@ -69,3 +69,44 @@ def test_two_valued_decisions_have_no_move_between_negative_values() -> None:
     frame = pd.DataFrame({"s": ["a", "b"] * 50, "p": [1, 0, 0, 1] * 25, "l": [0, 0, 1, 1] * 25})
     result = fairloop.audit(frame, prediction="p", label="l", sensitive="s")
     assert result.cube.cells["tx"].sum() == 0
+
+
+def test_the_case_moment_pass_tells_moves_as_the_cube_does() -> None:
+    """An int model column and a float label column (pandas' dtype with gaps): 0 and 0.0
+    are one value in both passes; the moments equal sums over cases counted here."""
+    rng = np.random.default_rng(3)
+    n = 800
+    frame = pd.DataFrame({
+        "s": rng.choice(["a", "b"], size=n),
+        "p": rng.choice([0, 1, 2], size=n),
+        "l": rng.choice([0.0, 1.0, 2.0, np.nan], size=n),
+        "cid": rng.integers(0, 300, size=n),
+        "rev": np.arange(n),
+    })  # fmt: skip
+    result = fairloop.audit(frame, prediction="p", label="l", sensitive="s", positive=1,
+                            values=np.array([0, 1, 2]), case_id="cid", reviewer="rev")  # fmt: skip
+    moments = result.cube.case_moments.set_index("s")
+    reviewed = frame[frame["l"].notna()]
+    tx = reviewed[(reviewed["p"] != 1) & (reviewed["l"] != 1) & (reviewed["p"] != reviewed["l"])]
+    per_case = tx.groupby(["s", "cid"]).size()
+    expected = (per_case**2).groupby(level="s").sum()
+    for group in ("a", "b"):
+        assert moments.loc[group, "m_tx_tx"] == expected[group]
+    assert result.cube.cells.groupby("s")["tx"].sum().to_dict() == tx.groupby("s").size().to_dict()
+
+
+def test_reviewer_ids_in_any_order_give_the_same_clustered_intervals() -> None:
+    """Reviewer ids whose text order is not their natural order (R2 < R10)."""
+    rng = np.random.default_rng(8)
+    n = 3_000
+    frame = pd.DataFrame({
+        "s": rng.choice(["a", "b"], size=n),
+        "p": rng.integers(0, 2, size=n),
+        "l": rng.integers(0, 2, size=n),
+        "rev": rng.choice([f"R{i}" for i in range(1, 13)], size=n),
+    })  # fmt: skip
+    # zero-padded: text order and natural order agree
+    renamed = frame.assign(rev=frame["rev"].map(lambda r: f"R{int(r[1:]):02d}"))
+    a = fairloop.audit(frame, prediction="p", label="l", sensitive="s", reviewer="rev")
+    b = fairloop.audit(renamed, prediction="p", label="l", sensitive="s", reviewer="rev")
+    pd.testing.assert_frame_equal(a.metrics, b.metrics)
