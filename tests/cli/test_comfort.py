@@ -113,6 +113,7 @@ def test_fail_on_refuses_an_unknown_severity_before_any_work(demo_log) -> None:
     assert "Audited" not in result.output
 
 
+@pytest.mark.slow
 def test_demo_fails_on_high(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "d"), "--fail-on", "high", "-q"])
     assert result.exit_code == 1
@@ -160,6 +161,7 @@ def test_every_command_speaks_json(demo_log, tmp_path: Path) -> None:
     assert demo["rows"] == 2000 and "planted" in demo
 
 
+@pytest.mark.slow
 def test_quiet_prints_nothing(demo_log, tmp_path: Path) -> None:
     path, roles = demo_log
     result = runner.invoke(
@@ -222,6 +224,7 @@ def test_an_error_in_the_progress_callback_reaches_the_caller(demo_log) -> None:
 
 
 # ---------------------------------------------------------------------------------- init
+@pytest.mark.slow
 def test_init_guesses_the_demo_roles_and_the_config_audits_alike(demo_log, tmp_path) -> None:
     path, roles = demo_log
     config = tmp_path / "fairloop.toml"
@@ -348,6 +351,7 @@ def test_init_writes_a_config_audit_accepts_on_a_yes_no_log(tmp_path: Path) -> N
     "name", ["adult/adult.data", "dressel_farid_2018/MTURK_NO_RACE.csv",
              "dressel_farid_2018/BROWARD_CLEAN.csv"],
 )  # fmt: skip
+@pytest.mark.slow
 def test_init_writes_nothing_it_cannot_stand_behind(name: str, tmp_path: Path) -> None:
     """Adult and Dressel & Farid's files hold no model decision (or are wide tables): init
     says what to name and writes no config that audit would refuse."""

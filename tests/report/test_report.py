@@ -98,6 +98,7 @@ def test_trends_are_the_months_computed_directly_from_the_rows(demo_result) -> N
     np.testing.assert_allclose(got_low, low, atol=1e-10)
 
 
+@pytest.mark.slow
 def test_twelve_monthly_cubes_add_up_to_the_year() -> None:
     log = make_decision_log(n=12_000, seed=3)
     result = fairloop.audit(log.data, **log.roles)
@@ -136,6 +137,7 @@ def test_repr_html_is_a_compact_summary(demo_result) -> None:
     assert "open flag(s)" in html and "<script" not in html and len(html) < 20_000
 
 
+@pytest.mark.slow
 def test_cli_audit_writes_report_and_report_command_rerenders_decisions(tmp_path: Path) -> None:
     log = make_decision_log(n=4_000, seed=5)
     data = tmp_path / "log.csv"
@@ -185,6 +187,7 @@ def test_cli_audit_writes_report_and_report_command_rerenders_decisions(tmp_path
     assert unknown.exit_code == 2 and "No run 'run-nope'" in unknown.output
 
 
+@pytest.mark.slow
 def test_template_dir_that_is_not_a_folder_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--rows", "2000", "--out", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import fairloop
 from fairloop.cube import CountCube
@@ -18,6 +19,7 @@ def test_cube_counts_equal_a_direct_count(small_log: pd.DataFrame) -> None:
     assert set(CELLS) - set(six) == {"tx"} and cells["tx"].sum() == 0  # two-valued decisions
 
 
+@pytest.mark.slow
 def test_twelve_monthly_cubes_merge_to_the_year() -> None:
     data = make_decision_log(n=24_000, seed=9).data
     roles = {

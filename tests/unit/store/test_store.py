@@ -102,6 +102,7 @@ def test_four_eyes(store_url: str, planted_audit: fairloop.AuditResult) -> None:
     assert ReviewStore(store_url).status(flag) == "justified"
 
 
+@pytest.mark.slow
 def test_carry_over_and_automatic_reopening(
     store_url: str, planted_audit: fairloop.AuditResult, worse_audit: fairloop.AuditResult
 ) -> None:

@@ -16,6 +16,9 @@ from fairloop.datasets import make_decision_log
 from fairloop.exceptions import ConfigError
 from fairloop.store import ReviewStore
 
+#: Several audits and stores per test: the full suite only.
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 
 
