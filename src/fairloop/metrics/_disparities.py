@@ -36,7 +36,14 @@ from fairloop.stats import (
     ratio_interval,
     two_proportion_pvalue,
 )
-from fairloop.vocabulary import INSUFFICIENT_CODE, STATUS_ORDER, SUPPRESSED_CODE
+from fairloop.vocabulary import (
+    BETWEEN_GROUPS,
+    INSUFFICIENT_CODE,
+    REFERENCE,
+    STATUS_ORDER,
+    SUPPRESSED_CODE,
+    TO_OVERALL,
+)
 
 __all__ = ["disparities_frame", "reference_groups"]
 
@@ -225,7 +232,7 @@ def _reference_rows(
     stats = _pair_stats(*rates.versus(g[:, None], r[:, None], cols[None, :]), level)
     status = _worst(rates.status[g][:, cols], rates.status[r][:, cols])
     gi, ri, mi = _flat(g, r, cols)
-    return _frame("reference", table, rates, gi, ri, mi, stats, status, rates.n[ri])
+    return _frame(REFERENCE, table, rates, gi, ri, mi, stats, status, rates.n[ri])
 
 
 def _to_overall_rows(
@@ -261,7 +268,7 @@ def _to_overall_rows(
     few = (n_all - raw_n1) < config.min_denominator
     status[few & (status < SUPPRESSED_CODE)] = INSUFFICIENT_CODE
     gi, ri, mi = _flat(g, np.zeros_like(g), cols)
-    return _frame("to_overall", table, rates, gi, ri, mi, stats, status, rates.n[ri])
+    return _frame(TO_OVERALL, table, rates, gi, ri, mi, stats, status, rates.n[ri])
 
 
 def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float) -> pd.DataFrame:
@@ -311,6 +318,6 @@ def _between_rows(table: GroupTable, rates: Rates, cols: IntArray, level: float)
     status = _worst(rates.status[hi, mc], rates.status[lo, mc])
     status = np.where(undefined, np.maximum(status, INSUFFICIENT_CODE), status).astype(np.int8)
     return _frame(
-        "between_groups", table, rates, hi.ravel(), lo.ravel(), mc.ravel(), stats, status,
+        BETWEEN_GROUPS, table, rates, hi.ravel(), lo.ravel(), mc.ravel(), stats, status,
         rates.n[lo.ravel()],
     )  # fmt: skip

@@ -6,7 +6,7 @@ one, and (when both are negative) the human chose another negative value than th
 (``refer`` to ``deny``: only decisions with more than two declared values can). The
 binary reading of every metric adds ``tx`` to ``tn``; the override rate counts it.
 :data:`CELL_RULES` is the one statement of that rule; the Python, numpy and SQL forms of it
-(:func:`cell_of`, :func:`cells_of`, :func:`cell_sql`) are read from it.
+(:func:`cells_of`, :func:`cell_sql`) are read from it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CELLS", "CELL_RULES", "REVIEWED_CELLS", "SCORE_SUMS", "cell_of", "cell_sql", "cells_of"]
+__all__ = ["CELLS", "CELL_RULES", "REVIEWED_CELLS", "SCORE_SUMS", "cell_sql", "cells_of"]
 
 #: Per cell: (model decision positive, reviewed, human decision positive, human chose another
 #: negative value); None where a fact does not apply (not reviewed; not both negative).
@@ -36,24 +36,6 @@ CELLS: tuple[str, ...] = tuple(CELL_RULES)
 REVIEWED_CELLS: tuple[str, ...] = tuple(c for c, rule in CELL_RULES.items() if rule[1])
 #: Sums of the score per cell, kept for score-based summaries (mean score per group).
 SCORE_SUMS: tuple[str, ...] = ("score_n", "score_sum")
-
-
-def cell_of(predicted: bool, reviewed: bool, label: bool | None, moved: bool = False) -> str:
-    """The cell of one case.
-
-    Examples
-    --------
-    >>> cell_of(True, True, False), cell_of(False, False, None), cell_of(False, True, False, True)
-    ('fp', 'nu', 'tx')
-    """
-    both_negative = reviewed and not predicted and not label
-    key = (
-        bool(predicted),
-        bool(reviewed),
-        bool(label) if reviewed else None,
-        bool(moved) if both_negative else None,
-    )
-    return next(cell for cell, rule in CELL_RULES.items() if rule == key)
 
 
 def cells_of(

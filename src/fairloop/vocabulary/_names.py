@@ -1,6 +1,6 @@
 """The closed vocabularies fairloop's layers share: option choices, statuses, severities.
 
-Closed sets are ``Literal`` aliases; the tuple of each (``CI_METHODS`` ...) is read from
+Closed sets are ``Literal`` aliases; the tuple of each (``VERDICTS`` ...) is read from
 the alias, so the type checker and the runtime checks agree.
 """
 
@@ -9,25 +9,22 @@ from __future__ import annotations
 from typing import Literal, TypeAlias, get_args
 
 __all__ = [
-    "CI_METHODS",
+    "BETWEEN_GROUPS",
     "COMPARISONS",
     "DECISIONS",
-    "FDR_METHODS",
     "FLAG",
     "INSUFFICIENT",
     "INSUFFICIENT_CODE",
     "MISSING_GROUP",
-    "MISSING_SENSITIVE_MODES",
     "OK_CODE",
     "PASS",
-    "POLICY_COMPARES",
-    "POLICY_MEASURES",
+    "REFERENCE",
     "REVIEW_STATUSES",
     "SEVERITIES",
     "STATUS_ORDER",
     "SUPPRESSED_CODE",
+    "TO_OVERALL",
     "VERDICTS",
-    "WINDOWS",
     "CIMethod",
     "Comparison",
     "Decision",
@@ -57,17 +54,12 @@ Verdict: TypeAlias = Literal["pass", "flag", "insufficient evidence"]
 #: What a reviewer may record about a flag.
 Decision: TypeAlias = Literal["confirmed", "justified", "needs-data", "mitigated", "reopened"]
 
-CI_METHODS: tuple[str, ...] = get_args(CIMethod)
-MISSING_SENSITIVE_MODES: tuple[str, ...] = get_args(MissingSensitive)
 STATUS_ORDER: tuple[str, ...] = get_args(Status)
 #: A figure's status as the arrays of the metrics hold it: its index in STATUS_ORDER, so
 #: the worst of two statuses is their maximum.
 OK_CODE, INSUFFICIENT_CODE, SUPPRESSED_CODE = range(len(STATUS_ORDER))
 COMPARISONS: tuple[str, ...] = get_args(Comparison)
-WINDOWS: tuple[str, ...] = get_args(Window)
-FDR_METHODS: tuple[str, ...] = get_args(FdrMethod)
-POLICY_MEASURES: tuple[str, ...] = get_args(PolicyMeasure)
-POLICY_COMPARES: tuple[str, ...] = get_args(PolicyCompare)
+REFERENCE, TO_OVERALL, BETWEEN_GROUPS = COMPARISONS
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 PASS, FLAG, INSUFFICIENT = VERDICTS
