@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from fairloop._version import __version__
@@ -27,18 +28,30 @@ from fairloop.flags import (
 from fairloop.metrics import (
     FOUR_FIFTHS,
     METRICS,
+    Selection,
+    Weighting,
     attribute_sets,
     compute_rates,
+    diagnose_selection,
     disparities_frame,
     group_table,
     metrics_frame,
+    primary_rows,
+    score_figures,
     summary_figures,
+    threshold_table,
+    weighted_rates,
 )
 from fairloop.report._evidence import evidence_bundle, to_json_text
 from fairloop.stats import ZERO_CELL_CORRECTION
 from fairloop.stats._tests import MIN_EXPECTED_COUNT
 from fairloop.vocabulary import (
+    ALL_CASES,
+    INVERSE_PROBABILITY,
     MISSING_GROUP,
+    POST_STRATIFIED,
+    REVIEWED,
+    SCORE_METRICS,
     STATUS_ORDER,
     SUPPRESSED_CODE,
     set_name,
@@ -98,6 +111,15 @@ class AuditResult:
         Reviewed cases per sensitive group by the model's value and the human's value
         (attribute, group, model, human, n); groups whose figures are withheld
         (``suppress_below``) are left out. Every override is a row with model != human.
+    selection : Selection or None
+        How cases reached a human: the tests of selective review, the estimator chosen
+        for error rates and why, and the strata left out as never reviewed.
+    calibration : pandas.DataFrame
+        Per group and score stratum: reviewed cases, observed positive share with its
+        interval, and mean score (empty without a score).
+    roc : pandas.DataFrame
+        Per group and score band edge: the true and false positive rates of the rule
+        ``score >= threshold`` (empty without a score).
     """
 
     config: AuditConfig
@@ -114,8 +136,40 @@ class AuditResult:
     transitions: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["attribute", "group", "model", "human", "n"])
     )
+    selection: Selection | None = None
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
+    roc: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def by_group(self, attributes: str | list[str], *, statistic: str = "value") -> pd.DataFrame:
+    def threshold(self, threshold: float, *, by: str | list[str] | None = None) -> pd.DataFrame:
+        """What each group's rates would be had the model decided positive at ``score >= t``.
+
+        Parameters
+        ----------
+        threshold : float
+            The threshold in [0, 1], taken at the nearest score band edge
+            (``threshold_used``).
+        by : str or list of str or None, default=None
+            The attribute set; default each sensitive attribute alone.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Per group: selection rate (every case), false positive and false negative
+            rates (reviewed cases), each with numerator, denominator and interval.
+        """
+        names = [by] if isinstance(by, str) else by
+        try:
+            return threshold_table(self.cube.without_windows(), threshold, self.config, names)
+        except ValueError as exc:
+            raise ConfigError(str(exc), option="threshold") from None
+
+    def by_group(
+        self,
+        attributes: str | list[str],
+        *,
+        statistic: str = "value",
+        estimator: str | None = None,
+    ) -> pd.DataFrame:
         """A wide table like fairlearn's ``MetricFrame.by_group``.
 
         Parameters
@@ -124,6 +178,10 @@ class AuditResult:
             The attribute set, e.g. ``"race"`` or ``["race", "sex"]``.
         statistic : str, default="value"
             Which column to spread: ``value``, ``ci_low``, ``ci_high``, ``n``, ...
+        estimator : str or None, default=None
+            ``reviewed`` for the figures of the reviewed cases as they are; by default the
+            figures flags and verdicts use (weighted for every case where the audit
+            weighted them).
 
         Returns
         -------
@@ -134,13 +192,19 @@ class AuditResult:
         # the audit names each set in one order; any order of the same attributes is it
         sets = {frozenset(split_set_name(s)): s for s in self.metrics["attribute_set"].unique()}
         chosen = sets.get(frozenset(names), set_name(names))
-        part = self.metrics[self.metrics["attribute_set"] == chosen]
+        frame = self.metrics
+        if estimator is None:
+            frame = primary_rows(frame)
+        else:
+            frame = frame[frame["estimator"].isin([estimator, ALL_CASES])]
+        part = frame[frame["attribute_set"] == chosen]
         if part.empty or len(set(names)) != len(names):
             known = sorted(set(self.metrics["attribute_set"]))
             raise KeyError(f"No attribute set {set_name(names)!r}. Known: {known}")
         if statistic not in part.columns or statistic in ("attribute_set", "group", "metric"):
             columns = [c for c in part.columns if c not in ("attribute_set", "group",
-                                                            "attributes", "metric")]  # fmt: skip
+                                                            "attributes", "metric",
+                                                            "estimator", "note")]  # fmt: skip
             raise ValueError(
                 f"statistic= must be one of {', '.join(columns)}. Got {statistic!r} instead."
             )
@@ -152,7 +216,7 @@ class AuditResult:
         out = wide.pivot_table(index=names, columns="metric", values=statistic, aggfunc="first",
                                dropna=False, sort=False)  # fmt: skip
         out.columns.name = None
-        ordered = [m for m in METRICS if m in out.columns]
+        ordered = [m for m in (*METRICS, *SCORE_METRICS) if m in out.columns]
         return out[ordered]
 
     def to_dict(self) -> dict[str, Any]:
@@ -380,19 +444,38 @@ class Audit:
         step: Progress = progress or _silent
         step("metrics and disparities")
         metrics = config.metrics or tuple(METRICS)
-        windowed, cube = cube, cube.without_windows()  # trends read the windows; nothing else
+        windowed, banded = cube, cube.without_windows()  # trends read the windows; nothing else
+        cube = banded.without_bands()  # the score's strata: score metrics and weighting only
         table = group_table(cube, attribute_sets(config.sensitive))
-        rates = compute_rates(table, config)
+        raw = compute_rates(table, config)
+        rates, weighting = raw, None
+        selection = diagnose_selection(banded, config)
+        if selection.estimator != REVIEWED:
+            # reviewed cases weighted to stand for every case: what flags and verdicts use
+            weighting = Weighting(banded, selection.estimator, tuple(METRICS))
+            weighted = weighting.weighted(table.sets)
+            rates = weighted_rates(raw, weighted, selection.estimator, config)
+            selection = replace(selection, left_out=weighting.left_out)
         disparities = disparities_frame(table, rates, config, tuple(METRICS))
         between = disparities[disparities["comparison"] == "between_groups"]
         summary = summary_figures(
             table, rates, between, confidence_level=config.confidence_level,
             fdr=config.flags.fdr, favourable_rate=config.favourable_rate,
         )  # fmt: skip
-        every_metric = metrics_frame(table, rates, tuple(METRICS))
+        every_metric = _with_notes(metrics_frame(table, rates, tuple(METRICS)), selection)
+        shown = every_metric
+        if weighting is not None:  # the reviewed-only figures stay beside the weighted ones
+            reviewed = _with_notes(metrics_frame(table, raw, tuple(METRICS)), selection)
+            reviewed = reviewed[reviewed["estimator"] == REVIEWED]
+            shown = pd.concat([every_metric, reviewed]).sort_index(kind="stable")
+        scores = score_figures(banded, config)
+        if scores is not None:
+            shown = pd.concat([shown.reset_index(drop=True), _score_rows(scores.metrics)],
+                              ignore_index=True)  # fmt: skip
+        shown = shown[shown["metric"].isin([*metrics, *SCORE_METRICS])]
         step("searching for flags")
         report = (
-            find_flags(cube, every_metric, disparities, config)
+            find_flags(cube, every_metric, disparities, config, weighting=weighting)
             if config.flags.enabled
             else FlagReport(
                 pd.DataFrame(columns=FLAG_COLUMNS),
@@ -406,17 +489,64 @@ class Audit:
         return AuditResult(
             config=config,
             cube=windowed,
-            metrics=every_metric[every_metric["metric"].isin(metrics)].reset_index(drop=True),
+            metrics=shown.reset_index(drop=True),
             disparities=disparities[disparities["metric"].isin(metrics)].reset_index(drop=True),
             summary=summary,
             provenance=provenance,
-            methods=_methods(config, rates.clusters),
+            methods=_methods(config, rates.clusters, selection),
             flags=report.flags,
             explained=report.explained,
             verdicts=report.verdicts,
             tests=report.tests,
             transitions=_shown_transitions(windowed.transitions, every_metric),
+            selection=selection,
+            calibration=scores.calibration if scores is not None else _empty_calibration(),
+            roc=scores.roc if scores is not None else pd.DataFrame(),
         )
+
+
+def _empty_calibration() -> pd.DataFrame:
+    return pd.DataFrame(columns=["attribute_set", "group", "attributes", "band", "n",
+                                 "observed", "ci_low", "ci_high", "mean_score"])  # fmt: skip
+
+
+def _with_notes(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """The metrics table with a plain note where a figure needs one to be read right.
+
+    Reviewed-only error rates carry the selection warning when review depends on the
+    score or the model's decision; weighted figures that cover only part of a group's
+    cases say so (strata never reviewed are left out for every group).
+    """
+    warning = selection.warning()
+    notes = np.full(len(frame), None, dtype=object)
+    if warning:
+        notes[(frame["estimator"] == REVIEWED).to_numpy()] = warning
+    support = frame["support"].to_numpy(dtype=np.float64)
+    partial = (frame["estimator"].isin([POST_STRATIFIED, INVERSE_PROBABILITY])).to_numpy() & (
+        support < 1 - 1e-9
+    )
+    for i in np.flatnonzero(partial):
+        notes[i] = (
+            f"Covers {support[i]:.0%} of the group's cases: score bands and decisions never "
+            "reviewed for some group are left out, so groups are compared only where all "
+            "were reviewed."
+        )
+    out = frame.copy()
+    out["note"] = notes
+    return out
+
+
+def _score_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Score metrics as rows of the metrics table (no numerator or design effect)."""
+    out = frame.copy()
+    for column in ("numerator", "denominator"):
+        out[column] = pd.array([pd.NA] * len(out), dtype="Int64")
+    out["n"] = out["n"].astype("Int64")
+    out["design_effect"] = np.nan
+    out["gap_design_effect"] = np.nan
+    out["support"] = np.nan
+    out["note"] = None
+    return out
 
 
 def _shown_transitions(transitions: pd.DataFrame | None, metrics: pd.DataFrame) -> pd.DataFrame:
@@ -510,8 +640,11 @@ def _disclosable(counts: dict[str, int], k: int | None) -> dict[str, int | str]:
     return {column: rows if rows >= k else f"<{k}" for column, rows in counts.items()}
 
 
-def _methods(config: AuditConfig, clusters: tuple[str, ...] = ()) -> dict[str, Any]:
+def _methods(
+    config: AuditConfig, clusters: tuple[str, ...] = (), selection: Selection | None = None
+) -> dict[str, Any]:
     return {
+        **_selection_methods(config, selection),
         "rate_interval": {
             "wilson": "Wilson score interval (no continuity correction)",
             "clopper-pearson": "Clopper-Pearson exact interval",
@@ -581,8 +714,52 @@ def _methods(config: AuditConfig, clusters: tuple[str, ...] = ()) -> dict[str, A
             if config.suppress_below is not None
             else None
         ),
-        "reviewed_only": "performance metrics use reviewed cases only (label present)",
+        "reviewed_only": (
+            "performance metrics are of reviewed cases (label present); see estimator for "
+            "whether they are weighted to stand for every case"
+        ),
     }
+
+
+def _selection_methods(config: AuditConfig, selection: Selection | None) -> dict[str, Any]:
+    """How error rates were estimated, and the tests of selective review, in words."""
+    estimator = selection.estimator if selection is not None else REVIEWED
+    described = {
+        REVIEWED: "reviewed: error rates describe the reviewed cases as they are (valid for "
+        "every case only if review is a random sample)",
+        POST_STRATIFIED: "post-stratified: each reviewed case weighted by cases / reviewed "
+        "cases of its stratum (score band x model decision x sensitive group); assumes "
+        "review is random within strata; variance of stratified sampling conditional on "
+        "the reviewed counts, linearised; an unreviewed stratum joins its neighbouring band "
+        "when chance explains its zero reviews (p >= 0.01), else its (band, decision) cell "
+        "is left out for every group (support < 1)",
+        INVERSE_PROBABILITY: "inverse-probability: each reviewed case weighted by 1 / its "
+        "review probability (Hajek ratio estimator); assumes the probabilities are the "
+        "routing's design; Poisson-sampling variance",
+    }[estimator]
+    out: dict[str, Any] = {
+        "estimator": described
+        + (
+            "; intervals and tests on effective counts (weighted counts over the design "
+            "effect, Korn and Graubard 1998), reviewed-only figures kept beside them"
+            if estimator != REVIEWED
+            else ""
+        ),
+        "selection_tests": (
+            "Pearson chi-square tests of independence of review and score band, model "
+            "decision and each sensitive attribute, at level 0.01"
+            + (f"; {selection.reason}" if selection is not None else "")
+        ),
+    }
+    if config.score is not None:
+        out["score_metrics"] = (
+            f"from the cube's score bands ({config.score_bins} equal-width, or one per "
+            "distinct score when it has no more values): roc_auc (Mann-Whitney, ties one "
+            "half; DeLong interval on the logit scale), calibration per stratum (Wilson), "
+            "calibration in the large and expected calibration error, on reviewed cases as "
+            "they are"
+        )
+    return out
 
 
 def _independence(clusters: tuple[str, ...]) -> str:

@@ -147,6 +147,7 @@ class IssueReason(str, Enum):
     POSITIVE_NOT_FOUND = "positive_not_found"
     SCORE_NOT_NUMERIC = "score_not_numeric"
     SCORE_OUT_OF_RANGE = "score_out_of_range"
+    BAD_REVIEW_PROBABILITY = "bad_review_probability"
     MISSING_SENSITIVE = "missing_sensitive"
     EMPTY_LOG = "empty_log"
     SINGLE_GROUP = "single_group"

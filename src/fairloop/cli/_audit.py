@@ -115,6 +115,13 @@ def audit_command(
     sensitive: str | None = typer.Option(None, help=_help("sensitive")),
     context: str | None = typer.Option(None, help=_help("context")),
     score: str | None = typer.Option(None, help=_help("score")),
+    score_bins: int | None = typer.Option(None, "--score-bins", help=_help("score_bins")),
+    strata_bands: int | None = typer.Option(None, "--strata-bands", help=_help("strata_bands")),
+    review_probability: str | None = typer.Option(
+        None, "--review-probability", help=_help("review_probability")
+    ),
+    review_reason: str | None = typer.Option(None, "--review-reason", help=_help("review_reason")),
+    estimator: str | None = typer.Option(None, help=_help("estimator")),
     reviewer: str | None = typer.Option(None, help=_help("reviewer")),
     time: str | None = typer.Option(None, help=_help("time")),
     case_id: str | None = typer.Option(None, "--case-id", help=_help("case_id")),
@@ -195,6 +202,9 @@ def audit_command(
         flags: dict[str, Any] = {
             "prediction": prediction, "label": label, "sensitive": sensitive, "context": context,
             "score": score, "reviewer": reviewer, "time": time, "case_id": case_id,
+            "score_bins": score_bins, "strata_bands": strata_bands,
+            "review_probability": review_probability, "review_reason": review_reason,
+            "estimator": estimator,
             "positive": positive, "values": values, "ci_method": ci_method,
             "confidence_level": confidence_level, "min_group_size": min_group_size,
             "min_denominator": min_denominator, "suppress_below": suppress_below,

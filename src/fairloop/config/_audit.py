@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, fields, replace
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator
 from pydantic.dataclasses import dataclass
@@ -80,6 +80,8 @@ def _or_none(convert: Any) -> Any:
 
 Names = Annotated[tuple[str, ...], BeforeValidator(_as_names)]
 Column = str | None
+#: How error rates are estimated (``auto`` chooses one from the log).
+EstimatorOption = Literal["auto", "reviewed", "post-stratified", "inverse-probability"]
 
 
 @declared("")
@@ -114,6 +116,42 @@ class AuditConfig:
     )
     score: Column = option(
         None, min_length=1, help="Column of the model's score, a probability in [0, 1]."
+    )
+    score_bins: int = option(
+        50,
+        ge=2,
+        le=1000,
+        help="Bands the score is counted in (equal-width over [0, 1]; each distinct value a "
+        "band of its own when the score has no more of them): ROC AUC, calibration and "
+        "threshold what-ifs are computed from them.",
+    )
+    strata_bands: int = option(
+        10,
+        ge=1,
+        le=1000,
+        help="Score bands of the weighting strata (adjacent bands merged): reviewed cases "
+        "stand for every case of their stratum, score band x model decision x sensitive "
+        "group.",
+    )
+    review_probability: Column = option(
+        None,
+        min_length=1,
+        help="Column of each case's probability of being reviewed by the routing's design "
+        "(in (0, 1]); reviewed cases are then weighted by its inverse.",
+    )
+    review_reason: Column = option(
+        None,
+        min_length=1,
+        help="Column of why a case was reviewed (random quality sample, score rule, "
+        "escalation, appeal ...); missing where it was not.",
+    )
+    estimator: EstimatorOption = option(
+        "reviewed",
+        help="How error rates of reviewed cases are estimated: reviewed (the reviewed cases "
+        "as they are; a warning says when review depends on the score or the model's "
+        "decision), auto (inverse-probability with review_probability; else post-stratified "
+        "when review depends on the score or the decision), post-stratified or "
+        "inverse-probability (weighted to stand for every case).",
     )
     reviewer: Column = option(None, min_length=1, help="Column of the reviewer id.")
     time: Column = option(None, min_length=1, help="Column of the decision time.")
@@ -239,11 +277,25 @@ class AuditConfig:
                     f"Known metrics: {', '.join(METRICS)}.",
                     option="metrics",
                 )
+        if self.strata_bands > self.score_bins:
+            raise ConfigError(
+                f"{{option}} ({self.strata_bands}) cannot exceed score_bins "
+                f"({self.score_bins}): strata merge score bands. Lower it or raise score_bins.",
+                option="strata_bands",
+            )
+        if self.estimator == "inverse-probability" and self.review_probability is None:
+            raise ConfigError(
+                "{option} inverse-probability weights each reviewed case by its review "
+                "probability: name that column (review_probability), or choose auto or "
+                "post-stratified.",
+                option="estimator",
+            )
         self._check_roles()
 
     def _check_roles(self) -> None:
         reserved = set(CELLS) | set(SCORE_SUMS)
-        for name in (*self.sensitive, *self.context, *([self.reviewer] if self.reviewer else [])):
+        keyed = [c for c in (self.reviewer, self.review_reason) if c]
+        for name in (*self.sensitive, *self.context, *keyed):
             if name in reserved or name.startswith(Col.PREFIX):
                 raise ConfigError(
                     f"{{option}} names {name!r}, a name fairloop reserves for its count cube "
@@ -300,7 +352,8 @@ class AuditConfig:
         }
         if self.context:
             out["context"] = list(self.context)
-        for key in ("score", "reviewer", "time", "case_id"):
+        for key in ("score", "review_probability", "review_reason", "reviewer", "time",
+                    "case_id"):  # fmt: skip
             value = getattr(self, key)
             if value is not None:
                 out[key] = value

@@ -24,6 +24,7 @@ import pandas as pd
 
 from fairloop.config import Attestation, safeguard_points
 from fairloop.controls._catalogue import Catalogue, Control, evidence_keys
+from fairloop.metrics import primary_rows
 from fairloop.vocabulary import INSUFFICIENT, MISSING_GROUP
 
 if TYPE_CHECKING:
@@ -84,7 +85,8 @@ def evidence_states(
         One entry per key of ``fairloop/data/evidence_keys.toml``.
     """
     config, cube = result.config, result.cube
-    single = result.metrics[result.metrics["attribute_set"].isin(config.sensitive)]
+    metrics = primary_rows(result.metrics)
+    single = metrics[metrics["attribute_set"].isin(config.sensitive)]
     small = single.drop_duplicates("group")
     small = small[small["status"] != "ok"]
     reviewed = cube.n_reviewed

@@ -15,8 +15,17 @@ import numpy as np
 import pandas as pd
 
 from fairloop.config import AuditConfig
+from fairloop.cube._bands import ScoreBands
 from fairloop.cube._cube import CountCube
-from fairloop.vocabulary import CELLS, MISSING_GROUP, Col, cells_of, favourable_values, token
+from fairloop.vocabulary import (
+    CELLS,
+    MISSING_GROUP,
+    REVIEWED_CELLS,
+    Col,
+    cells_of,
+    favourable_values,
+    token,
+)
 
 __all__ = ["cube_from_aggregate"]
 
@@ -27,6 +36,8 @@ def cube_from_aggregate(
     aggregate: pd.DataFrame,
     config: AuditConfig,
     orders: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    bands: ScoreBands | None = None,
 ) -> CountCube:
     """Map the raw aggregated table to a :class:`CountCube`.
 
@@ -38,6 +49,10 @@ def cube_from_aggregate(
         Column roles and the favourable value.
     orders : mapping of str to tuple of str or None, default=None
         The order the input declares for an attribute's values (a categorical's).
+    bands : ScoreBands or None, default=None
+        How the pass banded the score (its :attr:`Col.BAND` key): the cube then has the
+        score's strata as a key, and per sensitive group and fine band the counts of
+        :attr:`CountCube.scores`.
 
     Returns
     -------
@@ -47,11 +62,19 @@ def cube_from_aggregate(
     if config.reviewer is not None:
         attributes.append(config.reviewer)  # a key like the attributes, for reviewer signals
     window = Col.WINDOW if Col.WINDOW in aggregate else None
-    if window is not None:
-        attributes.append(window)  # a key too: trends, and cubes that add up by window
     frame = aggregate.copy()
     for column in attributes:
         frame[column] = frame[column].where(frame[column].notna(), MISSING_GROUP)
+    band = None
+    fine = None
+    if bands is not None and Col.BAND in frame:
+        fine = bands.fine_index(frame[Col.BAND])
+        band = Col.BAND
+        frame[band] = bands.stratum_label_of(fine)
+        attributes.append(band)  # a key: the strata that weight reviewed cases
+    if window is not None:
+        attributes.append(window)  # a key too: trends, and cubes that add up by window
+        frame[window] = frame[window].where(frame[window].notna(), MISSING_GROUP)
     pred_pos = _is_positive(frame[Col.PREDICTION], config.positive)
     reviewed = frame[Col.LABEL].notna().to_numpy()
     label_pos = _is_positive(frame[Col.LABEL], config.positive)
@@ -67,12 +90,67 @@ def cube_from_aggregate(
         score = frame.groupby(attributes, sort=True)[[Col.SCORE_N, Col.SCORE_SUM]].sum()
         score.columns = ["score_n", "score_sum"]
         counts = counts.join(score.fillna(0.0))
+    if Col.WEIGHT in frame:
+        counts = counts.join(_weight_sums(frame, attributes)).fillna(0.0)
     cells = counts.reset_index()
     cells.columns.name = None
+    scores = None
+    if fine is not None:
+        scores = _score_cells(frame.assign(fine=fine), list(config.sensitive))
     return CountCube(
         tuple(config.sensitive), tuple(config.context), cells, config.reviewer, window,
-        transitions=_transitions(frame, config), orders=dict(orders or {}),
+        transitions=_transitions(frame, config), orders=dict(orders or {}), band=band,
+        bands=bands if band is not None else None, scores=scores,
+        reasons=_reasons(frame, config) if Col.REASON in frame else None,
     )  # fmt: skip
+
+
+def _weight_sums(frame: pd.DataFrame, attributes: list[str]) -> pd.DataFrame:
+    """Per key combination and reviewed cell, the sums of 1 / p and (1 - p) / p**2."""
+    sums = frame[frame[_CELL].isin(REVIEWED_CELLS)]
+    table = sums.groupby([*attributes, _CELL], sort=True)[[Col.WEIGHT, Col.WEIGHT_VAR]].sum()
+    wide = table.unstack(_CELL, fill_value=0.0)
+    out = pd.DataFrame(index=wide.index)
+    for cell in REVIEWED_CELLS:
+        for prefix, column in (("w", Col.WEIGHT), ("v", Col.WEIGHT_VAR)):
+            key = (column, cell)
+            out[f"{prefix}_{cell}"] = wide.get(key, 0.0)
+    return out.astype(np.float64)
+
+
+def _score_cells(frame: pd.DataFrame, sensitive: list[str]) -> pd.DataFrame:
+    """Per sensitive group and fine score band: the cells and the sums of the score.
+
+    The score is summed over every case (``score_sum``) and over reviewed cases
+    (``reviewed_score_sum``, for calibration against the human's decision).
+    """
+    keys = [*sensitive, "fine"]
+    grouped = frame.groupby([*keys, _CELL], sort=True)[Col.N].sum()
+    counts = grouped.unstack(_CELL, fill_value=0).reindex(columns=list(CELLS), fill_value=0)
+    reviewed = frame[_CELL].isin(REVIEWED_CELLS)
+    sums = frame.assign(reviewed_score_sum=frame[Col.SCORE_SUM].where(reviewed, 0.0))
+    scored = sums.groupby(keys, sort=True)[[Col.SCORE_SUM, "reviewed_score_sum"]].sum()
+    counts = counts.join(scored.rename(columns={Col.SCORE_SUM: "score_sum"}).fillna(0.0))
+    out = counts.reset_index()
+    out.columns.name = None
+    return out
+
+
+def _reasons(frame: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
+    """Reviewed cases per sensitive attribute, group and review reason (as text)."""
+    reviewed = frame[frame[Col.LABEL].notna()]
+    reason = reviewed[Col.REASON].where(reviewed[Col.REASON].notna(), MISSING_GROUP)
+    parts = []
+    for attribute in config.sensitive:
+        part = pd.DataFrame({"group": reviewed[attribute].to_numpy(),
+                             "reason": reason.astype(str).to_numpy(),
+                             "n": reviewed[Col.N].to_numpy()})  # fmt: skip
+        counts = part.groupby(["group", "reason"], sort=True)["n"].sum().reset_index()
+        parts.append(counts.assign(attribute=attribute))
+    columns = ["attribute", "group", "reason", "n"]
+    out = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    out["n"] = out["n"].astype(np.int64)
+    return out
 
 
 def _transitions(frame: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:

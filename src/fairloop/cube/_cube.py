@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SCORE_SUMS, value_order
+from fairloop.cube._bands import ScoreBands
+from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SCORE_SUMS, WEIGHT_SUMS, value_order
 
 __all__ = ["CountCube"]
 
@@ -51,6 +52,22 @@ class CountCube:
         Reviewed cases by sensitive attribute, group, the model's value and the human's
         value (as text): the transition table of decisions with several values. Kept
         for the audit of this cube's own log (not by windows, merges or the store).
+    band : str or None, default=None
+        Key column of the score's weighting stratum (a coarse score band, as text), when
+        the log has a score; :meth:`without_bands` sums it away.
+    bands : ScoreBands or None, default=None
+        How the score was banded.
+    scores : pandas.DataFrame or None, default=None
+        Counts per sensitive group and *fine* score band (column ``fine``, -1 where the
+        score is missing): the cells and ``score_sum``, for ROC AUC, calibration and
+        threshold what-ifs (:mod:`fairloop.metrics._scores`).
+    reasons : pandas.DataFrame or None, default=None
+        Reviewed cases per sensitive attribute, group and review reason (attribute,
+        group, reason, n), when the log names why each case was reviewed.
+
+    Columns ``w_<cell>`` and ``v_<cell>`` of ``cells`` (:data:`WEIGHT_SUMS`), when the
+    log gives each case's review probability ``p``: the sums of ``1 / p`` and of
+    ``(1 - p) / p**2`` over the reviewed cases of each cell.
 
     Examples
     --------
@@ -71,6 +88,10 @@ class CountCube:
     case_moments: pd.DataFrame | None = field(default=None, repr=False)
     transitions: pd.DataFrame | None = field(default=None, repr=False)
     orders: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    band: str | None = None
+    bands: ScoreBands | None = field(default=None, repr=False)
+    scores: pd.DataFrame | None = field(default=None, repr=False)
+    reasons: pd.DataFrame | None = field(default=None, repr=False)
     # derived in __post_init__: per attribute (sorted codes, uniques), and the sums matrix
     _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
     _sums: NDArray[np.float64] = field(init=False, repr=False)
@@ -83,7 +104,10 @@ class CountCube:
             cells[name] = cells[name].astype(np.float64) if name in cells else 0.0
         for name in self.keys:
             cells[name] = cells[name].astype(object)
-        cells = cells[[*self.keys, *CELLS, *SCORE_SUMS]].reset_index(drop=True)
+        weights = [w for w in WEIGHT_SUMS if w in cells]
+        for name in weights:
+            cells[name] = cells[name].astype(np.float64)
+        cells = cells[[*self.keys, *CELLS, *SCORE_SUMS, *weights]].reset_index(drop=True)
         object.__setattr__(self, "cells", cells)
         # each attribute factorised once, sorted, so marginals are integer arithmetic
         codes = {}
@@ -117,8 +141,23 @@ class CountCube:
     @property
     def keys(self) -> tuple[str, ...]:
         """Every key column of the cells: the attributes, then the reviewer and window keys."""
-        extra = tuple(k for k in (self.reviewer, self.window) if k)
+        extra = tuple(k for k in (self.reviewer, self.band, self.window) if k)
         return self.attributes + extra
+
+    @property
+    def weighted(self) -> bool:
+        """Whether the cells hold review-probability weight sums (:data:`WEIGHT_SUMS`)."""
+        return WEIGHT_SUMS[0] in self.cells
+
+    def _same(self, cells: pd.DataFrame, **changes: object) -> CountCube:
+        """A cube like this one over other cells (keys and extras given by ``changes``)."""
+        fields: dict[str, object] = {
+            "reviewer": self.reviewer, "window": self.window, "orders": self.orders,
+            "band": self.band, "bands": self.bands, "scores": self.scores,
+            "reasons": self.reasons,
+        }  # fmt: skip
+        fields.update(changes)
+        return CountCube(self.sensitive, self.context, cells, **fields)  # type: ignore[arg-type]
 
     @property
     def windows(self) -> list[str]:
@@ -135,9 +174,27 @@ class CountCube:
         if cached is None:  # made once per cube: the report and the audit both ask for it
             keys = [k for k in self.keys if k != self.window]
             summed = self.cells.drop(columns=self.window).groupby(keys, sort=True).sum()
-            cached = CountCube(self.sensitive, self.context, summed.reset_index(), self.reviewer,
-                               case_moments=self.case_moments, orders=self.orders)  # fmt: skip
+            cached = self._same(summed.reset_index(), window=None,
+                                case_moments=self.case_moments)  # fmt: skip
             object.__setattr__(self, "_summed", cached)
+        return cached
+
+    def without_bands(self) -> CountCube:
+        """The same counts summed over the score's strata (the cube itself if it has none).
+
+        What every figure but the score metrics and the weighted estimates reads: the
+        strata multiply the cells, and nothing else needs them.
+        """
+        if self.band is None:
+            return self
+        cached: CountCube | None = self.__dict__.get("_unbanded")
+        if cached is None:
+            keys = [k for k in self.keys if k != self.band]
+            summed = self.cells.drop(columns=self.band).groupby(keys, sort=True).sum()
+            cached = self._same(summed.reset_index(), band=None,
+                                case_moments=self.case_moments,
+                                transitions=self.transitions)  # fmt: skip
+            object.__setattr__(self, "_unbanded", cached)
         return cached
 
     def window_cube(self, start: str) -> CountCube:
@@ -145,15 +202,14 @@ class CountCube:
         if self.window is None:
             raise KeyError("This cube has no time windows (the log has no time column).")
         cells = self.cells[self.cells[self.window] == start].drop(columns=self.window)
-        return CountCube(self.sensitive, self.context, cells, self.reviewer, orders=self.orders)
+        return self._same(cells, window=None, scores=None, reasons=None)
 
     def select_windows(self, starts: Sequence[str]) -> CountCube:
         """The cells of some time windows, window key kept (so the parts merge back)."""
         if self.window is None:
             raise KeyError("This cube has no time windows (the log has no time column).")
         cells = self.cells[self.cells[self.window].isin(list(starts))]
-        return CountCube(self.sensitive, self.context, cells, self.reviewer, self.window,
-                         orders=self.orders)  # fmt: skip
+        return self._same(cells, scores=None, reasons=None)
 
     @property
     def n_rows(self) -> int:
@@ -204,21 +260,43 @@ class CountCube:
         totals = self._sums
         if not attributes:
             return [], totals.sum(axis=0, keepdims=True)
-        combined = np.zeros(len(totals), dtype=np.int64)
+        values, inverse, size = self.grouping(attributes)
+        summed: NDArray[np.float64] = np.column_stack(
+            [np.bincount(inverse, totals[:, j], size) for j in range(totals.shape[1])]
+        ).astype(np.float64)
+        return values, summed
+
+    def grouping(
+        self, attributes: Sequence[str]
+    ) -> tuple[list[NDArray[np.object_]], NDArray[np.int64], int]:
+        """Which combination of the attributes' values each cell row belongs to.
+
+        Returns
+        -------
+        values : list of ndarray
+            One array of values per attribute, one entry per combination (sorted).
+        inverse : ndarray of int
+            The combination of each row of :attr:`cells`.
+        size : int
+            The number of combinations.
+        """
+        combined = np.zeros(len(self.cells), dtype=np.int64)
         for name in attributes:
             code, uniques = self._codes[name]
             combined = combined * len(uniques) + code
         keys, inverse = np.unique(combined, return_inverse=True)
-        summed: NDArray[np.float64] = np.column_stack(
-            [np.bincount(inverse, totals[:, j], len(keys)) for j in range(totals.shape[1])]
-        ).astype(np.float64)
         values: list[NDArray[np.object_]] = []
         remainder = keys.copy()
         for name in reversed(attributes):
             _, uniques = self._codes[name]
             values.append(uniques[remainder % len(uniques)])
             remainder //= len(uniques)
-        return values[::-1], summed
+        return values[::-1], inverse.astype(np.int64), len(keys)
+
+    def column_matrix(self, columns: Sequence[str]) -> NDArray[np.float64]:
+        """Some numeric columns of :attr:`cells` as one float matrix (rows x columns)."""
+        matrix: NDArray[np.float64] = self.cells[list(columns)].to_numpy(dtype=np.float64)
+        return matrix
 
     def member_mask(self, subgroup: dict[str, str]) -> NDArray[np.bool_]:
         """Which cells belong to a subgroup (a conjunction of key = value)."""
@@ -250,8 +328,7 @@ class CountCube:
                 )
         stacked = pd.concat([self.cells, *(o.cells for o in others)], ignore_index=True)
         stacked = stacked.groupby(list(self.keys), sort=True, dropna=False).sum().reset_index()
-        return CountCube(self.sensitive, self.context, stacked, self.reviewer, self.window,
-                         orders=self.orders)  # fmt: skip
+        return self._same(stacked, scores=None, reasons=None)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form (key values as text, counts as integers)."""
@@ -261,13 +338,21 @@ class CountCube:
             "context": list(self.context),
             "reviewer": self.reviewer,
             "window": self.window,
+            "band": self.band,
+            "bands": None if self.bands is None else self.bands.to_dict(),
             "orders": {k: list(v) for k, v in self.orders.items()},
-            "columns": [*self.keys, *CELLS, *SCORE_SUMS],
+            "columns": list(self.cells.columns),
             "rows": [
-                [*row[:width], *(int(v) for v in row[width:-2]), float(row[-2]), float(row[-1])]
+                [*row[:width], *(int(v) for v in row[width : width + len(CELLS)]),
+                 *(float(v) for v in row[width + len(CELLS) :])]
                 for row in self.cells.itertuples(index=False, name=None)
             ],
-        }
+        }  # fmt: skip
+        if self.scores is not None:
+            out["scores"] = {
+                "columns": list(self.scores.columns),
+                "rows": self.scores.astype(object).to_numpy().tolist(),
+            }
         if self.case_moments is not None:
             moments = self.case_moments
             out["case_moments"] = {
@@ -284,6 +369,8 @@ class CountCube:
         """Rebuild a cube from :meth:`to_dict` output."""
         cells = pd.DataFrame(data["rows"], columns=data["columns"])
         moments = data.get("case_moments")
+        scores = data.get("scores")
+        bands = data.get("bands")
         return cls(
             tuple(data["sensitive"]),
             tuple(data["context"]),
@@ -292,15 +379,20 @@ class CountCube:
             data.get("window"),
             None if moments is None else pd.DataFrame(moments["rows"], columns=moments["columns"]),
             orders={k: tuple(v) for k, v in (data.get("orders") or {}).items()},
-        )
+            band=data.get("band"),
+            bands=None if bands is None else ScoreBands.from_dict(bands),
+            scores=None if scores is None else pd.DataFrame(scores["rows"],
+                                                            columns=scores["columns"]),
+        )  # fmt: skip
 
     def equals(self, other: CountCube) -> bool:
         """Whether two cubes hold the same counts for the same cells, in any row order."""
-        if (self.sensitive, self.context, self.reviewer, self.window) != (
+        if (self.sensitive, self.context, self.reviewer, self.window, self.band) != (
             other.sensitive,
             other.context,
             other.reviewer,
             other.window,
+            other.band,
         ):
             return False
         keys = list(self.keys)
@@ -316,6 +408,6 @@ class CountCube:
     def __repr__(self) -> str:
         return (
             f"CountCube(sensitive={self.sensitive}, context={self.context}, "
-            f"reviewer={self.reviewer!r}, window={self.window!r}, "
+            f"reviewer={self.reviewer!r}, window={self.window!r}, band={self.band!r}, "
             f"cells={len(self.cells)}, rows={self.n_rows})"
         )

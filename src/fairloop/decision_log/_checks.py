@@ -24,6 +24,7 @@ __all__ = [
     "check_decision_values",
     "check_not_empty",
     "check_reference",
+    "check_review_probability",
     "check_score",
     "check_sensitive",
     "check_time",
@@ -64,6 +65,20 @@ MSG_SCORE_NOT_NUMERIC = "The score must be numeric. Got {kind} values such as {e
 MSG_SCORE_BAD_VALUES = "{rows} score values are not numbers."
 FIX_SCORE_NOT_NUMERIC = (
     f"Convert the score column to numbers in [0, 1], or leave {mention('score')} out."
+)
+MSG_PROBABILITY_NOT_NUMERIC = (
+    "The review probability must be a number in (0, 1]. Got {kind} values such as {examples}."
+)
+MSG_PROBABILITY_BAD = "{rows} review probability values are not numbers."
+MSG_PROBABILITY_MISSING = "{rows} reviewed cases have no review probability."
+MSG_PROBABILITY_RANGE = (
+    "{rows} review probability values lie outside (0, 1]: a reviewed case must have had a "
+    "chance of review, and no chance exceeds 1."
+)
+FIX_PROBABILITY = (
+    "Give every reviewed case the probability with which the routing sent it to review "
+    f"(by its design), as a number in (0, 1]; or leave {mention('review_probability')} out "
+    "and let fairloop weight within score bands and decisions."
 )
 MSG_SCORE_RANGE = "{rows} score values lie outside [0, 1] (min {low:g}, max {high:g})."
 FIX_SCORE_RANGE = (
@@ -265,6 +280,44 @@ def check_reference(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
                     column,
                     MSG_BAD_REFERENCE.format(value=value, values=_listing(values)),
                     FIX_BAD_REFERENCE.format(column=column),
+                )
+            )
+    return issues
+
+
+def check_review_probability(
+    source: Source, agg: pd.DataFrame | None, config: AuditConfig
+) -> list[Issue]:
+    """The review probability is numeric, given for every reviewed case and in (0, 1].
+
+    Called before the pass with ``agg=None`` to check the column type, and after it
+    to check the aggregated counts.
+    """
+    column = config.review_probability
+    if column is None or column not in source.columns():
+        return []
+    if agg is None:
+        kind = source.kind(column)
+        if kind in ("numeric", "boolean", "string"):
+            return []
+        examples = _listing(source.sample_values(column), 3)
+        message = MSG_PROBABILITY_NOT_NUMERIC.format(kind=kind, examples=examples)
+        return [Issue(IssueReason.BAD_REVIEW_PROBABILITY, column, message, FIX_PROBABILITY)]
+    issues = []
+    for key, message in (
+        (Col.PROB_N, MSG_PROBABILITY_BAD),
+        (Col.PROB_BAD, MSG_PROBABILITY_MISSING),
+        (Col.PROB_OUT, MSG_PROBABILITY_RANGE),
+    ):
+        rows = int(agg[key].sum()) if key in agg else 0
+        if rows:
+            issues.append(
+                Issue(
+                    IssueReason.BAD_REVIEW_PROBABILITY,
+                    column,
+                    message.format(rows=rows),
+                    FIX_PROBABILITY,
+                    rows=rows,
                 )
             )
     return issues

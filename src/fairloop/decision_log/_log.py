@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ import pandas as pd
 
 import fairloop.decision_log._checks as checks
 from fairloop.config import AuditConfig
-from fairloop.cube import CountCube, cube_from_aggregate
+from fairloop.cube import CountCube, ScoreBands, cube_from_aggregate
 from fairloop.decision_log._open import open_source
 from fairloop.decision_log._source import Aggregation, Source
 from fairloop.decision_log._sql import cell_conditions
@@ -128,7 +129,24 @@ def _role_columns(config: AuditConfig) -> list[str]:
     return out
 
 
-def run_cube_pass(source: Source, config: AuditConfig) -> pd.DataFrame:
+def score_bands(source: Source, config: AuditConfig) -> ScoreBands | None:
+    """How the pass bands the score: its values when it has few, else equal-width bands.
+
+    A small query first asks for at most ``score_bins + 1`` distinct scores (it stops as
+    soon as it has found that many), so that a decile score is counted value by value
+    and its ROC AUC is exact.
+    """
+    if config.score is None:
+        return None
+    bins = config.score_bins
+    values = source.distinct_scores(config.score, source.kind(config.score), bins + 1)
+    exact = tuple(values) if len(values) <= bins else None
+    return ScoreBands(bins=bins, strata=config.strata_bands, exact=exact)
+
+
+def run_cube_pass(
+    source: Source, config: AuditConfig, bands: ScoreBands | None = None
+) -> pd.DataFrame:
     """Run THE single pass over the rows: one grouped aggregation that the cube is made from.
 
     Parameters
@@ -154,6 +172,12 @@ def run_cube_pass(source: Source, config: AuditConfig) -> pd.DataFrame:
         time=config.time,
         time_kind=source.kind(config.time) if config.time else None,
         window=config.window,
+        bands=bands,
+        review_probability=config.review_probability,
+        review_probability_kind=(
+            source.kind(config.review_probability) if config.review_probability else None
+        ),
+        review_reason=config.review_reason,
     )
     return source.aggregate(spec)
 
@@ -201,8 +225,10 @@ def read_decision_log(
     source = open_source(data, text_columns=roles, columns=roles)
     issues = checks.check_columns(source, config)
     issues += checks.check_score(source, None, config)
+    issues += checks.check_review_probability(source, None, config)
     if issues:
         raise DecisionLogError(issues)
+    bands = score_bands(source, config)
     # the content hash reads the rows too: run it beside the cube pass, not after it
     hashing = ThreadPoolExecutor(max_workers=1)
     digest = hashing.submit(source.sha256, _role_columns(config))
@@ -210,7 +236,7 @@ def read_decision_log(
     if progress is not None and hasattr(source, "watch"):
         source.watch = progress
     try:
-        aggregate = run_cube_pass(source, config)
+        aggregate = run_cube_pass(source, config, bands)
     finally:
         if hasattr(source, "watch"):
             source.watch = None
@@ -221,6 +247,7 @@ def read_decision_log(
     issues += checks.check_sensitive(aggregate, config)
     issues += checks.check_reference(aggregate, config)
     issues += checks.check_score(source, aggregate, config)
+    issues += checks.check_review_probability(source, aggregate, config)
     issues += checks.check_time(aggregate, config)
     repeats = source.duplicate_ids(config.case_id) if config.case_id is not None else (0, [])
     issues += checks.check_case_ids(source, config, repeats)
@@ -241,7 +268,9 @@ def read_decision_log(
         "label": _positive_raw(aggregate[Col.LABEL], config),
     }
     orders = {a: source.declared_order(a) for a in (*config.sensitive, *config.context)}
-    cube = cube_from_aggregate(aggregate, config, {a: o for a, o in orders.items() if o})
+    cube = cube_from_aggregate(
+        aggregate, config, {a: o for a, o in orders.items() if o}, bands=bands
+    )
     tokens: dict[str, dict[Any, str]] = {}
     if config.many_values:
         tokens = {
@@ -259,8 +288,7 @@ def read_decision_log(
         moments = source.case_moments(spec, config.case_id, positives)
         for column in spec.attributes:
             moments[column] = moments[column].where(moments[column].notna(), MISSING_GROUP)
-        cube = CountCube(cube.sensitive, cube.context, cube.cells, cube.reviewer, cube.window,
-                         moments, cube.transitions, cube.orders)  # fmt: skip
+        cube = dataclasses.replace(cube, case_moments=moments)
     return DecisionLog(
         source=source,
         config=config,

@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
+from fairloop.cube._bands import ScoreBands
 from fairloop.exceptions import DecisionLogError, Issue, IssueReason
 
 __all__ = ["Aggregation", "ColumnKind", "Source", "as_text", "unreadable"]
@@ -49,6 +50,16 @@ class Aggregation:
         For decisions with more than two declared values: each decision column's raw
         values and their text tokens, so the case-moment pass tells the cases whose human
         chose another negative value (cell ``tx``) as the cube pass does.
+    bands : ScoreBands or None
+        Also group by the score's fine band, as :attr:`Col.BAND`.
+    review_probability : str or None
+        Column of each case's review probability: per cell, the sums of ``1 / p`` and
+        ``(1 - p) / p**2`` over reviewed rows and the count of reviewed rows whose ``p``
+        is missing or outside (0, 1].
+    review_probability_kind : ColumnKind or None
+        Its type.
+    review_reason : str or None
+        Also group by the review reason (as text), as :attr:`Col.REASON`.
     """
 
     attributes: Sequence[str]
@@ -60,6 +71,10 @@ class Aggregation:
     time_kind: ColumnKind | None = None
     window: str | None = None
     tokens: Mapping[str, Mapping[Any, str]] | None = None
+    bands: ScoreBands | None = None
+    review_probability: str | None = None
+    review_probability_kind: ColumnKind | None = None
+    review_reason: str | None = None
 
 
 class Source(Protocol):
@@ -109,6 +124,10 @@ class Source(Protocol):
 
     def duplicate_ids(self, column: str) -> tuple[int, list[str]]:
         """Number of rows whose id repeats an earlier row's, and a few such ids."""
+        ...
+
+    def distinct_scores(self, column: str, kind: ColumnKind, limit: int) -> list[float]:
+        """Up to ``limit`` distinct values of the score (as the pass reads it), sorted."""
         ...
 
     def missing_count(self, column: str) -> int:

@@ -180,10 +180,16 @@ class SQLSource(ABC):
         if spec.time is not None and spec.window is not None:
             keys.append(f"{self.window_expr(spec)} AS {Col.WINDOW}")
         aggs = [f"count(*) AS {Col.N}"]
+        if spec.score is not None and spec.bands is not None:
+            keys.append(f"{spec.bands.sql(self.score_value(spec.score, spec.score_kind))} "
+                        f"AS {Col.BAND}")  # fmt: skip
+        if spec.review_reason is not None:
+            keys.append(f"{self.as_text(spec.review_reason)} AS {Col.REASON}")
+        if spec.review_probability is not None:
+            aggs += self._weight_sums(spec)
         if spec.score is not None:
             s = self.quote(spec.score)
-            value = s if spec.score_kind in ("numeric", "boolean") else self.try_double(s)
-            value = f"CAST({value} AS {self.double_type})"
+            value = self.score_value(spec.score, spec.score_kind)
             aggs += [
                 f"count({value}) AS {Col.SCORE_N}",
                 f"count({s}) - count({value}) AS {Col.SCORE_BAD}",
@@ -215,6 +221,36 @@ class SQLSource(ABC):
             if column in out:  # engines return timestamps as objects or datetime64
                 out[column] = pd.to_datetime(out[column])
         return out
+
+    def score_value(self, column: str, kind: ColumnKind | None) -> str:
+        """SQL: a score-like column as a float (NULL where it does not parse)."""
+        s = self.quote(column)
+        value = s if kind in ("numeric", "boolean") else self.try_double(s)
+        return f"CAST({value} AS {self.double_type})"
+
+    def _weight_sums(self, spec: Aggregation) -> list[str]:
+        """Aggregates of the review probability: weight sums and the rows that lack one."""
+        p = self.score_value(str(spec.review_probability), spec.review_probability_kind)
+        reviewed = f"({self.decision_expr(spec.label)} IS NOT NULL)"
+        valid = f"({p} > 0 AND {p} <= 1)"
+        return [
+            f"sum(CASE WHEN {reviewed} AND {valid} THEN 1.0 / {p} END) AS {Col.WEIGHT}",
+            f"sum(CASE WHEN {reviewed} AND {valid} THEN (1.0 - {p}) / ({p} * {p}) END) "
+            f"AS {Col.WEIGHT_VAR}",
+            f"count(*) FILTER (WHERE {reviewed} AND {p} IS NULL) AS {Col.PROB_BAD}",
+            f"count(*) FILTER (WHERE {p} <= 0 OR {p} > 1) AS {Col.PROB_OUT}",
+            f"min({p}) AS {Col.PROB_MIN}",
+            f"count({self.quote(str(spec.review_probability))}) - count({p}) AS {Col.PROB_N}",
+        ]
+
+    def distinct_scores(self, column: str, kind: ColumnKind, limit: int) -> list[float]:
+        """Up to ``limit`` distinct values of the score (as the pass reads it), sorted."""
+        value = self.score_value(column, kind)
+        sql = (
+            f"SELECT DISTINCT {value} AS v FROM {self.relation} "
+            f"WHERE {value} IS NOT NULL LIMIT {int(limit)}"
+        )
+        return sorted(float(v) for v in self._fetch(sql)["v"])
 
     def time_expr(self, spec: Aggregation) -> str:
         """SQL for the time column as a timestamp (NULL where it does not parse)."""

@@ -48,6 +48,7 @@ from fairloop.flags._redundancy import Explainer, group_overlapping, same_tests
 from fairloop.flags._reviewers import REVIEWER_TEST, reviewer_tests
 from fairloop.flags._search import OVERSIGHT_METRICS, subgroup_tests
 from fairloop.flags._subgroup import describe, flag_id
+from fairloop.metrics import Weighting
 from fairloop.stats import focused_bh, holm
 
 __all__ = [
@@ -116,7 +117,12 @@ def rank_flags(flags: pd.DataFrame) -> pd.DataFrame:
 
 
 def find_flags(
-    cube: CountCube, metrics: pd.DataFrame, disparities: pd.DataFrame, config: AuditConfig
+    cube: CountCube,
+    metrics: pd.DataFrame,
+    disparities: pd.DataFrame,
+    config: AuditConfig,
+    *,
+    weighting: Weighting | None = None,
 ) -> FlagReport:
     """Search the cube for suspected biased patterns and check the policy rules.
 
@@ -130,6 +136,9 @@ def find_flags(
         The audit's disparities for every metric (policy verdicts read their intervals).
     config : AuditConfig
         The ``flags`` and ``policy`` options.
+    weighting : Weighting or None, default=None
+        When the audit weights reviewed cases to stand for every case: the subgroup
+        search tests the weighted figures of metrics of reviewed cases.
 
     Returns
     -------
@@ -141,7 +150,7 @@ def find_flags(
     level = config.confidence_level
     # --- subgroup tests: one test per finding (repeats under other names merged), then
     #     Focused BH over what is shown after the explained patterns are filtered out
-    tests = subgroup_tests(cube, config).reset_index(drop=True)
+    tests = subgroup_tests(cube, config, weighting).reset_index(drop=True)
     order = [*options.metrics, *(m for m in OVERSIGHT_METRICS if m not in options.metrics)]
     alias_of = same_tests(tests, cube, order)
     family = tests[alias_of == -1].reset_index(drop=True)

@@ -128,10 +128,21 @@ class Explainer:
         self.alpha = alpha
         diff = candidates["difference"].to_numpy(float)
         depth = candidates["depth"].to_numpy(np.int64)
-        k = candidates["numerator"].to_numpy(np.int64)
-        n = candidates["denominator"].to_numpy(np.int64)
-        kc = candidates["complement_numerator"].to_numpy(np.int64)
-        nc = candidates["complement_denominator"].to_numpy(np.int64)
+        # weighted counts (estimates for every case) are tested as their effective counts
+        scale = (
+            candidates["effective_scale"].to_numpy(float)
+            if "effective_scale" in candidates
+            else np.ones(len(candidates))
+        )
+
+        def effective(column: str) -> NDArray[np.int64]:
+            counts: NDArray[np.int64] = np.rint(candidates[column].to_numpy(float) / scale).astype(
+                np.int64
+            )
+            return counts
+
+        k, n = effective("numerator"), effective("denominator")
+        kc, nc = effective("complement_numerator"), effective("complement_denominator")
         rate_c = candidates["complement_value"].to_numpy(float)
         metrics = candidates["metric"].tolist()
         subgroups: list[dict[str, str]] = candidates["subgroup"].tolist()

@@ -141,6 +141,7 @@ def reviewer_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
                         "p_value": p,
                         "test": REVIEWER_TEST,
                         "design_effect": 1.0,
+                        "effective_scale": 1.0,
                     }
                 )
             )

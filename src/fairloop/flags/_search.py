@@ -21,6 +21,7 @@ from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.metrics._clusters import ClusterVariance
 from fairloop.metrics._groups import group_table
+from fairloop.metrics._weighting import Weighting, weighting_columns
 from fairloop.stats import margin_pvalue, newcombe_difference_interval
 from fairloop.vocabulary import cell_weights
 
@@ -33,11 +34,13 @@ TEST_COLUMNS = [
     "source", "subgroup", "depth", "metric", "n", "numerator", "denominator",
     "complement_numerator", "complement_denominator", "value", "complement_value",
     "overall_value", "difference", "difference_ci_low", "difference_ci_high", "ratio",
-    "p_value", "test", "design_effect",
+    "p_value", "test", "design_effect", "effective_scale",
 ]  # fmt: skip
 
 
-def subgroup_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
+def subgroup_tests(
+    cube: CountCube, config: AuditConfig, weighting: Weighting | None = None
+) -> pd.DataFrame:
     """Test every eligible (subgroup, metric) against the subgroup's complement.
 
     Parameters
@@ -46,6 +49,10 @@ def subgroup_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
         The audit's count cube.
     config : AuditConfig
         Its ``flags`` options set the depth, support, denominators and metrics.
+    weighting : Weighting or None, default=None
+        When the audit weights reviewed cases to stand for every case: the metrics of
+        reviewed cases are tested on their weighted figures (effective counts), and a
+        subgroup whose figure is not estimable is not tested.
 
     Returns
     -------
@@ -67,16 +74,34 @@ def subgroup_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
     gap_deff = ClusterVariance(
         cube, table, metrics, confidence_level=config.confidence_level, keep_pairs=False
     ).contrast()
+    scale = np.ones(num.shape)
+    estimable = np.ones(num.shape, dtype=bool)
+    comp_num, comp_den = num[0] - num, den[0] - den
+    raw_den, raw_comp_den = den, comp_den
+    if weighting is not None:
+        weighted = Weighting(weighting.cube, weighting.estimator, metrics).weighted(sets)
+        cols = weighting_columns(weighted)
+        _, w_gap = weighted.design_effects()
+        num, den = num.astype(np.float64), den.astype(np.float64)
+        comp_num, comp_den = comp_num.astype(np.float64), comp_den.astype(np.float64)
+        num[:, cols], den[:, cols] = weighted.numerator[:, cols], weighted.denominator[:, cols]
+        comp_num[:, cols] = weighted.complement_numerator[:, cols]
+        comp_den[:, cols] = weighted.complement_denominator[:, cols]
+        gap_deff = gap_deff.copy()
+        gap_deff[:, cols] *= w_gap[:, cols]
+        scale[:, cols] = w_gap[:, cols]
+        estimable[:, cols] = weighted.estimable[:, cols]
     n = table.n
     min_den = (
         options.min_denominator if options.min_denominator is not None else config.min_denominator
     )
-    comp_num, comp_den = num[0] - num, den[0] - den
     eligible = (
         (np.arange(len(table)) > 0)[:, None]
         & ((n >= options.min_support) & (n < n[0]))[:, None]
-        & (den >= max(min_den, 1))
-        & (comp_den >= max(min_den, 1))
+        & (raw_den >= max(min_den, 1))
+        & (raw_comp_den >= max(min_den, 1))
+        & estimable
+        & (comp_den > 0)
     )
     g, m = np.nonzero(eligible)
     if g.size == 0:
@@ -113,5 +138,6 @@ def subgroup_tests(cube: CountCube, config: AuditConfig) -> pd.DataFrame:
             "p_value": p,
             "test": "score",
             "design_effect": deff,
+            "effective_scale": scale[g, m],
         }
     )

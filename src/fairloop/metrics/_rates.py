@@ -11,17 +11,21 @@ from numpy.typing import NDArray
 from fairloop.config import AuditConfig
 from fairloop.metrics._clusters import ClusterVariance
 from fairloop.metrics._groups import GroupTable
+from fairloop.metrics._weighting import WeightedCounts
 from fairloop.stats import proportion_interval
 from fairloop.vocabulary import (
+    ALL_CASES,
     INSUFFICIENT_CODE,
     METRICS,
     OK_CODE,
+    REVIEWED,
     STATUS_ORDER,
     SUPPRESSED_CODE,
     cell_weights,
+    reviewed_metric,
 )
 
-__all__ = ["Rates", "compute_rates", "metrics_frame"]
+__all__ = ["Rates", "compute_rates", "metrics_frame", "weighted_rates"]
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -36,12 +40,16 @@ class Rates:
     ``status`` holds indices into :data:`STATUS_ORDER`. ``design_effect`` (of each rate)
     and ``gap_design_effect`` (of each group's gap to its complement) are 1 where cases
     are independent; intervals and tests run on the counts divided by them
-    (:mod:`fairloop.metrics._clusters`).
+    (:mod:`fairloop.metrics._clusters`). ``estimators`` names how each metric is
+    estimated; for weighted ones (:mod:`fairloop.metrics._weighting`) the numerator and
+    denominator are weighted counts of every case, ``support`` the share of the group's
+    cases they cover, and ``weighted_variance`` the (variance, binomial variance) of each
+    rate, which comparisons of two groups add.
     """
 
     names: tuple[str, ...]
-    numerator: NDArray[np.int64]
-    denominator: NDArray[np.int64]
+    numerator: NDArray[np.float64]
+    denominator: NDArray[np.float64]
     n: NDArray[np.int64]
     value: NDArray[np.float64]
     ci_low: NDArray[np.float64]
@@ -50,6 +58,9 @@ class Rates:
     design_effect: NDArray[np.float64]
     gap_design_effect: NDArray[np.float64]
     variance: ClusterVariance | None = None
+    estimators: tuple[str, ...] = ()
+    support: NDArray[np.float64] | None = None
+    weighted_variance: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
 
     @property
     def clusters(self) -> tuple[str, ...]:
@@ -71,9 +82,15 @@ class Rates:
         """Effective counts (k1, n1, k2, n2) of group ``g`` against group ``h`` (same set)."""
         shape = np.broadcast_shapes(np.shape(g), np.shape(h), np.shape(m))
         g_f, h_f, m_f = (np.broadcast_to(a, shape).ravel() for a in (g, h, m))
-        deff = (
-            np.ones(g_f.size) if self.variance is None else self.variance.pair(g_f, h_f, m_f)
-        ).reshape(shape)
+        deff = np.ones(g_f.size) if self.variance is None else self.variance.pair(g_f, h_f, m_f)
+        if self.weighted_variance is not None:
+            var, binomial = self.weighted_variance
+            with np.errstate(divide="ignore", invalid="ignore"):
+                both = binomial[g_f, m_f] + binomial[h_f, m_f]
+                ratio = np.where(both > 0, (var[g_f, m_f] + var[h_f, m_f]) / both, 1.0)
+            weighted = ~np.isnan(var[g_f, m_f])
+            deff = np.where(weighted, deff * np.maximum(np.nan_to_num(ratio, nan=1.0), 1.0), deff)
+        deff = deff.reshape(shape)
         return (
             self.numerator[g, m] / deff, self.denominator[g, m] / deff,
             self.numerator[h, m] / deff, self.denominator[h, m] / deff,
@@ -129,7 +146,71 @@ def compute_rates(table: GroupTable, config: AuditConfig) -> Rates:
     status = np.where(insufficient, INSUFFICIENT_CODE, OK_CODE).astype(np.int8)
     if config.suppress_below is not None:
         status[suppressed_groups(table, config.suppress_below), :] = SUPPRESSED_CODE
-    return Rates(names, numerator, denominator, n, value, low, high, status, deff, gap, variance)
+    estimators = tuple(REVIEWED if reviewed_metric(m) else ALL_CASES for m in names)
+    return Rates(
+        names, numerator.astype(np.float64), denominator.astype(np.float64), n, value, low,
+        high, status, deff, gap, variance, estimators,
+    )  # fmt: skip
+
+
+def weighted_rates(
+    raw: Rates, weighted: WeightedCounts, estimator: str, config: AuditConfig
+) -> Rates:
+    """The rates with every metric of reviewed cases estimated for every case.
+
+    Parameters
+    ----------
+    raw : Rates
+        The rates of the reviewed cases as they are (:func:`compute_rates`).
+    weighted : WeightedCounts
+        The same groups' weighted figures (NaN for metrics of every case).
+    estimator : str
+        Its name (``post-stratified`` or ``inverse-probability``).
+    config : AuditConfig
+        Interval method and level.
+
+    Returns
+    -------
+    Rates
+        Weighted counts, values and intervals for the weighted metrics (their design
+        effects those of the weighting times the clustering's); status insufficient
+        where the raw figure is, or where a decision the metric counts was never
+        reviewed for the group (not estimable); the other metrics as in ``raw``.
+    """
+    cols = np.flatnonzero(~np.isnan(weighted.numerator).all(axis=0))
+    numerator, denominator = raw.numerator.copy(), raw.denominator.copy()
+    value, low, high = raw.value.copy(), raw.ci_low.copy(), raw.ci_high.copy()
+    deff, gap, status = raw.design_effect.copy(), raw.gap_design_effect.copy(), raw.status.copy()
+    w_deff, w_gap = weighted.design_effects()
+    k, n = weighted.numerator[:, cols], weighted.denominator[:, cols]
+    numerator[:, cols], denominator[:, cols] = k, n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value[:, cols] = np.where(n > 0, k / n, np.nan)
+    deff[:, cols] = raw.design_effect[:, cols] * w_deff[:, cols]
+    gap[:, cols] = raw.gap_design_effect[:, cols] * w_gap[:, cols]
+    d = deff[:, cols]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k_low, k_high = proportion_interval(
+            np.where(n > 0, k / d, 0.0), np.where(n > 0, n / d, 0.0),
+            method="clopper-pearson", confidence_level=config.confidence_level,
+        )  # fmt: skip
+    low[:, cols], high[:, cols] = k_low, k_high
+    lost = ~weighted.estimable[:, cols]
+    value[:, cols] = np.where(lost, np.nan, value[:, cols])
+    low[:, cols] = np.where(lost, np.nan, low[:, cols])
+    high[:, cols] = np.where(lost, np.nan, high[:, cols])
+    part = status[:, cols]
+    status[:, cols] = np.where(lost & (part == OK_CODE), INSUFFICIENT_CODE, part)
+    estimators = tuple(estimator if j in set(cols) else e for j, e in enumerate(raw.estimators))
+    p = value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        binomial = np.where(denominator > 0, p * (1 - p) / denominator, np.nan)
+    variance = np.full(value.shape, np.nan)
+    variance[:, cols] = weighted.variance[:, cols]
+    return Rates(
+        raw.names, numerator, denominator, raw.n, value, low, high, status, deff, gap,
+        raw.variance, estimators, weighted.support, (variance, np.nan_to_num(binomial)),
+    )  # fmt: skip
 
 
 def suppressed_groups(table: GroupTable, k: int) -> NDArray[np.bool_]:
@@ -174,12 +255,25 @@ def metrics_frame(table: GroupTable, rates: Rates, metrics: tuple[str, ...]) -> 
             "value": np.where(hidden, np.nan, rates.value[g, m]),
             "ci_low": np.where(hidden, np.nan, rates.ci_low[g, m]),
             "ci_high": np.where(hidden, np.nan, rates.ci_high[g, m]),
-            "numerator": pd.array(np.where(hidden, 0, rates.numerator[g, m]), dtype="Int64"),
-            "denominator": pd.array(np.where(hidden, 0, rates.denominator[g, m]), dtype="Int64"),
+            # weighted counts (estimates for every case) are shown rounded to cases
+            "numerator": pd.array(
+                np.rint(np.where(hidden, 0, rates.numerator[g, m])), dtype="Int64"
+            ),
+            "denominator": pd.array(
+                np.rint(np.where(hidden, 0, rates.denominator[g, m])), dtype="Int64"
+            ),
             "n": pd.array(np.where(hidden, 0, rates.n[g]), dtype="Int64"),
             "design_effect": np.where(hidden, np.nan, rates.design_effect[g, m]),
             "gap_design_effect": np.where(hidden, np.nan, rates.gap_design_effect[g, m]),
             "status": np.asarray(STATUS_ORDER, dtype=object)[status],
+            "estimator": np.asarray(rates.estimators, dtype=object)[m],
+            "support": (
+                np.where(hidden, np.nan, rates.support[g, m])
+                if rates.support is not None
+                else np.where(
+                    np.asarray(rates.estimators, dtype=object)[m] == ALL_CASES, np.nan, 1.0
+                )
+            ),
         }
     )
     for column in ("numerator", "denominator", "n"):

@@ -29,7 +29,7 @@ from fairloop.flags import (
     VERDICT_ADJUSTMENT,
     severity_rule,
 )
-from fairloop.metrics import FOUR_FIFTHS, METRICS
+from fairloop.metrics import FOUR_FIFTHS, METRICS, primary_rows
 from fairloop.report._evidence import json_safe
 from fairloop.report._oversight import (
     DIRECTION_RATIO,
@@ -127,7 +127,7 @@ def _count(value: Any) -> int | None:
 
 
 def _performance(result: AuditResult, charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    m = result.metrics
+    m = primary_rows(result.metrics)
     shown = [k for k in PERFORMANCE_METRICS if k in set(m["metric"])]
     out = []
     for set_name in dict.fromkeys(m["attribute_set"]):
@@ -329,7 +329,7 @@ def _flags(result: AuditResult, adjudications: Adjudications | None) -> dict[str
 
 
 def _coverage(result: AuditResult) -> dict[str, Any]:
-    m, config = result.metrics, result.config
+    m, config = primary_rows(result.metrics), result.config
     total = result.provenance.get("rows") or result.cube.n_rows
     tables = []
     for attribute in config.sensitive:

@@ -1,4 +1,4 @@
-"""The JSON evidence bundle (``schema_version`` 1): provenance, metrics, disparities, summary."""
+"""The JSON evidence bundle: provenance, metrics, disparities, summary, flags, selection."""
 
 from __future__ import annotations
 
@@ -19,12 +19,21 @@ __all__ = ["SCHEMA_VERSION", "evidence_bundle", "json_safe", "to_json_text"]
 
 #: 2: transitions, homogeneity_p_value, the tx cell and negative_rate; override_rate counts
 #: changes between negative values (decisions with more than two values).
-SCHEMA_VERSION = 2
+#: 3: metrics carry ``estimator``, ``support``, ``design_effect`` and ``note`` (weighted
+#: figures for every case beside reviewed-only ones; score metrics such as roc_auc);
+#: ``selection`` (tests of selective review, the estimator and strata left out),
+#: ``calibration`` and ``roc``.
+SCHEMA_VERSION = 3
 
 _METRIC_FIELDS = [
     "attributes", "attribute_set", "group", "metric", "value", "numerator", "denominator",
-    "n", "ci_low", "ci_high", "status",
+    "n", "ci_low", "ci_high", "status", "estimator", "support", "design_effect", "note",
 ]  # fmt: skip
+_CALIBRATION_FIELDS = [
+    "attribute_set", "group", "band", "n", "observed", "ci_low", "ci_high", "mean_score",
+]  # fmt: skip
+_ROC_FIELDS = ["attribute_set", "group", "threshold", "true_positive_rate",
+               "false_positive_rate"]  # fmt: skip
 _EXPLAINED_FIELDS = [
     "flag_id", "source", "description", "subgroup", "metric", "difference", "q_value", "n",
     "explained_by", "explained_by_description",
@@ -80,7 +89,8 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
         ``schema_version``, ``provenance``, ``methods``, ``metrics``, ``disparities``,
         ``summary``, ``flags``, ``flags_explained``, ``verdicts``, ``tests`` and
         ``transitions`` (reviewed cases per sensitive group by the model's and the human's
-        decision value).
+        decision value), ``selection`` (how cases reached a human, and the estimator of
+        error rates), ``calibration`` and ``roc`` (by group, when the log has a score).
         Attribute values are the input's values as text; figures that are undefined or
         suppressed are ``null``.
     """
@@ -100,6 +110,11 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
         ),
         "tests": json_safe(result.tests),
         "transitions": _records(result.transitions, _TRANSITION_FIELDS),
+        "selection": json_safe(result.selection.to_dict()) if result.selection else None,
+        "calibration": (
+            _records(result.calibration, _CALIBRATION_FIELDS) if len(result.calibration) else []
+        ),
+        "roc": _records(result.roc, _ROC_FIELDS) if len(result.roc) else [],
     }
 
 

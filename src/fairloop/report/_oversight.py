@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from fairloop.metrics import compute_rates, group_table, metrics_frame
+from fairloop.metrics import compute_rates, group_table, metrics_frame, primary_rows
 from fairloop.report._plots import dot_chart, line_chart
 from fairloop.stats import proportion_interval
 from fairloop.vocabulary import CELLS, MISSING_GROUP, OVERALL, cell_weights, set_name, token
@@ -53,7 +53,7 @@ def override_directions(config: AuditConfig) -> tuple[str, str]:
 
 
 def _metric_rows(result: AuditResult, attribute: str, metric: str) -> pd.DataFrame:
-    m = result.metrics
+    m = primary_rows(result.metrics)
     return m[(m["attribute_set"] == attribute) & (m["metric"] == metric)]
 
 

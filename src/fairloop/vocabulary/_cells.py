@@ -16,7 +16,15 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CELLS", "CELL_RULES", "REVIEWED_CELLS", "SCORE_SUMS", "cell_sql", "cells_of"]
+__all__ = [
+    "CELLS",
+    "CELL_RULES",
+    "REVIEWED_CELLS",
+    "SCORE_SUMS",
+    "WEIGHT_SUMS",
+    "cell_sql",
+    "cells_of",
+]
 
 #: Per cell: (model decision positive, reviewed, human decision positive, human chose another
 #: negative value); None where a fact does not apply (not reviewed; not both negative).
@@ -36,6 +44,12 @@ CELLS: tuple[str, ...] = tuple(CELL_RULES)
 REVIEWED_CELLS: tuple[str, ...] = tuple(c for c, rule in CELL_RULES.items() if rule[1])
 #: Sums of the score per cell, kept for score-based summaries (mean score per group).
 SCORE_SUMS: tuple[str, ...] = ("score_n", "score_sum")
+#: Sums over the reviewed cases of each reviewed cell of ``1 / p`` (``w_<cell>``) and of
+#: ``(1 - p) / p**2`` (``v_<cell>``), ``p`` the case's review probability: inverse-probability
+#: weighted counts and their variance terms.
+WEIGHT_SUMS: tuple[str, ...] = tuple(f"w_{c}" for c in REVIEWED_CELLS) + tuple(
+    f"v_{c}" for c in REVIEWED_CELLS
+)
 
 
 def cells_of(

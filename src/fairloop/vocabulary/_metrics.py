@@ -12,7 +12,15 @@ from numpy.typing import NDArray
 
 from fairloop.vocabulary._cells import CELLS
 
-__all__ = ["METRICS", "MetricSpec", "cell_weights", "test_identity"]
+__all__ = [
+    "METRICS",
+    "SCORE_METRICS",
+    "MetricSpec",
+    "ScoreMetricSpec",
+    "cell_weights",
+    "reviewed_metric",
+    "test_identity",
+]
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,45 @@ class MetricSpec:
     fairlearn: str | None = None
 
 
+@dataclass(frozen=True)
+class ScoreMetricSpec:
+    """A metric of the model's score by group (``fairloop/data/score_metrics.toml``).
+
+    Parameters
+    ----------
+    name : str
+        Identifier (scikit-learn's name where it has one).
+    title : str
+        Human-readable name.
+    interval : str
+        How its interval is made.
+    description : str
+        One sentence a governance officer can read.
+    sklearn : str or None
+        The equivalent scikit-learn function, if any.
+    """
+
+    name: str
+    title: str
+    interval: str
+    description: str
+    sklearn: str | None = None
+
+
+def _load_score_metrics() -> dict[str, ScoreMetricSpec]:
+    text = resources.files("fairloop").joinpath("data", "score_metrics.toml").read_text("utf-8")
+    return {
+        name: ScoreMetricSpec(
+            name=name,
+            title=entry["title"],
+            interval=entry["interval"],
+            description=entry["description"],
+            sklearn=entry.get("sklearn"),
+        )
+        for name, entry in tomllib.loads(text).items()
+    }
+
+
 def _load() -> dict[str, MetricSpec]:
     text = resources.files("fairloop").joinpath("data", "metrics.toml").read_text("utf-8")
     specs = {}
@@ -67,6 +114,21 @@ def _load() -> dict[str, MetricSpec]:
 
 #: Every defined metric, by name, in the order of metrics.toml.
 METRICS: dict[str, MetricSpec] = _load()
+#: Every metric of the score, by name, in the order of score_metrics.toml.
+SCORE_METRICS: dict[str, ScoreMetricSpec] = _load_score_metrics()
+
+
+def reviewed_metric(name: str) -> bool:
+    """Whether a rate metric is defined on reviewed cases only (the human's decision).
+
+    Those are the figures a selective review can bias, and the ones weighting adjusts.
+
+    Examples
+    --------
+    >>> reviewed_metric("false_positive_rate"), reviewed_metric("selection_rate")
+    (True, False)
+    """
+    return METRICS[name].population == "reviewed"
 
 
 def cell_weights(names: tuple[str, ...] | list[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:

@@ -9,16 +9,21 @@ from __future__ import annotations
 from typing import Literal, TypeAlias, get_args
 
 __all__ = [
+    "ALL_CASES",
     "BETWEEN_GROUPS",
     "COMPARISONS",
     "DECISIONS",
+    "ESTIMATORS",
     "FLAG",
     "INSUFFICIENT",
     "INSUFFICIENT_CODE",
+    "INVERSE_PROBABILITY",
     "MISSING_GROUP",
     "OK_CODE",
     "PASS",
+    "POST_STRATIFIED",
     "REFERENCE",
+    "REVIEWED",
     "REVIEW_STATUSES",
     "SEVERITIES",
     "STATUS_ORDER",
@@ -28,6 +33,7 @@ __all__ = [
     "CIMethod",
     "Comparison",
     "Decision",
+    "Estimator",
     "FdrMethod",
     "MissingSensitive",
     "PolicyCompare",
@@ -47,6 +53,10 @@ Window: TypeAlias = Literal["day", "week", "month", "quarter", "year"]
 FdrMethod: TypeAlias = Literal["bh", "by"]
 PolicyMeasure: TypeAlias = Literal["difference", "ratio"]
 PolicyCompare: TypeAlias = Literal["to_overall", "reference"]
+#: How a figure is estimated: on every case; on the reviewed cases as they are; or for
+#: every case from the reviewed ones, weighted within strata or by inverse review
+#: probability. ``auto`` (an option, never a figure's) picks one from the log.
+Estimator: TypeAlias = Literal["all cases", "reviewed", "post-stratified", "inverse-probability"]
 #: A flag's severity, lowest first.
 Severity: TypeAlias = Literal["low", "medium", "high"]
 #: A policy verdict, read from the interval of the measure, never from its point estimate.
@@ -64,6 +74,8 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 PASS, FLAG, INSUFFICIENT = VERDICTS
 DECISIONS: tuple[str, ...] = get_args(Decision)
+ESTIMATORS: tuple[str, ...] = get_args(Estimator)
+ALL_CASES, REVIEWED, POST_STRATIFIED, INVERSE_PROBABILITY = ESTIMATORS
 #: A flag's derived review status, as ``ReviewStore.flags(status=...)`` filters on it
 #: ("awaiting" matches every "awaiting second reviewer (...)"; a reopened flag is open).
 REVIEW_STATUSES: tuple[str, ...] = ("open", "awaiting", *(d for d in DECISIONS if d != "reopened"))

@@ -32,7 +32,7 @@ def test_evidence_schema(tmp_path: Path) -> None:
     path = tmp_path / "out" / "evidence.json"
     result.to_json(path)
     bundle = json.loads(path.read_text())  # strict JSON: no NaN
-    assert bundle["schema_version"] == 2
+    assert bundle["schema_version"] == 3
     provenance = bundle["provenance"]
     for key in ("fairloop_version", "created_at", "data_sha256", "rows", "columns", "config"):
         assert key in provenance
@@ -42,7 +42,13 @@ def test_evidence_schema(tmp_path: Path) -> None:
     assert all(row.keys() >= METRIC_KEYS for row in bundle["metrics"])
     assert all(row.keys() >= DISPARITY_KEYS for row in bundle["disparities"])
     overall = [r for r in bundle["metrics"] if r["attributes"] == {}]
-    assert len(overall) == len(fairloop.METRICS)
+    # the log has a score: the score metrics (roc_auc ...) join the rate metrics
+    score_metrics = {"roc_auc", "calibration_in_the_large", "expected_calibration_error"}
+    assert {r["metric"] for r in overall} == set(fairloop.METRICS) | score_metrics
+    assert len(overall) == len(fairloop.METRICS) + len(score_metrics)
+    assert bundle["selection"]["estimator"] == "reviewed"
+    assert bundle["selection"]["depends_on"]  # the demo routes review by score
+    assert bundle["calibration"] and bundle["roc"]
     assert {"sex", "race", "sex & race & age_band"} <= bundle["summary"].keys()
     assert "Wilson" in bundle["methods"]["rate_interval"]
     assert len(bundle["metrics"]) == len(result.metrics)

@@ -1,0 +1,284 @@
+"""Metrics of the model's score by group: ROC AUC, calibration and a threshold's what-if.
+
+All come from the count cube's score bands (:attr:`CountCube.scores`: per sensitive group
+and fine band, the confusion cells and score sums), never from the rows. The truth is
+the human's final decision on reviewed cases.
+
+* ``roc_auc``: the Mann-Whitney form, ties within a band counting one half, equal to
+  scikit-learn's ``roc_auc_score`` when every distinct score has a band of its own; its
+  interval from DeLong's variance (DeLong, DeLong and Clarke-Pearson 1988) computed from
+  the bands' placement values, on the logit scale.
+* calibration: per score stratum, the observed positive share (Wilson interval) beside
+  the mean score; calibration in the large (observed minus mean score); the expected
+  calibration error (the reviewed-case-weighted mean absolute gap over strata).
+* threshold what-if: selection rate (every case), false positive and false negative
+  rate (reviewed cases) per group had the model decided positive at ``score >= t``,
+  ``t`` taken at the nearest band edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from fairloop.config import AuditConfig
+from fairloop.cube import CountCube
+from fairloop.metrics._groups import attribute_sets
+from fairloop.stats import normal_quantile, proportion_interval
+from fairloop.vocabulary import (
+    CELLS,
+    INSUFFICIENT_CODE,
+    OK_CODE,
+    REVIEWED,
+    STATUS_ORDER,
+    group_label,
+    set_name,
+)
+
+__all__ = ["ScoreFigures", "score_figures", "threshold_table"]
+
+FloatArray = NDArray[np.float64]
+
+_HUMAN_POS = [CELLS.index(c) for c in ("tp", "fn")]
+_HUMAN_NEG = [CELLS.index(c) for c in ("fp", "tn", "tx")]
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreFigures:
+    """Score metrics of every group.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Rows like the audit's metrics table (``roc_auc``, ``calibration_in_the_large``,
+        ``expected_calibration_error`` per group), with n, interval and status.
+    calibration : pandas.DataFrame
+        Per attribute set, group and score stratum: reviewed cases, observed positive
+        share with its interval, and mean score.
+    roc : pandas.DataFrame
+        Per attribute set, group and band edge: the false and true positive rates of the
+        rule ``score >= edge`` (the ROC curve's points).
+    """
+
+    metrics: pd.DataFrame
+    calibration: pd.DataFrame
+    roc: pd.DataFrame
+
+
+def _grouped(
+    cube: CountCube, attrs: tuple[str, ...]
+) -> tuple[list[tuple[str, ...]], NDArray[np.int64], pd.DataFrame]:
+    """The score table's rows with a known score, and the group of each (groups sorted)."""
+    scores = cube.scores
+    if scores is None:
+        raise ValueError("The audit has no score: name the score column (score=...).")
+    frame = scores[scores["fine"] >= 0]
+    if not attrs or not len(frame):
+        return [()], np.zeros(len(frame), dtype=np.int64), frame
+    keys = frame[list(attrs)].astype(str)
+    codes: NDArray[np.int64] = (
+        keys.groupby(list(attrs), sort=True).ngroup().to_numpy(dtype=np.int64)
+    )
+    firsts = keys.drop_duplicates().sort_values(list(attrs))
+    groups = [tuple(str(v) for v in row) for row in firsts.itertuples(index=False, name=None)]
+    return groups, codes, frame
+
+
+def _per_band(
+    codes: NDArray[np.int64], fine: NDArray[np.int64], values: FloatArray, groups: int, size: int
+) -> FloatArray:
+    """A (groups x fine bands) table of the sums of ``values``."""
+    table = np.bincount(codes * size + fine, values, groups * size).astype(np.float64)
+    out: FloatArray = table.reshape(groups, size)
+    return out
+
+
+def score_figures(cube: CountCube, config: AuditConfig) -> ScoreFigures | None:
+    """ROC AUC, calibration and the ROC curve of every group of the sensitive attributes.
+
+    Parameters
+    ----------
+    cube : CountCube
+        A cube with score bands (the log has a score).
+    config : AuditConfig
+        Confidence level and small-group thresholds.
+
+    Returns
+    -------
+    ScoreFigures or None
+        None when the cube has no score bands.
+    """
+    if cube.scores is None or cube.bands is None:
+        return None
+    bands = cube.bands
+    low, _ = bands.edges()
+    size = bands.count
+    strata = bands.stratum_of()
+    merge = np.zeros((size, int(strata.max()) + 1))
+    merge[np.arange(size), strata] = 1.0  # fine band -> stratum
+    labels = np.asarray(bands.stratum_labels(), dtype=object)
+    z = normal_quantile(config.confidence_level)
+    metrics, calibration, roc = [], [], []
+    for attrs in attribute_sets(cube.sensitive):
+        groups, codes, frame = _grouped(cube, attrs)
+        fine = frame["fine"].to_numpy(dtype=np.int64)
+        counts = frame[list(CELLS)].to_numpy(dtype=np.float64)
+        count = len(groups)
+        pos = _per_band(codes, fine, counts[:, _HUMAN_POS].sum(axis=1), count, size)
+        neg = _per_band(codes, fine, counts[:, _HUMAN_NEG].sum(axis=1), count, size)
+        ssum = _per_band(codes, fine, frame["reviewed_score_sum"].to_numpy(float), count, size)
+        auc, auc_low, auc_high = _auc(pos, neg, z)
+        n = pos.sum(axis=1) + neg.sum(axis=1)
+        small = (n < config.min_group_size) | (
+            np.minimum(pos.sum(axis=1), neg.sum(axis=1)) < config.min_denominator
+        )
+        status = np.where(small | np.isnan(auc), INSUFFICIENT_CODE, OK_CODE)
+        base = pd.DataFrame({
+            "attribute_set": set_name(attrs),
+            "group": [group_label(attrs, g) for g in groups],
+            "attributes": [dict(zip(attrs, g, strict=True)) for g in groups],
+        })  # fmt: skip
+        # calibration per stratum
+        s_pos, s_n, s_sum = pos @ merge, (pos + neg) @ merge, ssum @ merge
+        with np.errstate(divide="ignore", invalid="ignore"):
+            observed = np.where(s_n > 0, s_pos / s_n, np.nan)
+            mean_score = np.where(s_n > 0, s_sum / s_n, np.nan)
+            o_low, o_high = proportion_interval(
+                s_pos, s_n, method=config.ci_method, confidence_level=config.confidence_level
+            )
+            total = s_n.sum(axis=1)
+            ece = np.where(
+                total > 0, np.nansum(s_n * np.abs(observed - mean_score), axis=1) / total, np.nan
+            )
+            obs_all = np.where(total > 0, s_pos.sum(axis=1) / total, np.nan)
+            mean_all = np.where(total > 0, s_sum.sum(axis=1) / total, np.nan)
+            c_low, c_high = proportion_interval(
+                s_pos.sum(axis=1), total, method=config.ci_method,
+                confidence_level=config.confidence_level,
+            )  # fmt: skip
+        cal_status = np.where(n < config.min_group_size, INSUFFICIENT_CODE, OK_CODE)
+        names = np.asarray(STATUS_ORDER, dtype=object)
+        for metric, value, lo, hi, st in (
+            ("roc_auc", auc, auc_low, auc_high, status),
+            ("calibration_in_the_large", obs_all - mean_all, c_low - mean_all,
+             c_high - mean_all, cal_status),
+            ("expected_calibration_error", ece, np.full(count, np.nan), np.full(count, np.nan),
+             cal_status),
+        ):  # fmt: skip
+            metrics.append(base.assign(metric=metric, value=value, ci_low=lo, ci_high=hi,
+                                       n=n.astype(np.int64), status=names[st]))  # fmt: skip
+        g_idx, s_idx = np.nonzero(s_n > 0)
+        calibration.append(
+            base.iloc[g_idx].reset_index(drop=True).assign(
+                band=labels[s_idx], n=s_n[g_idx, s_idx].astype(np.int64),
+                observed=observed[g_idx, s_idx], ci_low=o_low[g_idx, s_idx],
+                ci_high=o_high[g_idx, s_idx], mean_score=mean_score[g_idx, s_idx],
+            )
+        )  # fmt: skip
+        # the ROC curve: one point per band edge, from the highest
+        edges = np.concatenate([[np.inf], low[::-1]])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tpr = np.concatenate([np.zeros((count, 1)), np.cumsum(pos[:, ::-1], 1)], 1)
+            fpr = np.concatenate([np.zeros((count, 1)), np.cumsum(neg[:, ::-1], 1)], 1)
+            tpr = tpr / pos.sum(axis=1, keepdims=True)
+            fpr = fpr / neg.sum(axis=1, keepdims=True)
+        points = len(edges)
+        roc.append(
+            base.loc[base.index.repeat(points)].reset_index(drop=True).assign(
+                threshold=np.tile(edges, count), true_positive_rate=tpr.ravel(),
+                false_positive_rate=fpr.ravel(),
+            )
+        )  # fmt: skip
+    out = pd.concat(metrics, ignore_index=True)
+    out["estimator"] = REVIEWED
+    return ScoreFigures(
+        out, pd.concat(calibration, ignore_index=True), pd.concat(roc, ignore_index=True)
+    )
+
+
+def _auc(pos: FloatArray, neg: FloatArray, z: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Mann-Whitney AUC of banded counts (rows: groups), DeLong's interval on the logit scale."""
+    n_pos, n_neg = pos.sum(axis=1, keepdims=True), neg.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        below = np.cumsum(neg, axis=1) - neg
+        above = n_pos - np.cumsum(pos, axis=1)
+        v10 = (below + 0.5 * neg) / n_neg  # each positive's share of negatives it outranks
+        v01 = (above + 0.5 * pos) / n_pos  # each negative's share of positives above it
+        auc = (pos * v10).sum(axis=1) / n_pos[:, 0]
+        s10 = (pos * (v10 - auc[:, None]) ** 2).sum(axis=1) / np.maximum(n_pos[:, 0] - 1, 1)
+        s01 = (neg * (v01 - auc[:, None]) ** 2).sum(axis=1) / np.maximum(n_neg[:, 0] - 1, 1)
+        se = np.sqrt(s10 / n_pos[:, 0] + s01 / n_neg[:, 0])
+        defined = (n_pos[:, 0] > 0) & (n_neg[:, 0] > 0)
+        auc = np.where(defined, auc, np.nan)
+        inner = defined & (auc > 0) & (auc < 1) & (se > 0)
+        logit = np.log(auc / (1 - auc))
+        half = z * se / (auc * (1 - auc))
+        low = np.where(inner, 1 / (1 + np.exp(-(logit - half))), auc)
+        high = np.where(inner, 1 / (1 + np.exp(-(logit + half))), auc)
+    return auc, low, high
+
+
+def threshold_table(
+    cube: CountCube, threshold: float, config: AuditConfig, by: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """What each group's rates would be had the model decided positive at ``score >= t``.
+
+    Parameters
+    ----------
+    cube : CountCube
+        A cube with score bands.
+    threshold : float
+        The threshold ``t`` in [0, 1]; taken at the nearest band edge (the column
+        ``threshold_used`` says which).
+    config : AuditConfig
+        Interval method and level.
+    by : sequence of str or None, default=None
+        The attribute set; default each sensitive attribute alone.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group and metric (``selection_rate`` of every case; ``false_positive_rate``
+        and ``false_negative_rate`` of reviewed cases): numerator, denominator, value
+        and interval.
+    """
+    if cube.scores is None or cube.bands is None:
+        raise ValueError("The audit has no score: name the score column (score=...).")
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must lie in [0, 1]. Got {threshold!r} instead.")
+    low, _ = cube.bands.edges()
+    first = (
+        int(np.argmin(np.abs(low - threshold)))
+        if cube.bands.exact is None
+        else int(np.searchsorted(low, threshold - 1e-12))
+    )
+    used = float(low[first]) if first < len(low) else float("inf")
+    sets = [tuple(by)] if by else [(a,) for a in cube.sensitive]
+    rows = []
+    for attrs in sets:
+        groups, codes, frame = _grouped(cube, attrs)
+        above = frame["fine"].to_numpy() >= first
+        counts = frame[list(CELLS)].to_numpy(dtype=np.float64)
+        all_cases = counts.sum(axis=1)
+        pos, neg = counts[:, _HUMAN_POS].sum(axis=1), counts[:, _HUMAN_NEG].sum(axis=1)
+        for g, values in enumerate(groups):
+            mine = codes == g
+            label = group_label(attrs, values)
+            for metric, k, n in (
+                ("selection_rate", (all_cases * above)[mine].sum(), all_cases[mine].sum()),
+                ("false_positive_rate", (neg * above)[mine].sum(), neg[mine].sum()),
+                ("false_negative_rate", (pos * ~above)[mine].sum(), pos[mine].sum()),
+            ):
+                lo, hi = proportion_interval(np.asarray([k]), np.asarray([n]),
+                                             method=config.ci_method,
+                                             confidence_level=config.confidence_level)  # fmt: skip
+                rows.append({"attribute_set": set_name(attrs), "group": label,
+                             "metric": metric, "threshold": threshold,
+                             "threshold_used": used, "numerator": int(k),
+                             "denominator": int(n), "value": k / n if n else np.nan,
+                             "ci_low": float(lo[0]), "ci_high": float(hi[0])})  # fmt: skip
+    return pd.DataFrame(rows)

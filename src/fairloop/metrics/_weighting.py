@@ -1,0 +1,457 @@
+"""Figures for every case from the reviewed ones, when review depends on what the log shows.
+
+Human corrections exist only for reviewed cases, and systems route cases to people by
+score, decision or group. A rate computed on the reviewed cases describes those cases;
+to estimate it for *every* case, each reviewed case is weighted to stand for the cases
+like it that nobody reviewed. Two estimators, both ratio (Hajek) estimators
+``p = sum(w y d) / sum(w d)`` over reviewed cases (``d``: in the metric's denominator,
+``y``: in its numerator):
+
+``post-stratified``
+    Strata are score band x model decision x sensitive group (every sensitive attribute
+    jointly); a reviewed case of stratum ``h`` has weight ``N_h / r_h`` (cases over
+    reviewed cases). Assumes review is random within each stratum. Variance: stratified
+    sampling of ``r_h`` of ``N_h`` cases without replacement, conditional on ``r_h``,
+    linearised (Sarndal, Swensson and Wretman 1992, ch. 7 and 10)::
+
+        V = sum_h N_h**2 (1 - r_h / N_h) s_h**2 / r_h / (sum w d)**2
+
+    with ``s_h**2`` the within-stratum variance of ``z = d (y - p)`` (a stratum with one
+    reviewed case uses its second moment). A stratum whose cases were never reviewed
+    cannot be estimated: its (score band, decision) cell is left out for every group, so
+    that groups are compared only where all were reviewed; ``support`` says what share
+    of a group's cases the figure covers.
+``inverse-probability``
+    The log gives each case's review probability ``pi`` by design; weight ``1 / pi``.
+    Variance of the Hajek estimator under Poisson sampling::
+
+        V = sum (1 - pi) / pi**2 (y - p)**2 d / (sum w d)**2
+
+Intervals and tests then run on *effective counts*: the weighted counts divided by the
+design effect ``V / (p (1 - p) / sum w d)`` (Korn and Graubard 1998), as for clustered
+cases (:mod:`fairloop.metrics._clusters`). Everything is a sum over cells of the count
+cube, whose score strata are one of its keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from fairloop.cube import CountCube
+from fairloop.vocabulary import (
+    CELL_RULES,
+    CELLS,
+    INVERSE_PROBABILITY,
+    MISSING_GROUP,
+    REVIEWED_CELLS,
+    cell_weights,
+)
+
+__all__ = ["WeightedCounts", "Weighting", "weighting_columns"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: The cells of each model decision: positive first, then negative.
+_HALVES = tuple(
+    (
+        np.asarray([CELLS.index(c) for c, r in CELL_RULES.items() if r[0] == positive]),
+        np.asarray([CELLS.index(c) for c, r in CELL_RULES.items() if r[0] == positive and r[1]]),
+    )
+    for positive in (True, False)
+)
+
+
+@dataclass(frozen=True, eq=False)
+class WeightedCounts:
+    """Weighted figures of some groups, arrays of shape (groups, metrics).
+
+    ``numerator`` and ``denominator`` estimate the counts among every case; ``variance``
+    is the variance of the rate ``numerator / denominator``; the ``complement_*`` arrays
+    are the same for everyone outside the group. ``support`` is the share of the group's
+    cases (of the decisions a metric counts) the figure covers; ``estimable`` is False
+    where a decision the metric counts was never reviewed for the group's cases.
+    """
+
+    numerator: FloatArray
+    denominator: FloatArray
+    variance: FloatArray
+    complement_numerator: FloatArray
+    complement_denominator: FloatArray
+    complement_variance: FloatArray
+    support: FloatArray
+    estimable: NDArray[np.bool_]
+
+    def design_effects(self) -> tuple[FloatArray, FloatArray]:
+        """Design effects of each rate, and of each gap to the complement (floored at 1).
+
+        Where a rate is 0 or 1 its binomial variance is 0: the effective count is then the
+        reviewed denominator's share of the weighted one (Kish's design effect of equal
+        weights within the group), taken from ``denominator / variance`` being undefined.
+        """
+        group = _deff(self.numerator, self.denominator, self.variance)
+        p, q = (
+            _rate(self.numerator, self.denominator),
+            _rate(self.complement_numerator, self.complement_denominator),
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            binomial = p * (1 - p) / self.denominator + q * (1 - q) / self.complement_denominator
+            gap = np.where(binomial > 0, (self.variance + self.complement_variance) / binomial, 1)
+        return group, np.maximum(np.nan_to_num(gap, nan=1.0), 1.0)
+
+
+def weighting_columns(weighted: WeightedCounts) -> IntArray:
+    """The metric columns that are weighted (those of reviewed cases)."""
+    return np.flatnonzero(~np.isnan(weighted.numerator).all(axis=0))
+
+
+def _rate(k: FloatArray, n: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: FloatArray = np.where(n > 0, k / n, np.nan)
+    return out
+
+
+def _deff(k: FloatArray, n: FloatArray, variance: FloatArray) -> FloatArray:
+    p = _rate(k, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        binomial = p * (1 - p) / n
+        out = np.where(binomial > 0, variance / binomial, 1.0)
+    floored: FloatArray = np.maximum(np.nan_to_num(out, nan=1.0), 1.0)
+    return floored
+
+
+class Weighting:
+    """Weights for the reviewed cases of a cube, and weighted figures of any groups.
+
+    Parameters
+    ----------
+    cube : CountCube
+        The audit's cube without time windows, with its score strata key when the log has
+        a score (and the review-probability sums for ``inverse-probability``).
+    estimator : {"post-stratified", "inverse-probability"}
+        How the reviewed cases are weighted.
+    names : sequence of str
+        The metrics (columns of every array); only those of reviewed cases are weighted,
+        the others are left as NaN.
+    """
+
+    def __init__(self, cube: CountCube, estimator: str, names: Sequence[str]) -> None:
+        self.cube = cube
+        self.estimator = estimator
+        self.names = tuple(names)
+        num_w, den_w = cell_weights(list(self.names))
+        self._num_w, self._den_w = num_w.astype(np.float64), den_w.astype(np.float64)
+        reviewed = [CELLS.index(c) for c in REVIEWED_CELLS]
+        self.columns = np.flatnonzero(den_w[[i for i in range(len(CELLS)) if i not in reviewed]]
+                                      .sum(axis=0) == 0)  # fmt: skip
+        self._counts = cube.column_matrix(CELLS)
+        self._strata_keys = [*cube.sensitive, *([cube.band] if cube.band else [])]
+        values, self._stratum, size = cube.grouping(self._strata_keys)
+        totals = np.stack(
+            [np.bincount(self._stratum, self._counts[:, j], size) for j in range(len(CELLS))], 1
+        )
+        # per stratum and decision: every case, and the reviewed ones
+        self._N = np.stack([totals[:, all_].sum(axis=1) for all_, _ in _HALVES], 1)
+        self._r = np.stack([totals[:, rev].sum(axis=1) for _, rev in _HALVES], 1)
+        joint = (cube.grouping(list(cube.sensitive))[1] if cube.sensitive
+                 else np.zeros(len(self._counts), np.int64))  # fmt: skip
+        joint_of = np.zeros(size, dtype=np.int64)
+        joint_of[self._stratum] = joint
+        band = values[-1] if cube.band else np.full(size, "", dtype=object)
+        merged, dropped = _collapse(self._N, self._r, joint_of, band, estimator)
+        self._eff = merged  # (strata, 2): the effective stratum of each stratum and decision
+        units = int(merged.max()) + 1 if merged.size else 0
+        self._N_eff = np.bincount(merged.ravel(), self._N.ravel(), units)
+        self._r_eff = np.bincount(merged.ravel(), self._r.ravel(), units)
+        self._kept = ~dropped & (self._r_eff[merged] > 0)
+        self.left_out = _left_out(values, self._strata_keys, cube, self._N, self._r, dropped)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = self._N_eff[merged] / np.maximum(self._r_eff[merged], 1)
+            self._w = np.where(self._kept, ratio, 0.0)
+
+    # --- per cube row ----------------------------------------------------------------
+    def _row_sums(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Per cube row: weighted numerator and denominator, variance terms, covered cases.
+
+        For ``inverse-probability`` the variance terms are the Poisson sums of
+        ``(1 - pi) / pi**2`` over numerator and denominator cells; for
+        ``post-stratified`` they are computed per stratum in :meth:`weighted`.
+        """
+        counts = self._counts
+        if self.estimator == INVERSE_PROBABILITY:
+            w = np.zeros_like(counts)
+            v = np.zeros_like(counts)
+            for cell in REVIEWED_CELLS:
+                j = CELLS.index(cell)
+                w[:, j] = self.cube.cells[f"w_{cell}"].to_numpy(dtype=np.float64)
+                v[:, j] = self.cube.cells[f"v_{cell}"].to_numpy(dtype=np.float64)
+            return w @ self._num_w, w @ self._den_w, v @ self._num_w, v @ self._den_w
+        weights = np.zeros_like(counts)
+        for h, (_, rev) in enumerate(_HALVES):
+            weights[:, rev] = self._w[self._stratum, h][:, None]
+        w = counts * weights
+        return w @ self._num_w, w @ self._den_w, np.zeros(0), np.zeros(0)
+
+    def weighted(self, sets: Sequence[tuple[str, ...]]) -> WeightedCounts:
+        """Weighted figures of every nonempty group of each attribute set.
+
+        Groups come in the order of :func:`fairloop.metrics.group_table` (set by set,
+        groups sorted).
+
+        Parameters
+        ----------
+        sets : sequence of tuple of str
+            Attribute sets (``()`` is the whole population).
+
+        Returns
+        -------
+        WeightedCounts
+        """
+        wk, wn, vk, vn = self._row_sums()
+        parts = [self._one_set(list(attrs), wk, wn, vk, vn) for attrs in sets]
+        k, n, var, ck, cn, cvar, support, estimable = (
+            np.concatenate([p[i] for p in parts]) for i in range(8)
+        )
+        return WeightedCounts(k, n, var, ck, cn, cvar, support, estimable.astype(bool))
+
+    def _one_set(
+        self, attrs: list[str], wk: FloatArray, wn: FloatArray, vk: FloatArray, vn: FloatArray
+    ) -> tuple[FloatArray, ...]:
+        counts = self._counts
+        group: IntArray = np.zeros(len(counts), dtype=np.int64)
+        size = 1
+        if attrs:
+            _, group, size = self.cube.grouping(attrs)
+        n_group = np.bincount(group, counts.sum(axis=1), size)
+        keep = n_group > 0 if attrs else np.ones(size, dtype=bool)
+        index = np.cumsum(keep) - 1
+        rows = int(keep.sum())
+
+        def per_group(values: FloatArray) -> FloatArray:
+            result: FloatArray = _sum_by(group, values, size)[keep]
+            return result
+
+        k, n = per_group(wk), per_group(wn)
+        k_all, n_all = wk.sum(axis=0), wn.sum(axis=0)
+        ck, cn = k_all - k, n_all - n
+        if self.estimator == INVERSE_PROBABILITY:
+            var, cvar = self._poisson(k, n, per_group(vk), per_group(vn),
+                                      ck, cn, vk.sum(axis=0) - per_group(vk),
+                                      vn.sum(axis=0) - per_group(vn))  # fmt: skip
+        else:
+            var, cvar = self._stratified(attrs, group, keep, index, k, n, ck, cn)
+        support, estimable = self._support(group, size, keep)
+        blank = np.full((rows, len(self.names)), np.nan)
+        cols = self.columns
+        out = []
+        for array in (k, n, var, ck, cn, cvar, support):
+            full = blank.copy()
+            full[:, cols] = array[:, cols]
+            out.append(full)
+        est = np.zeros((rows, len(self.names)), dtype=bool)
+        est[:, cols] = estimable[:, cols] & (n[:, cols] > 0)
+        out.append(est.astype(np.float64))
+        return tuple(out)
+
+    @staticmethod
+    def _poisson(
+        k: FloatArray, n: FloatArray, vk: FloatArray, vn: FloatArray,
+        ck: FloatArray, cn: FloatArray, cvk: FloatArray, cvn: FloatArray,
+    ) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+        def hajek(a: FloatArray, d: FloatArray, va: FloatArray, vd: FloatArray) -> FloatArray:
+            p = _rate(a, d)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out: FloatArray = ((1 - 2 * p) * va + p**2 * vd) / d**2
+            return np.nan_to_num(out, nan=0.0)
+
+        return hajek(k, n, vk, vn), hajek(ck, cn, cvk, cvn)
+
+    def _stratified(
+        self,
+        attrs: list[str],
+        group: IntArray,
+        keep: NDArray[np.bool_],
+        index: IntArray,
+        k: FloatArray,
+        n: FloatArray,
+        ck: FloatArray,
+        cn: FloatArray,
+    ) -> tuple[FloatArray, FloatArray]:
+        """Stratified variances of each group's rate and its complement's (see the module)."""
+        counts = self._counts
+        metrics = n.shape[1]
+        units = len(self._N_eff)
+        big_n, r = self._N_eff, self._r_eff
+        kept_unit = np.zeros(units, dtype=bool)
+        kept_unit[self._eff[self._kept]] = True
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fpc = np.where(kept_unit, 1 - r / np.maximum(big_n, 1), 0.0)
+            scale = np.where(r >= 2, big_n**2 * fpc / (r * np.maximum(r - 1, 1)), big_n**2 * fpc)
+            centre = np.where(r >= 2, 1 / np.maximum(r, 1), 0.0)
+        # per cube row and decision: the numerator and denominator cells of each metric
+        row_a, row_d, row_unit = [], [], []
+        for h, (_, rev) in enumerate(_HALVES):
+            mask = np.zeros(len(CELLS))
+            mask[rev] = 1.0
+            row_a.append((counts * mask) @ self._num_w)
+            row_d.append((counts * mask) @ self._den_w)
+            row_unit.append(self._eff[self._stratum, h])
+        a_rows, d_rows = np.vstack(row_a), np.vstack(row_d)
+        unit_rows = np.concatenate(row_unit)
+        group_rows = np.concatenate([group, group])
+        # stratum totals, and each group's part of each stratum
+        a_tot = _sum_by(unit_rows, a_rows, units)
+        d_tot = _sum_by(unit_rows, d_rows, units)
+        total = _coefficients(a_tot, d_tot, scale, centre).sum(axis=1)  # (3, metrics)
+        present = keep[group_rows]
+        key = index[group_rows[present]] * units + unit_rows[present]
+        pairs, inverse = np.unique(key, return_inverse=True)
+        a = _sum_by(inverse, a_rows[present], len(pairs))
+        d = _sum_by(inverse, d_rows[present], len(pairs))
+        target, unit = pairs // units, pairs % units
+        own = _coefficients(a, d, scale[unit], centre[unit])
+        rest = _coefficients(a_tot[unit] - a, d_tot[unit] - d, scale[unit], centre[unit])
+        full = _coefficients(a_tot[unit], d_tot[unit], scale[unit], centre[unit])
+        rows = len(n)
+        p, q = _rate(k, n), _rate(ck, cn)
+        var = np.zeros((rows, metrics))
+        delta = np.zeros((3, rows, metrics))
+        for c in range(3):
+            np.add.at(var, target, own[c] * p[target] ** c)
+            np.add.at(delta[c], target, full[c] - rest[c])
+        complement = total[:, None, :] - delta
+        cvar = complement[0] + complement[1] * q + complement[2] * q**2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            variance = np.where(n > 0, var / n**2, np.nan)
+            cvariance = np.where(cn > 0, cvar / cn**2, np.nan)
+        return np.maximum(np.nan_to_num(variance), 0.0), np.maximum(np.nan_to_num(cvariance), 0.0)
+
+    def _support(
+        self, group: IntArray, size: int, keep: NDArray[np.bool_]
+    ) -> tuple[FloatArray, NDArray[np.bool_]]:
+        """Share of each group's cases in kept strata, and whether each metric is estimable.
+
+        The share counts the cases of the decisions a metric counts; a metric is not
+        estimable for a group when a decision it counts has no kept case of the group.
+        """
+        counts = self._counts
+        covered, cases = [], []
+        for h, (all_, _) in enumerate(_HALVES):
+            n_rows = counts[:, all_].sum(axis=1)
+            kept_rows = n_rows * self._kept[self._stratum, h]
+            covered.append(np.bincount(group, kept_rows, size)[keep])
+            cases.append(np.bincount(group, n_rows, size)[keep])
+        names = len(self.names)
+        touches = [(self._den_w[rev].sum(axis=0) > 0) for _, rev in _HALVES]
+        cov = sum(np.outer(covered[h], touches[h]) for h in range(2))
+        tot = sum(np.outer(cases[h], touches[h]) for h in range(2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            support = np.where(tot > 0, cov / tot, np.nan)
+        estimable = np.ones((len(covered[0]), names), dtype=bool)
+        for h in range(2):
+            lost = (cases[h] > 0) & (covered[h] == 0)
+            estimable &= ~np.outer(lost, touches[h])
+        return np.asarray(support, dtype=np.float64), estimable
+
+
+def _sum_by(index: IntArray, values: FloatArray, size: int) -> FloatArray:
+    """Column-wise sums of ``values`` (rows x metrics) by ``index``."""
+    return np.stack([np.bincount(index, values[:, m], size) for m in range(values.shape[1])], 1)
+
+
+#: An unreviewed stratum joins its neighbouring band when chance alone explains its zero
+#: reviewed cases at least this often, at the neighbour's review rate.
+CHANCE = 0.01
+
+
+def _collapse(
+    big_n: FloatArray,
+    r: FloatArray,
+    joint: IntArray,
+    band: NDArray[np.object_],
+    estimator: str,
+) -> tuple[IntArray, NDArray[np.bool_]]:
+    """Effective strata: unreviewed strata merged into a neighbouring band, or dropped.
+
+    A stratum (sensitive group x band x decision) with cases but no reviewed case joins
+    the nearest band of the same group and decision that has reviewed cases, when zero
+    reviews are plausible at that band's review rate (probability at least
+    :data:`CHANCE`): a sparse stratum, not a region review never reaches. Otherwise its
+    (band, decision) cell is dropped for every group, so that groups are compared only
+    where all were reviewed. ``inverse-probability`` drops nothing (the log's
+    probabilities say every case could be reviewed).
+
+    Returns
+    -------
+    merged : ndarray of shape (strata, 2)
+        The effective stratum of each stratum and decision.
+    dropped : ndarray of bool, shape (strata, 2)
+    """
+    size = len(big_n)
+    merged = (np.arange(size)[:, None] * 2 + np.arange(2)[None, :]).astype(np.int64)
+    dropped = np.zeros((size, 2), dtype=bool)
+    if estimator == INVERSE_PROBABILITY:
+        return merged, dropped
+    order = {b: i for i, b in enumerate(sorted({str(b) for b in band if b != MISSING_GROUP}))}
+    position = np.asarray([order.get(str(b), -1) for b in band], dtype=np.int64)
+    lost = np.zeros((size, 2), dtype=bool)
+    for s, h in zip(*np.nonzero((big_n > 0) & (r == 0)), strict=True):
+        mates = np.flatnonzero((joint == joint[s]) & (r[:, h] > 0) & (position >= 0))
+        if position[s] >= 0 and mates.size:
+            distance = np.abs(position[mates] - position[s])
+            nearest = mates[np.lexsort((position[mates], distance))[0]]
+            rate = r[nearest, h] / big_n[nearest, h]
+            if (1 - rate) ** big_n[s, h] >= CHANCE:
+                merged[s, h] = merged[nearest, h]
+                continue
+        lost[s, h] = True
+    # a (band, decision) cell with a stratum left out is left out for every group
+    for h in range(2):
+        for b in {str(band[s]) for s in np.flatnonzero(lost[:, h])}:
+            dropped[[str(x) == b for x in band], h] = True
+    return merged, dropped
+
+
+def _coefficients(
+    a: FloatArray, d: FloatArray, scale: FloatArray, centre: FloatArray
+) -> FloatArray:
+    """Per stratum, the variance of the stratum total of ``z = d (y - p)`` as a quadratic in ``p``.
+
+    ``a`` and ``d``: the stratum's reviewed cases in the numerator and denominator (rows x
+    metrics). Returns an array (3, rows, metrics) of the coefficients of 1, p and p**2.
+    """
+    s = scale[:, None]
+    c = centre[:, None]
+    return np.stack([s * (a - c * a**2), s * (-2 * a + 2 * c * a * d), s * (d - c * d**2)])
+
+
+def _left_out(
+    values: list[NDArray[np.object_]],
+    keys: list[str],
+    cube: CountCube,
+    big_n: FloatArray,
+    r: FloatArray,
+    dropped: NDArray[np.bool_],
+) -> pd.DataFrame:
+    """The strata left out, one row per stratum and decision, with its cases.
+
+    Left out: never reviewed, or in a (band, decision) cell where another group's stratum
+    was left out.
+    """
+    rows = []
+    for h, decision in enumerate(("positive", "negative")):
+        where = np.flatnonzero(dropped[:, h] & (big_n[:, h] > 0))
+        for i in where:
+            row: dict[str, object] = {key: str(values[j][i]) for j, key in enumerate(keys)}
+            row.update(decision=decision, cases=int(big_n[i, h]), reviewed=int(r[i, h]))
+            rows.append(row)
+    columns = [*keys, "decision", "cases", "reviewed"]
+    out = pd.DataFrame(rows, columns=columns)
+    if cube.band and cube.band in out:
+        out = out.rename(columns={cube.band: "score_band"})
+    return out
