@@ -37,6 +37,7 @@ from fairloop.metrics import (
     group_table,
     metrics_frame,
     primary_rows,
+    reviewer_case_mix,
     score_figures,
     summary_figures,
     threshold_table,
@@ -120,6 +121,11 @@ class AuditResult:
     roc : pandas.DataFrame
         Per group and score band edge: the true and false positive rates of the rule
         ``score >= threshold`` (empty without a score).
+    reviewers : pandas.DataFrame
+        Per named reviewer: reviews, overrides, the override rate with its interval, and
+        the rate within case mix (score band x model decision, indirect standardisation):
+        expected rate, case-mix ratio, adjusted rate and interval (empty without a
+        reviewer column).
     """
 
     config: AuditConfig
@@ -137,6 +143,7 @@ class AuditResult:
         default_factory=lambda: pd.DataFrame(columns=["attribute", "group", "model", "human", "n"])
     )
     selection: Selection | None = None
+    reviewers: pd.DataFrame = field(default_factory=pd.DataFrame)
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     roc: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -155,11 +162,15 @@ class AuditResult:
         -------
         pandas.DataFrame
             Per group: selection rate (every case), false positive and false negative
-            rates (reviewed cases), each with numerator, denominator and interval.
+            rates (reviewed cases, weighted for every case as the audit's error rates are),
+            each with numerator, denominator, interval and ``estimator``.
         """
         names = [by] if isinstance(by, str) else by
+        estimator = self.selection.estimator if self.selection is not None else REVIEWED
         try:
-            return threshold_table(self.cube.without_windows(), threshold, self.config, names)
+            return threshold_table(
+                self.cube.without_windows(), threshold, self.config, names, estimator
+            )
         except ValueError as exc:
             raise ConfigError(str(exc), option="threshold") from None
 
@@ -468,10 +479,14 @@ class Audit:
             reviewed = _with_notes(metrics_frame(table, raw, tuple(METRICS)), selection)
             reviewed = reviewed[reviewed["estimator"] == REVIEWED]
             shown = pd.concat([every_metric, reviewed]).sort_index(kind="stable")
-        scores = score_figures(banded, config)
+        scores = score_figures(banded, config, selection.estimator)
         if scores is not None:
-            shown = pd.concat([shown.reset_index(drop=True), _score_rows(scores.metrics)],
-                              ignore_index=True)  # fmt: skip
+            parts = [shown.reset_index(drop=True), _score_rows(scores.metrics)]
+            if selection.estimator != REVIEWED:  # the reviewed-only score figures beside
+                reviewed_scores = score_figures(banded, config)
+                if reviewed_scores is not None:
+                    parts.append(_score_rows(reviewed_scores.metrics))
+            shown = pd.concat(parts, ignore_index=True)
         shown = shown[shown["metric"].isin([*metrics, *SCORE_METRICS])]
         step("searching for flags")
         report = (
@@ -500,6 +515,7 @@ class Audit:
             tests=report.tests,
             transitions=_shown_transitions(windowed.transitions, every_metric),
             selection=selection,
+            reviewers=reviewer_case_mix(banded, config),
             calibration=scores.calibration if scores is not None else _empty_calibration(),
             roc=scores.roc if scores is not None else pd.DataFrame(),
         )

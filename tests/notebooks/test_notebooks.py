@@ -16,13 +16,14 @@ NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 BUDGET = 60
 
 
-def test_the_five_notebooks_are_there() -> None:
+def test_the_six_notebooks_are_there() -> None:
     assert NAMES == [
         "01_quickstart.ipynb",
         "02_investigate_flag.ipynb",
         "03_adjudicate.ipynb",
         "04_governance_report.ipynb",
         "05_real_data.ipynb",
+        "06_selective_review.ipynb",
     ]
 
 

@@ -20,7 +20,7 @@ import fairloop
 from fairloop.exceptions import DecisionLogError
 
 sys.path.insert(0, str(Path(__file__).parent))
-from routing import ab_routing, score_routed
+from routing import ab_routing, reviewer_case_mix, score_routed
 
 ERROR_RATES = ("accuracy", "false_positive_rate", "false_negative_rate", "override_rate")
 ROLES = {"prediction": "pred", "label": "label", "sensitive": ["group"]}
@@ -236,3 +236,57 @@ def test_weighted_intervals_cover_the_all_case_truth(weights: str) -> None:
                 differences.append(row["difference_ci_low"] <= true <= row["difference_ci_high"])
     assert np.mean(covered) >= 0.93, np.mean(covered)
     assert np.mean(differences) >= 0.93, np.mean(differences)
+
+
+# --- reviewers within case mix ------------------------------------------------------------
+def test_a_reviewer_handed_the_hard_cases_is_not_taken_for_a_harsh_one() -> None:
+    frame, truth = reviewer_case_mix(seed=0)
+    result = fairloop.audit(frame, **ROLES, score="score", reviewer="reviewer")
+    table = result.reviewers.set_index("reviewer")
+    raw = truth["reviewer_override_raw"]
+    for reviewer, row in table.iterrows():
+        assert row["rate"] == pytest.approx(raw[reviewer])  # the raw rates are the rows'
+        # every reviewer applies the same rule: within case mix they all look alike
+        assert row["adjusted_ci_low"] <= row["adjusted_rate"] <= row["adjusted_ci_high"]
+        assert 0.75 < row["case_mix_ratio"] < 1.3
+    hard, easy = table.loc[["r1", "r2"], "rate"], table.loc[["r3", "r4", "r5", "r6"], "rate"]
+    assert hard.min() > 2 * easy.max()  # raw rates differ by case mix alone
+    html = result.to_html()
+    assert "overrides far less than peers" not in html
+    assert "Within case mix" in html
+
+
+def test_case_mix_expected_rate_is_the_peers_rate_on_the_same_cases() -> None:
+    """Hand check of indirect standardisation on a tiny log without a score."""
+    rows = [
+        # (reviewer, pred, label, count): stratum pred=1 overridden 1/4 by all, pred=0 3/4
+        ("x", 1, 1, 3), ("x", 1, 0, 1), ("y", 0, 1, 3), ("y", 0, 0, 1),
+        ("x", 0, 1, 0), ("y", 1, 1, 0),
+    ]  # fmt: skip
+    records = [(r, p, lab) for r, p, lab, n in rows for _ in range(n)]
+    frame = pd.DataFrame(records, columns=["reviewer", "pred", "label"])
+    frame["group"] = ["A", "B"] * (len(frame) // 2)
+    table = fairloop.audit(frame, **ROLES, reviewer="reviewer").reviewers.set_index("reviewer")
+    # x: 4 cases of pred=1, peers' (everyone's) override rate there 1/4: expected 0.25
+    assert table.loc["x", "expected_rate"] == pytest.approx(0.25)
+    assert table.loc["y", "expected_rate"] == pytest.approx(0.75)
+    assert table.loc["x", "case_mix_ratio"] == pytest.approx(1.0)
+
+
+# --- plots, report and command line ---------------------------------------------------------
+def test_plots_and_report_show_calibration_roc_and_selection() -> None:
+    frame, _ = ab_routing(n_per_group=3_000, seed=8)
+    result = fairloop.audit(frame, **ROLES, score="score", estimator="auto")
+    calibration = result.plot.calibration("group")
+    assert {t.name for t in calibration.data} >= {"group=A", "group=B", "mean score"}
+    assert calibration.data[0].error_y.type == "data"
+    roc = result.plot.roc()
+    assert any("AUC" in t.name for t in roc.data)
+    weighted = result.plot.metric("accuracy", by="group").data[0].y
+    expected = result.by_group("group")["accuracy"].to_numpy()
+    np.testing.assert_allclose(weighted, expected)
+    html = result.to_html()
+    for text in ('id="score"', "How cases reached a person", "post-stratified", "ROC AUC"):
+        assert text in html
+    with pytest.raises(ValueError, match="sensitive"):
+        result.plot.roc("reviewer")

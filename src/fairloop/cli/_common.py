@@ -83,6 +83,15 @@ def print_summary(result: AuditResult, out: Output) -> None:
     groups = insufficient["group"].nunique()
     if groups:
         typer.echo(f"  {groups} groups have too few cases for some metrics (marked insufficient).")
+    selection = result.selection
+    if selection is not None and selection.estimator != "reviewed":
+        typer.echo(
+            f"  Error rates are {selection.estimator} estimates for every case "
+            f"({selection.reason})."
+        )
+    warning = selection.warning() if selection is not None else None
+    if warning:
+        typer.echo(f"  Warning: {warning}")
     typer.echo("")
     header = (
         f"{'attributes':28s} {'DP diff':>9s} {'DP ratio':>9s} {'EO diff':>9s} {'4/5 rule':>12s}"
@@ -215,6 +224,7 @@ def audit_document(result: AuditResult) -> dict[str, Any]:
         "insufficient_groups": int(
             result.metrics.loc[result.metrics["status"] != "ok", "group"].nunique()
         ),
+        "selection": result.selection.to_dict() if result.selection is not None else None,
     }
 
 

@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from fairloop.metrics._casemix import REVIEWER_COLUMNS, reviewer_case_mix
 from fairloop.metrics._disparities import disparities_frame, reference_groups
 from fairloop.metrics._groups import GroupTable, attribute_sets, group_table
 from fairloop.metrics._rates import Rates, compute_rates, metrics_frame, weighted_rates
@@ -28,6 +29,7 @@ def primary_rows(frame: pd.DataFrame) -> pd.DataFrame:
 __all__ = [
     "FOUR_FIFTHS",
     "METRICS",
+    "REVIEWER_COLUMNS",
     "SELECTION_LEVEL",
     "GroupTable",
     "MetricSpec",
@@ -44,6 +46,7 @@ __all__ = [
     "metrics_frame",
     "primary_rows",
     "reference_groups",
+    "reviewer_case_mix",
     "score_figures",
     "summary_figures",
     "threshold_table",

@@ -18,7 +18,7 @@ the human's final decision on reviewed cases.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,9 +30,12 @@ from fairloop.cube import CountCube
 from fairloop.metrics._groups import attribute_sets
 from fairloop.stats import normal_quantile, proportion_interval
 from fairloop.vocabulary import (
+    ALL_CASES,
     CELLS,
     INSUFFICIENT_CODE,
+    INVERSE_PROBABILITY,
     OK_CODE,
+    POST_STRATIFIED,
     REVIEWED,
     STATUS_ORDER,
     group_label,
@@ -80,9 +83,7 @@ def _grouped(
     if not attrs or not len(frame):
         return [()], np.zeros(len(frame), dtype=np.int64), frame
     keys = frame[list(attrs)].astype(str)
-    codes: NDArray[np.int64] = (
-        keys.groupby(list(attrs), sort=True).ngroup().to_numpy(dtype=np.int64)
-    )
+    codes = np.asarray(keys.groupby(list(attrs), sort=True).ngroup(), dtype=np.int64)
     firsts = keys.drop_duplicates().sort_values(list(attrs))
     groups = [tuple(str(v) for v in row) for row in firsts.itertuples(index=False, name=None)]
     return groups, codes, frame
@@ -97,7 +98,76 @@ def _per_band(
     return out
 
 
-def score_figures(cube: CountCube, config: AuditConfig) -> ScoreFigures | None:
+def _weights(cube: CountCube, frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
+    """Per row of the score table: reviewed cases the human decided positive and negative.
+
+    Weighted as the estimator weights them, with the sums of squared weights (Kish).
+
+    ``reviewed``: every weight 1. ``post-stratified``: cases over reviewed cases of the
+    row's stratum (every sensitive attribute jointly x score stratum x model decision);
+    a stratum nobody reviewed has weight 0. ``inverse-probability``: the log's ``1 / p``.
+    """
+    counts = {c: frame[c].to_numpy(dtype=np.float64) for c in CELLS}
+    ones = np.ones(len(frame))
+    w = dict.fromkeys(CELLS, ones)
+    w2 = dict.fromkeys(CELLS, ones)
+    if estimator == POST_STRATIFIED and cube.bands is not None:
+        keys = frame[list(cube.sensitive)].astype(str).copy()
+        keys["stratum"] = cube.bands.stratum_of()[frame["fine"].to_numpy(dtype=np.int64)]
+        parts = pd.DataFrame({
+            "n_pos": counts["tp"] + counts["fp"] + counts["pu"],
+            "r_pos": counts["tp"] + counts["fp"],
+            "n_neg": counts["fn"] + counts["tn"] + counts["tx"] + counts["nu"],
+            "r_neg": counts["fn"] + counts["tn"] + counts["tx"],
+        }, index=frame.index)  # fmt: skip
+        totals = parts.groupby([keys[c] for c in keys.columns]).transform("sum")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w_pos = np.where(totals["r_pos"] > 0, totals["n_pos"] / totals["r_pos"], 0.0)
+            w_neg = np.where(totals["r_neg"] > 0, totals["n_neg"] / totals["r_neg"], 0.0)
+        w = {"tp": w_pos, "fp": w_pos, "fn": w_neg, "tn": w_neg, "tx": w_neg}
+        w2 = {c: v**2 for c, v in w.items()}
+    elif estimator == INVERSE_PROBABILITY and "w_tp" in frame:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = {c: np.where(counts[c] > 0, frame[f"w_{c}"] / counts[c], 0.0)
+                 for c in ("tp", "fp", "fn", "tn", "tx")}  # fmt: skip
+            w2 = {c: np.where(counts[c] > 0, (frame[f"v_{c}"] + frame[f"w_{c}"]) / counts[c],
+                              0.0) for c in ("tp", "fp", "fn", "tn", "tx")}  # fmt: skip
+
+    def total(weights: dict[str, NDArray[np.float64]], cells: Sequence[str]) -> FloatArray:
+        out: FloatArray = sum((weights[c] * counts[c] for c in cells), np.zeros(len(frame)))
+        return out
+
+    reviewed = sum((counts[c] for c in ("tp", "fp", "fn", "tn", "tx")), np.zeros(len(frame)))
+    out = pd.DataFrame({
+        "pos": total(w, ("tp", "fn")), "pos2": total(w2, ("tp", "fn")),
+        "neg": total(w, ("fp", "tn", "tx")), "neg2": total(w2, ("fp", "tn", "tx")),
+    }, index=frame.index)  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(reviewed > 0, (out["pos"] + out["neg"]) / reviewed, 0.0)
+    out["score"] = frame["reviewed_score_sum"].to_numpy(dtype=np.float64) * share
+    return out
+
+
+def _summer(codes: NDArray[np.int64], count: int) -> Callable[[FloatArray], FloatArray]:
+    """A function summing values by group."""
+
+    def summed(values: FloatArray) -> FloatArray:
+        out: FloatArray = np.bincount(codes, values, count).astype(np.float64)
+        return out
+
+    return summed
+
+
+def _effective(total: FloatArray, squares: FloatArray) -> FloatArray:
+    """Kish's effective number of cases of weighted counts (the count itself when unweighted)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: FloatArray = np.where(squares > 0, total**2 / squares, 0.0)
+    return out
+
+
+def score_figures(
+    cube: CountCube, config: AuditConfig, estimator: str = REVIEWED
+) -> ScoreFigures | None:
     """ROC AUC, calibration and the ROC curve of every group of the sensitive attributes.
 
     Parameters
@@ -106,6 +176,10 @@ def score_figures(cube: CountCube, config: AuditConfig) -> ScoreFigures | None:
         A cube with score bands (the log has a score).
     config : AuditConfig
         Confidence level and small-group thresholds.
+    estimator : str, default="reviewed"
+        ``post-stratified`` or ``inverse-probability`` weight the reviewed cases as the
+        error rates are weighted (intervals on Kish's effective counts); ``reviewed``
+        takes them as they are.
 
     Returns
     -------
@@ -127,14 +201,24 @@ def score_figures(cube: CountCube, config: AuditConfig) -> ScoreFigures | None:
         groups, codes, frame = _grouped(cube, attrs)
         fine = frame["fine"].to_numpy(dtype=np.int64)
         counts = frame[list(CELLS)].to_numpy(dtype=np.float64)
+        weights = _weights(cube, frame, estimator)
         count = len(groups)
-        pos = _per_band(codes, fine, counts[:, _HUMAN_POS].sum(axis=1), count, size)
-        neg = _per_band(codes, fine, counts[:, _HUMAN_NEG].sum(axis=1), count, size)
-        ssum = _per_band(codes, fine, frame["reviewed_score_sum"].to_numpy(float), count, size)
-        auc, auc_low, auc_high = _auc(pos, neg, z)
-        n = pos.sum(axis=1) + neg.sum(axis=1)
+
+        pos, neg, ssum, pos2, neg2 = (
+            _per_band(codes, fine, weights[column].to_numpy(float), count, size)
+            for column in ("pos", "neg", "score", "pos2", "neg2")
+        )
+        # DeLong on Kish's effective counts: the weighted bands scaled to the effective size
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_scale = _effective(pos.sum(1), pos2.sum(1)) / pos.sum(1)
+            n_scale = _effective(neg.sum(1), neg2.sum(1)) / neg.sum(1)
+        auc, auc_low, auc_high = _auc(
+            pos * np.nan_to_num(p_scale)[:, None], neg * np.nan_to_num(n_scale)[:, None], z
+        )
+        n = np.bincount(codes, counts[:, _HUMAN_POS + _HUMAN_NEG].sum(axis=1), count)
+        raw_pos = np.bincount(codes, counts[:, _HUMAN_POS].sum(axis=1), count)
         small = (n < config.min_group_size) | (
-            np.minimum(pos.sum(axis=1), neg.sum(axis=1)) < config.min_denominator
+            np.minimum(raw_pos, n - raw_pos) < config.min_denominator
         )
         status = np.where(small | np.isnan(auc), INSUFFICIENT_CODE, OK_CODE)
         base = pd.DataFrame({
@@ -144,20 +228,25 @@ def score_figures(cube: CountCube, config: AuditConfig) -> ScoreFigures | None:
         })  # fmt: skip
         # calibration per stratum
         s_pos, s_n, s_sum = pos @ merge, (pos + neg) @ merge, ssum @ merge
+        s_eff = _effective(s_n, (pos2 + neg2) @ merge)
+        raw_n = _per_band(codes, fine, counts[:, _HUMAN_POS + _HUMAN_NEG].sum(axis=1), count,
+                          size) @ merge  # fmt: skip
         with np.errstate(divide="ignore", invalid="ignore"):
             observed = np.where(s_n > 0, s_pos / s_n, np.nan)
             mean_score = np.where(s_n > 0, s_sum / s_n, np.nan)
             o_low, o_high = proportion_interval(
-                s_pos, s_n, method=config.ci_method, confidence_level=config.confidence_level
-            )
+                np.nan_to_num(observed) * s_eff, s_eff, method=config.ci_method,
+                confidence_level=config.confidence_level,
+            )  # fmt: skip
             total = s_n.sum(axis=1)
             ece = np.where(
                 total > 0, np.nansum(s_n * np.abs(observed - mean_score), axis=1) / total, np.nan
             )
             obs_all = np.where(total > 0, s_pos.sum(axis=1) / total, np.nan)
             mean_all = np.where(total > 0, s_sum.sum(axis=1) / total, np.nan)
+            eff_all = _effective(total, (pos2 + neg2).sum(axis=1))
             c_low, c_high = proportion_interval(
-                s_pos.sum(axis=1), total, method=config.ci_method,
+                np.nan_to_num(obs_all) * eff_all, eff_all, method=config.ci_method,
                 confidence_level=config.confidence_level,
             )  # fmt: skip
         cal_status = np.where(n < config.min_group_size, INSUFFICIENT_CODE, OK_CODE)
@@ -171,10 +260,10 @@ def score_figures(cube: CountCube, config: AuditConfig) -> ScoreFigures | None:
         ):  # fmt: skip
             metrics.append(base.assign(metric=metric, value=value, ci_low=lo, ci_high=hi,
                                        n=n.astype(np.int64), status=names[st]))  # fmt: skip
-        g_idx, s_idx = np.nonzero(s_n > 0)
+        g_idx, s_idx = np.nonzero(raw_n > 0)
         calibration.append(
             base.iloc[g_idx].reset_index(drop=True).assign(
-                band=labels[s_idx], n=s_n[g_idx, s_idx].astype(np.int64),
+                band=labels[s_idx], n=raw_n[g_idx, s_idx].astype(np.int64),
                 observed=observed[g_idx, s_idx], ci_low=o_low[g_idx, s_idx],
                 ci_high=o_high[g_idx, s_idx], mean_score=mean_score[g_idx, s_idx],
             )
@@ -194,7 +283,7 @@ def score_figures(cube: CountCube, config: AuditConfig) -> ScoreFigures | None:
             )
         )  # fmt: skip
     out = pd.concat(metrics, ignore_index=True)
-    out["estimator"] = REVIEWED
+    out["estimator"] = estimator
     return ScoreFigures(
         out, pd.concat(calibration, ignore_index=True), pd.concat(roc, ignore_index=True)
     )
@@ -223,7 +312,11 @@ def _auc(pos: FloatArray, neg: FloatArray, z: float) -> tuple[FloatArray, FloatA
 
 
 def threshold_table(
-    cube: CountCube, threshold: float, config: AuditConfig, by: Sequence[str] | None = None
+    cube: CountCube,
+    threshold: float,
+    config: AuditConfig,
+    by: Sequence[str] | None = None,
+    estimator: str = REVIEWED,
 ) -> pd.DataFrame:
     """What each group's rates would be had the model decided positive at ``score >= t``.
 
@@ -238,13 +331,16 @@ def threshold_table(
         Interval method and level.
     by : sequence of str or None, default=None
         The attribute set; default each sensitive attribute alone.
+    estimator : str, default="reviewed"
+        How the reviewed cases stand for every case (as :func:`score_figures`); the
+        error rates' intervals are then on Kish's effective counts.
 
     Returns
     -------
     pandas.DataFrame
         Per group and metric (``selection_rate`` of every case; ``false_positive_rate``
-        and ``false_negative_rate`` of reviewed cases): numerator, denominator, value
-        and interval.
+        and ``false_negative_rate`` of reviewed cases, weighted by ``estimator``):
+        numerator, denominator, value, interval and ``estimator``.
     """
     if cube.scores is None or cube.bands is None:
         raise ValueError("The audit has no score: name the score column (score=...).")
@@ -263,22 +359,41 @@ def threshold_table(
         groups, codes, frame = _grouped(cube, attrs)
         above = frame["fine"].to_numpy() >= first
         counts = frame[list(CELLS)].to_numpy(dtype=np.float64)
-        all_cases = counts.sum(axis=1)
-        pos, neg = counts[:, _HUMAN_POS].sum(axis=1), counts[:, _HUMAN_NEG].sum(axis=1)
-        for g, values in enumerate(groups):
-            mine = codes == g
-            label = group_label(attrs, values)
-            for metric, k, n in (
-                ("selection_rate", (all_cases * above)[mine].sum(), all_cases[mine].sum()),
-                ("false_positive_rate", (neg * above)[mine].sum(), neg[mine].sum()),
-                ("false_negative_rate", (pos * ~above)[mine].sum(), pos[mine].sum()),
-            ):
-                lo, hi = proportion_interval(np.asarray([k]), np.asarray([n]),
-                                             method=config.ci_method,
-                                             confidence_level=config.confidence_level)  # fmt: skip
-                rows.append({"attribute_set": set_name(attrs), "group": label,
-                             "metric": metric, "threshold": threshold,
-                             "threshold_used": used, "numerator": int(k),
-                             "denominator": int(n), "value": k / n if n else np.nan,
-                             "ci_low": float(lo[0]), "ci_high": float(hi[0])})  # fmt: skip
-    return pd.DataFrame(rows)
+        weights = _weights(cube, frame, estimator)
+        count = len(groups)
+
+        summed = _summer(codes, count)
+        every = counts.sum(axis=1)
+        pos, pos2 = weights["pos"].to_numpy(float), weights["pos2"].to_numpy(float)
+        neg, neg2 = weights["neg"].to_numpy(float), weights["neg2"].to_numpy(float)
+        parts = (
+            ("selection_rate", summed(every * above), summed(every), summed(every), ALL_CASES),
+            ("false_positive_rate", summed(neg * above), summed(neg),
+             _effective(summed(neg), summed(neg2)), estimator),
+            ("false_negative_rate", summed(pos * ~above), summed(pos),
+             _effective(summed(pos), summed(pos2)), estimator),
+        )  # fmt: skip
+        for metric, k, n, effective, how in parts:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                value = np.where(n > 0, k / n, np.nan)
+            lo, hi = proportion_interval(
+                np.nan_to_num(value) * effective, effective, method=config.ci_method,
+                confidence_level=config.confidence_level,
+            )  # fmt: skip
+            for g, values in enumerate(groups):
+                rows.append({"attribute_set": set_name(attrs),
+                             "group": group_label(attrs, values), "metric": metric,
+                             "threshold": threshold, "threshold_used": used,
+                             "numerator": float(k[g]), "denominator": float(n[g]),
+                             "value": float(value[g]), "ci_low": float(lo[g]),
+                             "ci_high": float(hi[g]), "estimator": how})  # fmt: skip
+    out = pd.DataFrame(rows)
+    order = {m: i for i, (m, *_) in enumerate(parts)} if rows else {}
+    if rows:
+        out = (
+            out.assign(_o=out["metric"].map(order))
+            .sort_values(["attribute_set", "group", "_o"], kind="stable")
+            .drop(columns="_o")
+            .reset_index(drop=True)
+        )
+    return out

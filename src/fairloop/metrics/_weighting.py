@@ -27,6 +27,14 @@ like it that nobody reviewed. Two estimators, both ratio (Hajek) estimators
 
         V = sum (1 - pi) / pi**2 (y - p)**2 d / (sum w d)**2
 
+A small group (a subgroup of the search, with a context attribute) may have a few
+reviewed cases in a rarely reviewed stratum, each standing for dozens; when by chance it
+has none, its estimate is extreme and the design-based variance collapses with it. Both
+estimators' variances are therefore floored by a *model* variance: the group's cases in
+each stratum taken to behave as the stratum's reviewed cases do, with the group's share
+of the stratum's cases (known for every case, reviewed or not) setting how much of the
+stratum's sampling variance it carries.
+
 Intervals and tests then run on *effective counts*: the weighted counts divided by the
 design effect ``V / (p (1 - p) / sum w d)`` (Korn and Graubard 1998), as for clustered
 cases (:mod:`fairloop.metrics._clusters`). Everything is a sum over cells of the count
@@ -166,6 +174,10 @@ class Weighting:
         merged, dropped = _collapse(self._N, self._r, joint_of, band, estimator)
         self._eff = merged  # (strata, 2): the effective stratum of each stratum and decision
         units = int(merged.max()) + 1 if merged.size else 0
+        # each effective stratum's (score band, decision) cell, where the model pools groups
+        band_code = np.unique(band.astype(str), return_inverse=True)[1].astype(np.int64)
+        self._cell = np.zeros(units, dtype=np.int64)
+        self._cell[merged.ravel()] = (band_code[:, None] * 2 + np.arange(2)[None, :]).ravel()
         self._N_eff = np.bincount(merged.ravel(), self._N.ravel(), units)
         self._r_eff = np.bincount(merged.ravel(), self._r.ravel(), units)
         self._kept = ~dropped & (self._r_eff[merged] > 0)
@@ -239,12 +251,15 @@ class Weighting:
         k, n = per_group(wk), per_group(wn)
         k_all, n_all = wk.sum(axis=0), wn.sum(axis=0)
         ck, cn = k_all - k, n_all - n
+        # the design's variance, floored by the model variance (see _stratified)
+        var, cvar = self._stratified(group, keep, index, k, n, ck, cn)
         if self.estimator == INVERSE_PROBABILITY:
-            var, cvar = self._poisson(k, n, per_group(vk), per_group(vn),
-                                      ck, cn, vk.sum(axis=0) - per_group(vk),
-                                      vn.sum(axis=0) - per_group(vn))  # fmt: skip
-        else:
-            var, cvar = self._stratified(attrs, group, keep, index, k, n, ck, cn)
+            p_var, p_cvar = self._poisson(k, n, per_group(vk), per_group(vn),
+                                          ck, cn, vk.sum(axis=0) - per_group(vk),
+                                          vn.sum(axis=0) - per_group(vn))  # fmt: skip
+            model_var, model_cvar = self._stratified(group, keep, index, k, n, ck, cn,
+                                                     design=False)  # fmt: skip
+            var, cvar = np.maximum(p_var, model_var), np.maximum(p_cvar, model_cvar)
         support, estimable = self._support(group, size, keep)
         blank = np.full((rows, len(self.names)), np.nan)
         cols = self.columns
@@ -273,7 +288,6 @@ class Weighting:
 
     def _stratified(
         self,
-        attrs: list[str],
         group: IntArray,
         keep: NDArray[np.bool_],
         index: IntArray,
@@ -281,8 +295,15 @@ class Weighting:
         n: FloatArray,
         ck: FloatArray,
         cn: FloatArray,
+        *,
+        design: bool = True,
     ) -> tuple[FloatArray, FloatArray]:
-        """Stratified variances of each group's rate and its complement's (see the module)."""
+        """Stratified variances of each group's rate and its complement's (see the module).
+
+        The larger of the design-based variance (from the group's own reviewed cases) and
+        the model variance (its cases like its strata's); with ``design=False`` the model
+        variance alone.
+        """
         counts = self._counts
         metrics = n.shape[1]
         units = len(self._N_eff)
@@ -294,14 +315,16 @@ class Weighting:
             scale = np.where(r >= 2, big_n**2 * fpc / (r * np.maximum(r - 1, 1)), big_n**2 * fpc)
             centre = np.where(r >= 2, 1 / np.maximum(r, 1), 0.0)
         # per cube row and decision: the numerator and denominator cells of each metric
-        row_a, row_d, row_unit = [], [], []
-        for h, (_, rev) in enumerate(_HALVES):
+        row_a, row_d, row_unit, row_n = [], [], [], []
+        for h, (all_, rev) in enumerate(_HALVES):
             mask = np.zeros(len(CELLS))
             mask[rev] = 1.0
             row_a.append((counts * mask) @ self._num_w)
             row_d.append((counts * mask) @ self._den_w)
             row_unit.append(self._eff[self._stratum, h])
+            row_n.append(counts[:, all_].sum(axis=1))
         a_rows, d_rows = np.vstack(row_a), np.vstack(row_d)
+        n_rows = np.concatenate(row_n)
         unit_rows = np.concatenate(row_unit)
         group_rows = np.concatenate([group, group])
         # stratum totals, and each group's part of each stratum
@@ -326,6 +349,50 @@ class Weighting:
             np.add.at(delta[c], target, full[c] - rest[c])
         complement = total[:, None, :] - delta
         cvar = complement[0] + complement[1] * q + complement[2] * q**2
+        # the same variances under a model: a group's cases in a stratum behave as the
+        # stratum's reviewed cases do. It uses only the group's share of the stratum's
+        # cases (known for every case), so it does not collapse when the few heavily
+        # weighted cases a small group should have are, by chance, not among the reviewed
+        share = _sum_by(inverse, n_rows[present][:, None], len(pairs))[:, 0] / np.maximum(
+            big_n[unit], 1
+        )
+        model_scale = np.where(kept_unit, big_n**2 * fpc / np.maximum(r, 1), 0.0)
+        # the model's rates: every group alike within a (score band, decision) cell, pooled
+        # over the cell's reviewed cases, so that a stratum's few reviewed cases set only
+        # how much it varies, not its rates
+        cells = int(self._cell.max()) + 1 if units else 0
+        pooled_r = np.bincount(self._cell, r * kept_unit, cells)
+        pooled_a = _sum_by(self._cell, a_tot * kept_unit[:, None], cells)
+        pooled_d = _sum_by(self._cell, d_tot * kept_unit[:, None], cells)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a_tot = np.where(
+                pooled_r[self._cell, None] > 0,
+                pooled_a[self._cell] / pooled_r[self._cell, None] * r[:, None],
+                0.0,
+            )
+            d_tot = np.where(
+                pooled_r[self._cell, None] > 0,
+                pooled_d[self._cell] / pooled_r[self._cell, None] * r[:, None],
+                0.0,
+            )
+        everyone = _model_coefficients(
+            a_tot, d_tot, r.astype(np.float64), model_scale, np.ones(units)
+        )
+        m_own = _model_coefficients(a_tot[unit], d_tot[unit], r[unit], model_scale[unit], share)
+        m_rest = _model_coefficients(
+            a_tot[unit], d_tot[unit], r[unit], model_scale[unit], 1 - share
+        )
+        m_var = np.zeros((rows, metrics))
+        m_delta = np.zeros((3, rows, metrics))
+        for c in range(3):
+            np.add.at(m_var, target, m_own[c] * p[target] ** c)
+            np.add.at(m_delta[c], target, everyone[c][unit] - m_rest[c])
+        m_complement = everyone.sum(axis=1)[:, None, :] - m_delta
+        m_cvar = m_complement[0] + m_complement[1] * q + m_complement[2] * q**2
+        if design:
+            var, cvar = np.maximum(var, m_var), np.maximum(cvar, m_cvar)
+        else:
+            var, cvar = m_var, m_cvar
         with np.errstate(divide="ignore", invalid="ignore"):
             variance = np.where(n > 0, var / n**2, np.nan)
             cvariance = np.where(cn > 0, cvar / cn**2, np.nan)
@@ -415,6 +482,32 @@ def _collapse(
         for b in {str(band[s]) for s in np.flatnonzero(lost[:, h])}:
             dropped[[str(x) == b for x in band], h] = True
     return merged, dropped
+
+
+def _model_coefficients(
+    a: FloatArray, d: FloatArray, r: FloatArray, scale: FloatArray, share: FloatArray
+) -> FloatArray:
+    """Per stratum, the model variance of a group's stratum total of ``z = d (y - p)``.
+
+    The group holds ``share`` of the stratum's cases, and its cases are like the
+    stratum's reviewed ones: in the metric's denominator with probability
+    ``delta = d / r``, and then in its numerator with probability ``pi = a / d``. Under
+    sampling of ``r`` of the stratum's cases the variance is ``scale`` times the
+    stratum's population variance of ``z`` on the group's cases (zero elsewhere),
+    ``share E[z^2] - (share E[z])^2``, as a quadratic in ``p``. Returns an array
+    (3, strata, metrics) of the coefficients of 1, p and p**2.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.where(r[:, None] > 0, d / np.maximum(r[:, None], 1), 0.0)
+        pi = np.where(d > 0, a / np.maximum(d, 1e-300), 0.0)
+    q = share[:, None]
+    s = scale[:, None]
+    qd = q * delta
+    return np.stack([
+        s * (qd * pi - qd**2 * pi**2),
+        s * (-2 * qd * pi + 2 * qd**2 * pi),
+        s * (qd - qd**2),
+    ])  # fmt: skip
 
 
 def _coefficients(

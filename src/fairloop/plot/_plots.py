@@ -13,11 +13,29 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairloop.metrics import METRICS, compute_rates, disparities_frame, group_table, metrics_frame
+from fairloop.metrics import (
+    METRICS,
+    Weighting,
+    compute_rates,
+    disparities_frame,
+    group_table,
+    metrics_frame,
+    primary_rows,
+    weighted_rates,
+)
 from fairloop.report._oversight import window_series
 from fairloop.report._plots import PALETTE, dot_chart, error_bars, line_chart, tolerance_chart
+from fairloop.report._scores import roc_chart
 from fairloop.stats import proportion_interval
-from fairloop.vocabulary import CELLS, INSUFFICIENT, MISSING_GROUP, cell_weights
+from fairloop.vocabulary import (
+    CELLS,
+    INSUFFICIENT,
+    MISSING_GROUP,
+    REVIEWED,
+    cell_weights,
+    reviewed_metric,
+    set_name,
+)
 
 #: What the disparities chart shows when no policy rule sets a tolerance for it.
 NO_RULE = "no tolerance set"
@@ -95,11 +113,104 @@ class AuditPlots:
             raise ValueError(f"Unknown metric {metric!r}. Choose one of: {', '.join(METRICS)}.")
 
     def _frame(self, sets: Sequence[tuple[str, ...]], metric: str) -> pd.DataFrame:
-        """The tidy metrics of ``metric`` for the given attribute sets, from the summed cube."""
-        cube = self._result.cube.without_windows()
-        table = group_table(cube, [(), *sets])
-        frame = metrics_frame(table, compute_rates(table, self._result.config), (metric,))
-        return frame
+        """The tidy metrics of ``metric`` for the given attribute sets, from the summed cube.
+
+        Weighted for every case, as the audit's own figures, when the audit weighted the
+        reviewed cases (``result.selection.estimator``).
+        """
+        result = self._result
+        banded = result.cube.without_windows()
+        table = group_table(banded.without_bands(), [(), *sets])
+        rates = compute_rates(table, result.config)
+        selection = result.selection
+        if selection is not None and selection.estimator != REVIEWED and reviewed_metric(metric):
+            weighting = Weighting(banded, selection.estimator, tuple(METRICS))
+            rates = weighted_rates(
+                rates, weighting.weighted(table.sets), selection.estimator, result.config
+            )
+        return metrics_frame(table, rates, (metric,))
+
+    def _score_set(self, by: str | Sequence[str] | None) -> list[str]:
+        """The attribute sets of the score figures to draw (sensitive attributes only)."""
+        if self._result.calibration.empty:
+            raise ValueError("The audit has no score: name the score column (score=...).")
+        if by is None:
+            return list(self._result.config.sensitive)
+        names = [by] if isinstance(by, str) else list(by)
+        name = set_name(names)
+        known = list(dict.fromkeys(self._result.calibration["attribute_set"]))
+        if name not in known:
+            raise ValueError(
+                f"by= must name sensitive attributes of the audit (score figures are kept for "
+                f"them and their intersections). Choose from {known}."
+            )
+        return [name]
+
+    def calibration(self, by: str | Sequence[str] | None = None) -> go.Figure:
+        """Observed share decided positive per score stratum and group, with intervals.
+
+        Parameters
+        ----------
+        by : str or list of str or None, default=None
+            Sensitive attributes (an intersection when several); default each alone.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            One trace per group (Wilson or Clopper-Pearson intervals) and the mean score.
+        """
+        cal = self._result.calibration
+        series: list[dict[str, Any]] = []
+        bands: list[str] = []
+        for name in self._score_set(by):
+            part = cal[cal["attribute_set"] == name]
+            bands = list(dict.fromkeys([*bands, *part["band"]]))
+            for group, rows in part.groupby("group", sort=False):
+                series.append({
+                    "name": str(group), "x": list(rows["band"]),
+                    "values": [_num(v) for v in rows["observed"]],
+                    "lows": [_num(v) for v in rows["ci_low"]],
+                    "highs": [_num(v) for v in rows["ci_high"]],
+                    "insufficient": [int(n) < self._result.config.min_denominator
+                                     for n in rows["n"]],
+                    "hover": [f"n={int(n)}, mean score {m:.3f}"
+                              for n, m in zip(rows["n"], rows["mean_score"], strict=True)],
+                })  # fmt: skip
+        mean = cal.groupby("band", sort=False)["mean_score"].mean().reindex(bands)
+        series.append({"name": "mean score", "x": bands, "values": [_num(v) for v in mean],
+                       "lows": [None] * len(bands), "highs": [None] * len(bands)})  # fmt: skip
+        title = "Calibration: share the human decided positive per score band"
+        return _figure(dot_chart(title, bands, series, y_title="share decided positive"))
+
+    def roc(self, by: str | Sequence[str] | None = None) -> go.Figure:
+        """ROC curves per group (from the score bands), with each group's AUC and interval.
+
+        Parameters
+        ----------
+        by : str or list of str or None, default=None
+            Sensitive attributes (an intersection when several); default each alone.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+        """
+        result = self._result
+        metrics = primary_rows(result.metrics)
+        auc = metrics[metrics["metric"] == "roc_auc"].set_index("group")
+        curves = []
+        for name in self._score_set(by):
+            part = result.roc[result.roc["attribute_set"] == name]
+            for group, rows in part.groupby("group", sort=False):
+                label = str(group)
+                if label in auc.index:
+                    row = auc.loc[label]
+                    label += (
+                        f" (AUC {row['value']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}])"
+                    )
+                curves.append({"name": label,
+                               "x": [_num(v) for v in rows["false_positive_rate"]],
+                               "y": [_num(v) for v in rows["true_positive_rate"]]})  # fmt: skip
+        return _figure(roc_chart("ROC by group (reviewed cases)", curves))
 
     # ------------------------------------------------------------------ figures
     def metric(self, metric: str, by: str | Sequence[str] | None = None) -> go.Figure:

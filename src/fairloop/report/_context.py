@@ -38,12 +38,14 @@ from fairloop.report._oversight import (
     trends_view,
 )
 from fairloop.report._plots import dot_chart, tolerance_chart
+from fairloop.report._scores import score_view, selection_view
 from fairloop.vocabulary import (
     CELL_RULES,
     FLAG,
     INSUFFICIENT,
     MISSING_GROUP,
     OVERALL,
+    SCORE_METRICS,
     SEVERITIES,
     VERDICTS,
 )
@@ -58,6 +60,7 @@ SECTIONS = (
     ("summary", "Executive summary"),
     ("coverage", "Data and coverage"),
     ("performance", "Performance by group"),
+    ("score", "The score by group"),
     ("disparities", "Disparities against tolerances"),
     ("flags", "Flags and adjudication"),
     ("oversight", "Human oversight"),
@@ -609,6 +612,7 @@ def build_context(
     disparities = _disparities(result, charts)
     flags = _flags(result, adjudications)
     oversight = oversight_view(result, charts)
+    scores = score_view(result, charts)
     trends = trends_view(result, charts)
     controls = controls_view(result, adjudications)
     p = result.provenance
@@ -631,6 +635,8 @@ def build_context(
         "sections": [{"id": a, "title": t} for a, t in SECTIONS],
         "summary": _summary(result, flags, disparities, controls, adjudications),
         "coverage": coverage,
+        "selection": selection_view(result),
+        "scores": scores,
         "performance": performance,
         "disparities": disparities,
         "flags": flags,
@@ -639,7 +645,10 @@ def build_context(
         "controls": controls,
         "methodology": _methodology(result),
         "provenance": provenance,
-        "metric_titles": {k: v.title for k, v in METRICS.items()},
+        "metric_titles": {
+            **{k: v.title for k, v in METRICS.items()},
+            **{k: v.title for k, v in SCORE_METRICS.items()},
+        },
         "words": words(result.config),
         "charts": charts,
     }

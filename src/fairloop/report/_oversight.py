@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from fairloop.metrics import compute_rates, group_table, metrics_frame, primary_rows
 from fairloop.report._plots import dot_chart, line_chart
-from fairloop.stats import proportion_interval
-from fairloop.vocabulary import CELLS, MISSING_GROUP, OVERALL, cell_weights, set_name, token
+from fairloop.vocabulary import MISSING_GROUP, OVERALL, set_name, token
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
@@ -113,37 +111,29 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
         groups.append({"attribute": attribute, "rows": rows, "chart": chart_id})
     reviewers: list[dict[str, Any]] = []
     indicators: dict[str, Any] = {}
-    if cube.reviewer is not None and cube.n_reviewed:
-        (names,), sums = cube.marginal_arrays([cube.reviewer])
-        num, den = cell_weights(["override_rate"])
-        overrides, reviewed = (
-            (sums[:, : len(CELLS)] @ num)[:, 0],
-            (sums[:, : len(CELLS)] @ den)[:, 0],
-        )
-        keep = (names != MISSING_GROUP) & (reviewed > 0)
-        low, high = proportion_interval(
-            overrides[keep],
-            reviewed[keep],
-            method=config.ci_method,
-            confidence_level=config.confidence_level,
-        )
-        overall = float(overrides.sum() / reviewed.sum())
-        enough = reviewed[keep] >= config.min_denominator
-        never = enough & (overrides[keep] == 0)
-        far_less = enough & (high < LOW_OVERRIDE_SHARE * overall) & ~never
-        order = np.argsort(-reviewed[keep], kind="stable")
-        for j in order:
-            n = int(reviewed[keep][j])
-            k = int(overrides[keep][j])
+    table = result.reviewers
+    if cube.reviewer is not None and len(table):
+        overall = float(table["overrides"].sum() / table["reviewed"].sum())
+        enough = (table["reviewed"] >= config.min_denominator).to_numpy()
+        never = enough & (table["overrides"] == 0).to_numpy()
+        # within case mix: a reviewer handed the easy cases is not taken for a rubber stamp
+        adjusted_high = table["adjusted_ci_high"].to_numpy(dtype=float)
+        far_less = enough & (adjusted_high < LOW_OVERRIDE_SHARE * overall) & ~never
+        for j, row in enumerate(table.to_dict("records")):
+            rate = float(row["rate"])
             reviewers.append(
                 {
-                    "reviewer": str(names[keep][j]),
-                    "reviewed": n,
-                    "overrides": k,
-                    "rate": k / n,
-                    "low": float(low[j]),
-                    "high": float(high[j]),
-                    "agree": 1 - k / n,
+                    "reviewer": str(row["reviewer"]),
+                    "reviewed": int(row["reviewed"]),
+                    "overrides": int(row["overrides"]),
+                    "rate": rate,
+                    "low": float(row["ci_low"]),
+                    "high": float(row["ci_high"]),
+                    "agree": 1 - rate,
+                    "expected": _num(row["expected_rate"]),
+                    "adjusted": _num(row["adjusted_rate"]),
+                    "adjusted_low": _num(row["adjusted_ci_low"]),
+                    "adjusted_high": _num(row["adjusted_ci_high"]),
                     "insufficient": bool(not enough[j]),
                     "signal": "never overrides"
                     if never[j]
@@ -152,13 +142,13 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
                     else "",
                 }
             )
-        signal_reviews = int(reviewed[keep][never | far_less].sum())
+        reviewed = table["reviewed"].to_numpy(dtype=float)
         indicators = {
             "overall_rate": overall,
-            "reviewers": int(keep.sum()),
+            "reviewers": len(table),
             "never": int(never.sum()),
             "far_less": int(far_less.sum()),
-            "share_of_reviews": signal_reviews / float(reviewed[keep].sum()),
+            "share_of_reviews": float(reviewed[never | far_less].sum() / reviewed.sum()),
             "threshold": LOW_OVERRIDE_SHARE,
         }
     reviewer_flags = []

@@ -1,0 +1,138 @@
+"""The report's views of how cases reached a human and of the model's score by group."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from fairloop.report._plots import PALETTE, dot_chart
+from fairloop.vocabulary import REVIEWED, SCORE_METRICS
+
+if TYPE_CHECKING:
+    from fairloop._audit import AuditResult
+
+__all__ = ["roc_chart", "score_view", "selection_view"]
+
+_FACTORS = {"score": "score band", "decision": "model decision", "group": "sensitive group"}
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def selection_view(result: AuditResult) -> dict[str, Any]:
+    """How cases reached a human: the tests of selection, the estimator and its reason."""
+    selection = result.selection
+    if selection is None:
+        return {"available": False}
+    tests = [
+        {
+            "factor": _FACTORS.get(str(r["factor"]), str(r["factor"])),
+            "attribute": str(r["attribute"]),
+            "p_value": _num(r["p_value"]),
+            "lowest": _num(r["lowest_rate"]),
+            "highest": _num(r["highest_rate"]),
+            "depends": bool(r["depends"]),
+        }
+        for r in selection.tests.to_dict("records")
+    ]
+    left_out = selection.left_out
+    reasons = []
+    if result.cube.reasons is not None and len(result.cube.reasons):
+        table = result.cube.reasons
+        for attribute, part in table.groupby("attribute", sort=False):
+            wide = part.pivot_table(index="group", columns="reason", values="n", aggfunc="sum",
+                                    fill_value=0)  # fmt: skip
+            reasons.append({
+                "attribute": str(attribute),
+                "reasons": [str(c) for c in wide.columns],
+                "rows": [[str(g), *(int(v) for v in row)] for g, row in zip(wide.index,
+                                                                           wide.to_numpy(),
+                                                                           strict=True)],
+            })  # fmt: skip
+    return {
+        "available": True,
+        "estimator": selection.estimator,
+        "weighted": selection.estimator != REVIEWED,
+        "reason": selection.reason,
+        "warning": selection.warning(),
+        "tests": tests,
+        "left_out": int(left_out["cases"].sum()) if len(left_out) else 0,
+        "left_out_strata": len(left_out),
+        "reasons": reasons,
+    }
+
+
+def roc_chart(title: str, curves: list[dict[str, Any]]) -> dict[str, Any]:
+    """ROC curves, one line per group, with the chance diagonal."""
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": c["name"],
+            "x": c["x"],
+            "y": c["y"],
+            "line": {"color": PALETTE[i % len(PALETTE)], "shape": "linear"},
+        }
+        for i, c in enumerate(curves)
+    ]
+    data.append({"type": "scatter", "mode": "lines", "name": "chance", "x": [0, 1],
+                 "y": [0, 1], "line": {"dash": "dot", "color": "#999999"}})  # fmt: skip
+    layout = {
+        "title": {"text": title, "font": {"size": 15}},
+        "height": 380,
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 80},
+        "xaxis": {"title": {"text": "false positive rate"}, "range": [0, 1]},
+        "yaxis": {"title": {"text": "true positive rate"}, "range": [0, 1]},
+        "legend": {"orientation": "h", "y": -0.25},
+        "template": "plotly_white",
+    }
+    return {"data": data, "layout": layout}
+
+
+def score_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, Any]:
+    """ROC AUC and calibration by group, with their charts (one block per attribute)."""
+    if result.calibration.empty:
+        return {"available": False, "blocks": []}
+    m = result.metrics[result.metrics["metric"].isin(list(SCORE_METRICS))]
+    blocks = []
+    for attribute in result.config.sensitive:
+        part = m[m["attribute_set"] == attribute]
+        rows: dict[str, dict[str, Any]] = {}
+        for r in part.to_dict("records"):
+            group = str(dict(r["attributes"]).get(attribute, r["group"]))
+            cells = rows.setdefault(group, {"group": group, "n": r["n"], "cells": {}})["cells"]
+            cells[r["metric"]] = {"value": _num(r["value"]), "low": _num(r["ci_low"]),
+                                  "high": _num(r["ci_high"]), "status": r["status"]}  # fmt: skip
+        calibration = result.calibration[result.calibration["attribute_set"] == attribute]
+        bands = list(dict.fromkeys(calibration["band"]))
+        series = []
+        for name, part in calibration.groupby("group", sort=False):
+            g = part.set_index("band").reindex(bands)
+            series.append({
+                "name": str(name), "x": bands,
+                "values": [_num(v) for v in g["observed"]],
+                "lows": [_num(v) for v in g["ci_low"]],
+                "highs": [_num(v) for v in g["ci_high"]],
+                "hover": [f"mean score {v:.3f}" if pd.notna(v) else "" for v in g["mean_score"]],
+            })  # fmt: skip
+        series.append({"name": "mean score", "x": bands,
+                       "values": [_num(v) for v in calibration.groupby("band", sort=False)
+                                  ["mean_score"].mean().reindex(bands)],
+                       "lows": [None] * len(bands), "highs": [None] * len(bands)})  # fmt: skip
+        cal_id = f"fig-{len(charts)}"
+        charts.append({"id": cal_id, "spec": dot_chart(
+            f"Calibration by {attribute}: share decided positive per score band", bands, series,
+            y_title="share the human decided positive")})  # fmt: skip
+        roc = result.roc[result.roc["attribute_set"] == attribute]
+        curves = [
+            {"name": str(name), "x": [_num(v) for v in g["false_positive_rate"]],
+             "y": [_num(v) for v in g["true_positive_rate"]]}
+            for name, g in roc.groupby("group", sort=False)
+        ]  # fmt: skip
+        roc_id = f"fig-{len(charts)}"
+        charts.append({"id": roc_id, "spec": roc_chart(f"ROC by {attribute}", curves)})
+        blocks.append({"attribute": attribute, "rows": list(rows.values()),
+                       "calibration_chart": cal_id, "roc_chart": roc_id})  # fmt: skip
+    return {"available": True, "blocks": blocks, "metrics": list(SCORE_METRICS)}
