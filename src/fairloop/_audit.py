@@ -460,10 +460,10 @@ class Audit:
         table = group_table(cube, attribute_sets(config.sensitive))
         raw = compute_rates(table, config)
         rates, weighting = raw, None
-        selection = diagnose_selection(banded, config)
+        selection = diagnose_selection(banded.without_reviewer(), config)
         if selection.estimator != REVIEWED:
             # reviewed cases weighted to stand for every case: what flags and verdicts use
-            weighting = Weighting(banded, selection.estimator, tuple(METRICS))
+            weighting = Weighting(banded.without_reviewer(), selection.estimator, tuple(METRICS))
             weighted = weighting.weighted(table.sets)
             rates = weighted_rates(raw, weighted, selection.estimator, config)
             selection = replace(selection, left_out=weighting.left_out)

@@ -146,12 +146,12 @@ class AuditConfig:
         "escalation, appeal ...); missing where it was not.",
     )
     estimator: EstimatorOption = option(
-        "reviewed",
-        help="How error rates of reviewed cases are estimated: reviewed (the reviewed cases "
-        "as they are; a warning says when review depends on the score or the model's "
-        "decision), auto (inverse-probability with review_probability; else post-stratified "
-        "when review depends on the score or the decision), post-stratified or "
-        "inverse-probability (weighted to stand for every case).",
+        "auto",
+        help="How error rates of reviewed cases are estimated for every case: auto "
+        "(inverse-probability with review_probability; else post-stratified when review "
+        "depends on the score or the model's decision; else reviewed), reviewed (the "
+        "reviewed cases as they are, with a warning when review depends on the score or "
+        "the decision), post-stratified or inverse-probability.",
     )
     reviewer: Column = option(None, min_length=1, help="Column of the reviewer id.")
     time: Column = option(None, min_length=1, help="Column of the decision time.")

@@ -21,6 +21,7 @@ from fairloop.vocabulary import (
     CELLS,
     MISSING_GROUP,
     REVIEWED_CELLS,
+    SUM_SCALE,
     Col,
     cells_of,
     favourable_values,
@@ -38,6 +39,7 @@ def cube_from_aggregate(
     orders: Mapping[str, tuple[str, ...]] | None = None,
     *,
     bands: ScoreBands | None = None,
+    scored: pd.DataFrame | None = None,
 ) -> CountCube:
     """Map the raw aggregated table to a :class:`CountCube`.
 
@@ -53,6 +55,10 @@ def cube_from_aggregate(
         How the pass banded the score (its :attr:`Col.BAND` key): the cube then has the
         score's strata as a key, and per sensitive group and fine band the counts of
         :attr:`CountCube.scores`.
+    scored : pandas.DataFrame or None, default=None
+        When the pass grouped the keys by the score's stratum and, in a second grouping
+        set, the sensitive attributes and decisions by the fine band (:attr:`Col.FINE`):
+        that second grouping.
 
     Returns
     -------
@@ -68,27 +74,27 @@ def cube_from_aggregate(
     band = None
     fine = None
     if bands is not None and Col.BAND in frame:
-        fine = bands.fine_index(frame[Col.BAND])
         band = Col.BAND
-        frame[band] = bands.stratum_label_of(fine)
+        if scored is None:
+            fine = bands.fine_index(frame[Col.BAND])
+            frame[band] = bands.stratum_label_of(fine)
+        else:  # the pass grouped the keys by the stratum itself
+            stratum = pd.to_numeric(frame[Col.BAND], errors="coerce").to_numpy(dtype=float)
+            labels = np.asarray([*bands.stratum_labels(), MISSING_GROUP], dtype=object)
+            index = np.where(np.isnan(stratum), len(labels) - 1, np.nan_to_num(stratum))
+            frame[band] = labels[np.clip(index.astype(np.int64), 0, len(labels) - 1)]
         attributes.append(band)  # a key: the strata that weight reviewed cases
     if window is not None:
         attributes.append(window)  # a key too: trends, and cubes that add up by window
         frame[window] = frame[window].where(frame[window].notna(), MISSING_GROUP)
-    pred_pos = _is_positive(frame[Col.PREDICTION], config.positive)
-    reviewed = frame[Col.LABEL].notna().to_numpy()
-    label_pos = _is_positive(frame[Col.LABEL], config.positive)
-    moved = np.zeros(len(frame), dtype=bool)
-    if config.many_values:
-        # a human who chose another negative value than the model's (refer to deny)
-        moved = _tokens(frame[Col.PREDICTION]) != _tokens(frame[Col.LABEL])
-    frame[_CELL] = cells_of(pred_pos, reviewed, label_pos, moved)
+    frame[_CELL] = _cells(frame, config)
     # attributes is never empty: an audit needs at least one sensitive attribute.
     grouped = frame.groupby([*attributes, _CELL], sort=True)[Col.N].sum()
     counts = grouped.unstack(_CELL, fill_value=0).reindex(columns=list(CELLS), fill_value=0)
     if Col.SCORE_N in frame:
         score = frame.groupby(attributes, sort=True)[[Col.SCORE_N, Col.SCORE_SUM]].sum()
         score.columns = ["score_n", "score_sum"]
+        score["score_sum"] /= SUM_SCALE
         counts = counts.join(score.fillna(0.0))
     if Col.WEIGHT in frame:
         counts = counts.join(_weight_sums(frame, attributes)).fillna(0.0)
@@ -96,13 +102,32 @@ def cube_from_aggregate(
     cells.columns.name = None
     scores = None
     if fine is not None:
-        scores = _score_cells(frame.assign(fine=fine), list(config.sensitive))
+        scores = _score_cells(frame.assign(fine=fine), list(config.sensitive), window)
+    elif scored is not None and bands is not None:
+        part = scored.copy()
+        for column in [*config.sensitive, *([window] if window else [])]:
+            part[column] = part[column].where(part[column].notna(), MISSING_GROUP)
+        part[_CELL] = _cells(part, config)
+        scores = _score_cells(part.assign(fine=bands.fine_index(part[Col.FINE])),
+                              list(config.sensitive), window)  # fmt: skip
     return CountCube(
         tuple(config.sensitive), tuple(config.context), cells, config.reviewer, window,
         transitions=_transitions(frame, config), orders=dict(orders or {}), band=band,
         bands=bands if band is not None else None, scores=scores,
         reasons=_reasons(frame, config) if Col.REASON in frame else None,
     )  # fmt: skip
+
+
+def _cells(frame: pd.DataFrame, config: AuditConfig) -> np.ndarray:
+    """The confusion cell of each aggregated row, from its raw decisions."""
+    pred_pos = _is_positive(frame[Col.PREDICTION], config.positive)
+    reviewed = frame[Col.LABEL].notna().to_numpy()
+    label_pos = _is_positive(frame[Col.LABEL], config.positive)
+    moved = np.zeros(len(frame), dtype=bool)
+    if config.many_values:
+        # a human who chose another negative value than the model's (refer to deny)
+        moved = _tokens(frame[Col.PREDICTION]) != _tokens(frame[Col.LABEL])
+    return cells_of(pred_pos, reviewed, label_pos, moved)
 
 
 def _weight_sums(frame: pd.DataFrame, attributes: list[str]) -> pd.DataFrame:
@@ -115,22 +140,28 @@ def _weight_sums(frame: pd.DataFrame, attributes: list[str]) -> pd.DataFrame:
         for prefix, column in (("w", Col.WEIGHT), ("v", Col.WEIGHT_VAR)):
             key = (column, cell)
             out[f"{prefix}_{cell}"] = wide.get(key, 0.0)
-    return out.astype(np.float64)
+    return out.astype(np.float64) / SUM_SCALE
 
 
-def _score_cells(frame: pd.DataFrame, sensitive: list[str]) -> pd.DataFrame:
+def _score_cells(
+    frame: pd.DataFrame, sensitive: list[str], window: str | None = None
+) -> pd.DataFrame:
     """Per sensitive group and fine score band: the cells and the sums of the score.
 
     The score is summed over every case (``score_sum``) and over reviewed cases
     (``reviewed_score_sum``, for calibration against the human's decision).
     """
-    keys = [*sensitive, "fine"]
+    keys = [*sensitive, *([window] if window else []), "fine"]
     grouped = frame.groupby([*keys, _CELL], sort=True)[Col.N].sum()
     counts = grouped.unstack(_CELL, fill_value=0).reindex(columns=list(CELLS), fill_value=0)
     reviewed = frame[_CELL].isin(REVIEWED_CELLS)
     sums = frame.assign(reviewed_score_sum=frame[Col.SCORE_SUM].where(reviewed, 0.0))
     scored = sums.groupby(keys, sort=True)[[Col.SCORE_SUM, "reviewed_score_sum"]].sum()
-    counts = counts.join(scored.rename(columns={Col.SCORE_SUM: "score_sum"}).fillna(0.0))
+    counts = counts.join(
+        scored.rename(columns={Col.SCORE_SUM: "score_sum"}).fillna(0.0) / SUM_SCALE
+    )
+    if Col.WEIGHT in frame:  # inverse-probability weights, for weighted score figures
+        counts = counts.join(_weight_sums(frame, keys)).fillna(0.0)
     out = counts.reset_index()
     out.columns.name = None
     return out

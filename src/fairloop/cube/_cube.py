@@ -58,9 +58,10 @@ class CountCube:
     bands : ScoreBands or None, default=None
         How the score was banded.
     scores : pandas.DataFrame or None, default=None
-        Counts per sensitive group and *fine* score band (column ``fine``, -1 where the
-        score is missing): the cells and ``score_sum``, for ROC AUC, calibration and
-        threshold what-ifs (:mod:`fairloop.metrics._scores`).
+        Counts per sensitive group (and time window, keyed as the cube's) and *fine*
+        score band (column ``fine``, -1 where the score is missing): the cells and the
+        score sums, for ROC AUC, calibration and threshold what-ifs
+        (:mod:`fairloop.metrics._scores`). Windows select and add up as the cells do.
     reasons : pandas.DataFrame or None, default=None
         Reviewed cases per sensitive attribute, group and review reason (attribute,
         group, reason, n), when the log names why each case was reviewed.
@@ -121,7 +122,10 @@ class CountCube:
                 else sorted(values)
             )
             position = {value: i for i, value in enumerate(order)}
-            code = cells[name].astype(str).map(position).to_numpy(dtype=np.int64)
+            # each distinct value converted once, not each row
+            raw, distinct = pd.factorize(cells[name], use_na_sentinel=False)
+            rank = np.asarray([position[str(v)] for v in distinct], dtype=np.int64)
+            code = rank[raw] if len(raw) else np.zeros(0, dtype=np.int64)
             codes[name] = (code, np.asarray(order, dtype=object))
         object.__setattr__(self, "_codes", codes)
         object.__setattr__(self, "_sums", cells[[*CELLS, *SCORE_SUMS]].to_numpy(dtype=np.float64))
@@ -175,8 +179,25 @@ class CountCube:
             keys = [k for k in self.keys if k != self.window]
             summed = self.cells.drop(columns=self.window).groupby(keys, sort=True).sum()
             cached = self._same(summed.reset_index(), window=None,
-                                case_moments=self.case_moments)  # fmt: skip
+                                case_moments=self.case_moments,
+                                scores=self._scores_without(self.window))  # fmt: skip
             object.__setattr__(self, "_summed", cached)
+        return cached
+
+    def without_reviewer(self) -> CountCube:
+        """The same counts summed over reviewers (the cube itself if it has no reviewer key).
+
+        The weighted estimates and the tests of selection do not need the reviewer, which
+        multiplies the cells.
+        """
+        if self.reviewer is None:
+            return self
+        cached: CountCube | None = self.__dict__.get("_unreviewed")
+        if cached is None:
+            keys = [k for k in self.keys if k != self.reviewer]
+            summed = self.cells.drop(columns=self.reviewer).groupby(keys, sort=True).sum()
+            cached = self._same(summed.reset_index(), reviewer=None)
+            object.__setattr__(self, "_unreviewed", cached)
         return cached
 
     def without_bands(self) -> CountCube:
@@ -202,14 +223,34 @@ class CountCube:
         if self.window is None:
             raise KeyError("This cube has no time windows (the log has no time column).")
         cells = self.cells[self.cells[self.window] == start].drop(columns=self.window)
-        return self._same(cells, window=None, scores=None, reasons=None)
+        scores = self._scores_in([start])
+        if scores is not None:
+            scores = scores.drop(columns=self.window)
+        return self._same(cells, window=None, scores=scores, reasons=None)
 
     def select_windows(self, starts: Sequence[str]) -> CountCube:
         """The cells of some time windows, window key kept (so the parts merge back)."""
         if self.window is None:
             raise KeyError("This cube has no time windows (the log has no time column).")
         cells = self.cells[self.cells[self.window].isin(list(starts))]
-        return self._same(cells, scores=None, reasons=None)
+        return self._same(cells, scores=self._scores_in(starts), reasons=None)
+
+    def _scores_in(self, starts: Sequence[str]) -> pd.DataFrame | None:
+        """The score table's rows of some windows (None without a windowed score table)."""
+        scores = self.scores
+        if scores is None or self.window is None or self.window not in scores:
+            return None
+        kept: pd.DataFrame = scores[scores[self.window].isin(list(starts))]
+        return kept.reset_index(drop=True)
+
+    def _scores_without(self, key: str | None) -> pd.DataFrame | None:
+        """The score table summed over a key (the table itself if it has not that key)."""
+        scores = self.scores
+        if scores is None or key is None or key not in scores:
+            return scores
+        keys = [c for c in (*self.sensitive, "fine") if c in scores]
+        summed: pd.DataFrame = scores.drop(columns=key).groupby(keys, sort=True).sum()
+        return summed.reset_index()
 
     @property
     def n_rows(self) -> int:
@@ -328,7 +369,13 @@ class CountCube:
                 )
         stacked = pd.concat([self.cells, *(o.cells for o in others)], ignore_index=True)
         stacked = stacked.groupby(list(self.keys), sort=True, dropna=False).sum().reset_index()
-        return self._same(stacked, scores=None, reasons=None)
+        scores = None
+        tables = [self.scores, *(o.scores for o in others)]
+        if all(t is not None for t in tables):
+            both = pd.concat(tables, ignore_index=True)
+            keys = [c for c in both.columns if c in (*self.sensitive, self.window, "fine")]
+            scores = both.groupby(keys, sort=True, dropna=False).sum().reset_index()
+        return self._same(stacked, scores=scores, reasons=None)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form (key values as text, counts as integers)."""

@@ -20,8 +20,14 @@ from typing import Any
 import pandas as pd
 
 from fairloop.decision_log._source import ColumnKind, unreadable
-from fairloop.decision_log._sql import SQLSource, fingerprint, quote_name, sql_literal
+from fairloop.decision_log._sql import (
+    SQLSource,
+    fingerprint,
+    quote_name,
+    sql_literal,
+)
 from fairloop.exceptions import ConfigError, DecisionLogError
+from fairloop.vocabulary import SUM_SCALE
 
 __all__ = ["DatabaseSource", "DatabaseTable"]
 
@@ -192,6 +198,11 @@ class DatabaseSource(SQLSource):
             "NUMBER": "numeric", "STRING": "string", "DATETIME": "temporal"
         }  # fmt: skip
         return generic.get(type_name, "other")
+
+    def exact_sum(self, expr: str, alias: str) -> str:
+        if self.dialect == "sqlite":  # one thread adds the rows in order; no 64-bit overflow
+            return f"sum(({expr}) * {SUM_SCALE}) AS {alias}"
+        return super().exact_sum(expr, alias)
 
     def try_double(self, expr: str) -> str:
         if self.dialect == "sqlite":

@@ -77,6 +77,8 @@ class DuckDBSource(SQLSource):
     runs the same aggregation on every core without Python touching a row.
     """
 
+    grouping_sets = True
+
     def kind_of(self, type_name: str) -> ColumnKind:
         return duckdb_kind(type_name)
 

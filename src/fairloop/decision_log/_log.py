@@ -178,6 +178,7 @@ def run_cube_pass(
             source.kind(config.review_probability) if config.review_probability else None
         ),
         review_reason=config.review_reason,
+        sensitive=list(config.sensitive),
     )
     return source.aggregate(spec)
 
@@ -240,6 +241,12 @@ def read_decision_log(
     finally:
         if hasattr(source, "watch"):
             source.watch = None
+    scored = None
+    if Col.SCORE_SET in aggregate:  # the fine score bands of the groups came apart
+        split = aggregate[Col.SCORE_SET].astype(bool).to_numpy()
+        scored = aggregate[split].drop(columns=Col.SCORE_SET).reset_index(drop=True)
+        aggregate = aggregate[~split].drop(columns=[Col.SCORE_SET, Col.FINE])
+        aggregate = aggregate.reset_index(drop=True)
     issues = checks.check_not_empty(aggregate)
     if issues:
         raise DecisionLogError(issues)
@@ -269,7 +276,7 @@ def read_decision_log(
     }
     orders = {a: source.declared_order(a) for a in (*config.sensitive, *config.context)}
     cube = cube_from_aggregate(
-        aggregate, config, {a: o for a, o in orders.items() if o}, bands=bands
+        aggregate, config, {a: o for a, o in orders.items() if o}, bands=bands, scored=scored
     )
     tokens: dict[str, dict[Any, str]] = {}
     if config.many_values:

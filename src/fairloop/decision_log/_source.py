@@ -51,7 +51,12 @@ class Aggregation:
         values and their text tokens, so the case-moment pass tells the cases whose human
         chose another negative value (cell ``tx``) as the cube pass does.
     bands : ScoreBands or None
-        Also group by the score's fine band, as :attr:`Col.BAND`.
+        Also group by the score's fine band, as :attr:`Col.BAND`. Engines with grouping
+        sets group the keys by the score's stratum instead, and the ``sensitive``
+        attributes with the decisions by the fine band (:attr:`Col.FINE`), in the same
+        pass; the rows of that second grouping have :attr:`Col.SCORE_SET` true.
+    sensitive : sequence of str
+        The sensitive attributes (the score metrics' groups).
     review_probability : str or None
         Column of each case's review probability: per cell, the sums of ``1 / p`` and
         ``(1 - p) / p**2`` over reviewed rows and the count of reviewed rows whose ``p``
@@ -75,6 +80,7 @@ class Aggregation:
     review_probability: str | None = None
     review_probability_kind: ColumnKind | None = None
     review_reason: str | None = None
+    sensitive: Sequence[str] = ()
 
 
 class Source(Protocol):

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from fairloop.decision_log._source import Aggregation, ColumnKind, Source, as_text
-from fairloop.vocabulary import Col, cell_sql
+from fairloop.vocabulary import SUM_SCALE, Col, cell_sql
 
 __all__ = ["SQLSource", "cell_conditions", "fingerprint", "quote_name", "sql_literal"]
 
@@ -68,6 +68,9 @@ def _as_token(source: Source, column: str, tokens: Mapping[Any, str]) -> str:
     return f"(CASE {whens} END)"
 
 
+_EXACT_SUMS = (Col.SCORE_SUM, Col.WEIGHT, Col.WEIGHT_VAR)
+
+
 def sql_literal(text: str) -> str:
     """Text as a standard SQL string literal (quotes doubled; backslashes are plain)."""
     return "'" + text.replace("'", "''") + "'"
@@ -83,6 +86,8 @@ class SQLSource(ABC):
     """
 
     description: str
+    #: Whether the engine runs GROUP BY GROUPING SETS (two groupings in one pass).
+    grouping_sets = False
     #: Type names of the dialect.
     text_type = "VARCHAR"
     double_type = "DOUBLE"
@@ -125,6 +130,15 @@ class SQLSource(ABC):
     def quote(self, name: str) -> str:
         """A column name as a quoted identifier."""
         return quote_name(name)
+
+    def exact_sum(self, expr: str, alias: str) -> str:
+        """SQL: the sum of a float expression, the same whatever order the rows are added in.
+
+        Each value is rounded to units of 1 / :data:`SUM_SCALE` and summed as a 38-digit
+        integer (a parallel engine adds floats in a different order each run); the pass
+        divides it back (:meth:`aggregate`).
+        """
+        return f"sum(CAST(round(({expr}) * {SUM_SCALE}) AS DECIMAL(38, 0))) AS {alias}"
 
     def try_double(self, expr: str) -> str:
         """SQL: a text value as a float, NULL where it does not parse."""
@@ -180,11 +194,24 @@ class SQLSource(ABC):
         if spec.time is not None and spec.window is not None:
             keys.append(f"{self.window_expr(spec)} AS {Col.WINDOW}")
         aggs = [f"count(*) AS {Col.N}"]
+        names = [*(self.quote(k) for k in spec.attributes), Col.PREDICTION, Col.LABEL]
+        if spec.time is not None and spec.window is not None:
+            names.append(Col.WINDOW)
+        split = False
         if spec.score is not None and spec.bands is not None:
-            keys.append(f"{spec.bands.sql(self.score_value(spec.score, spec.score_kind))} "
-                        f"AS {Col.BAND}")  # fmt: skip
+            fine = spec.bands.sql(self.score_value(spec.score, spec.score_kind))
+            split = self.grouping_sets and spec.bands.exact is None and bool(spec.sensitive)
+            if split:
+                # the keys by the score's stratum, the groups by its fine band: one pass
+                bins, strata = spec.bands.bins, min(spec.bands.strata, spec.bands.bins)
+                keys.append(f"floor(({fine}) * {strata} / {bins}) AS {Col.BAND}")
+                keys.append(f"{fine} AS {Col.FINE}")
+            else:
+                keys.append(f"{fine} AS {Col.BAND}")
+            names.append(Col.BAND)
         if spec.review_reason is not None:
             keys.append(f"{self.as_text(spec.review_reason)} AS {Col.REASON}")
+            names.append(Col.REASON)
         if spec.review_probability is not None:
             aggs += self._weight_sums(spec)
         if spec.score is not None:
@@ -195,7 +222,7 @@ class SQLSource(ABC):
                 f"count({s}) - count({value}) AS {Col.SCORE_BAD}",
                 f"min({value}) AS {Col.SCORE_MIN}",
                 f"max({value}) AS {Col.SCORE_MAX}",
-                f"sum({value}) AS {Col.SCORE_SUM}",
+                self.exact_sum(value, Col.SCORE_SUM),
                 f"count(*) FILTER (WHERE {value} < 0 OR {value} > 1) AS {Col.SCORE_OUT}",
             ]
         if spec.time is not None:
@@ -207,12 +234,23 @@ class SQLSource(ABC):
                 f"max({value}) AS {Col.TIME_MAX}",
             ]
         ordinals = ", ".join(str(i + 1) for i in range(len(keys)))
+        grouping = ordinals
+        if split:
+            scored = [*(self.quote(k) for k in spec.sensitive), Col.PREDICTION, Col.LABEL,
+                      Col.FINE]  # fmt: skip
+            if Col.WINDOW in names:  # windows add up, the score's bands with them
+                scored.append(Col.WINDOW)
+            grouping = f"GROUPING SETS (({', '.join(names)}), ({', '.join(scored)}))"
+            aggs.append(f"GROUPING({Col.FINE}) = 0 AS {Col.SCORE_SET}")
         sql = (
-            f"SELECT {', '.join(keys)}, {', '.join(aggs)} FROM {self.relation} GROUP BY {ordinals}"
+            f"SELECT {', '.join(keys)}, {', '.join(aggs)} FROM {self.relation} GROUP BY {grouping}"
         )
         out = self._fetch(sql)
         for key in spec.attributes:
             out[key] = as_text(out[key])
+        for column in _EXACT_SUMS:  # in units of 1 / SUM_SCALE: the cube divides them
+            if column in out:
+                out[column] = pd.to_numeric(out[column]).astype(float)
         if Col.WINDOW in out:  # window starts as YYYY-MM-DD text, missing stays missing
             days = pd.to_datetime(out[Col.WINDOW])
             text = days.dt.strftime("%Y-%m-%d").astype(object)
@@ -234,9 +272,11 @@ class SQLSource(ABC):
         reviewed = f"({self.decision_expr(spec.label)} IS NOT NULL)"
         valid = f"({p} > 0 AND {p} <= 1)"
         return [
-            f"sum(CASE WHEN {reviewed} AND {valid} THEN 1.0 / {p} END) AS {Col.WEIGHT}",
-            f"sum(CASE WHEN {reviewed} AND {valid} THEN (1.0 - {p}) / ({p} * {p}) END) "
-            f"AS {Col.WEIGHT_VAR}",
+            self.exact_sum(f"CASE WHEN {reviewed} AND {valid} THEN 1.0 / {p} END", Col.WEIGHT),
+            self.exact_sum(
+                f"CASE WHEN {reviewed} AND {valid} THEN (1.0 - {p}) / ({p} * {p}) END",
+                Col.WEIGHT_VAR,
+            ),
             f"count(*) FILTER (WHERE {reviewed} AND {p} IS NULL) AS {Col.PROB_BAD}",
             f"count(*) FILTER (WHERE {p} <= 0 OR {p} > 1) AS {Col.PROB_OUT}",
             f"min({p}) AS {Col.PROB_MIN}",

@@ -72,21 +72,35 @@ class ScoreFigures:
     roc: pd.DataFrame
 
 
-def _grouped(
-    cube: CountCube, attrs: tuple[str, ...]
-) -> tuple[list[tuple[str, ...]], NDArray[np.int64], pd.DataFrame]:
-    """The score table's rows with a known score, and the group of each (groups sorted)."""
+def _known(cube: CountCube) -> pd.DataFrame:
+    """The score table's rows with a known score."""
     scores = cube.scores
     if scores is None:
         raise ValueError("The audit has no score: name the score column (score=...).")
-    frame = scores[scores["fine"] >= 0]
+    return scores[scores["fine"] >= 0]
+
+
+def _grouped(
+    frame: pd.DataFrame, attrs: tuple[str, ...]
+) -> tuple[list[tuple[str, ...]], NDArray[np.int64], pd.DataFrame]:
+    """The group of each row of the score table (groups sorted as text)."""
     if not attrs or not len(frame):
         return [()], np.zeros(len(frame), dtype=np.int64), frame
-    keys = frame[list(attrs)].astype(str)
-    codes = np.asarray(keys.groupby(list(attrs), sort=True).ngroup(), dtype=np.int64)
-    firsts = keys.drop_duplicates().sort_values(list(attrs))
-    groups = [tuple(str(v) for v in row) for row in firsts.itertuples(index=False, name=None)]
-    return groups, codes, frame
+    # each attribute factorised (sorted as text), combined, as the cube groups its keys
+    combined = np.zeros(len(frame), dtype=np.int64)
+    uniques = []
+    for name in attrs:
+        code, values = pd.factorize(frame[name].astype(str), sort=True)
+        combined = combined * len(values) + code
+        uniques.append(np.asarray(values, dtype=object))
+    keys, codes = np.unique(combined, return_inverse=True)
+    decoded = []
+    remainder = keys.copy()
+    for values in reversed(uniques):
+        decoded.append(values[remainder % len(values)])
+        remainder //= len(values)
+    groups = [tuple(str(v) for v in row) for row in zip(*decoded[::-1], strict=True)]
+    return groups, codes.astype(np.int64), frame
 
 
 def _per_band(
@@ -197,11 +211,12 @@ def score_figures(
     labels = np.asarray(bands.stratum_labels(), dtype=object)
     z = normal_quantile(config.confidence_level)
     metrics, calibration, roc = [], [], []
+    known = _known(cube)
+    fine = known["fine"].to_numpy(dtype=np.int64)
+    counts = known[list(CELLS)].to_numpy(dtype=np.float64)
+    weights = _weights(cube, known, estimator)
     for attrs in attribute_sets(cube.sensitive):
-        groups, codes, frame = _grouped(cube, attrs)
-        fine = frame["fine"].to_numpy(dtype=np.int64)
-        counts = frame[list(CELLS)].to_numpy(dtype=np.float64)
-        weights = _weights(cube, frame, estimator)
+        groups, codes, _ = _grouped(known, attrs)
         count = len(groups)
 
         pos, neg, ssum, pos2, neg2 = (
@@ -355,11 +370,12 @@ def threshold_table(
     used = float(low[first]) if first < len(low) else float("inf")
     sets = [tuple(by)] if by else [(a,) for a in cube.sensitive]
     rows = []
+    known = _known(cube)
+    above = known["fine"].to_numpy() >= first
+    counts = known[list(CELLS)].to_numpy(dtype=np.float64)
+    weights = _weights(cube, known, estimator)
     for attrs in sets:
-        groups, codes, frame = _grouped(cube, attrs)
-        above = frame["fine"].to_numpy() >= first
-        counts = frame[list(CELLS)].to_numpy(dtype=np.float64)
-        weights = _weights(cube, frame, estimator)
+        groups, codes, _ = _grouped(known, attrs)
         count = len(groups)
 
         summed = _summer(codes, count)

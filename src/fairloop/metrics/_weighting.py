@@ -45,6 +45,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -286,6 +288,57 @@ class Weighting:
 
         return hajek(k, n, vk, vn), hajek(ck, cn, cvk, cvn)
 
+    @cached_property
+    def _units(self) -> dict[str, Any]:
+        """What every group's stratified variance shares, computed once.
+
+        Per cube row (both decisions stacked): its reviewed numerator and denominator
+        cells, cases and effective stratum; per stratum: the sampling factors, totals and
+        the model's pooled rates.
+        """
+        counts = self._counts
+        units = len(self._N_eff)
+        big_n, r = self._N_eff, self._r_eff.astype(np.float64)
+        kept_unit = np.zeros(units, dtype=bool)
+        kept_unit[self._eff[self._kept]] = True
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fpc = np.where(kept_unit, 1 - r / np.maximum(big_n, 1), 0.0)
+            scale = np.where(r >= 2, big_n**2 * fpc / (r * np.maximum(r - 1, 1)), big_n**2 * fpc)
+            centre = np.where(r >= 2, 1 / np.maximum(r, 1), 0.0)
+        row_a, row_d, row_unit, row_n = [], [], [], []
+        for h, (all_, rev) in enumerate(_HALVES):
+            mask = np.zeros(len(CELLS))
+            mask[rev] = 1.0
+            row_a.append((counts * mask) @ self._num_w)
+            row_d.append((counts * mask) @ self._den_w)
+            row_unit.append(self._eff[self._stratum, h])
+            row_n.append(counts[:, all_].sum(axis=1))
+        a_rows, d_rows = np.vstack(row_a), np.vstack(row_d)
+        unit_rows = np.concatenate(row_unit)
+        a_tot = _sum_by(unit_rows, a_rows, units)
+        d_tot = _sum_by(unit_rows, d_rows, units)
+        # the model's rates: every group alike within a (score band, decision) cell, pooled
+        # over the cell's reviewed cases, so that a stratum's few reviewed cases set only
+        # how much it varies, not its rates
+        cells = int(self._cell.max()) + 1 if units else 0
+        pooled_r = np.bincount(self._cell, r * kept_unit, cells)
+        pooled_a = _sum_by(self._cell, a_tot * kept_unit[:, None], cells)
+        pooled_d = _sum_by(self._cell, d_tot * kept_unit[:, None], cells)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_case = np.where(pooled_r > 0, 1 / np.maximum(pooled_r, 1e-300), 0.0)
+            model_a = pooled_a[self._cell] * (per_case[self._cell] * r)[:, None]
+            model_d = pooled_d[self._cell] * (per_case[self._cell] * r)[:, None]
+        model_scale = np.where(kept_unit, big_n**2 * fpc / np.maximum(r, 1), 0.0)
+        everyone = _model_coefficients(model_a, model_d, r, model_scale, np.ones(units))
+        return {
+            "a_rows": a_rows, "d_rows": d_rows, "n_rows": np.concatenate(row_n),
+            "unit_rows": unit_rows, "units": units, "big_n": big_n, "r": r,
+            "scale": scale, "centre": centre, "a_tot": a_tot, "d_tot": d_tot,
+            "total": _coefficients(a_tot, d_tot, scale, centre).sum(axis=1),
+            "model_a": model_a, "model_d": model_d, "model_scale": model_scale,
+            "everyone": everyone, "everyone_total": everyone.sum(axis=1),
+        }  # fmt: skip
+
     def _stratified(
         self,
         group: IntArray,
@@ -301,98 +354,45 @@ class Weighting:
         """Stratified variances of each group's rate and its complement's (see the module).
 
         The larger of the design-based variance (from the group's own reviewed cases) and
-        the model variance (its cases like its strata's); with ``design=False`` the model
-        variance alone.
+        the model variance (the group's cases like its strata's, a stratum's share of
+        them known for every case); with ``design=False`` the model variance alone. A
+        complement's variance is everyone's less what the group changes in its strata.
         """
-        counts = self._counts
-        metrics = n.shape[1]
-        units = len(self._N_eff)
-        big_n, r = self._N_eff, self._r_eff
-        kept_unit = np.zeros(units, dtype=bool)
-        kept_unit[self._eff[self._kept]] = True
-        with np.errstate(divide="ignore", invalid="ignore"):
-            fpc = np.where(kept_unit, 1 - r / np.maximum(big_n, 1), 0.0)
-            scale = np.where(r >= 2, big_n**2 * fpc / (r * np.maximum(r - 1, 1)), big_n**2 * fpc)
-            centre = np.where(r >= 2, 1 / np.maximum(r, 1), 0.0)
-        # per cube row and decision: the numerator and denominator cells of each metric
-        row_a, row_d, row_unit, row_n = [], [], [], []
-        for h, (all_, rev) in enumerate(_HALVES):
-            mask = np.zeros(len(CELLS))
-            mask[rev] = 1.0
-            row_a.append((counts * mask) @ self._num_w)
-            row_d.append((counts * mask) @ self._den_w)
-            row_unit.append(self._eff[self._stratum, h])
-            row_n.append(counts[:, all_].sum(axis=1))
-        a_rows, d_rows = np.vstack(row_a), np.vstack(row_d)
-        n_rows = np.concatenate(row_n)
-        unit_rows = np.concatenate(row_unit)
+        u = self._units
+        units = u["units"]
         group_rows = np.concatenate([group, group])
-        # stratum totals, and each group's part of each stratum
-        a_tot = _sum_by(unit_rows, a_rows, units)
-        d_tot = _sum_by(unit_rows, d_rows, units)
-        total = _coefficients(a_tot, d_tot, scale, centre).sum(axis=1)  # (3, metrics)
         present = keep[group_rows]
-        key = index[group_rows[present]] * units + unit_rows[present]
+        key = index[group_rows[present]] * units + u["unit_rows"][present]
         pairs, inverse = np.unique(key, return_inverse=True)
-        a = _sum_by(inverse, a_rows[present], len(pairs))
-        d = _sum_by(inverse, d_rows[present], len(pairs))
         target, unit = pairs // units, pairs % units
-        own = _coefficients(a, d, scale[unit], centre[unit])
-        rest = _coefficients(a_tot[unit] - a, d_tot[unit] - d, scale[unit], centre[unit])
-        full = _coefficients(a_tot[unit], d_tot[unit], scale[unit], centre[unit])
         rows = len(n)
         p, q = _rate(k, n), _rate(ck, cn)
-        var = np.zeros((rows, metrics))
-        delta = np.zeros((3, rows, metrics))
-        for c in range(3):
-            np.add.at(var, target, own[c] * p[target] ** c)
-            np.add.at(delta[c], target, full[c] - rest[c])
-        complement = total[:, None, :] - delta
+        p_t = p[target]
+        # the model: the group's share of each stratum's cases
+        share = np.bincount(inverse, u["n_rows"][present], len(pairs)) / np.maximum(
+            u["big_n"][unit], 1
+        )
+        args = (u["model_a"][unit], u["model_d"][unit], u["r"][unit], u["model_scale"][unit])
+        m_own = _model_coefficients(*args, share)
+        m_rest = _model_coefficients(*args, 1 - share)
+        var = _by_group(target, m_own[0] + m_own[1] * p_t + m_own[2] * p_t**2, rows)
+        delta = np.stack([_by_group(target, u["everyone"][c][unit] - m_rest[c], rows)
+                          for c in range(3)])  # fmt: skip
+        complement = u["everyone_total"][:, None, :] - delta
         cvar = complement[0] + complement[1] * q + complement[2] * q**2
-        # the same variances under a model: a group's cases in a stratum behave as the
-        # stratum's reviewed cases do. It uses only the group's share of the stratum's
-        # cases (known for every case), so it does not collapse when the few heavily
-        # weighted cases a small group should have are, by chance, not among the reviewed
-        share = _sum_by(inverse, n_rows[present][:, None], len(pairs))[:, 0] / np.maximum(
-            big_n[unit], 1
-        )
-        model_scale = np.where(kept_unit, big_n**2 * fpc / np.maximum(r, 1), 0.0)
-        # the model's rates: every group alike within a (score band, decision) cell, pooled
-        # over the cell's reviewed cases, so that a stratum's few reviewed cases set only
-        # how much it varies, not its rates
-        cells = int(self._cell.max()) + 1 if units else 0
-        pooled_r = np.bincount(self._cell, r * kept_unit, cells)
-        pooled_a = _sum_by(self._cell, a_tot * kept_unit[:, None], cells)
-        pooled_d = _sum_by(self._cell, d_tot * kept_unit[:, None], cells)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a_tot = np.where(
-                pooled_r[self._cell, None] > 0,
-                pooled_a[self._cell] / pooled_r[self._cell, None] * r[:, None],
-                0.0,
-            )
-            d_tot = np.where(
-                pooled_r[self._cell, None] > 0,
-                pooled_d[self._cell] / pooled_r[self._cell, None] * r[:, None],
-                0.0,
-            )
-        everyone = _model_coefficients(
-            a_tot, d_tot, r.astype(np.float64), model_scale, np.ones(units)
-        )
-        m_own = _model_coefficients(a_tot[unit], d_tot[unit], r[unit], model_scale[unit], share)
-        m_rest = _model_coefficients(
-            a_tot[unit], d_tot[unit], r[unit], model_scale[unit], 1 - share
-        )
-        m_var = np.zeros((rows, metrics))
-        m_delta = np.zeros((3, rows, metrics))
-        for c in range(3):
-            np.add.at(m_var, target, m_own[c] * p[target] ** c)
-            np.add.at(m_delta[c], target, everyone[c][unit] - m_rest[c])
-        m_complement = everyone.sum(axis=1)[:, None, :] - m_delta
-        m_cvar = m_complement[0] + m_complement[1] * q + m_complement[2] * q**2
         if design:
-            var, cvar = np.maximum(var, m_var), np.maximum(cvar, m_cvar)
-        else:
-            var, cvar = m_var, m_cvar
+            a = _sum_by(inverse, u["a_rows"][present], len(pairs))
+            d = _sum_by(inverse, u["d_rows"][present], len(pairs))
+            scale, centre = u["scale"][unit], u["centre"][unit]
+            a_tot, d_tot = u["a_tot"][unit], u["d_tot"][unit]
+            own = _coefficients(a, d, scale, centre)
+            rest = _coefficients(a_tot - a, d_tot - d, scale, centre)
+            full = _coefficients(a_tot, d_tot, scale, centre)
+            d_var = _by_group(target, own[0] + own[1] * p_t + own[2] * p_t**2, rows)
+            d_delta = np.stack([_by_group(target, full[c] - rest[c], rows) for c in range(3)])
+            d_complement = u["total"][:, None, :] - d_delta
+            d_cvar = d_complement[0] + d_complement[1] * q + d_complement[2] * q**2
+            var, cvar = np.maximum(var, d_var), np.maximum(cvar, d_cvar)
         with np.errstate(divide="ignore", invalid="ignore"):
             variance = np.where(n > 0, var / n**2, np.nan)
             cvariance = np.where(cn > 0, cvar / cn**2, np.nan)
@@ -427,8 +427,17 @@ class Weighting:
 
 
 def _sum_by(index: IntArray, values: FloatArray, size: int) -> FloatArray:
-    """Column-wise sums of ``values`` (rows x metrics) by ``index``."""
-    return np.stack([np.bincount(index, values[:, m], size) for m in range(values.shape[1])], 1)
+    """Column-wise sums of ``values`` (rows x metrics) by ``index``, in one bincount."""
+    columns = values.shape[1]
+    flat = (index[:, None] * columns + np.arange(columns)[None, :]).ravel()
+    summed = np.bincount(flat, values.ravel().astype(np.float64), size * columns)
+    out: FloatArray = summed.astype(np.float64).reshape(size, columns)
+    return out
+
+
+def _by_group(target: IntArray, values: FloatArray, rows: int) -> FloatArray:
+    """Sums of ``values`` (pairs x metrics) by group."""
+    return _sum_by(target, values, rows)
 
 
 #: An unreviewed stratum joins its neighbouring band when chance alone explains its zero

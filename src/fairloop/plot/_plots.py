@@ -58,6 +58,15 @@ def _num(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+def _complement_deff(weighted: Any, row: int) -> float:
+    """The design effect of a group's complement rate (its variance over the binomial's)."""
+    k, n = weighted.complement_numerator[row, 0], weighted.complement_denominator[row, 0]
+    p = k / n if n > 0 else 0.0
+    binomial = p * (1 - p) / n if n > 0 else 0.0
+    variance = weighted.complement_variance[row, 0]
+    return float(max(variance / binomial, 1.0)) if binomial > 0 else 1.0
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
@@ -124,7 +133,9 @@ class AuditPlots:
         rates = compute_rates(table, result.config)
         selection = result.selection
         if selection is not None and selection.estimator != REVIEWED and reviewed_metric(metric):
-            weighting = Weighting(banded, selection.estimator, tuple(METRICS))
+            named = {a for s in sets for a in s}
+            source = banded if banded.reviewer in named else banded.without_reviewer()
+            weighting = Weighting(source, selection.estimator, tuple(METRICS))
             rates = weighted_rates(
                 rates, weighting.weighted(table.sets), selection.estimator, result.config
             )
@@ -434,6 +445,13 @@ class AuditPlots:
         ]
         counts = cube.cells[list(CELLS)].to_numpy(dtype=np.int64)
         stats = [self._rate(metric, counts[mask].sum(axis=0)) for _, mask in bars]
+        selection = self._result.selection
+        weighted = (
+            selection is not None and selection.estimator != REVIEWED
+            and reviewed_metric(metric) and reviewer is None
+        )  # fmt: skip
+        if weighted and selection is not None:  # the flag's own (weighted) figures
+            stats = self._weighted_bars(subgroup, metric, selection.estimator)
         windows = cube.windows
         has_trend = len(windows) > 1
         fig = make_subplots(
@@ -529,6 +547,40 @@ class AuditPlots:
         known = self._result.flags["flag_id"].tolist()
         shown = ", ".join(known[:5]) + (" ..." if len(known) > 5 else "")
         raise KeyError(f"No flag {flag_id!r} in this audit. Its flags: {shown or 'none'}.")
+
+    def _weighted_bars(
+        self, subgroup: dict[str, str], metric: str, estimator: str
+    ) -> list[tuple[float | None, float | None, float | None, int]]:
+        """The subgroup, everyone else and everyone, weighted as the audit weighted them."""
+        result = self._result
+        banded = result.cube.without_windows().without_reviewer()
+        attrs = tuple(subgroup)
+        weighted = Weighting(banded, estimator, (metric,)).weighted([(), attrs])
+        values, members, _ = banded.grouping(list(attrs))
+        n_group = np.bincount(members, banded.column_matrix(CELLS).sum(axis=1))
+        present = np.flatnonzero(n_group > 0)
+        row = 1 + next(
+            i for i, g in enumerate(present)
+            if all(str(values[j][g]) == subgroup[a] for j, a in enumerate(attrs))
+        )  # fmt: skip
+        deff, _ = weighted.design_effects()
+        config = result.config
+        out: list[tuple[float | None, float | None, float | None, int]] = []
+        for k, n, d in (
+            (weighted.numerator[row, 0], weighted.denominator[row, 0], deff[row, 0]),
+            (weighted.complement_numerator[row, 0], weighted.complement_denominator[row, 0],
+             _complement_deff(weighted, row)),
+            (weighted.numerator[0, 0], weighted.denominator[0, 0], deff[0, 0]),
+        ):  # fmt: skip
+            if not n > 0:
+                out.append((None, None, None, 0))
+                continue
+            low, high = proportion_interval(
+                np.array([k / d]), np.array([n / d]), method="clopper-pearson",
+                confidence_level=config.confidence_level,
+            )  # fmt: skip
+            out.append((float(k / n), float(low[0]), float(high[0]), round(float(n))))
+        return out
 
     def _rate(
         self, metric: str, cells: np.ndarray

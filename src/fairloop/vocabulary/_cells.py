@@ -21,6 +21,7 @@ __all__ = [
     "CELL_RULES",
     "REVIEWED_CELLS",
     "SCORE_SUMS",
+    "SUM_SCALE",
     "WEIGHT_SUMS",
     "cell_sql",
     "cells_of",
@@ -44,6 +45,10 @@ CELLS: tuple[str, ...] = tuple(CELL_RULES)
 REVIEWED_CELLS: tuple[str, ...] = tuple(c for c, rule in CELL_RULES.items() if rule[1])
 #: Sums of the score per cell, kept for score-based summaries (mean score per group).
 SCORE_SUMS: tuple[str, ...] = ("score_n", "score_sum")
+#: The pass sums floats (scores, review weights) as integers in units of 1 / SUM_SCALE, and
+#: the cube divides them back only after its own sums: every run, engine and row order then
+#: adds them to the same figure (integer-valued floats add exactly below 2**53).
+SUM_SCALE = 1_000_000_000
 #: Sums over the reviewed cases of each reviewed cell of ``1 / p`` (``w_<cell>``) and of
 #: ``(1 - p) / p**2`` (``v_<cell>``), ``p`` the case's review probability: inverse-probability
 #: weighted counts and their variance terms.

@@ -23,6 +23,8 @@ class Col:
     TIME_MAX = "__fl_time_max"
     WINDOW = "__fl_window"
     BAND = "__fl_band"
+    FINE = "__fl_fine"
+    SCORE_SET = "__fl_score_set"
     REASON = "__fl_reason"
     PROB_N = "__fl_prob_n"
     PROB_BAD = "__fl_prob_bad"

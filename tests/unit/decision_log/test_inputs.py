@@ -52,7 +52,10 @@ def test_every_container_gives_identical_results(log: pd.DataFrame, tmp_path: Pa
     reference = results["pandas"]
     for name, result in results.items():
         assert result.cube.equals(reference.cube), name
-        pd.testing.assert_frame_equal(result.metrics, reference.metrics, check_exact=True, obj=name)
+        # counts are exact; sums of the score (calibration) are floats an engine may add in
+        # another order, equal to the last bits
+        pd.testing.assert_frame_equal(result.metrics, reference.metrics, check_exact=False,
+                                      rtol=1e-12, atol=1e-15, obj=name)  # fmt: skip
         pd.testing.assert_frame_equal(result.disparities, reference.disparities, obj=name)
         assert result.provenance["period"] == reference.provenance["period"], name
 

@@ -45,9 +45,14 @@ def test_evidence_schema(tmp_path: Path) -> None:
     # the log has a score: the score metrics (roc_auc ...) join the rate metrics
     score_metrics = {"roc_auc", "calibration_in_the_large", "expected_calibration_error"}
     assert {r["metric"] for r in overall} == set(fairloop.METRICS) | score_metrics
-    assert len(overall) == len(fairloop.METRICS) + len(score_metrics)
-    assert bundle["selection"]["estimator"] == "reviewed"
-    assert bundle["selection"]["depends_on"]  # the demo routes review by score
+    # the demo routes review by score: error rates are weighted for every case, and the
+    # reviewed-only figure of each metric of reviewed cases (and score metric) stays beside
+    assert bundle["selection"]["estimator"] == "post-stratified"
+    assert bundle["selection"]["depends_on"]
+    reviewed = {m for m, spec in fairloop.METRICS.items() if spec.population == "reviewed"}
+    by_metric = {m: [r["estimator"] for r in overall if r["metric"] == m] for m in reviewed}
+    assert all(e == ["post-stratified", "reviewed"] for e in by_metric.values()), by_metric
+    assert len(overall) == len(fairloop.METRICS) + len(reviewed) + 2 * len(score_metrics)
     assert bundle["calibration"] and bundle["roc"]
     assert {"sex", "race", "sex & race & age_band"} <= bundle["summary"].keys()
     assert "Wilson" in bundle["methods"]["rate_interval"]

@@ -65,7 +65,8 @@ def planted_audit() -> fairloop.AuditResult:
     log = make_decision_log(
         n=50_000, seed=2000, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.25)]
     )
-    return fairloop.audit(log.data, **log.roles)
+    # the generator plants its effects in the reviewed cases: the reviewed-only estimator
+    return fairloop.audit(log.data, **log.roles, estimator="reviewed")
 
 
 @pytest.fixture(scope="session")
@@ -74,4 +75,5 @@ def worse_audit() -> fairloop.AuditResult:
     log = make_decision_log(
         n=50_000, seed=2000, biases=[PlantedBias(PLANTED, "false_positive_rate", 0.40)]
     )
-    return fairloop.audit(log.data, **log.roles)
+    # the generator plants its effects in the reviewed cases: the reviewed-only estimator
+    return fairloop.audit(log.data, **log.roles, estimator="reviewed")

@@ -284,7 +284,7 @@ from fairloop.datasets import PlantedBias, make_decision_log
 from fairloop.store import ReviewStore
 log = make_decision_log(n=50_000, seed=2000, biases=[PlantedBias(
     {"race": "Hispanic", "age_band": "18-24"}, "false_positive_rate", 0.30)])
-ReviewStore(sys.argv[1]).record_run(fairloop.audit(log.data, **log.roles))
+ReviewStore(sys.argv[1]).record_run(fairloop.audit(log.data, **log.roles, estimator="reviewed"))
 """
 
 
