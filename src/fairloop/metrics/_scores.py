@@ -31,12 +31,14 @@ from fairloop.metrics._groups import attribute_sets
 from fairloop.stats import normal_quantile, proportion_interval
 from fairloop.vocabulary import (
     ALL_CASES,
+    CELL_RULES,
     CELLS,
     INSUFFICIENT_CODE,
     INVERSE_PROBABILITY,
     OK_CODE,
     POST_STRATIFIED,
     REVIEWED,
+    REVIEWED_CELLS,
     STATUS_ORDER,
     group_label,
     set_name,
@@ -46,8 +48,17 @@ __all__ = ["ScoreFigures", "score_figures", "threshold_table"]
 
 FloatArray = NDArray[np.float64]
 
-_HUMAN_POS = [CELLS.index(c) for c in ("tp", "fn")]
-_HUMAN_NEG = [CELLS.index(c) for c in ("fp", "tn", "tx")]
+#: Reviewed cells the human decided positive, and negative (the truth of score metrics).
+_POS_CELLS = tuple(c for c, rule in CELL_RULES.items() if rule[1] and rule[2])
+_NEG_CELLS = tuple(c for c, rule in CELL_RULES.items() if rule[1] and rule[2] is False)
+_HUMAN_POS = [CELLS.index(c) for c in _POS_CELLS]
+_HUMAN_NEG = [CELLS.index(c) for c in _NEG_CELLS]
+#: Every cell, and the reviewed cells, of each model decision (positive, negative).
+_DECIDED = tuple(
+    (tuple(c for c, r in CELL_RULES.items() if r[0] == positive),
+     tuple(c for c, r in CELL_RULES.items() if r[0] == positive and r[1]))
+    for positive in (True, False)
+)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,33 +139,33 @@ def _weights(cube: CountCube, frame: pd.DataFrame, estimator: str) -> pd.DataFra
     if estimator == POST_STRATIFIED and cube.bands is not None:
         keys = frame[list(cube.sensitive)].astype(str).copy()
         keys["stratum"] = cube.bands.stratum_of()[frame["fine"].to_numpy(dtype=np.int64)]
-        parts = pd.DataFrame({
-            "n_pos": counts["tp"] + counts["fp"] + counts["pu"],
-            "r_pos": counts["tp"] + counts["fp"],
-            "n_neg": counts["fn"] + counts["tn"] + counts["tx"] + counts["nu"],
-            "r_neg": counts["fn"] + counts["tn"] + counts["tx"],
-        }, index=frame.index)  # fmt: skip
-        totals = parts.groupby([keys[c] for c in keys.columns]).transform("sum")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w_pos = np.where(totals["r_pos"] > 0, totals["n_pos"] / totals["r_pos"], 0.0)
-            w_neg = np.where(totals["r_neg"] > 0, totals["n_neg"] / totals["r_neg"], 0.0)
-        w = {"tp": w_pos, "fp": w_pos, "fn": w_neg, "tn": w_neg, "tx": w_neg}
-        w2 = {c: v**2 for c, v in w.items()}
-    elif estimator == INVERSE_PROBABILITY and "w_tp" in frame:
+        grouping = [keys[c] for c in keys.columns]
+        w, w2 = dict(w), dict(w2)
+        for every, reviewed_cells in _DECIDED:  # the weight of the stratum of each decision
+            parts = pd.DataFrame({
+                "n": sum((counts[c] for c in every), np.zeros(len(frame))),
+                "r": sum((counts[c] for c in reviewed_cells), np.zeros(len(frame))),
+            }, index=frame.index)  # fmt: skip
+            totals = parts.groupby(grouping).transform("sum")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                weight = np.where(totals["r"] > 0, totals["n"] / totals["r"], 0.0)
+            for c in reviewed_cells:
+                w[c], w2[c] = weight, weight**2
+    elif estimator == INVERSE_PROBABILITY and all(f"w_{c}" in frame for c in REVIEWED_CELLS):
         with np.errstate(divide="ignore", invalid="ignore"):
             w = {c: np.where(counts[c] > 0, frame[f"w_{c}"] / counts[c], 0.0)
-                 for c in ("tp", "fp", "fn", "tn", "tx")}  # fmt: skip
+                 for c in REVIEWED_CELLS}  # fmt: skip
             w2 = {c: np.where(counts[c] > 0, (frame[f"v_{c}"] + frame[f"w_{c}"]) / counts[c],
-                              0.0) for c in ("tp", "fp", "fn", "tn", "tx")}  # fmt: skip
+                              0.0) for c in REVIEWED_CELLS}  # fmt: skip
 
     def total(weights: dict[str, NDArray[np.float64]], cells: Sequence[str]) -> FloatArray:
         out: FloatArray = sum((weights[c] * counts[c] for c in cells), np.zeros(len(frame)))
         return out
 
-    reviewed = sum((counts[c] for c in ("tp", "fp", "fn", "tn", "tx")), np.zeros(len(frame)))
+    reviewed = sum((counts[c] for c in REVIEWED_CELLS), np.zeros(len(frame)))
     out = pd.DataFrame({
-        "pos": total(w, ("tp", "fn")), "pos2": total(w2, ("tp", "fn")),
-        "neg": total(w, ("fp", "tn", "tx")), "neg2": total(w2, ("fp", "tn", "tx")),
+        "pos": total(w, _POS_CELLS), "pos2": total(w2, _POS_CELLS),
+        "neg": total(w, _NEG_CELLS), "neg2": total(w2, _NEG_CELLS),
     }, index=frame.index)  # fmt: skip
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(reviewed > 0, (out["pos"] + out["neg"]) / reviewed, 0.0)
