@@ -288,3 +288,12 @@ def test_plots_and_report_show_calibration_roc_and_selection() -> None:
         assert text in html
     with pytest.raises(ValueError, match="sensitive"):
         result.plot.roc("reviewer")
+
+
+def test_routing_hard_cases_to_some_reviewers_raises_no_reviewer_flag() -> None:
+    """Reviewers r1, r2 get the borderline cases, r3..r6 the clear ones; all apply one rule."""
+    for seed in range(3):
+        frame, _ = reviewer_case_mix(seed=seed)
+        result = fairloop.audit(frame, **ROLES, score="score", reviewer="reviewer")
+        named = [s for s in result.flags["subgroup"] if "reviewer" in s]
+        assert named == [], named

@@ -289,6 +289,30 @@ def guess_roles(data: Any) -> RoleGuess:
     else:
         roles["favourable"] = Guess((), "the positive value favours the person, the default")
 
+    # review probability: a probability named for the routing (before the score, which
+    # would otherwise take it), and review reason: a few text values
+    def inclusion(p: ColumnProfile) -> bool:
+        return (
+            p.kind == "numeric"
+            and p.minimum is not None
+            and p.maximum is not None
+            and p.minimum > 0.0
+            and p.maximum <= 1.0
+        )
+
+    settle(
+        "review_probability",
+        best("review_probability", inclusion),
+        lambda p, why: f"{why} and its values lie in (0, 1]",
+        "no column is named like a review probability",
+    )
+    settle(
+        "review_reason",
+        best("review_reason", lambda p: p.kind == "string" and 1 <= p.distinct <= 20),
+        lambda p, why: f"{why} and it has {p.distinct} distinct values",
+        "no column is named like a review reason",
+    )
+
     # score: a probability in [0, 1]
     def probability(p: ColumnProfile) -> bool:
         return (
@@ -359,7 +383,7 @@ def guess_roles(data: Any) -> RoleGuess:
         notes.append("No sensitive attribute found: list the protected characteristics.")
     unused = [p.name for p in profiles if p.name not in taken]
     order = ("prediction", "label", "positive", "favourable", "sensitive", "context", "score",
-             "time", "reviewer", "case_id")  # fmt: skip
+             "review_probability", "review_reason", "time", "reviewer", "case_id")  # fmt: skip
     return RoleGuess(
         roles={k: roles[k] for k in order},
         left_out=left_out,

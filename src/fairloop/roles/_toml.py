@@ -78,6 +78,11 @@ def config_text(guessed: RoleGuess, *, data: str) -> str:
         "sensitive": "Sensitive attributes: metrics per group and per intersection.",
         "context": "Context attributes (e.g. region, channel) for the subgroup search.",
         "score": "The model's score, a probability in [0, 1] (optional).",
+        "review_probability": (
+            "Each case's probability of being reviewed by the routing's design: reviewed "
+            "cases are weighted by its inverse (optional)."
+        ),
+        "review_reason": "Why a case was reviewed (quality sample, rule, appeal ...) (optional).",
         "time": "When each decision was made: trends and time windows (optional).",
         "reviewer": "Who reviewed each case: oversight signals per reviewer (optional).",
         "case_id": "A unique case id: sample cases in flags, duplicate checks (optional).",

@@ -54,3 +54,24 @@ def test_nothing_recognisable_leaves_the_required_roles_commented_out() -> None:
     options = tomllib.loads(config_text(guess, data="x.csv"))
     assert "prediction" not in options and "label" not in options and "sensitive" not in options
     assert guess.columns("sensitive") == [] and guess.column("prediction") is None
+
+
+def test_the_routing_columns_are_guessed_and_not_taken_for_the_score() -> None:
+    rng = np.random.default_rng(3)
+    n = 400
+    score = rng.random(n)
+    reviewed = rng.random(n) < 0.4
+    frame = pd.DataFrame({
+        "sex": rng.choice(["F", "M"], n), "review_probability": np.where(score > 0.5, 0.6, 0.2),
+        "model_score": score, "approved": (score >= 0.5).astype(int),
+        "final_decision": np.where(reviewed, (rng.random(n) < score).astype(float), np.nan),
+        "review_reason": np.where(reviewed, rng.choice(["quality sample", "appeal"], n), None),
+    })  # fmt: skip
+    guess = guess_roles(frame)
+    assert guess.roles["review_probability"].columns == ("review_probability",)
+    assert guess.roles["review_reason"].columns == ("review_reason",)
+    assert guess.roles["score"].columns == ("model_score",)
+    config = AuditConfig.from_mapping(tomllib.loads(config_text(guess, data="log.csv")))
+    assert (config.review_probability, config.review_reason) == (
+        "review_probability", "review_reason",
+    )  # fmt: skip
