@@ -63,6 +63,7 @@ FIX_SINGLE_GROUP = (
 )
 MSG_SCORE_NOT_NUMERIC = "The score must be numeric. Got {kind} values such as {examples}."
 MSG_SCORE_BAD_VALUES = "{rows} score values are not numbers."
+MSG_SCORE_EMPTY = "The score column has no value in any row."
 FIX_SCORE_NOT_NUMERIC = (
     f"Convert the score column to numbers in [0, 1], or leave {mention('score')} out."
 )
@@ -346,6 +347,13 @@ def check_score(source: Source, agg: pd.DataFrame | None, config: AuditConfig) -
             )
         ]
     issues = []
+    if (
+        Col.SCORE_N in agg
+        and int(agg[Col.SCORE_N].sum()) == 0
+        and not (Col.SCORE_BAD in agg and int(agg[Col.SCORE_BAD].sum()))
+    ):
+        issues.append(Issue(IssueReason.SCORE_NOT_NUMERIC, column, MSG_SCORE_EMPTY,
+                            FIX_SCORE_NOT_NUMERIC, rows=0))  # fmt: skip
     if Col.SCORE_BAD in agg and int(agg[Col.SCORE_BAD].sum()):
         rows = int(agg[Col.SCORE_BAD].sum())
         issues.append(

@@ -109,6 +109,25 @@ def test_non_numeric_score(small_log: pd.DataFrame) -> None:
     assert "score=" in issue.fix
 
 
+def test_a_score_column_without_values_is_refused(small_log: pd.DataFrame) -> None:
+    with pytest.raises(DecisionLogError) as excinfo:
+        _audit(small_log.assign(score=np.nan), score="score")
+    issue = _issue(excinfo, IssueReason.SCORE_NOT_NUMERIC)
+    assert issue.column == "score" and "no value" in issue.message
+
+
+def test_review_probability_outside_the_unit_interval_or_missing(small_log: pd.DataFrame) -> None:
+    reviewed = small_log["final"].notna().to_numpy()
+    log = small_log.assign(p=np.where(reviewed, 0.5, np.nan))
+    log.loc[np.flatnonzero(reviewed)[:3], "p"] = np.nan  # reviewed, no probability
+    log.loc[np.flatnonzero(reviewed)[3:5], "p"] = 1.5  # above 1
+    with pytest.raises(DecisionLogError) as excinfo:
+        _audit(log, review_probability="p")
+    issues = [i for i in excinfo.value.issues if i.reason == IssueReason.BAD_REVIEW_PROBABILITY]
+    assert {i.rows for i in issues} == {3, 2} and all(i.column == "p" for i in issues)
+    assert all("review_probability=" in i.fix for i in issues)
+
+
 def test_score_outside_unit_interval(small_log: pd.DataFrame) -> None:
     log = small_log.assign(score=np.linspace(-0.5, 3.0, len(small_log)))
     with pytest.raises(DecisionLogError) as excinfo:
