@@ -155,10 +155,12 @@ class Weighting:
         self.estimator = estimator
         self.names = tuple(names)
         num_w, den_w = cell_weights(list(self.names))
-        self._num_w, self._den_w = num_w.astype(np.float64), den_w.astype(np.float64)
         reviewed = [CELLS.index(c) for c in REVIEWED_CELLS]
         self.columns = np.flatnonzero(den_w[[i for i in range(len(CELLS)) if i not in reviewed]]
                                       .sum(axis=0) == 0)  # fmt: skip
+        # only the weighted metrics are computed; the others are left as NaN
+        self._num_w = num_w[:, self.columns].astype(np.float64)
+        self._den_w = den_w[:, self.columns].astype(np.float64)
         self._counts = cube.column_matrix(CELLS)
         self._strata_keys = [*cube.sensitive, *([cube.band] if cube.band else [])]
         values, self._stratum, size = cube.grouping(self._strata_keys)
@@ -268,10 +270,10 @@ class Weighting:
         out = []
         for array in (k, n, var, ck, cn, cvar, support):
             full = blank.copy()
-            full[:, cols] = array[:, cols]
+            full[:, cols] = array
             out.append(full)
         est = np.zeros((rows, len(self.names)), dtype=bool)
-        est[:, cols] = estimable[:, cols] & (n[:, cols] > 0)
+        est[:, cols] = estimable & (n > 0)
         out.append(est.astype(np.float64))
         return tuple(out)
 
@@ -413,7 +415,7 @@ class Weighting:
             kept_rows = n_rows * self._kept[self._stratum, h]
             covered.append(np.bincount(group, kept_rows, size)[keep])
             cases.append(np.bincount(group, n_rows, size)[keep])
-        names = len(self.names)
+        names = self._den_w.shape[1]
         touches = [(self._den_w[rev].sum(axis=0) > 0) for _, rev in _HALVES]
         cov = sum(np.outer(covered[h], touches[h]) for h in range(2))
         tot = sum(np.outer(cases[h], touches[h]) for h in range(2))
