@@ -50,6 +50,7 @@ def test_planted_effect_is_realised(bias: PlantedBias) -> None:
     assert truth["realised_difference"] == pytest.approx(bias.effect, abs=tolerance)
 
 
+@pytest.mark.slow
 def test_audit_recovers_the_planted_difference() -> None:
     log = make_decision_log(n=100_000, seed=7)
     result = fairloop.audit(log.data, **log.roles)
@@ -62,6 +63,7 @@ def test_audit_recovers_the_planted_difference() -> None:
     assert row["value"] == pytest.approx(truth["subgroup_value"], abs=1e-12)
 
 
+@pytest.mark.slow
 def test_null_log_has_no_real_differences() -> None:
     log = make_decision_log(n=100_000, seed=8, biases=None)
     result = fairloop.audit(log.data, **log.roles)

@@ -45,6 +45,7 @@ def _containers(log: pd.DataFrame, tmp: Path) -> dict[str, object]:
     }
 
 
+@pytest.mark.slow
 def test_every_container_gives_identical_results(log: pd.DataFrame, tmp_path: Path) -> None:
     results = {
         name: fairloop.audit(data, **ROLES) for name, data in _containers(log, tmp_path).items()

@@ -75,6 +75,7 @@ def test_children_are_explained_by_their_parent() -> None:
     assert set(children["flag_id"]) <= set(top["explains"])
 
 
+@pytest.mark.slow
 def test_flag_ids_are_stable_across_runs_and_orders() -> None:
     log = make_decision_log(n=30_000, seed=5)
     a = _audit(log)
