@@ -25,7 +25,7 @@ from fairloop.vocabulary import (
     reviewed_metric,
 )
 
-__all__ = ["Rates", "compute_rates", "metrics_frame", "weighted_rates"]
+__all__ = ["Rates", "compute_rates", "metrics_frame", "primary_rows", "weighted_rates"]
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -279,3 +279,16 @@ def metrics_frame(table: GroupTable, rates: Rates, metrics: tuple[str, ...]) -> 
     for column in ("numerator", "denominator", "n"):
         frame.loc[hidden, column] = pd.NA
     return frame
+
+
+def primary_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The metrics table with one row per (group, metric): the figure flags and verdicts use.
+
+    Where a metric of reviewed cases is weighted to stand for every case, the audit's
+    metrics table holds the weighted row first and the reviewed-only row after it
+    (``estimator`` says which); this keeps the first.
+    """
+    if "estimator" not in frame or frame.empty:
+        return frame
+    keys = ["attribute_set", "group", "metric"]
+    return frame[~frame.duplicated(keys, keep="first")]
