@@ -280,6 +280,10 @@ def test_plots_and_report_show_calibration_roc_and_selection() -> None:
     assert calibration.data[0].error_y.type == "data"
     roc = result.plot.roc()
     assert any("AUC" in t.name for t in roc.data)
+    curve = next(t for t in roc.data if "AUC" in t.name)
+    assert curve.error_y.type == "data" and curve.error_x.type == "data"  # every point's intervals
+    points = result.roc[result.roc["group"] == "group=B"]
+    assert (points["true_positive_rate_ci_low"] <= points["true_positive_rate"] + 1e-12).all()
     weighted = result.plot.metric("accuracy", by="group").data[0].y
     expected = result.by_group("group")["accuracy"].to_numpy()
     np.testing.assert_allclose(weighted, expected)

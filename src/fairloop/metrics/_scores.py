@@ -75,7 +75,7 @@ class ScoreFigures:
         share with its interval, and mean score.
     roc : pandas.DataFrame
         Per attribute set, group and band edge: the false and true positive rates of the
-        rule ``score >= edge`` (the ROC curve's points).
+        rule ``score >= edge`` (the ROC curve's points), each with its interval.
     """
 
     metrics: pd.DataFrame
@@ -302,10 +302,23 @@ def score_figures(
             tpr = tpr / pos.sum(axis=1, keepdims=True)
             fpr = fpr / neg.sum(axis=1, keepdims=True)
         points = len(edges)
+        # each point's interval, on the effective numbers of positives and negatives
+        eff_pos = np.repeat(_effective(pos.sum(1), pos2.sum(1)), points)
+        eff_neg = np.repeat(_effective(neg.sum(1), neg2.sum(1)), points)
+        t_low, t_high = proportion_interval(
+            np.nan_to_num(tpr.ravel()) * eff_pos, eff_pos, method=config.ci_method,
+            confidence_level=config.confidence_level,
+        )  # fmt: skip
+        f_low, f_high = proportion_interval(
+            np.nan_to_num(fpr.ravel()) * eff_neg, eff_neg, method=config.ci_method,
+            confidence_level=config.confidence_level,
+        )  # fmt: skip
         roc.append(
             base.loc[base.index.repeat(points)].reset_index(drop=True).assign(
                 threshold=np.tile(edges, count), true_positive_rate=tpr.ravel(),
-                false_positive_rate=fpr.ravel(),
+                true_positive_rate_ci_low=t_low, true_positive_rate_ci_high=t_high,
+                false_positive_rate=fpr.ravel(), false_positive_rate_ci_low=f_low,
+                false_positive_rate_ci_high=f_high,
             )
         )  # fmt: skip
     out = pd.concat(metrics, ignore_index=True)

@@ -25,7 +25,7 @@ from fairloop.metrics import (
 )
 from fairloop.report._oversight import window_series
 from fairloop.report._plots import PALETTE, dot_chart, error_bars, line_chart, tolerance_chart
-from fairloop.report._scores import roc_chart
+from fairloop.report._scores import roc_chart, roc_curve
 from fairloop.stats import proportion_interval
 from fairloop.vocabulary import (
     CELLS,
@@ -194,7 +194,9 @@ class AuditPlots:
         return _figure(dot_chart(title, bands, series, y_title="share decided positive"))
 
     def roc(self, by: str | Sequence[str] | None = None) -> go.Figure:
-        """ROC curves per group (from the score bands), with each group's AUC and interval.
+        """ROC curves per group (from the score bands), each point with its intervals.
+
+        The legend gives each group's AUC and its DeLong interval.
 
         Parameters
         ----------
@@ -218,9 +220,7 @@ class AuditPlots:
                     label += (
                         f" (AUC {row['value']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}])"
                     )
-                curves.append({"name": label,
-                               "x": [_num(v) for v in rows["false_positive_rate"]],
-                               "y": [_num(v) for v in rows["true_positive_rate"]]})  # fmt: skip
+                curves.append(roc_curve(label, rows))
         return _figure(roc_chart("ROC by group (reviewed cases)", curves))
 
     # ------------------------------------------------------------------ figures

@@ -32,8 +32,11 @@ _METRIC_FIELDS = [
 _CALIBRATION_FIELDS = [
     "attribute_set", "group", "band", "n", "observed", "ci_low", "ci_high", "mean_score",
 ]  # fmt: skip
-_ROC_FIELDS = ["attribute_set", "group", "threshold", "true_positive_rate",
-               "false_positive_rate"]  # fmt: skip
+_ROC_FIELDS = [
+    "attribute_set", "group", "threshold", "true_positive_rate", "true_positive_rate_ci_low",
+    "true_positive_rate_ci_high", "false_positive_rate", "false_positive_rate_ci_low",
+    "false_positive_rate_ci_high",
+]  # fmt: skip
 _EXPLAINED_FIELDS = [
     "flag_id", "source", "description", "subgroup", "metric", "difference", "q_value", "n",
     "explained_by", "explained_by_description",

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from fairloop.report._plots import PALETTE, dot_chart
+from fairloop.report._plots import PALETTE, dot_chart, error_bars
 from fairloop.vocabulary import REVIEWED, SCORE_METRICS
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
 
-__all__ = ["roc_chart", "score_view", "selection_view"]
+__all__ = ["roc_chart", "roc_curve", "score_view", "selection_view"]
 
 _FACTORS = {"score": "score band", "decision": "model decision", "group": "sensitive group"}
 
@@ -65,18 +65,26 @@ def selection_view(result: AuditResult) -> dict[str, Any]:
 
 
 def roc_chart(title: str, curves: list[dict[str, Any]]) -> dict[str, Any]:
-    """ROC curves, one line per group, with the chance diagonal."""
-    data: list[dict[str, Any]] = [
-        {
+    """ROC curves, one line per group, each point with its two intervals, and chance.
+
+    Each curve has ``name``, ``x`` and ``y`` and, optionally, ``x_low``, ``x_high``,
+    ``y_low`` and ``y_high`` (the false and true positive rates' interval bounds).
+    """
+    data: list[dict[str, Any]] = []
+    for i, c in enumerate(curves):
+        trace: dict[str, Any] = {
             "type": "scatter",
-            "mode": "lines",
+            "mode": "lines+markers",
             "name": c["name"],
             "x": c["x"],
             "y": c["y"],
             "line": {"color": PALETTE[i % len(PALETTE)], "shape": "linear"},
+            "marker": {"size": 4},
         }
-        for i, c in enumerate(curves)
-    ]
+        if "y_low" in c:
+            trace["error_y"] = error_bars(c["y"], c["y_low"], c["y_high"])
+            trace["error_x"] = error_bars(c["x"], c["x_low"], c["x_high"])
+        data.append(trace)
     data.append({"type": "scatter", "mode": "lines", "name": "chance", "x": [0, 1],
                  "y": [0, 1], "line": {"dash": "dot", "color": "#999999"}})  # fmt: skip
     layout = {
@@ -89,6 +97,16 @@ def roc_chart(title: str, curves: list[dict[str, Any]]) -> dict[str, Any]:
         "template": "plotly_white",
     }
     return {"data": data, "layout": layout}
+
+
+def roc_curve(name: str, points: pd.DataFrame) -> dict[str, Any]:
+    """One group's ROC points with their intervals, for :func:`roc_chart`."""
+    out: dict[str, Any] = {"name": name}
+    for key, column in (("x", "false_positive_rate"), ("y", "true_positive_rate")):
+        out[key] = [_num(v) for v in points[column]]
+        out[f"{key}_low"] = [_num(v) for v in points[f"{column}_ci_low"]]
+        out[f"{key}_high"] = [_num(v) for v in points[f"{column}_ci_high"]]
+    return out
 
 
 def score_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -126,11 +144,7 @@ def score_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, A
             f"Calibration by {attribute}: share decided positive per score band", bands, series,
             y_title="share the human decided positive")})  # fmt: skip
         roc = result.roc[result.roc["attribute_set"] == attribute]
-        curves = [
-            {"name": str(name), "x": [_num(v) for v in g["false_positive_rate"]],
-             "y": [_num(v) for v in g["true_positive_rate"]]}
-            for name, g in roc.groupby("group", sort=False)
-        ]  # fmt: skip
+        curves = [roc_curve(str(name), g) for name, g in roc.groupby("group", sort=False)]
         roc_id = f"fig-{len(charts)}"
         charts.append({"id": roc_id, "spec": roc_chart(f"ROC by {attribute}", curves)})
         blocks.append({"attribute": attribute, "rows": list(rows.values()),
