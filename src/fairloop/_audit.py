@@ -466,7 +466,12 @@ class Audit:
             weighting = Weighting(banded.without_reviewer(), selection.estimator, tuple(METRICS))
             weighted = weighting.weighted(table.sets)
             rates = weighted_rates(raw, weighted, selection.estimator, config)
-            selection = replace(selection, left_out=weighting.left_out)
+            left_out = weighting.left_out
+            if config.suppress_below is not None:  # small counts withheld, as everywhere
+                k = config.suppress_below
+                for column in ("cases", "reviewed"):
+                    left_out[column] = [v if v >= k else f"<{k}" for v in left_out[column]]
+            selection = replace(selection, left_out=left_out)
         disparities = disparities_frame(table, rates, config, tuple(METRICS))
         between = disparities[disparities["comparison"] == "between_groups"]
         summary = summary_figures(

@@ -58,7 +58,10 @@ def selection_view(result: AuditResult) -> dict[str, Any]:
         "reason": selection.reason,
         "warning": selection.warning(),
         "tests": tests,
-        "left_out": int(left_out["cases"].sum()) if len(left_out) else 0,
+        # counts below suppress_below are withheld ("<k"): they are not added up
+        "left_out": int(sum(v for v in left_out["cases"] if isinstance(v, int)))
+        if len(left_out)
+        else 0,
         "left_out_strata": len(left_out),
         "reasons": reasons,
     }
