@@ -13,7 +13,24 @@ from numpy.typing import NDArray
 from fairloop.cube._bands import ScoreBands
 from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SCORE_SUMS, WEIGHT_SUMS, value_order
 
-__all__ = ["CountCube"]
+__all__ = ["CountCube", "sorted_unique"]
+
+
+def sorted_unique(
+    codes: NDArray[np.int64], span: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``np.unique(codes, return_inverse=True)`` for codes in ``[0, span)``, without sorting.
+
+    When the span is small against the codes (the cube's combinations of a few
+    attributes), marking which codes occur and ranking them is linear; otherwise sort.
+    """
+    if span <= max(4 * len(codes), 1 << 16):
+        seen = np.zeros(span, dtype=bool)
+        seen[codes] = True
+        rank = np.cumsum(seen) - 1
+        return np.flatnonzero(seen).astype(np.int64), rank[codes].astype(np.int64)
+    keys, inverse = np.unique(codes, return_inverse=True)
+    return keys.astype(np.int64), inverse.astype(np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -322,10 +339,12 @@ class CountCube:
             The number of combinations.
         """
         combined = np.zeros(len(self.cells), dtype=np.int64)
+        span = 1
         for name in attributes:
             code, uniques = self._codes[name]
             combined = combined * len(uniques) + code
-        keys, inverse = np.unique(combined, return_inverse=True)
+            span *= len(uniques)
+        keys, inverse = sorted_unique(combined, span)
         values: list[NDArray[np.object_]] = []
         remainder = keys.copy()
         for name in reversed(attributes):

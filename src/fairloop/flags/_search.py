@@ -79,7 +79,8 @@ def subgroup_tests(
     comp_num, comp_den = num[0] - num, den[0] - den
     raw_den, raw_comp_den = den, comp_den
     if weighting is not None:
-        weighted = Weighting(weighting.cube, weighting.estimator, metrics).weighted(sets)
+        # the audit's weighting (its strata and sums computed once), for the searched metrics
+        weighted = weighting.weighted(sets).select([weighting.names.index(m) for m in metrics])
         cols = weighting_columns(weighted)
         _, w_gap = weighted.design_effects()
         num, den = num.astype(np.float64), den.astype(np.float64)

@@ -44,7 +44,7 @@ cube, whose score strata are one of its keys.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
@@ -53,6 +53,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from fairloop.cube import CountCube
+from fairloop.cube._cube import sorted_unique
 from fairloop.vocabulary import (
     CELL_RULES,
     CELLS,
@@ -96,6 +97,11 @@ class WeightedCounts:
     complement_variance: FloatArray
     support: FloatArray
     estimable: NDArray[np.bool_]
+
+    def select(self, columns: Sequence[int]) -> WeightedCounts:
+        """The same figures for some metrics only (columns in the given order)."""
+        cols = list(columns)
+        return WeightedCounts(*(getattr(self, f.name)[:, cols] for f in fields(self)))
 
     def design_effects(self) -> tuple[FloatArray, FloatArray]:
         """Design effects of each rate, and of each gap to the complement (floored at 1).
@@ -365,7 +371,7 @@ class Weighting:
         group_rows = np.concatenate([group, group])
         present = keep[group_rows]
         key = index[group_rows[present]] * units + u["unit_rows"][present]
-        pairs, inverse = np.unique(key, return_inverse=True)
+        pairs, inverse = sorted_unique(key, max(len(n), 1) * units)
         target, unit = pairs // units, pairs % units
         rows = len(n)
         p, q = _rate(k, n), _rate(ck, cn)
