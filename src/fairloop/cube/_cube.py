@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,19 +187,30 @@ class CountCube:
             return []
         return [str(w) for w in self._codes[self.window][1]]
 
+    def _summed_over(
+        self, key: str, cache: str, changes: Callable[[], dict[str, object]]
+    ) -> CountCube:
+        """The same counts summed over one key, made once per cube.
+
+        ``changes`` gives what else the summed cube keeps or drops.
+        """
+        cached: CountCube | None = self.__dict__.get(cache)
+        if cached is None:
+            keys = [k for k in self.keys if k != key]
+            summed = self.cells.drop(columns=key).groupby(keys, sort=True).sum()
+            cached = self._same(summed.reset_index(), **changes())
+            object.__setattr__(self, cache, cached)
+        return cached
+
     def without_windows(self) -> CountCube:
         """The same counts summed over the time windows (the cube itself if it has none)."""
         if self.window is None:
             return self
-        cached: CountCube | None = self.__dict__.get("_summed")
-        if cached is None:  # made once per cube: the report and the audit both ask for it
-            keys = [k for k in self.keys if k != self.window]
-            summed = self.cells.drop(columns=self.window).groupby(keys, sort=True).sum()
-            cached = self._same(summed.reset_index(), window=None,
-                                case_moments=self.case_moments,
-                                scores=self._scores_without(self.window))  # fmt: skip
-            object.__setattr__(self, "_summed", cached)
-        return cached
+        window = self.window
+        return self._summed_over(window, "_summed", lambda: {
+            "window": None, "case_moments": self.case_moments,
+            "scores": self._scores_without(window),
+        })  # fmt: skip
 
     def without_reviewer(self) -> CountCube:
         """The same counts summed over reviewers (the cube itself if it has no reviewer key).
@@ -209,13 +220,7 @@ class CountCube:
         """
         if self.reviewer is None:
             return self
-        cached: CountCube | None = self.__dict__.get("_unreviewed")
-        if cached is None:
-            keys = [k for k in self.keys if k != self.reviewer]
-            summed = self.cells.drop(columns=self.reviewer).groupby(keys, sort=True).sum()
-            cached = self._same(summed.reset_index(), reviewer=None)
-            object.__setattr__(self, "_unreviewed", cached)
-        return cached
+        return self._summed_over(self.reviewer, "_unreviewed", lambda: {"reviewer": None})
 
     def without_bands(self) -> CountCube:
         """The same counts summed over the score's strata (the cube itself if it has none).
@@ -225,15 +230,9 @@ class CountCube:
         """
         if self.band is None:
             return self
-        cached: CountCube | None = self.__dict__.get("_unbanded")
-        if cached is None:
-            keys = [k for k in self.keys if k != self.band]
-            summed = self.cells.drop(columns=self.band).groupby(keys, sort=True).sum()
-            cached = self._same(summed.reset_index(), band=None,
-                                case_moments=self.case_moments,
-                                transitions=self.transitions)  # fmt: skip
-            object.__setattr__(self, "_unbanded", cached)
-        return cached
+        return self._summed_over(self.band, "_unbanded", lambda: {
+            "band": None, "case_moments": self.case_moments, "transitions": self.transitions,
+        })  # fmt: skip
 
     def window_cube(self, start: str) -> CountCube:
         """The cube of one time window alone, without the window key."""
