@@ -455,15 +455,17 @@ class Audit:
         step: Progress = progress or _silent
         step("metrics and disparities")
         metrics = config.metrics or tuple(METRICS)
-        windowed, banded = cube, cube.without_windows()  # trends read the windows; nothing else
-        cube = banded.without_bands()  # the score's strata: score metrics and weighting only
+        windowed = cube
+        cube = cube.without_windows()  # trends read the windows; nothing else
         table = group_table(cube, attribute_sets(config.sensitive))
         raw = compute_rates(table, config)
         rates, weighting = raw, None
-        selection = diagnose_selection(banded.without_reviewer(), config)
+        selection = diagnose_selection(cube.weighting_cube, config)
+        if config.score is not None and cube.strata is None and cube.scores is not None:
+            selection = replace(selection, reason=f"{selection.reason} {_NO_STRATA}")
         if selection.estimator != REVIEWED:
             # reviewed cases weighted to stand for every case: what flags and verdicts use
-            weighting = Weighting(banded.without_reviewer(), selection.estimator, tuple(METRICS))
+            weighting = Weighting(cube.weighting_cube, selection.estimator, tuple(METRICS))
             weighted = weighting.weighted(table.sets)
             rates = weighted_rates(raw, weighted, selection.estimator, config)
             left_out = weighting.left_out
@@ -484,11 +486,11 @@ class Audit:
             reviewed = _with_notes(metrics_frame(table, raw, tuple(METRICS)), selection)
             reviewed = reviewed[reviewed["estimator"] == REVIEWED]
             shown = pd.concat([every_metric, reviewed]).sort_index(kind="stable")
-        scores = score_figures(banded, config, selection.estimator)
+        scores = score_figures(cube, config, selection.estimator)
         if scores is not None:
             parts = [shown.reset_index(drop=True), _score_rows(scores.metrics)]
             if selection.estimator != REVIEWED:  # the reviewed-only score figures beside
-                reviewed_scores = score_figures(banded, config)
+                reviewed_scores = score_figures(cube, config, tables=False)
                 if reviewed_scores is not None:
                     parts.append(_score_rows(reviewed_scores.metrics))
             shown = pd.concat(parts, ignore_index=True)
@@ -520,10 +522,18 @@ class Audit:
             tests=report.tests,
             transitions=_shown_transitions(windowed.transitions, every_metric),
             selection=selection,
-            reviewers=reviewer_case_mix(banded, config),
+            reviewers=reviewer_case_mix(cube.case_mix_cube, config),
             calibration=scores.calibration if scores is not None else _empty_calibration(),
             roc=scores.roc if scores is not None else pd.DataFrame(),
         )
+
+
+#: Why a score audit over stored windows weights within group and decision only.
+_NO_STRATA = (
+    "Some stored time windows added to this audit keep no score strata (recorded by an "
+    "earlier fairloop), so reviewed cases are weighted within group and model decision "
+    "only, not within score band."
+)
 
 
 def _empty_calibration() -> pd.DataFrame:

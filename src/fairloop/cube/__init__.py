@@ -1,7 +1,14 @@
 """The count cube: integer counts per cell of attributes x decision x correction x reviewed."""
 
 from fairloop.cube._bands import ScoreBands
-from fairloop.cube._build import cube_from_aggregate
-from fairloop.cube._cube import CountCube
+from fairloop.cube._build import ScoreParts, cube_from_aggregate, decision_cells
+from fairloop.cube._cube import CountCube, WindowStrata
 
-__all__ = ["CountCube", "ScoreBands", "cube_from_aggregate"]
+__all__ = [
+    "CountCube",
+    "ScoreBands",
+    "ScoreParts",
+    "WindowStrata",
+    "cube_from_aggregate",
+    "decision_cells",
+]

@@ -8,7 +8,8 @@ cells of :data:`CELLS`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,21 +17,47 @@ import pandas as pd
 
 from fairloop.config import AuditConfig
 from fairloop.cube._bands import ScoreBands
-from fairloop.cube._cube import CountCube
+from fairloop.cube._cube import CountCube, WindowStrata
 from fairloop.vocabulary import (
     CELLS,
     MISSING_GROUP,
     REVIEWED_CELLS,
     SUM_SCALE,
+    WEIGHT_SUMS,
     Col,
     cells_of,
     favourable_values,
     token,
 )
 
-__all__ = ["cube_from_aggregate"]
+__all__ = ["ScoreParts", "cube_from_aggregate", "decision_cells"]
 
 _CELL = Col.PREFIX + "cell"
+
+
+@dataclass(frozen=True)
+class ScoreParts:
+    """The score's groupings an engine counted apart from the keys' in its pass.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        The sensitive attributes and raw decisions by fine band (:attr:`Col.FINE`), and
+        time window when there are windows.
+    strata : pandas.DataFrame
+        The sensitive and context attributes by stratum (:attr:`Col.BAND`), one column
+        per cell (:attr:`Col.PREFIX` + cell), the score sums and, per reviewed cell,
+        the review-weight sums (:attr:`Col.PREFIX` + ``w_``/``v_`` + cell).
+    reviewer_strata : pandas.DataFrame or None, default=None
+        Likewise by the sensitive attributes, the reviewer and stratum.
+    by_window : callable or None, default=None
+        With time windows: makes both by window too (:attr:`Col.WINDOW`), on first use.
+    """
+
+    scored: pd.DataFrame
+    strata: pd.DataFrame
+    reviewer_strata: pd.DataFrame | None = None
+    by_window: Callable[[], tuple[pd.DataFrame, pd.DataFrame | None]] | None = None
 
 
 def cube_from_aggregate(
@@ -39,83 +66,199 @@ def cube_from_aggregate(
     orders: Mapping[str, tuple[str, ...]] | None = None,
     *,
     bands: ScoreBands | None = None,
-    scored: pd.DataFrame | None = None,
+    parts: ScoreParts | None = None,
 ) -> CountCube:
     """Map the raw aggregated table to a :class:`CountCube`.
 
     Parameters
     ----------
     aggregate : pandas.DataFrame
-        The output of :func:`run_cube_pass`, already validated.
+        The output of :func:`run_cube_pass`, already validated: the keys' grouping.
     config : AuditConfig
         Column roles and the favourable value.
     orders : mapping of str to tuple of str or None, default=None
         The order the input declares for an attribute's values (a categorical's).
     bands : ScoreBands or None, default=None
-        How the pass banded the score (its :attr:`Col.BAND` key): the cube then has the
-        score's strata as a key, and per sensitive group and fine band the counts of
-        :attr:`CountCube.scores`.
-    scored : pandas.DataFrame or None, default=None
-        When the pass grouped the keys by the score's stratum and, in a second grouping
-        set, the sensitive attributes and decisions by the fine band (:attr:`Col.FINE`):
-        that second grouping.
+        How the pass banded the score: the cube then has, per sensitive group and fine
+        band, the counts of :attr:`CountCube.scores`, and the counts by the score's
+        strata of :attr:`CountCube.strata` and :attr:`CountCube.reviewer_strata`.
+    parts : ScoreParts or None, default=None
+        The score's groupings, when the engine counted them apart (grouping sets).
+        Otherwise ``aggregate`` holds the fine band as :attr:`Col.BAND` and each is
+        summed from it.
 
     Returns
     -------
     CountCube
     """
-    attributes = [*config.sensitive, *config.context]
-    if config.reviewer is not None:
-        attributes.append(config.reviewer)  # a key like the attributes, for reviewer signals
-    window = Col.WINDOW if Col.WINDOW in aggregate else None
-    frame = aggregate.copy()
-    for column in attributes:
-        frame[column] = frame[column].where(frame[column].notna(), MISSING_GROUP)
-    band = None
-    fine = None
-    if bands is not None and Col.BAND in frame:
-        band = Col.BAND
-        if scored is None:
+    sensitive, context = list(config.sensitive), list(config.context)
+    reviewer = [config.reviewer] if config.reviewer is not None else []
+    window = [Col.WINDOW] if Col.WINDOW in aggregate else []
+    # the reviewer and the window are keys like the attributes: reviewer signals, trends
+    # and cubes that add up by window
+    keys = [*sensitive, *context, *reviewer, *window]
+    frame = _prepared(aggregate, keys, config)
+    by_band = bands is not None and (parts is not None or Col.BAND in frame)
+    scores: pd.DataFrame | None = None
+    strata: dict[str, Any] = {}
+    if bands is not None and by_band:
+        common: dict[str, Any] = {"orders": dict(orders or {}), "band": Col.BAND,
+                                  "bands": bands}  # fmt: skip
+        strata_keys = [*sensitive, *context, Col.BAND]
+        reviewer_keys = [*sensitive, *reviewer, Col.BAND]
+
+        def cubes(
+            strata_cells: pd.DataFrame, reviewer_cells: pd.DataFrame | None, by_window: bool
+        ) -> tuple[CountCube, CountCube | None]:
+            key: dict[str, Any] = {"window": Col.WINDOW} if by_window else {}
+            made = CountCube(tuple(sensitive), tuple(context), strata_cells, **key, **common)
+            if not reviewer or reviewer_cells is None:
+                return made, None
+            return made, CountCube(tuple(sensitive), (), reviewer_cells,
+                                   reviewer=reviewer[0], **key, **common)  # fmt: skip
+
+        if parts is None:  # one grouping by the fine band: the others are sums of it
             fine = bands.fine_index(frame[Col.BAND])
-            frame[band] = bands.stratum_label_of(fine)
-        else:  # the pass grouped the keys by the stratum itself
-            stratum = pd.to_numeric(frame[Col.BAND], errors="coerce").to_numpy(dtype=float)
-            labels = np.asarray([*bands.stratum_labels(), MISSING_GROUP], dtype=object)
-            index = np.where(np.isnan(stratum), len(labels) - 1, np.nan_to_num(stratum))
-            frame[band] = labels[np.clip(index.astype(np.int64), 0, len(labels) - 1)]
-        attributes.append(band)  # a key: the strata that weight reviewed cases
-    if window is not None:
-        attributes.append(window)  # a key too: trends, and cubes that add up by window
-        frame[window] = frame[window].where(frame[window].notna(), MISSING_GROUP)
+            score_frame = frame.assign(fine=fine)
+            banded = frame.assign(**{Col.BAND: bands.stratum_label_of(fine)})
+            made = cubes(
+                _cell_table(banded, [*strata_keys, *window]),
+                _cell_table(banded, [*reviewer_keys, *window]) if reviewer else None,
+                bool(window),
+            )
+            if window:
+                strata = WindowStrata.given(*made).fields()
+            else:
+                strata = {"strata": made[0], "reviewer_strata": made[1]}
+        else:
+            score_frame = _prepared(parts.scored, [*sensitive, *window], config)
+            score_frame["fine"] = bands.fine_index(score_frame[Col.FINE])
+            summed = cubes(
+                _engine_cells(parts.strata, strata_keys, bands),
+                None
+                if parts.reviewer_strata is None
+                else _engine_cells(parts.reviewer_strata, reviewer_keys, bands),
+                False,
+            )
+            strata = {"strata": summed[0], "reviewer_strata": summed[1]}
+            load = parts.by_window
+            if load is not None:
+
+                def by_window() -> tuple[CountCube, CountCube | None]:
+                    assert load is not None  # for the type checker: checked above
+                    frames = load()
+                    return cubes(
+                        _engine_cells(frames[0], [*strata_keys, Col.WINDOW], bands),
+                        None
+                        if frames[1] is None
+                        else _engine_cells(frames[1], [*reviewer_keys, Col.WINDOW], bands),
+                        True,
+                    )
+
+                strata["window_strata"] = WindowStrata(by_window)
+        scores = _score_cells(score_frame, sensitive, window[0] if window else None)
+    return CountCube(
+        tuple(sensitive), tuple(context), _cell_table(frame, keys), config.reviewer,
+        window[0] if window else None, transitions=_transitions(frame, config),
+        orders=dict(orders or {}), bands=bands if by_band else None, scores=scores,
+        reasons=_reasons(frame, config) if Col.REASON in frame else None, **strata,
+    )  # fmt: skip
+
+
+def _prepared(aggregate: pd.DataFrame, keys: list[str], config: AuditConfig) -> pd.DataFrame:
+    """A grouping of the pass with missing key values named, and each row's cell."""
+    frame = aggregate.copy()
+    for column in keys:
+        frame[column] = frame[column].where(frame[column].notna(), MISSING_GROUP)
     frame[_CELL] = _cells(frame, config)
-    # attributes is never empty: an audit needs at least one sensitive attribute.
-    grouped = frame.groupby([*attributes, _CELL], sort=True)[Col.N].sum()
-    counts = grouped.unstack(_CELL, fill_value=0).reindex(columns=list(CELLS), fill_value=0)
-    if Col.SCORE_N in frame:
-        score = frame.groupby(attributes, sort=True)[[Col.SCORE_N, Col.SCORE_SUM]].sum()
+    return frame
+
+
+def _with_strata(frame: pd.DataFrame, bands: ScoreBands) -> pd.DataFrame:
+    """The stratum label of a grouping keyed by stratum (or, for an exact score, value)."""
+    if bands.exact is not None:
+        frame[Col.BAND] = bands.stratum_label_of(bands.fine_index(frame[Col.BAND]))
+        return frame
+    stratum = pd.to_numeric(frame[Col.BAND], errors="coerce").to_numpy(dtype=float)
+    labels = np.asarray([*bands.stratum_labels(), MISSING_GROUP], dtype=object)
+    index = np.where(np.isnan(stratum), len(labels) - 1, np.nan_to_num(stratum))
+    frame[Col.BAND] = labels[np.clip(index.astype(np.int64), 0, len(labels) - 1)]
+    return frame
+
+
+def _engine_cells(frame: pd.DataFrame, keys: list[str], bands: ScoreBands) -> pd.DataFrame:
+    """Cells of a grouping the engine spread by cell itself (see :class:`ScoreParts`).
+
+    Sorted by the keys as pandas groups them: an engine returns groups in any order,
+    and sums over the cells (the weighting's) must not depend on it, to the last bit.
+    """
+    cells = _merged(_named_cells(frame, keys, bands), keys)
+    return cells.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _named_cells(frame: pd.DataFrame, keys: list[str], bands: ScoreBands) -> pd.DataFrame:
+    """A grouping the engine spread by cell itself, named and scaled as the cube's cells."""
+    out = frame.copy()
+    for column in keys:
+        if column != Col.BAND:
+            out[column] = out[column].where(out[column].notna(), MISSING_GROUP)
+    if Col.BAND in keys:
+        out = _with_strata(out, bands)
+    names = {f"{Col.PREFIX}{c}": c for c in (*CELLS, *WEIGHT_SUMS)}
+    names.update({Col.SCORE_N: "score_n", Col.SCORE_SUM: "score_sum"})
+    out = out.rename(columns=names)
+    for column in ("score_sum", *WEIGHT_SUMS):
+        if column in out:
+            out[column] = out[column].astype(np.float64) / SUM_SCALE
+    return out
+
+
+def _merged(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows with the same keys added up (one cell).
+
+    Strata of several exact score values, and a literal ``(missing)`` beside missing
+    values, come apart from the engine.
+    """
+    if cells.duplicated(keys).any():
+        return cells.groupby(keys, sort=True).sum().reset_index()
+    return cells
+
+
+def _cell_table(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Counts per combination of the keys and cell, with the score and weight sums."""
+    # keys is never empty: an audit needs at least one sensitive attribute.
+    scored = Col.SCORE_N in frame
+    summed = [Col.N, *([Col.SCORE_N, Col.SCORE_SUM] if scored else [])]
+    grouped = frame.groupby([*keys, _CELL], sort=True)[summed].sum()
+    counts = grouped[Col.N].unstack(_CELL, fill_value=0).reindex(columns=list(CELLS), fill_value=0)
+    if scored:  # the score sums of every cell of a key combination
+        score = grouped[[Col.SCORE_N, Col.SCORE_SUM]].groupby(level=list(range(len(keys)))).sum()
         score.columns = ["score_n", "score_sum"]
         score["score_sum"] /= SUM_SCALE
         counts = counts.join(score.fillna(0.0))
     if Col.WEIGHT in frame:
-        counts = counts.join(_weight_sums(frame, attributes)).fillna(0.0)
+        counts = counts.join(_weight_sums(frame, keys)).fillna(0.0)
     cells = counts.reset_index()
     cells.columns.name = None
-    scores = None
-    if fine is not None:
-        scores = _score_cells(frame.assign(fine=fine), list(config.sensitive), window)
-    elif scored is not None and bands is not None:
-        part = scored.copy()
-        for column in [*config.sensitive, *([window] if window else [])]:
-            part[column] = part[column].where(part[column].notna(), MISSING_GROUP)
-        part[_CELL] = _cells(part, config)
-        scores = _score_cells(part.assign(fine=bands.fine_index(part[Col.FINE])),
-                              list(config.sensitive), window)  # fmt: skip
-    return CountCube(
-        tuple(config.sensitive), tuple(config.context), cells, config.reviewer, window,
-        transitions=_transitions(frame, config), orders=dict(orders or {}), band=band,
-        bands=bands if band is not None else None, scores=scores,
-        reasons=_reasons(frame, config) if Col.REASON in frame else None,
-    )  # fmt: skip
+    return cells
+
+
+def decision_cells(frame: pd.DataFrame, config: AuditConfig) -> np.ndarray:
+    """The confusion cell of each row of a grouping, from its raw decisions.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        With the pass's :attr:`Col.PREDICTION` and :attr:`Col.LABEL` columns.
+    config : AuditConfig
+        The favourable value, and whether decisions have more than two values.
+
+    Returns
+    -------
+    numpy.ndarray
+        One cell name (:data:`CELLS`) per row.
+    """
+    return _cells(frame, config)
 
 
 def _cells(frame: pd.DataFrame, config: AuditConfig) -> np.ndarray:

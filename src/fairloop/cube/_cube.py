@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from fairloop.cube._bands import ScoreBands
 from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SCORE_SUMS, WEIGHT_SUMS, value_order
 
-__all__ = ["CountCube", "sorted_unique"]
+__all__ = ["CountCube", "WindowStrata", "sorted_unique"]
 
 
 def sorted_unique(
@@ -31,6 +31,49 @@ def sorted_unique(
         return np.flatnonzero(seen).astype(np.int64), rank[codes].astype(np.int64)
     keys, inverse = np.unique(codes, return_inverse=True)
     return keys.astype(np.int64), inverse.astype(np.int64)
+
+
+class WindowStrata:
+    """A cube's strata by time window: given, or made on first use.
+
+    The engine that counted a log's strata by window fetches them only when a window is
+    selected, stored or merged; the audit reads the sums over windows.
+
+    Parameters
+    ----------
+    load : callable
+        Returns the strata by window and the reviewers' strata by window (or None).
+    """
+
+    def __init__(self, load: Callable[[], tuple[CountCube, CountCube | None]]) -> None:
+        self._load: Callable[[], tuple[CountCube, CountCube | None]] | None = load
+        self._value: tuple[CountCube, CountCube | None] | None = None
+
+    @classmethod
+    def given(cls, strata: CountCube, reviewers: CountCube | None) -> WindowStrata:
+        """Strata by window already made."""
+        out = cls(lambda: (strata, reviewers))
+        out.get()
+        return out
+
+    def get(self) -> tuple[CountCube, CountCube | None]:
+        """The strata and the reviewers' strata, each with the window key."""
+        if self._value is None:
+            if self._load is None:  # pragma: no cover - set together
+                raise RuntimeError("Strata by window without a way to make them.")
+            self._value = self._load()
+            self._load = None  # whatever it held (the engine's tables) is let go
+        return self._value
+
+    def fields(self) -> dict[str, Any]:
+        """The cube fields they give: the sums over windows, and themselves."""
+        strata, reviewers = self.get()
+        return {"strata": strata.without_windows(),
+                "reviewer_strata": _apply(reviewers, lambda c: c.without_windows()),
+                "window_strata": self}  # fmt: skip
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_load": None, "_value": self.get()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,8 +113,8 @@ class CountCube:
         value (as text): the transition table of decisions with several values. Kept
         for the audit of this cube's own log (not by windows, merges or the store).
     band : str or None, default=None
-        Key column of the score's weighting stratum (a coarse score band, as text), when
-        the log has a score; :meth:`without_bands` sums it away.
+        Key column of the score's weighting stratum (a coarse score band, as text): a key
+        of the cubes of :attr:`strata` and :attr:`reviewer_strata`, not of the audit's.
     bands : ScoreBands or None, default=None
         How the score was banded.
     scores : pandas.DataFrame or None, default=None
@@ -82,6 +125,18 @@ class CountCube:
     reasons : pandas.DataFrame or None, default=None
         Reviewed cases per sensitive attribute, group and review reason (attribute,
         group, reason, n), when the log names why each case was reviewed.
+    strata : CountCube or None, default=None
+        When the log has a score: the same cases by sensitive and context attributes and
+        score stratum (key :attr:`band`), summed over reviewers and time windows, for
+        the weighted estimates and the tests of selection. Counted by the same pass apart
+        from the cells, so that the strata do not multiply the audit's cells.
+    reviewer_strata : CountCube or None, default=None
+        Likewise by sensitive attributes, reviewer and score stratum: the reviewers'
+        case mix.
+    window_strata : WindowStrata or None, default=None
+        With time windows: both by window too, so that windows select, add up and merge
+        with their strata (:meth:`select_windows`, :meth:`merge`, the store). Made on
+        first use: the audit itself reads only the sums over windows.
 
     Columns ``w_<cell>`` and ``v_<cell>`` of ``cells`` (:data:`WEIGHT_SUMS`), when the
     log gives each case's review probability ``p``: the sums of ``1 / p`` and of
@@ -110,9 +165,11 @@ class CountCube:
     bands: ScoreBands | None = field(default=None, repr=False)
     scores: pd.DataFrame | None = field(default=None, repr=False)
     reasons: pd.DataFrame | None = field(default=None, repr=False)
+    strata: CountCube | None = field(default=None, repr=False)
+    reviewer_strata: CountCube | None = field(default=None, repr=False)
+    window_strata: WindowStrata | None = field(default=None, repr=False)
     # derived in __post_init__: per attribute (sorted codes, uniques), and the sums matrix
     _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
-    _sums: NDArray[np.float64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         cells = self.cells.copy()
@@ -127,25 +184,8 @@ class CountCube:
             cells[name] = cells[name].astype(np.float64)
         cells = cells[[*self.keys, *CELLS, *SCORE_SUMS, *weights]].reset_index(drop=True)
         object.__setattr__(self, "cells", cells)
-        # each attribute factorised once, sorted, so marginals are integer arithmetic
-        codes = {}
-        for name in self.keys:
-            # groups in their declared or natural order (numeric bands by number), not as
-            # text; the reviewer and window keys in text order (dates sort as text)
-            values = [str(v) for v in pd.unique(cells[name])]
-            order = (
-                value_order(values, self.orders.get(name, ()))
-                if name in self.attributes
-                else sorted(values)
-            )
-            position = {value: i for i, value in enumerate(order)}
-            # each distinct value converted once, not each row
-            raw, distinct = pd.factorize(cells[name], use_na_sentinel=False)
-            rank = np.asarray([position[str(v)] for v in distinct], dtype=np.int64)
-            code = rank[raw] if len(raw) else np.zeros(0, dtype=np.int64)
-            codes[name] = (code, np.asarray(order, dtype=object))
-        object.__setattr__(self, "_codes", codes)
-        object.__setattr__(self, "_sums", cells[[*CELLS, *SCORE_SUMS]].to_numpy(dtype=np.float64))
+        # each key factorised on first use, then kept: marginals are integer arithmetic
+        object.__setattr__(self, "_codes", {})
         if self.case_moments is not None:  # moments recorded before a cell was added: zero
             moments = self.case_moments.copy()
             for i, a in enumerate(CELLS):
@@ -153,6 +193,36 @@ class CountCube:
                     if f"m_{a}_{b}" not in moments:
                         moments[f"m_{a}_{b}"] = 0
             object.__setattr__(self, "case_moments", moments)
+
+    def _code(self, name: str) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
+        """A key's code per cell row and its values in order (computed once)."""
+        cached = self._codes.get(name)
+        if cached is None:
+            column = self.cells[name]
+            # groups in their declared or natural order (numeric bands by number), not as
+            # text; the reviewer and window keys in text order (dates sort as text)
+            values = [str(v) for v in pd.unique(column)]
+            order = (
+                value_order(values, self.orders.get(name, ()))
+                if name in self.attributes
+                else sorted(values)
+            )
+            position = {value: i for i, value in enumerate(order)}
+            # each distinct value converted once, not each row
+            raw, distinct = pd.factorize(column, use_na_sentinel=False)
+            rank = np.asarray([position[str(v)] for v in distinct], dtype=np.int64)
+            code = rank[raw] if len(raw) else np.zeros(0, dtype=np.int64)
+            cached = (code, np.asarray(order, dtype=object))
+            self._codes[name] = cached
+        return cached
+
+    def _sums(self) -> NDArray[np.float64]:
+        """The cells then the score sums of every row, as one float matrix (computed once)."""
+        cached: NDArray[np.float64] | None = self.__dict__.get("_sum_matrix")
+        if cached is None:
+            cached = self.cells[[*CELLS, *SCORE_SUMS]].to_numpy(dtype=np.float64)
+            object.__setattr__(self, "_sum_matrix", cached)
+        return cached
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -175,7 +245,8 @@ class CountCube:
         fields: dict[str, object] = {
             "reviewer": self.reviewer, "window": self.window, "orders": self.orders,
             "band": self.band, "bands": self.bands, "scores": self.scores,
-            "reasons": self.reasons,
+            "reasons": self.reasons, "strata": self.strata,
+            "reviewer_strata": self.reviewer_strata, "window_strata": self.window_strata,
         }  # fmt: skip
         fields.update(changes)
         return CountCube(self.sensitive, self.context, cells, **fields)  # type: ignore[arg-type]
@@ -185,7 +256,7 @@ class CountCube:
         """The time windows counted, in order (empty without a window key)."""
         if self.window is None:
             return []
-        return [str(w) for w in self._codes[self.window][1]]
+        return [str(w) for w in self._code(self.window)[1]]
 
     def _summed_over(
         self, key: str, cache: str, changes: Callable[[], dict[str, object]]
@@ -197,8 +268,15 @@ class CountCube:
         cached: CountCube | None = self.__dict__.get(cache)
         if cached is None:
             keys = [k for k in self.keys if k != key]
-            summed = self.cells.drop(columns=key).groupby(keys, sort=True).sum()
-            cached = self._same(summed.reset_index(), **changes())
+            # on the keys' integer codes, not by hashing their text again
+            values, inverse, size = self.grouping(keys)
+            summed = pd.DataFrame(dict(zip(keys, values, strict=True)))
+            for column in self.cells.columns:
+                if column in self.keys:
+                    continue
+                total = np.bincount(inverse, self.cells[column].to_numpy(np.float64), size)
+                summed[column] = np.rint(total).astype(np.int64) if column in CELLS else total
+            cached = self._same(summed, **changes())
             object.__setattr__(self, cache, cached)
         return cached
 
@@ -209,7 +287,7 @@ class CountCube:
         window = self.window
         return self._summed_over(window, "_summed", lambda: {
             "window": None, "case_moments": self.case_moments,
-            "scores": self._scores_without(window),
+            "scores": self._scores_without(window), "window_strata": None,
         })  # fmt: skip
 
     def without_reviewer(self) -> CountCube:
@@ -222,17 +300,23 @@ class CountCube:
             return self
         return self._summed_over(self.reviewer, "_unreviewed", lambda: {"reviewer": None})
 
-    def without_bands(self) -> CountCube:
-        """The same counts summed over the score's strata (the cube itself if it has none).
+    @property
+    def weighting_cube(self) -> CountCube:
+        """What the weighted estimates and the tests of selection read.
 
-        What every figure but the score metrics and the weighted estimates reads: the
-        strata multiply the cells, and nothing else needs them.
+        The counts by attribute and score stratum (:attr:`strata`) when the log has a
+        score; otherwise the cube summed over time windows and reviewers.
         """
-        if self.band is None:
-            return self
-        return self._summed_over(self.band, "_unbanded", lambda: {
-            "band": None, "case_moments": self.case_moments, "transitions": self.transitions,
-        })  # fmt: skip
+        if self.strata is not None:
+            return self.strata
+        return self.without_windows().without_reviewer()
+
+    @property
+    def case_mix_cube(self) -> CountCube:
+        """What the reviewers' case mix reads: :attr:`reviewer_strata`, else the cube."""
+        if self.reviewer_strata is not None:
+            return self.reviewer_strata
+        return self.without_windows()
 
     def window_cube(self, start: str) -> CountCube:
         """The cube of one time window alone, without the window key."""
@@ -242,14 +326,30 @@ class CountCube:
         scores = self._scores_in([start])
         if scores is not None:
             scores = scores.drop(columns=self.window)
-        return self._same(cells, window=None, scores=scores, reasons=None)
+        strata, reviewer = None, None
+        if self.window_strata is not None:
+            by_window, reviewers = self.window_strata.get()
+            strata = by_window.window_cube(start)
+            reviewer = _apply(reviewers, lambda c: c.window_cube(start))
+        return self._same(
+            cells, window=None, scores=scores, reasons=None, strata=strata,
+            reviewer_strata=reviewer, window_strata=None,
+        )  # fmt: skip
 
     def select_windows(self, starts: Sequence[str]) -> CountCube:
         """The cells of some time windows, window key kept (so the parts merge back)."""
         if self.window is None:
             raise KeyError("This cube has no time windows (the log has no time column).")
         cells = self.cells[self.cells[self.window].isin(list(starts))]
-        return self._same(cells, scores=self._scores_in(starts), reasons=None)
+        strata: dict[str, Any] = {"strata": None, "reviewer_strata": None,
+                                  "window_strata": None}  # fmt: skip
+        if self.window_strata is not None:
+            by_window, reviewers = self.window_strata.get()
+            strata = WindowStrata.given(
+                by_window.select_windows(starts),
+                _apply(reviewers, lambda c: c.select_windows(starts)),
+            ).fields()
+        return self._same(cells, scores=self._scores_in(starts), reasons=None, **strata)
 
     def _scores_in(self, starts: Sequence[str]) -> pd.DataFrame | None:
         """The score table's rows of some windows (None without a windowed score table)."""
@@ -314,7 +414,7 @@ class CountCube:
         sums : ndarray of shape (groups, len(CELLS) + 2)
             The summed cells then the score sums, as floats.
         """
-        totals = self._sums
+        totals = self._sums()
         if not attributes:
             return [], totals.sum(axis=0, keepdims=True)
         values, inverse, size = self.grouping(attributes)
@@ -340,14 +440,14 @@ class CountCube:
         combined = np.zeros(len(self.cells), dtype=np.int64)
         span = 1
         for name in attributes:
-            code, uniques = self._codes[name]
+            code, uniques = self._code(name)
             combined = combined * len(uniques) + code
             span *= len(uniques)
         keys, inverse = sorted_unique(combined, span)
         values: list[NDArray[np.object_]] = []
         remainder = keys.copy()
         for name in reversed(attributes):
-            _, uniques = self._codes[name]
+            _, uniques = self._code(name)
             values.append(uniques[remainder % len(uniques)])
             remainder //= len(uniques)
         return values[::-1], inverse.astype(np.int64), len(keys)
@@ -361,7 +461,7 @@ class CountCube:
         """Which cells belong to a subgroup (a conjunction of key = value)."""
         mask = np.ones(len(self.cells), dtype=bool)
         for name, value in subgroup.items():
-            code, uniques = self._codes[name]
+            code, uniques = self._code(name)
             where = np.flatnonzero(uniques == value)
             mask &= code == (where[0] if where.size else -1)
         return mask
@@ -393,7 +493,18 @@ class CountCube:
             both = pd.concat(tables, ignore_index=True)
             keys = [c for c in both.columns if c in (*self.sensitive, self.window, "fine")]
             scores = both.groupby(keys, sort=True, dropna=False).sum().reset_index()
-        return self._same(stacked, scores=scores, reasons=None)
+        parts = (self, *others)
+        strata: dict[str, Any] = {"strata": None, "reviewer_strata": None,
+                                  "window_strata": None}  # fmt: skip
+        if self.window is None:  # no windows: the strata themselves add up
+            strata.update(strata=_merged([p.strata for p in parts]),
+                          reviewer_strata=_merged([p.reviewer_strata for p in parts]))  # fmt: skip
+        elif all(p.window_strata is not None for p in parts):
+            pairs = [p.window_strata.get() for p in parts if p.window_strata is not None]
+            by_window = _merged([a for a, _ in pairs])
+            if by_window is not None:
+                strata = WindowStrata.given(by_window, _merged([b for _, b in pairs])).fields()
+        return self._same(stacked, scores=scores, reasons=None, **strata)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form (key values as text, counts as integers)."""
@@ -418,6 +529,12 @@ class CountCube:
                 "columns": list(self.scores.columns),
                 "rows": self.scores.astype(object).to_numpy().tolist(),
             }
+        parts: tuple[CountCube | None, CountCube | None] = (self.strata, self.reviewer_strata)
+        if self.window_strata is not None:  # by window, so that windows keep them
+            parts = self.window_strata.get()
+        for name, part in zip(("strata", "reviewer_strata"), parts, strict=True):
+            if part is not None:
+                out[name] = part.to_dict()
         if self.case_moments is not None:
             moments = self.case_moments
             out["case_moments"] = {
@@ -436,6 +553,11 @@ class CountCube:
         moments = data.get("case_moments")
         scores = data.get("scores")
         bands = data.get("bands")
+        strata = cls.from_dict(data["strata"]) if data.get("strata") else None
+        reviewers = cls.from_dict(data["reviewer_strata"]) if data.get("reviewer_strata") else None
+        kept: dict[str, Any] = {"strata": strata, "reviewer_strata": reviewers}
+        if strata is not None and strata.window is not None:
+            kept = WindowStrata.given(strata, reviewers).fields()
         return cls(
             tuple(data["sensitive"]),
             tuple(data["context"]),
@@ -448,10 +570,14 @@ class CountCube:
             bands=None if bands is None else ScoreBands.from_dict(bands),
             scores=None if scores is None else pd.DataFrame(scores["rows"],
                                                             columns=scores["columns"]),
+            **kept,
         )  # fmt: skip
 
     def equals(self, other: CountCube) -> bool:
-        """Whether two cubes hold the same counts for the same cells, in any row order."""
+        """Whether two cubes hold the same counts for the same cells, in any row order.
+
+        Their :attr:`strata` and :attr:`reviewer_strata` (summed over windows) too.
+        """
         if (self.sensitive, self.context, self.reviewer, self.window, self.band) != (
             other.sensitive,
             other.context,
@@ -468,7 +594,13 @@ class CountCube:
             ordered: pd.DataFrame = cells.sort_values(keys) if keys else cells
             return ordered.reset_index(drop=True)
 
-        return canon(self).equals(canon(other))
+        if not canon(self).equals(canon(other)):
+            return False
+        for name in ("strata", "reviewer_strata"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if (mine is None) != (theirs is None) or (mine is not None and not mine.equals(theirs)):
+                return False
+        return True
 
     def __repr__(self) -> str:
         return (
@@ -476,3 +608,16 @@ class CountCube:
             f"reviewer={self.reviewer!r}, window={self.window!r}, band={self.band!r}, "
             f"cells={len(self.cells)}, rows={self.n_rows})"
         )
+
+
+def _merged(parts: list[CountCube | None]) -> CountCube | None:
+    """The sum of some cubes, or None when one of them is missing."""
+    present = [p for p in parts if p is not None]
+    if not present or len(present) < len(parts):
+        return None
+    return present[0].merge(*present[1:]) if len(present) > 1 else present[0]
+
+
+def _apply(cube: CountCube | None, change: Callable[[CountCube], CountCube]) -> CountCube | None:
+    """``change(cube)``, or None without a cube."""
+    return None if cube is None else change(cube)

@@ -13,7 +13,7 @@ import pandas as pd
 
 import fairloop.decision_log._checks as checks
 from fairloop.config import AuditConfig
-from fairloop.cube import CountCube, ScoreBands, cube_from_aggregate
+from fairloop.cube import CountCube, ScoreBands, cube_from_aggregate, decision_cells
 from fairloop.decision_log._open import open_source
 from fairloop.decision_log._source import Aggregation, Source
 from fairloop.decision_log._sql import cell_conditions
@@ -179,6 +179,7 @@ def run_cube_pass(
         ),
         review_reason=config.review_reason,
         sensitive=list(config.sensitive),
+        reviewer=config.reviewer,
     )
     return source.aggregate(spec)
 
@@ -241,12 +242,6 @@ def read_decision_log(
     finally:
         if hasattr(source, "watch"):
             source.watch = None
-    scored = None
-    if Col.SCORE_SET in aggregate:  # the fine score bands of the groups came apart
-        split = aggregate[Col.SCORE_SET].astype(bool).to_numpy()
-        scored = aggregate[split].drop(columns=Col.SCORE_SET).reset_index(drop=True)
-        aggregate = aggregate[~split].drop(columns=[Col.SCORE_SET, Col.FINE])
-        aggregate = aggregate.reset_index(drop=True)
     issues = checks.check_not_empty(aggregate)
     if issues:
         raise DecisionLogError(issues)
@@ -275,8 +270,10 @@ def read_decision_log(
         "label": _positive_raw(aggregate[Col.LABEL], config),
     }
     orders = {a: source.declared_order(a) for a in (*config.sensitive, *config.context)}
+    # the score's groupings, when the engine made them apart from the keys' in the pass
+    parts = source.score_parts(lambda pairs: list(decision_cells(pairs, config)))
     cube = cube_from_aggregate(
-        aggregate, config, {a: o for a, o in orders.items() if o}, bands=bands, scored=scored
+        aggregate, config, {a: o for a, o in orders.items() if o}, bands=bands, parts=parts
     )
     tokens: dict[str, dict[Any, str]] = {}
     if config.many_values:

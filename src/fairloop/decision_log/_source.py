@@ -9,13 +9,14 @@ case ids repeat, and a hash of its content. Each engine is a module of its own
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
+from fairloop.cube import ScoreParts
 from fairloop.cube._bands import ScoreBands
 from fairloop.exceptions import DecisionLogError, Issue, IssueReason
 
@@ -52,11 +53,15 @@ class Aggregation:
         chose another negative value (cell ``tx``) as the cube pass does.
     bands : ScoreBands or None
         Also group by the score's fine band, as :attr:`Col.BAND`. Engines with grouping
-        sets group the keys by the score's stratum instead, and the ``sensitive``
-        attributes with the decisions by the fine band (:attr:`Col.FINE`), in the same
-        pass; the rows of that second grouping have :attr:`Col.SCORE_SET` true.
+        sets leave the keys as without a score and add, in the same pass, the sensitive
+        and context attributes by the score's stratum (:attr:`Col.BAND`; rows with
+        :attr:`Col.STRATA_SET` true), the sensitive attributes and the reviewer by the
+        stratum (:attr:`Col.REVIEWER_SET` true as well), and the sensitive attributes by
+        the fine band (:attr:`Col.FINE`; :attr:`Col.SCORE_SET` true).
     sensitive : sequence of str
         The sensitive attributes (the score metrics' groups).
+    reviewer : str or None
+        The reviewer column (the last of ``attributes``), when the log names reviewers.
     review_probability : str or None
         Column of each case's review probability: per cell, the sums of ``1 / p`` and
         ``(1 - p) / p**2`` over reviewed rows and the count of reviewed rows whose ``p``
@@ -81,6 +86,7 @@ class Aggregation:
     review_probability_kind: ColumnKind | None = None
     review_reason: str | None = None
     sensitive: Sequence[str] = ()
+    reviewer: str | None = None
 
 
 class Source(Protocol):
@@ -125,6 +131,14 @@ class Source(Protocol):
 
         The frame has the attribute columns, then the reserved columns of :class:`Col`:
         prediction, label, row count and, where asked, the score and time aggregates.
+        """
+        ...
+
+    def score_parts(self, classify: Callable[[pd.DataFrame], Sequence[str]]) -> ScoreParts | None:
+        """After :meth:`aggregate`: the score's groupings made apart, if the engine did.
+
+        ``classify`` gives the cell of each distinct (prediction, label) pair. None when
+        the pass grouped once, by the fine band (the cube then sums the rest from it).
         """
         ...
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from fairloop.cube import ScoreParts
 from fairloop.decision_log._source import Aggregation, ColumnKind, Source, as_text
-from fairloop.vocabulary import SUM_SCALE, Col, cell_sql
+from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SUM_SCALE, Col, cell_sql
 
 __all__ = ["SQLSource", "cell_conditions", "fingerprint", "quote_name", "sql_literal"]
 
@@ -70,6 +71,11 @@ def _as_token(source: Source, column: str, tokens: Mapping[Any, str]) -> str:
 
 _EXACT_SUMS = (Col.SCORE_SUM, Col.WEIGHT, Col.WEIGHT_VAR)
 
+#: Temporary tables of a pass that groups the score apart: its groupings, and the
+#: distinct (prediction, label) pairs in them.
+_PASS, _PAIRS = f"{Col.PREFIX}pass", f"{Col.PREFIX}pairs"
+_PAIRED = f"{Col.PREFIX}paired"
+
 
 def sql_literal(text: str) -> str:
     """Text as a standard SQL string literal (quotes doubled; backslashes are plain)."""
@@ -95,6 +101,8 @@ class SQLSource(ABC):
     def __init__(self) -> None:
         self.relation = ""
         self._types: dict[str, str] = {}
+        #: After a pass that grouped the score apart: its spec, aggregates and window key.
+        self._split: tuple[Aggregation, list[str], list[str]] | None = None
 
     # --- what a subclass provides -------------------------------------------------------
     @abstractmethod
@@ -200,15 +208,19 @@ class SQLSource(ABC):
         split = False
         if spec.score is not None and spec.bands is not None:
             fine = spec.bands.sql(self.score_value(spec.score, spec.score_kind))
-            split = self.grouping_sets and spec.bands.exact is None and bool(spec.sensitive)
+            split = self.grouping_sets and bool(spec.sensitive)
             if split:
-                # the keys by the score's stratum, the groups by its fine band: one pass
+                # one pass: the keys by the score's stratum and, in a second grouping,
+                # the sensitive groups by the fine band; the audit's cells and the
+                # strata are sums of the first (see score_parts). The stratum of an
+                # exact score is its value (few), mapped after the pass.
                 bins, strata = spec.bands.bins, min(spec.bands.strata, spec.bands.bins)
-                keys.append(f"floor(({fine}) * {strata} / {bins}) AS {Col.BAND}")
+                stratum = fine if spec.bands.exact else f"floor(({fine}) * {strata} / {bins})"
+                keys.append(f"{stratum} AS {Col.BAND}")
                 keys.append(f"{fine} AS {Col.FINE}")
             else:
                 keys.append(f"{fine} AS {Col.BAND}")
-            names.append(Col.BAND)
+                names.append(Col.BAND)
         if spec.review_reason is not None:
             keys.append(f"{self.as_text(spec.review_reason)} AS {Col.REASON}")
             names.append(Col.REASON)
@@ -233,23 +245,122 @@ class SQLSource(ABC):
                 f"min({value}) AS {Col.TIME_MIN}",
                 f"max({value}) AS {Col.TIME_MAX}",
             ]
-        ordinals = ", ".join(str(i + 1) for i in range(len(keys)))
-        grouping = ordinals
-        if split:
-            scored = [*(self.quote(k) for k in spec.sensitive), Col.PREDICTION, Col.LABEL,
-                      Col.FINE]  # fmt: skip
-            if Col.WINDOW in names:  # windows add up, the score's bands with them
-                scored.append(Col.WINDOW)
-            grouping = f"GROUPING SETS (({', '.join(names)}), ({', '.join(scored)}))"
-            aggs.append(f"GROUPING({Col.FINE}) = 0 AS {Col.SCORE_SET}")
-        sql = (
-            f"SELECT {', '.join(keys)}, {', '.join(aggs)} FROM {self.relation} GROUP BY {grouping}"
+        self._split = None
+        if not split:
+            ordinals = ", ".join(str(i + 1) for i in range(len(keys)))
+            sql = (
+                f"SELECT {', '.join(keys)}, {', '.join(aggs)} FROM {self.relation} "
+                f"GROUP BY {ordinals}"
+            )
+            return self._finished(self._fetch(sql), spec)
+        window = [Col.WINDOW] if Col.WINDOW in names else []
+        sensitive = [self.quote(k) for k in spec.sensitive]
+        scored = [*sensitive, Col.PREDICTION, Col.LABEL, Col.FINE, *window]
+        grouping = f"GROUPING SETS (({', '.join([*names, Col.BAND])}), ({', '.join(scored)}))"
+        columns = [a.rsplit(" AS ", 1)[1] for a in aggs]
+        aggs.append(f"GROUPING({Col.FINE}) = 0 AS {Col.SCORE_SET}")
+        self._fetch(
+            f"CREATE OR REPLACE TEMPORARY TABLE {_PASS} AS SELECT {', '.join(keys)}, "
+            f"{', '.join(aggs)} FROM {self.relation} GROUP BY {grouping}"
         )
-        out = self._fetch(sql)
+        self._split = (spec, columns, window)
+        # the keys' grouping: the first grouping summed over the strata
+        summed = [
+            f"min({c}) AS {c}" if c.endswith("_min")
+            else f"max({c}) AS {c}" if c.endswith("_max")
+            else f"sum({c}) AS {c}" if c in _EXACT_SUMS
+            else f"CAST(sum({c}) AS BIGINT) AS {c}"
+            for c in columns
+        ]  # fmt: skip
+        sql = (
+            f"SELECT {', '.join(names)}, {', '.join(summed)} FROM {_PASS} "
+            f"WHERE NOT {Col.SCORE_SET} GROUP BY {', '.join(names)}"
+        )
+        return self._finished(self._fetch(sql), spec)
+
+    def score_parts(self, classify: Callable[[pd.DataFrame], Sequence[str]]) -> ScoreParts | None:
+        """The score's groupings, made from the pass's table (engines with grouping sets).
+
+        Parameters
+        ----------
+        classify : callable
+            Given the distinct (:attr:`Col.PREDICTION`, :attr:`Col.LABEL`) pairs the pass
+            saw, the cell (:data:`CELLS`) of each: the cube's own rule, applied to values
+            read as the pass's are.
+
+        Returns
+        -------
+        ScoreParts or None
+            None when the pass grouped once (the cube sums everything from it). The
+            groupings by window are made from this source's tables when first asked for.
+        """
+        if self._split is None:
+            return None
+        spec, columns, window = self._split
+        self._fetch(
+            f"CREATE OR REPLACE TEMPORARY TABLE {_PAIRS} AS SELECT {Col.PREDICTION}, "
+            f"{Col.LABEL}, row_number() OVER () - 1 AS pair FROM (SELECT DISTINCT "
+            f"{Col.PREDICTION}, {Col.LABEL} FROM {_PASS} WHERE NOT {Col.SCORE_SET})"
+        )
+        pairs = self._fetch(f"SELECT * FROM {_PAIRS} ORDER BY pair")
+        cells = list(classify(pairs))
+        sensitive = [self.quote(k) for k in spec.sensitive]
+        reviewer = self.quote(spec.reviewer) if spec.reviewer is not None else None
+        context = [self.quote(k) for k in spec.attributes[len(sensitive) :]]
+        context = [c for c in context if c != reviewer]
+        kept = [*sensitive, Col.PREDICTION, Col.LABEL, Col.FINE, *window, *columns]
+        scored = self._fetch(f"SELECT {', '.join(kept)} FROM {_PASS} WHERE {Col.SCORE_SET}")
+        sums = []
+        for cell in CELLS:
+            ids = ", ".join(str(i) for i, c in enumerate(cells) if c == cell)
+            where = f"pair IN ({ids})" if ids else "FALSE"
+            sums.append(f"CAST(coalesce(sum({Col.N}) FILTER (WHERE {where}), 0) AS BIGINT) "
+                        f"AS {Col.PREFIX}{cell}")  # fmt: skip
+            if cell in REVIEWED_CELLS and Col.WEIGHT in columns:
+                for prefix, column in (("w", Col.WEIGHT), ("v", Col.WEIGHT_VAR)):
+                    sums.append(f"coalesce(sum({column}) FILTER (WHERE {where}), 0) "
+                                f"AS {Col.PREFIX}{prefix}_{cell}")  # fmt: skip
+        if Col.SCORE_N in columns:
+            sums += [f"CAST(sum({Col.SCORE_N}) AS BIGINT) AS {Col.SCORE_N}",
+                     f"sum({Col.SCORE_SUM}) AS {Col.SCORE_SUM}"]  # fmt: skip
+        # each row of the keys' grouping with its decisions' pair, joined once
+        self._fetch(
+            f"CREATE OR REPLACE TEMPORARY TABLE {_PAIRED} AS SELECT t.*, p.pair FROM {_PASS} "
+            f"AS t JOIN {_PAIRS} AS p ON t.{Col.PREDICTION} IS NOT DISTINCT FROM "
+            f"p.{Col.PREDICTION} AND t.{Col.LABEL} IS NOT DISTINCT FROM p.{Col.LABEL} "
+            f"WHERE NOT t.{Col.SCORE_SET}"
+        )
+
+        def grouped(keys: list[str]) -> pd.DataFrame:
+            listed = ", ".join(keys)
+            sql = f"SELECT {listed}, {', '.join(sums)} FROM {_PAIRED} GROUP BY {listed}"
+            return self._finished(self._fetch(sql), spec)
+
+        strata_keys = [*sensitive, *context, Col.BAND]
+        reviewer_keys = [*sensitive, reviewer, Col.BAND] if reviewer is not None else None
+        by_window = None
+        if window:  # by window too, but only when a window is selected, stored or merged
+
+            def by_window() -> tuple[pd.DataFrame, pd.DataFrame | None]:
+                return grouped([*strata_keys, *window]), (
+                    None if reviewer_keys is None else grouped([*reviewer_keys, *window])
+                )
+
+        return ScoreParts(
+            scored=self._finished(scored, spec),
+            strata=grouped(strata_keys),
+            reviewer_strata=None if reviewer_keys is None else grouped(reviewer_keys),
+            by_window=by_window,
+        )
+
+    def _finished(self, out: pd.DataFrame, spec: Aggregation) -> pd.DataFrame:
+        """A grouping as fetched, read as the cube reads it: keys as text, sums as floats."""
         for key in spec.attributes:
-            out[key] = as_text(out[key])
-        for column in _EXACT_SUMS:  # in units of 1 / SUM_SCALE: the cube divides them
-            if column in out:
+            if key in out:
+                out[key] = as_text(out[key])
+        for column in out.columns:  # in units of 1 / SUM_SCALE: the cube divides them
+            if column in _EXACT_SUMS or str(column).startswith((f"{Col.PREFIX}w_",
+                                                                  f"{Col.PREFIX}v_")):  # fmt: skip
                 out[column] = pd.to_numeric(out[column]).astype(float)
         if Col.WINDOW in out:  # window starts as YYYY-MM-DD text, missing stays missing
             days = pd.to_datetime(out[Col.WINDOW])

@@ -80,7 +80,7 @@ def subgroup_tests(
     raw_den, raw_comp_den = den, comp_den
     if weighting is not None:
         # the audit's weighting (its strata and sums computed once), for the searched metrics
-        weighted = weighting.weighted(sets).select([weighting.names.index(m) for m in metrics])
+        weighted = weighting.subset(metrics).weighted(sets)
         cols = weighting_columns(weighted)
         _, w_gap = weighted.design_effects()
         num, den = num.astype(np.float64), den.astype(np.float64)

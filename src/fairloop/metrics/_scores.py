@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -93,10 +94,10 @@ def _known(cube: CountCube) -> pd.DataFrame:
 
 def _grouped(
     frame: pd.DataFrame, attrs: tuple[str, ...]
-) -> tuple[list[tuple[str, ...]], NDArray[np.int64], pd.DataFrame]:
+) -> tuple[list[tuple[str, ...]], NDArray[np.int64]]:
     """The group of each row of the score table (groups sorted as text)."""
     if not attrs or not len(frame):
-        return [()], np.zeros(len(frame), dtype=np.int64), frame
+        return [()], np.zeros(len(frame), dtype=np.int64)
     # each attribute factorised (sorted as text), combined, as the cube groups its keys
     combined = np.zeros(len(frame), dtype=np.int64)
     uniques = []
@@ -111,7 +112,7 @@ def _grouped(
         decoded.append(values[remainder % len(values)])
         remainder //= len(values)
     groups = [tuple(str(v) for v in row) for row in zip(*decoded[::-1], strict=True)]
-    return groups, codes.astype(np.int64), frame
+    return groups, codes.astype(np.int64)
 
 
 def _per_band(
@@ -191,7 +192,7 @@ def _effective(total: FloatArray, squares: FloatArray) -> FloatArray:
 
 
 def score_figures(
-    cube: CountCube, config: AuditConfig, estimator: str = REVIEWED
+    cube: CountCube, config: AuditConfig, estimator: str = REVIEWED, *, tables: bool = True
 ) -> ScoreFigures | None:
     """ROC AUC, calibration and the ROC curve of every group of the sensitive attributes.
 
@@ -205,6 +206,9 @@ def score_figures(
         ``post-stratified`` or ``inverse-probability`` weight the reviewed cases as the
         error rates are weighted (intervals on Kish's effective counts); ``reviewed``
         takes them as they are.
+    tables : bool, default=True
+        Whether to make the calibration and ROC tables too, or the metrics alone (their
+        tables then empty).
 
     Returns
     -------
@@ -227,7 +231,7 @@ def score_figures(
     counts = known[list(CELLS)].to_numpy(dtype=np.float64)
     weights = _weights(cube, known, estimator)
     for attrs in attribute_sets(cube.sensitive):
-        groups, codes, _ = _grouped(known, attrs)
+        groups, codes = _grouped(known, attrs)
         count = len(groups)
 
         pos, neg, ssum, pos2, neg2 = (
@@ -247,11 +251,8 @@ def score_figures(
             np.minimum(raw_pos, n - raw_pos) < config.min_denominator
         )
         status = np.where(small | np.isnan(auc), INSUFFICIENT_CODE, OK_CODE)
-        base = pd.DataFrame({
-            "attribute_set": set_name(attrs),
-            "group": [group_label(attrs, g) for g in groups],
-            "attributes": [dict(zip(attrs, g, strict=True)) for g in groups],
-        })  # fmt: skip
+        base = _Naming(attrs, groups)
+        every = np.arange(count)
         # calibration per stratum
         s_pos, s_n, s_sum = pos @ merge, (pos + neg) @ merge, ssum @ merge
         s_eff = _effective(s_n, (pos2 + neg2) @ merge)
@@ -284,16 +285,17 @@ def score_figures(
             ("expected_calibration_error", ece, np.full(count, np.nan), np.full(count, np.nan),
              cal_status),
         ):  # fmt: skip
-            metrics.append(base.assign(metric=metric, value=value, ci_low=lo, ci_high=hi,
-                                       n=n.astype(np.int64), status=names[st]))  # fmt: skip
+            metrics.append({**base(every), "metric": np.full(count, metric, dtype=object),
+                            "value": value, "ci_low": lo, "ci_high": hi,
+                            "n": n.astype(np.int64), "status": names[st]})  # fmt: skip
+        if not tables:
+            continue
         g_idx, s_idx = np.nonzero(raw_n > 0)
-        calibration.append(
-            base.iloc[g_idx].reset_index(drop=True).assign(
-                band=labels[s_idx], n=raw_n[g_idx, s_idx].astype(np.int64),
-                observed=observed[g_idx, s_idx], ci_low=o_low[g_idx, s_idx],
-                ci_high=o_high[g_idx, s_idx], mean_score=mean_score[g_idx, s_idx],
-            )
-        )  # fmt: skip
+        calibration.append({
+            **base(g_idx), "band": labels[s_idx], "n": raw_n[g_idx, s_idx].astype(np.int64),
+            "observed": observed[g_idx, s_idx], "ci_low": o_low[g_idx, s_idx],
+            "ci_high": o_high[g_idx, s_idx], "mean_score": mean_score[g_idx, s_idx],
+        })  # fmt: skip
         # the ROC curve: one point per band edge, from the highest
         edges = np.concatenate([[np.inf], low[::-1]])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -313,19 +315,37 @@ def score_figures(
             np.nan_to_num(fpr.ravel()) * eff_neg, eff_neg, method=config.ci_method,
             confidence_level=config.confidence_level,
         )  # fmt: skip
-        roc.append(
-            base.loc[base.index.repeat(points)].reset_index(drop=True).assign(
-                threshold=np.tile(edges, count), true_positive_rate=tpr.ravel(),
-                true_positive_rate_ci_low=t_low, true_positive_rate_ci_high=t_high,
-                false_positive_rate=fpr.ravel(), false_positive_rate_ci_low=f_low,
-                false_positive_rate_ci_high=f_high,
-            )
-        )  # fmt: skip
-    out = pd.concat(metrics, ignore_index=True)
+        roc.append({
+            **base(np.repeat(every, points)), "threshold": np.tile(edges, count),
+            "true_positive_rate": tpr.ravel(), "true_positive_rate_ci_low": t_low,
+            "true_positive_rate_ci_high": t_high, "false_positive_rate": fpr.ravel(),
+            "false_positive_rate_ci_low": f_low, "false_positive_rate_ci_high": f_high,
+        })  # fmt: skip
+    out = _stacked(metrics)
     out["estimator"] = estimator
-    return ScoreFigures(
-        out, pd.concat(calibration, ignore_index=True), pd.concat(roc, ignore_index=True)
-    )
+    if not tables:
+        return ScoreFigures(out, pd.DataFrame(), pd.DataFrame())
+    return ScoreFigures(out, _stacked(calibration), _stacked(roc))
+
+
+class _Naming:
+    """The columns naming some groups of one attribute set."""
+
+    def __init__(self, attrs: tuple[str, ...], groups: list[tuple[str, ...]]) -> None:
+        self.name = set_name(attrs)
+        self.labels = np.asarray([group_label(attrs, g) for g in groups], dtype=object)
+        self.attributes = np.empty(len(groups), dtype=object)
+        self.attributes[:] = [dict(zip(attrs, g, strict=True)) for g in groups]
+
+    def __call__(self, index: NDArray[np.int64]) -> dict[str, Any]:
+        return {"attribute_set": np.full(len(index), self.name, dtype=object),
+                "group": self.labels[index], "attributes": self.attributes[index]}  # fmt: skip
+
+
+def _stacked(parts: list[dict[str, Any]]) -> pd.DataFrame:
+    """One frame of the columns of every part, in order (one construction, not a concat)."""
+    columns = list(parts[0])
+    return pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in columns})
 
 
 def _auc(pos: FloatArray, neg: FloatArray, z: float) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -399,7 +419,7 @@ def threshold_table(
     counts = known[list(CELLS)].to_numpy(dtype=np.float64)
     weights = _weights(cube, known, estimator)
     for attrs in sets:
-        groups, codes, _ = _grouped(known, attrs)
+        groups, codes = _grouped(known, attrs)
         count = len(groups)
 
         summed = _summer(codes, count)

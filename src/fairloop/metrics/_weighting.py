@@ -43,6 +43,7 @@ cube, whose score strata are one of its keys.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -159,14 +160,7 @@ class Weighting:
     def __init__(self, cube: CountCube, estimator: str, names: Sequence[str]) -> None:
         self.cube = cube
         self.estimator = estimator
-        self.names = tuple(names)
-        num_w, den_w = cell_weights(list(self.names))
-        reviewed = [CELLS.index(c) for c in REVIEWED_CELLS]
-        self.columns = np.flatnonzero(den_w[[i for i in range(len(CELLS)) if i not in reviewed]]
-                                      .sum(axis=0) == 0)  # fmt: skip
-        # only the weighted metrics are computed; the others are left as NaN
-        self._num_w = num_w[:, self.columns].astype(np.float64)
-        self._den_w = den_w[:, self.columns].astype(np.float64)
+        self._use_metrics(names)
         self._counts = cube.column_matrix(CELLS)
         self._strata_keys = [*cube.sensitive, *([cube.band] if cube.band else [])]
         values, self._stratum, size = cube.grouping(self._strata_keys)
@@ -195,6 +189,33 @@ class Weighting:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = self._N_eff[merged] / np.maximum(self._r_eff[merged], 1)
             self._w = np.where(self._kept, ratio, 0.0)
+
+    def _use_metrics(self, names: Sequence[str]) -> None:
+        """The metrics computed: only the weighted ones; the others are left as NaN."""
+        self.names = tuple(names)
+        num_w, den_w = cell_weights(list(self.names))
+        reviewed = [CELLS.index(c) for c in REVIEWED_CELLS]
+        self.columns = np.flatnonzero(den_w[[i for i in range(len(CELLS)) if i not in reviewed]]
+                                      .sum(axis=0) == 0)  # fmt: skip
+        self._num_w = num_w[:, self.columns].astype(np.float64)
+        self._den_w = den_w[:, self.columns].astype(np.float64)
+
+    def subset(self, names: Sequence[str]) -> Weighting:
+        """The same weighting (strata, weights) for other metrics: fewer are cheaper.
+
+        Parameters
+        ----------
+        names : sequence of str
+            The metrics of every array of :meth:`weighted`.
+
+        Returns
+        -------
+        Weighting
+        """
+        out = copy.copy(self)
+        out.__dict__.pop("_units", None)  # per-metric sums: made again for these metrics
+        out._use_metrics(names)
+        return out
 
     # --- per cube row ----------------------------------------------------------------
     def _row_sums(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -444,8 +465,15 @@ def _sum_by(index: IntArray, values: FloatArray, size: int) -> FloatArray:
 
 
 def _by_group(target: IntArray, values: FloatArray, rows: int) -> FloatArray:
-    """Sums of ``values`` (pairs x metrics) by group."""
-    return _sum_by(target, values, rows)
+    """Sums of ``values`` (pairs x metrics) by group, ``target`` sorted (as pairs are).
+
+    Each group's pairs are adjacent, so the sums are one ``reduceat`` over the runs.
+    """
+    out: FloatArray = np.zeros((rows, values.shape[1]), dtype=np.float64)
+    if len(target):
+        starts = np.flatnonzero(np.concatenate(([True], target[1:] != target[:-1])))
+        out[target[starts]] = np.add.reduceat(values, starts, axis=0)
+    return out
 
 
 #: An unreviewed stratum joins its neighbouring band when chance alone explains its zero

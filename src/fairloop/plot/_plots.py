@@ -121,20 +121,33 @@ class AuditPlots:
         if metric not in METRICS:
             raise ValueError(f"Unknown metric {metric!r}. Choose one of: {', '.join(METRICS)}.")
 
-    def _frame(self, sets: Sequence[tuple[str, ...]], metric: str) -> pd.DataFrame:
+    def _frame(
+        self, sets: Sequence[tuple[str, ...]], metric: str, *, weighted: bool = True
+    ) -> pd.DataFrame:
         """The tidy metrics of ``metric`` for the given attribute sets, from the summed cube.
 
         Weighted for every case, as the audit's own figures, when the audit weighted the
-        reviewed cases (``result.selection.estimator``).
+        reviewed cases (``result.selection.estimator``) and ``weighted`` is true.
         """
         result = self._result
-        banded = result.cube.without_windows()
-        table = group_table(banded.without_bands(), [(), *sets])
+        cube = result.cube.without_windows()
+        table = group_table(cube, [(), *sets])
         rates = compute_rates(table, result.config)
         selection = result.selection
-        if selection is not None and selection.estimator != REVIEWED and reviewed_metric(metric):
+        weigh = selection is not None and selection.estimator != REVIEWED and weighted
+        if selection is not None and weigh and reviewed_metric(metric):
             named = {a for s in sets for a in s}
-            source = banded if banded.reviewer in named else banded.without_reviewer()
+            source = cube.weighting_cube
+            if cube.reviewer in named:
+                source = cube.case_mix_cube
+                if cube.reviewer_strata is not None and named & set(cube.context):
+                    raise ValueError(
+                        "by= names the reviewer with a context attribute, but the audit "
+                        "weighted reviewed cases by score band and keeps reviewers' score "
+                        "bands by sensitive attribute only. Draw by the reviewer with "
+                        "sensitive attributes, the context attribute without the reviewer, "
+                        "or the reviewed cases as they are (estimator='reviewed')."
+                    )
             weighting = Weighting(source, selection.estimator, tuple(METRICS))
             rates = weighted_rates(
                 rates, weighting.weighted(table.sets), selection.estimator, result.config
@@ -224,7 +237,9 @@ class AuditPlots:
         return _figure(roc_chart("ROC by group (reviewed cases)", curves))
 
     # ------------------------------------------------------------------ figures
-    def metric(self, metric: str, by: str | Sequence[str] | None = None) -> go.Figure:
+    def metric(
+        self, metric: str, by: str | Sequence[str] | None = None, *, estimator: str | None = None
+    ) -> go.Figure:
         """One metric per group with its interval, and a line at everyone's value.
 
         Parameters
@@ -235,14 +250,23 @@ class AuditPlots:
             The attribute set: ``["race"]``, ``["race", "sex"]`` (intersections), or any
             context or reviewer column of the audit. Default: each sensitive attribute
             alone, one trace each.
+        estimator : {"reviewed"} or None, default=None
+            ``reviewed`` draws the figures of the reviewed cases as they are; by default
+            the figures flags and verdicts use (weighted for every case where the audit
+            weighted them).
 
         Returns
         -------
         plotly.graph_objects.Figure
         """
         self._check_metric(metric)
+        if estimator not in (None, REVIEWED):
+            raise ValueError(
+                f"estimator= must be {REVIEWED!r} (the reviewed cases as they are) or left "
+                f"out (the audit's own figures), not {estimator!r}."
+            )
         sets = self._attributes(by)
-        frame = self._frame(sets, metric)
+        frame = self._frame(sets, metric, weighted=estimator is None)
         overall = frame.iloc[0]
         series, categories = [], []
         for attrs in sets:
@@ -553,7 +577,7 @@ class AuditPlots:
     ) -> list[tuple[float | None, float | None, float | None, int]]:
         """The subgroup, everyone else and everyone, weighted as the audit weighted them."""
         result = self._result
-        banded = result.cube.without_windows().without_reviewer()
+        banded = result.cube.weighting_cube
         attrs = tuple(subgroup)
         weighted = Weighting(banded, estimator, (metric,)).weighted([(), attrs])
         values, members, _ = banded.grouping(list(attrs))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -78,7 +80,7 @@ def test_groups_keep_their_declared_or_natural_order() -> None:
     assert groups[4:8] == ["age=<25", "age=25-39", "age=40-59", "age=60+"]  # numeric bands
     assert groups[8:11] == ["age_cat=Less than 25", "age_cat=25 - 45", "age_cat=Greater than 45"]
     again = CountCube.from_dict(result.cube.to_dict())  # the store keeps the order
-    assert [str(v) for v in again._codes["risk"][1]] == ["low", "mid", "high"]
+    assert [str(v) for v in again._code("risk")[1]] == ["low", "mid", "high"]
 
 
 def test_the_order_survives_the_case_moment_pass() -> None:
@@ -93,3 +95,116 @@ def test_the_order_survives_the_case_moment_pass() -> None:
     assert result.cube.case_moments is not None
     groups = result.metrics.query("metric == 'selection_rate'")["group"].tolist()
     assert groups[1:] == ["band=low", "band=medium", "band=high"]
+
+
+def _scored_log(decile: bool) -> tuple[pd.DataFrame, dict[str, object]]:
+    log = make_decision_log(n=4_000, seed=11)
+    data = log.data.copy()
+    if decile:  # a score of ten values: each its own band, strata by value
+        data["score"] = np.ceil(data["score"].clip(0.001, 1.0) * 10) / 10
+    roles = {k: v for k, v in log.roles.items() if k not in ("case_id",)}
+    return data, roles
+
+
+@pytest.mark.parametrize("decile", [False, True])
+def test_strata_are_counted_apart_from_the_cells(decile: bool) -> None:
+    data, roles = _scored_log(decile)
+    cube = fairloop.audit(data, **roles).cube  # type: ignore[arg-type]
+    plain = fairloop.audit(data, **{k: v for k, v in roles.items() if k != "score"}).cube  # type: ignore[arg-type]
+    # the audit's cells are those of the audit without a score
+    keys = list(plain.keys)
+    assert cube.band is None and list(cube.keys) == keys
+    pd.testing.assert_frame_equal(
+        cube.cells[[*keys, *CELLS]].sort_values(keys).reset_index(drop=True),
+        plain.cells[[*keys, *CELLS]].sort_values(keys).reset_index(drop=True),
+    )
+    # the strata: every case by sex and stratum, as counted here from the rows
+    strata = cube.strata
+    assert strata is not None and strata.band is not None
+    assert strata.reviewer is None and strata.window is None
+    # by window too, made when first asked for: they add up to the same strata
+    assert cube.window_strata is not None
+    by_window, reviewers = cube.window_strata.get()
+    assert by_window.window == cube.window and reviewers is not None
+    assert by_window.without_windows().equals(strata)
+    assert reviewers.without_windows().equals(cube.reviewer_strata)
+    if decile:
+        stratum = data["score"].map(lambda v: f"{v:g}")
+    else:
+        edge = np.minimum(np.floor(data["score"] * 10), 9).astype(int)
+        stratum = edge.map(lambda i: f"{i / 10:.2f}-{(i + 1) / 10:.2f}")
+    reviewed = data["reviewer_decision"].notna()
+    expected = data.assign(stratum=stratum, reviewed=reviewed).groupby(["sex", "stratum"])
+    counted = strata.marginal(["sex", strata.band]).set_index(["sex", strata.band])
+    for (sex, band), part in expected:
+        row = counted.loc[(sex, band)]
+        assert row[list(CELLS)].sum() == len(part)
+        assert row[["tp", "fp", "fn", "tn", "tx"]].sum() == part["reviewed"].sum()
+    assert strata.n_rows == len(data)
+    # the reviewers' case mix: reviewer by stratum
+    mix = cube.reviewer_strata
+    assert mix is not None and mix.reviewer == "reviewer_id" and mix.context == ()
+    by_reviewer = mix.marginal(["reviewer_id", mix.band])
+    direct = data.assign(stratum=stratum).groupby(["reviewer_id", "stratum"]).size()
+    got = by_reviewer.set_index(["reviewer_id", mix.band])[list(CELLS)].sum(axis=1)
+    assert got.drop(index="(missing)", level=0, errors="ignore").sort_index().tolist() == (
+        direct.sort_index().tolist()
+    )
+
+
+@pytest.mark.parametrize("decile", [False, True])
+def test_one_grouping_and_grouping_sets_give_the_same_cube(decile: bool, tmp_path) -> None:
+    # DuckDB counts the strata in grouping sets; SQLite groups once by the fine band and
+    # the cube sums the strata from it
+    import sqlalchemy as sa
+
+    data, roles = _scored_log(decile)
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    engine = sa.create_engine(url)
+    data.to_sql("decisions", engine, index=False)
+    engine.dispose()
+    duck = fairloop.audit(data, **roles).cube  # type: ignore[arg-type]
+    lite = fairloop.audit(fairloop.DatabaseTable(url, table="decisions"), **roles).cube  # type: ignore[arg-type]
+    assert duck.strata is not None and lite.strata is not None
+    assert duck.equals(lite)
+    assert duck.scores is not None and lite.scores is not None
+    columns = [c for c in duck.scores.columns if c not in ("score_sum", "reviewed_score_sum")]
+    order = [c for c in columns if c not in CELLS]
+    pd.testing.assert_frame_equal(
+        duck.scores[columns].sort_values(order).reset_index(drop=True),
+        lite.scores[columns].sort_values(order).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+def test_windows_keep_their_strata_and_add_up_to_the_whole() -> None:
+    data, roles = _scored_log(False)
+    result = fairloop.audit(data, **roles, estimator="post-stratified")  # type: ignore[arg-type]
+    cube = result.cube
+    first, *rest = cube.windows
+    stored = CountCube.from_dict(cube.select_windows([first]).to_dict())  # as the store keeps it
+    assert stored.strata is not None and stored.reviewer_strata is not None
+    merged = cube.select_windows(rest).merge(stored)
+    assert merged.equals(cube)
+    again = fairloop.Audit(result.config).run_cube(merged, provenance={})
+    pd.testing.assert_frame_equal(again.metrics, result.metrics)
+    alone = cube.window_cube(first)
+    assert alone.strata is not None and alone.strata.n_rows == alone.n_rows
+    # a window stored without strata: weighted within group and decision only, and said
+    bare = dataclasses.replace(stored, strata=None, reviewer_strata=None, window_strata=None)
+    merged = cube.select_windows(rest).merge(bare)
+    assert merged.strata is None and merged.scores is not None
+    again = fairloop.Audit(result.config).run_cube(merged, provenance={})
+    assert "keep no score strata" in again.selection.reason
+    assert again.selection.estimator == "post-stratified"
+
+
+def test_a_cube_with_strata_made_on_first_use_pickles_with_them() -> None:
+    import pickle
+
+    data, roles = _scored_log(False)
+    cube = fairloop.audit(data, **roles).cube  # type: ignore[arg-type]
+    again = pickle.loads(pickle.dumps(cube))
+    assert again.equals(cube) and again.window_strata is not None
+    by_window, _ = again.window_strata.get()
+    assert by_window.without_windows().equals(cube.strata)

@@ -238,3 +238,26 @@ def test_unknown_flag_and_missing_windows(log, result) -> None:
     timeless = fairloop.audit(log.data.head(2000), **{**log.roles, "time": None})
     with pytest.raises(ValueError, match="no time windows"):
         timeless.plot.trend("override_rate")
+
+
+def test_weighted_by_reviewer_and_context_says_why_not_and_draws_reviewed(log) -> None:
+    # the audit weights reviewed cases within score band; reviewers' bands are kept with
+    # the sensitive attributes only
+    weighted = fairloop.audit(log.data, **log.roles, estimator="post-stratified")
+    with pytest.raises(ValueError, match="estimator='reviewed'"):
+        weighted.plot.metric("false_positive_rate", by=["region", "reviewer_id"])
+    by_reviewer = weighted.plot.metric("false_positive_rate", by=["sex", "reviewer_id"])
+    assert len(by_reviewer.data[0].x) > 0
+    fig = weighted.plot.metric("false_positive_rate", by=["region", "reviewer_id"],
+                               estimator="reviewed")  # fmt: skip
+    reviewed = _reviewed(log.data)
+    negatives = reviewed[reviewed["reviewer_decision"] == 0]
+    rate = (negatives["approved"] == 1).groupby([negatives["region"],
+                                                 negatives["reviewer_id"]]).mean()  # fmt: skip
+    got = dict(zip(fig.data[0].x, fig.data[0].y, strict=True))
+    assert len(set(got) & {f"{a} & {b}" for a, b in rate.index}) >= len(rate) // 2
+    for (region, reviewer), value in rate.items():
+        if f"{region} & {reviewer}" in got:
+            assert got[f"{region} & {reviewer}"] == pytest.approx(value, abs=1e-12)
+    with pytest.raises(ValueError, match="estimator="):
+        weighted.plot.metric("false_positive_rate", estimator="weighted")
