@@ -28,6 +28,7 @@ from fairloop.flags import (
 from fairloop.metrics import (
     FOUR_FIFTHS,
     METRICS,
+    OutcomeFigures,
     Selection,
     Weighting,
     attribute_sets,
@@ -36,12 +37,14 @@ from fairloop.metrics import (
     disparities_frame,
     group_table,
     metrics_frame,
+    outcome_figures,
     primary_rows,
     reviewer_case_mix,
     score_figures,
     summary_figures,
     threshold_table,
     weighted_rates,
+    with_notes,
 )
 from fairloop.report._evidence import evidence_bundle, to_json_text
 from fairloop.stats import ZERO_CELL_CORRECTION
@@ -126,6 +129,10 @@ class AuditResult:
         the rate within case mix (score band x model decision, indirect standardisation):
         expected rate, case-mix ratio, adjusted rate and interval (empty without a
         reviewer column).
+    outcomes : OutcomeFigures or None
+        With an outcome column: the model's and the final decisions against it (also rows
+        of ``metrics`` with ``truth = "outcome"``), whether knowing the outcome depends on
+        the decision or the group, and how many cases have a known outcome.
     """
 
     config: AuditConfig
@@ -146,6 +153,7 @@ class AuditResult:
     reviewers: pd.DataFrame = field(default_factory=pd.DataFrame)
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     roc: pd.DataFrame = field(default_factory=pd.DataFrame)
+    outcomes: OutcomeFigures | None = None
 
     def threshold(self, threshold: float, *, by: str | list[str] | None = None) -> pd.DataFrame:
         """What each group's rates would be had the model decided positive at ``score >= t``.
@@ -180,6 +188,8 @@ class AuditResult:
         *,
         statistic: str = "value",
         estimator: str | None = None,
+        truth: str = "human",
+        decision: str = "model",
     ) -> pd.DataFrame:
         """A wide table like fairlearn's ``MetricFrame.by_group``.
 
@@ -193,6 +203,12 @@ class AuditResult:
             ``reviewed`` for the figures of the reviewed cases as they are; by default the
             figures flags and verdicts use (weighted for every case where the audit
             weighted them).
+        truth : {"human", "outcome"}, default="human"
+            What the decision is measured against: the human's final decision, or (with
+            an outcome column) what actually happened.
+        decision : {"model", "final"}, default="model"
+            Against the outcome: the model's decision, or the final one (the human's
+            where a human reviewed the case).
 
         Returns
         -------
@@ -200,13 +216,21 @@ class AuditResult:
             Indexed by the attributes' values, one column per metric.
         """
         names = [attributes] if isinstance(attributes, str) else list(attributes)
+        pairs = set(zip(self.metrics["truth"], self.metrics["decision"], strict=True))
+        if (truth, decision) not in pairs:
+            shown = ", ".join(f"truth={t!r}, decision={d!r}" for t, d in sorted(pairs))
+            raise ValueError(
+                f"No figures with truth={truth!r} and decision={decision!r} in this audit. "
+                f"It has: {shown}."
+            )
         # the audit names each set in one order; any order of the same attributes is it
         sets = {frozenset(split_set_name(s)): s for s in self.metrics["attribute_set"].unique()}
         chosen = sets.get(frozenset(names), set_name(names))
         frame = self.metrics
         if estimator is None:
-            frame = primary_rows(frame)
+            frame = primary_rows(frame, truth, decision)
         else:
+            frame = frame[(frame["truth"] == truth) & (frame["decision"] == decision)]
             frame = frame[frame["estimator"].isin([estimator, ALL_CASES])]
         part = frame[frame["attribute_set"] == chosen]
         if part.empty or len(set(names)) != len(names):
@@ -480,10 +504,10 @@ class Audit:
             table, rates, between, confidence_level=config.confidence_level,
             fdr=config.flags.fdr, favourable_rate=config.favourable_rate,
         )  # fmt: skip
-        every_metric = _with_notes(metrics_frame(table, rates, tuple(METRICS)), selection)
+        every_metric = with_notes(metrics_frame(table, rates, tuple(METRICS)), selection)
         shown = every_metric
         if weighting is not None:  # the reviewed-only figures stay beside the weighted ones
-            reviewed = _with_notes(metrics_frame(table, raw, tuple(METRICS)), selection)
+            reviewed = with_notes(metrics_frame(table, raw, tuple(METRICS)), selection)
             reviewed = reviewed[reviewed["estimator"] == REVIEWED]
             shown = pd.concat([every_metric, reviewed]).sort_index(kind="stable")
         scores = score_figures(cube, config, selection.estimator)
@@ -494,7 +518,14 @@ class Audit:
                 if reviewed_scores is not None:
                     parts.append(_score_rows(reviewed_scores.metrics))
             shown = pd.concat(parts, ignore_index=True)
-        shown = shown[shown["metric"].isin([*metrics, *SCORE_METRICS])]
+        shown = shown[shown["metric"].isin([*metrics, *SCORE_METRICS])].reset_index(drop=True)
+        # the rows above measure the model's decision against the human's
+        shown.insert(list(shown.columns).index("metric") + 1, "truth", "human")
+        shown.insert(list(shown.columns).index("truth") + 1, "decision", "model")
+        outcomes = outcome_figures(cube.outcomes, config) if cube.outcomes is not None else None
+        if outcomes is not None:
+            against = outcomes.metrics
+            shown = pd.concat([shown, against[against["metric"].isin(metrics)]], ignore_index=True)
         step("searching for flags")
         report = (
             find_flags(cube, every_metric, disparities, config, weighting=weighting)
@@ -525,6 +556,7 @@ class Audit:
             reviewers=reviewer_case_mix(cube.case_mix_cube, config),
             calibration=scores.calibration if scores is not None else _empty_calibration(),
             roc=scores.roc if scores is not None else pd.DataFrame(),
+            outcomes=outcomes,
         )
 
 
@@ -539,32 +571,6 @@ _NO_STRATA = (
 def _empty_calibration() -> pd.DataFrame:
     return pd.DataFrame(columns=["attribute_set", "group", "attributes", "band", "n",
                                  "observed", "ci_low", "ci_high", "mean_score"])  # fmt: skip
-
-
-def _with_notes(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
-    """The metrics table with a plain note where a figure needs one to be read right.
-
-    Reviewed-only error rates carry the selection warning when review depends on the
-    score or the model's decision; weighted figures that cover only part of a group's
-    cases say so (strata never reviewed are left out for every group).
-    """
-    warning = selection.warning()
-    notes = np.full(len(frame), None, dtype=object)
-    if warning:
-        notes[(frame["estimator"] == REVIEWED).to_numpy()] = warning
-    support = frame["support"].to_numpy(dtype=np.float64)
-    partial = (frame["estimator"].isin([POST_STRATIFIED, INVERSE_PROBABILITY])).to_numpy() & (
-        support < 1 - 1e-9
-    )
-    for i in np.flatnonzero(partial):
-        notes[i] = (
-            f"Covers {support[i]:.0%} of the group's cases: score bands and decisions never "
-            "reviewed for some group are left out, so groups are compared only where all "
-            "were reviewed."
-        )
-    out = frame.copy()
-    out["note"] = notes
-    return out
 
 
 def _score_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -748,6 +754,19 @@ def _methods(
         "reviewed_only": (
             "performance metrics are of reviewed cases (label present); see estimator for "
             "whether they are weighted to stand for every case"
+        ),
+        "outcome": (
+            f"metrics rows with truth = outcome measure the model's decision and the final "
+            f"decision (the human's where reviewed, else the model's) against the outcome "
+            f"column {config.outcome!r} (positive value {config.outcome_value!r}), on the "
+            "cases whose outcome is known, with the same intervals; knowing the outcome is "
+            "tested against the model's decision and each sensitive attribute (Pearson "
+            "chi-square, level 0.01) and, when it depends on the decision, the known cases "
+            "are post-stratified by sensitive group x model decision to stand for every case "
+            "(assumes the outcome is known at random within those strata), the known-only "
+            "rows kept beside them. Not kept by stored or merged time windows"
+            if config.outcome is not None
+            else None
         ),
     }
 

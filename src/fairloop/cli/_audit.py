@@ -121,6 +121,10 @@ def audit_command(
         None, "--review-probability", help=_help("review_probability")
     ),
     review_reason: str | None = typer.Option(None, "--review-reason", help=_help("review_reason")),
+    outcome: str | None = typer.Option(None, help=_help("outcome")),
+    outcome_positive: str | None = typer.Option(
+        None, "--outcome-positive", help=_help("outcome_positive")
+    ),
     estimator: str | None = typer.Option(None, help=_help("estimator")),
     reviewer: str | None = typer.Option(None, help=_help("reviewer")),
     time: str | None = typer.Option(None, help=_help("time")),
@@ -204,7 +208,7 @@ def audit_command(
             "score": score, "reviewer": reviewer, "time": time, "case_id": case_id,
             "score_bins": score_bins, "strata_bands": strata_bands,
             "review_probability": review_probability, "review_reason": review_reason,
-            "estimator": estimator,
+            "outcome": outcome, "outcome_positive": outcome_positive, "estimator": estimator,
             "positive": positive, "values": values, "ci_method": ci_method,
             "confidence_level": confidence_level, "min_group_size": min_group_size,
             "min_denominator": min_denominator, "suppress_below": suppress_below,

@@ -145,6 +145,19 @@ class AuditConfig:
         help="Column of why a case was reviewed (random quality sample, score rule, "
         "escalation, appeal ...); missing where it was not.",
     )
+    outcome: Column = option(
+        None,
+        min_length=1,
+        help="Column of what actually happened later (the loan was repaid, the defendant "
+        "re-offended), missing where not yet known: the model's and the final decisions "
+        "are then measured against it too, and what review changes.",
+    )
+    outcome_positive: Scalar | None = option(
+        None,
+        help="The outcome value that shows the positive decision was right (re-offended "
+        "for a high-risk decision, repaid for an approval), compared as text.",
+        shown_default="the positive value",
+    )
     estimator: EstimatorOption = option(
         "auto",
         help="How error rates of reviewed cases are estimated for every case: auto "
@@ -333,6 +346,11 @@ class AuditConfig:
         return self.values is not None and len(self.values) > 2
 
     @property
+    def outcome_value(self) -> Scalar:
+        """The outcome value that shows the positive decision was right."""
+        return self.positive if self.outcome_positive is None else self.outcome_positive
+
+    @property
     def favourable_is_positive(self) -> bool:
         """Whether the positive value is the one that favours the person."""
         return self.favourable is None or token(self.favourable) == token(self.positive)
@@ -352,8 +370,8 @@ class AuditConfig:
         }
         if self.context:
             out["context"] = list(self.context)
-        for key in ("score", "review_probability", "review_reason", "reviewer", "time",
-                    "case_id"):  # fmt: skip
+        for key in ("score", "review_probability", "review_reason", "outcome", "reviewer",
+                    "time", "case_id"):  # fmt: skip
             value = getattr(self, key)
             if value is not None:
                 out[key] = value

@@ -2,13 +2,17 @@
 
 from fairloop.cube._bands import ScoreBands
 from fairloop.cube._build import ScoreParts, cube_from_aggregate, decision_cells
-from fairloop.cube._cube import CountCube, WindowStrata
+from fairloop.cube._cube import CountCube, Outcomes, WindowStrata
+from fairloop.cube._outcomes import JOINT_COLUMNS, joint_column
 
 __all__ = [
+    "JOINT_COLUMNS",
     "CountCube",
+    "Outcomes",
     "ScoreBands",
     "ScoreParts",
     "WindowStrata",
     "cube_from_aggregate",
     "decision_cells",
+    "joint_column",
 ]

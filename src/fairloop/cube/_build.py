@@ -17,7 +17,8 @@ import pandas as pd
 
 from fairloop.config import AuditConfig
 from fairloop.cube._bands import ScoreBands
-from fairloop.cube._cube import CountCube, WindowStrata
+from fairloop.cube._cube import CountCube, Outcomes, WindowStrata
+from fairloop.cube._outcomes import JOINT_COLUMNS
 from fairloop.vocabulary import (
     CELLS,
     MISSING_GROUP,
@@ -157,12 +158,66 @@ def cube_from_aggregate(
 
                 strata["window_strata"] = WindowStrata(by_window)
         scores = _score_cells(score_frame, sensitive, window[0] if window else None)
+    outcomes = None
+    if Col.OUTCOME in frame:
+        outcomes = _outcomes(frame, config, [*sensitive, *context], reviewer, orders)
     return CountCube(
         tuple(sensitive), tuple(context), _cell_table(frame, keys), config.reviewer,
         window[0] if window else None, transitions=_transitions(frame, config),
         orders=dict(orders or {}), bands=bands if by_band else None, scores=scores,
-        reasons=_reasons(frame, config) if Col.REASON in frame else None, **strata,
+        reasons=_reasons(frame, config) if Col.REASON in frame else None,
+        outcomes=outcomes, **strata,
     )  # fmt: skip
+
+
+def _outcomes(
+    frame: pd.DataFrame,
+    config: AuditConfig,
+    attributes: list[str],
+    reviewer: list[str],
+    orders: Mapping[str, tuple[str, ...]] | None,
+) -> Outcomes:
+    """The model's and the final decisions against the outcome (see :class:`Outcomes`).
+
+    The outcome plays the human's part in the usual cells: a case whose outcome is known
+    is "reviewed"; the final decision is the human's where a human reviewed the case,
+    the model's otherwise. Review weights are left out: they weight review, not
+    resolution.
+    """
+    model = _is_positive(frame[Col.PREDICTION], config.positive)
+    reviewed = frame[Col.LABEL].notna().to_numpy()
+    final = np.where(reviewed, _is_positive(frame[Col.LABEL], config.positive), model)
+    known = frame[Col.OUTCOME].notna().to_numpy()
+    truth = _is_positive(frame[Col.OUTCOME], config.outcome_value)
+    plain = frame.drop(columns=[c for c in (Col.WEIGHT, Col.WEIGHT_VAR) if c in frame])
+    sensitive = tuple(config.sensitive)
+    context = tuple(a for a in attributes if a not in sensitive)
+    kept = dict(orders or {})
+    model_cells = _cell_table(plain.assign(**{_CELL: cells_of(model, known, truth)}), attributes)
+    final_cells = _cell_table(
+        plain.assign(**{_CELL: cells_of(final, known, truth)}), [*attributes, *reviewer]
+    )
+    # the joint table: cases by model decision, final decision and outcome
+    outcome = np.where(known, truth.astype(np.int64), 2)
+    code = (
+        (1 - model.astype(np.int64)) * 6
+        + (1 - final.astype(np.int64)) * 3
+        + np.where(outcome == 2, 2, 1 - outcome)
+    )
+    joint = (
+        plain.assign(code=np.asarray(JOINT_COLUMNS, dtype=object)[code])
+        .groupby([*attributes, *reviewer, "code"], sort=True)[Col.N]
+        .sum()
+        .unstack("code", fill_value=0)
+        .reindex(columns=list(JOINT_COLUMNS), fill_value=0)
+        .reset_index()
+    )
+    joint.columns.name = None
+    return Outcomes(
+        CountCube(sensitive, context, model_cells, orders=kept),
+        CountCube(sensitive, context, final_cells, reviewer[0] if reviewer else None, orders=kept),
+        joint,
+    )
 
 
 def _prepared(aggregate: pd.DataFrame, keys: list[str], config: AuditConfig) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from fairloop.cube._bands import ScoreBands
 from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SCORE_SUMS, WEIGHT_SUMS, value_order
 
-__all__ = ["CountCube", "WindowStrata", "sorted_unique"]
+__all__ = ["CountCube", "Outcomes", "WindowStrata", "sorted_unique"]
 
 
 def sorted_unique(
@@ -133,6 +133,9 @@ class CountCube:
     reviewer_strata : CountCube or None, default=None
         Likewise by sensitive attributes, reviewer and score stratum: the reviewers'
         case mix.
+    outcomes : Outcomes or None, default=None
+        With an outcome column: the model's and the final decisions against it. Kept for
+        the audit of this cube's own log and its record (not by windows or merges).
     window_strata : WindowStrata or None, default=None
         With time windows: both by window too, so that windows select, add up and merge
         with their strata (:meth:`select_windows`, :meth:`merge`, the store). Made on
@@ -168,6 +171,7 @@ class CountCube:
     strata: CountCube | None = field(default=None, repr=False)
     reviewer_strata: CountCube | None = field(default=None, repr=False)
     window_strata: WindowStrata | None = field(default=None, repr=False)
+    outcomes: Outcomes | None = field(default=None, repr=False)
     # derived in __post_init__: per attribute (sorted codes, uniques), and the sums matrix
     _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
 
@@ -247,6 +251,7 @@ class CountCube:
             "band": self.band, "bands": self.bands, "scores": self.scores,
             "reasons": self.reasons, "strata": self.strata,
             "reviewer_strata": self.reviewer_strata, "window_strata": self.window_strata,
+            "outcomes": self.outcomes,
         }  # fmt: skip
         fields.update(changes)
         return CountCube(self.sensitive, self.context, cells, **fields)  # type: ignore[arg-type]
@@ -333,7 +338,7 @@ class CountCube:
             reviewer = _apply(reviewers, lambda c: c.window_cube(start))
         return self._same(
             cells, window=None, scores=scores, reasons=None, strata=strata,
-            reviewer_strata=reviewer, window_strata=None,
+            reviewer_strata=reviewer, window_strata=None, outcomes=None,
         )  # fmt: skip
 
     def select_windows(self, starts: Sequence[str]) -> CountCube:
@@ -349,7 +354,9 @@ class CountCube:
                 by_window.select_windows(starts),
                 _apply(reviewers, lambda c: c.select_windows(starts)),
             ).fields()
-        return self._same(cells, scores=self._scores_in(starts), reasons=None, **strata)
+        return self._same(
+            cells, scores=self._scores_in(starts), reasons=None, outcomes=None, **strata
+        )
 
     def _scores_in(self, starts: Sequence[str]) -> pd.DataFrame | None:
         """The score table's rows of some windows (None without a windowed score table)."""
@@ -504,7 +511,7 @@ class CountCube:
             by_window = _merged([a for a, _ in pairs])
             if by_window is not None:
                 strata = WindowStrata.given(by_window, _merged([b for _, b in pairs])).fields()
-        return self._same(stacked, scores=scores, reasons=None, **strata)
+        return self._same(stacked, scores=scores, reasons=None, outcomes=None, **strata)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form (key values as text, counts as integers)."""
@@ -535,6 +542,8 @@ class CountCube:
         for name, part in zip(("strata", "reviewer_strata"), parts, strict=True):
             if part is not None:
                 out[name] = part.to_dict()
+        if self.outcomes is not None:
+            out["outcomes"] = self.outcomes.to_dict()
         if self.case_moments is not None:
             moments = self.case_moments
             out["case_moments"] = {
@@ -570,6 +579,7 @@ class CountCube:
             bands=None if bands is None else ScoreBands.from_dict(bands),
             scores=None if scores is None else pd.DataFrame(scores["rows"],
                                                             columns=scores["columns"]),
+            outcomes=Outcomes.from_dict(data["outcomes"]) if data.get("outcomes") else None,
             **kept,
         )  # fmt: skip
 
@@ -621,3 +631,41 @@ def _merged(parts: list[CountCube | None]) -> CountCube | None:
 def _apply(cube: CountCube | None, change: Callable[[CountCube], CountCube]) -> CountCube | None:
     """``change(cube)``, or None without a cube."""
     return None if cube is None else change(cube)
+
+
+@dataclass(frozen=True, eq=False)
+class Outcomes:
+    """The decisions of a log against what actually happened (see the module).
+
+    Parameters
+    ----------
+    model : CountCube
+        The model's decision against the outcome, by sensitive and context attribute.
+    final : CountCube
+        The final decision against the outcome, by sensitive and context attribute and
+        reviewer.
+    joint : pandas.DataFrame
+        By sensitive and context attribute and reviewer: cases per model decision, final
+        decision and outcome (:data:`fairloop.cube.JOINT_COLUMNS`).
+    """
+
+    model: CountCube
+    final: CountCube
+    joint: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible form."""
+        return {
+            "model": self.model.to_dict(),
+            "final": self.final.to_dict(),
+            "joint": {
+                "columns": list(self.joint.columns),
+                "rows": self.joint.astype(object).to_numpy().tolist(),
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outcomes:
+        """Rebuild from :meth:`to_dict` output."""
+        joint = pd.DataFrame(data["joint"]["rows"], columns=data["joint"]["columns"])
+        return cls(CountCube.from_dict(data["model"]), CountCube.from_dict(data["final"]), joint)

@@ -166,6 +166,52 @@ def _value_counts(agg: pd.DataFrame, column: str) -> dict[str, int]:
     return out
 
 
+MSG_OUTCOME_NOT_BINARY = "The outcome takes {count} values: {found}."
+FIX_OUTCOME_NOT_BINARY = (
+    "Map the outcome to two values (what happened, or not), e.g. 1 and 0; leave it empty "
+    "where it is not yet known."
+)
+MSG_OUTCOME_VALUE_NOT_FOUND = (
+    "No outcome reads as {value!r}, the value that shows a positive decision was right; "
+    "outcomes seen: {found}."
+)
+FIX_OUTCOME_VALUE_NOT_FOUND = (
+    f"Set {mention('outcome_positive')} to the outcome value as it appears in the data "
+    "(re-offended for a high-risk decision, repaid for an approval)."
+)
+
+
+def check_outcome_values(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
+    """The outcome takes at most two values, one of them the positive decision's."""
+    if config.outcome is None or Col.OUTCOME not in agg:
+        return []
+    counts = _value_counts(agg, Col.OUTCOME)
+    seen = sorted(counts)
+    if len(seen) > 2:
+        return [
+            Issue(
+                IssueReason.NOT_BINARY,
+                config.outcome,
+                MSG_OUTCOME_NOT_BINARY.format(count=len(seen), found=_listing(seen)),
+                FIX_OUTCOME_NOT_BINARY,
+                rows=sum(counts.values()),
+            )
+        ]
+    value = token(config.outcome_value)
+    if seen and value not in seen and (len(seen) == 2 or not set(seen) <= {"0", "1"}):
+        return [
+            Issue(
+                IssueReason.POSITIVE_NOT_FOUND,
+                config.outcome,
+                MSG_OUTCOME_VALUE_NOT_FOUND.format(
+                    value=config.outcome_value, found=_listing(seen)
+                ),
+                FIX_OUTCOME_VALUE_NOT_FOUND,
+            )
+        ]
+    return []
+
+
 def check_decision_values(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
     """Decisions are binary, or every value lies in the declared set; ``positive`` occurs."""
     issues = []

@@ -178,6 +178,7 @@ def run_cube_pass(
             source.kind(config.review_probability) if config.review_probability else None
         ),
         review_reason=config.review_reason,
+        outcome=config.outcome,
         sensitive=list(config.sensitive),
         reviewer=config.reviewer,
     )
@@ -246,6 +247,7 @@ def read_decision_log(
     if issues:
         raise DecisionLogError(issues)
     issues += checks.check_decision_values(aggregate, config)
+    issues += checks.check_outcome_values(aggregate, config)
     issues += checks.check_sensitive(aggregate, config)
     issues += checks.check_reference(aggregate, config)
     issues += checks.check_score(source, aggregate, config)

@@ -70,6 +70,9 @@ class Aggregation:
         Its type.
     review_reason : str or None
         Also group by the review reason (as text), as :attr:`Col.REASON`.
+    outcome : str or None
+        Also group by the outcome (a decision-like column, read as the decisions are), as
+        :attr:`Col.OUTCOME`.
     """
 
     attributes: Sequence[str]
@@ -85,6 +88,7 @@ class Aggregation:
     review_probability: str | None = None
     review_probability_kind: ColumnKind | None = None
     review_reason: str | None = None
+    outcome: str | None = None
     sensitive: Sequence[str] = ()
     reviewer: str | None = None
 

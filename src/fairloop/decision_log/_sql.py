@@ -224,6 +224,9 @@ class SQLSource(ABC):
         if spec.review_reason is not None:
             keys.append(f"{self.as_text(spec.review_reason)} AS {Col.REASON}")
             names.append(Col.REASON)
+        if spec.outcome is not None:
+            keys.append(f"{self.decision_expr(spec.outcome)} AS {Col.OUTCOME}")
+            names.append(Col.OUTCOME)
         if spec.review_probability is not None:
             aggs += self._weight_sums(spec)
         if spec.score is not None:

@@ -3,6 +3,7 @@
 from fairloop.metrics._casemix import REVIEWER_COLUMNS, reviewer_case_mix
 from fairloop.metrics._disparities import disparities_frame, reference_groups
 from fairloop.metrics._groups import GroupTable, attribute_sets, group_table
+from fairloop.metrics._outcomes import OUTCOME_METRICS, OutcomeFigures, outcome_figures
 from fairloop.metrics._rates import (
     Rates,
     compute_rates,
@@ -11,7 +12,12 @@ from fairloop.metrics._rates import (
     weighted_rates,
 )
 from fairloop.metrics._scores import ScoreFigures, score_figures, threshold_table
-from fairloop.metrics._selection import SELECTION_LEVEL, Selection, diagnose_selection
+from fairloop.metrics._selection import (
+    SELECTION_LEVEL,
+    Selection,
+    diagnose_selection,
+    with_notes,
+)
 from fairloop.metrics._summary import FOUR_FIFTHS, summary_figures
 from fairloop.metrics._weighting import WeightedCounts, Weighting
 from fairloop.vocabulary import METRICS, MetricSpec
@@ -19,10 +25,12 @@ from fairloop.vocabulary import METRICS, MetricSpec
 __all__ = [
     "FOUR_FIFTHS",
     "METRICS",
+    "OUTCOME_METRICS",
     "REVIEWER_COLUMNS",
     "SELECTION_LEVEL",
     "GroupTable",
     "MetricSpec",
+    "OutcomeFigures",
     "Rates",
     "ScoreFigures",
     "Selection",
@@ -34,6 +42,7 @@ __all__ = [
     "disparities_frame",
     "group_table",
     "metrics_frame",
+    "outcome_figures",
     "primary_rows",
     "reference_groups",
     "reviewer_case_mix",
@@ -41,4 +50,5 @@ __all__ = [
     "summary_figures",
     "threshold_table",
     "weighted_rates",
+    "with_notes",
 ]

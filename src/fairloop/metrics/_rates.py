@@ -281,13 +281,19 @@ def metrics_frame(table: GroupTable, rates: Rates, metrics: tuple[str, ...]) -> 
     return frame
 
 
-def primary_rows(frame: pd.DataFrame) -> pd.DataFrame:
+def primary_rows(
+    frame: pd.DataFrame, truth: str = "human", decision: str = "model"
+) -> pd.DataFrame:
     """The metrics table with one row per (group, metric): the figure flags and verdicts use.
 
     Where a metric of reviewed cases is weighted to stand for every case, the audit's
     metrics table holds the weighted row first and the reviewed-only row after it
-    (``estimator`` says which); this keeps the first.
+    (``estimator`` says which); this keeps the first. Rows measured against the outcome
+    (``truth = "outcome"``) are left out: the audit's figures are the model's decision
+    against the human's; ``truth`` and ``decision`` choose others.
     """
+    if "truth" in frame:  # one truth and decision: by default the model's against the human's
+        frame = frame[(frame["truth"] == truth) & (frame["decision"] == decision)]
     if "estimator" not in frame or frame.empty:
         return frame
     keys = ["attribute_set", "group", "metric"]

@@ -29,7 +29,7 @@ from fairloop.vocabulary import (
     REVIEWED_CELLS,
 )
 
-__all__ = ["SELECTION_LEVEL", "Selection", "diagnose_selection"]
+__all__ = ["SELECTION_LEVEL", "Selection", "diagnose_selection", "with_notes"]
 
 #: Level of the tests of selective review.
 SELECTION_LEVEL = 0.01
@@ -62,6 +62,7 @@ class Selection:
     estimator: str
     reason: str
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
+    subject: str = "review"
 
     @property
     def depends_on(self) -> tuple[str, ...]:
@@ -83,9 +84,10 @@ class Selection:
             for f in self.depends_on
             if f in ("score", "decision")
         )
+        cases = "reviewed cases" if self.subject == "review" else "cases whose outcome is known"
         text = (
-            f"Review depends on {what}: figures of reviewed cases describe those cases, "
-            "not every case."
+            f"{_SUBJECTS[self.subject]} depends on {what}: figures of {cases} describe those "
+            "cases, not every case."
         )
         if self.estimator == REVIEWED:
             text += " No weighting was possible or chosen, so read them as such."
@@ -107,7 +109,13 @@ class Selection:
         }
 
 
-def diagnose_selection(cube: CountCube, config: AuditConfig) -> Selection:
+#: How each subject of a test of selection is named in a sentence.
+_SUBJECTS = {"review": "Review", "outcome": "Knowing the outcome"}
+
+
+def diagnose_selection(
+    cube: CountCube, config: AuditConfig, *, subject: str = "review"
+) -> Selection:
     """Test whether review depends on score, decision or group, and choose the estimator.
 
     Parameters
@@ -118,6 +126,10 @@ def diagnose_selection(cube: CountCube, config: AuditConfig) -> Selection:
         ``estimator``: ``auto`` chooses inverse-probability when the log gives review
         probabilities, post-stratified when review depends on the score or the decision,
         reviewed otherwise.
+    subject : {"review", "outcome"}, default="review"
+        What the cube's "reviewed" cells are: cases a human reviewed, or (the cubes of
+        :class:`fairloop.cube.Outcomes`) cases whose outcome is known. The outcome has
+        no inclusion probabilities: inverse-probability is not chosen for it.
 
     Returns
     -------
@@ -148,19 +160,25 @@ def diagnose_selection(cube: CountCube, config: AuditConfig) -> Selection:
     tests = pd.DataFrame(rows)
     depends = set(tests.loc[tests["depends"], "factor"])
     estimator: str
-    if config.estimator != "auto":
-        estimator, reason = config.estimator, "chosen by the estimator option"
-    elif config.review_probability is not None:
+    noun = _SUBJECTS[subject].lower()
+    chosen = config.estimator
+    if subject != "review" and chosen == INVERSE_PROBABILITY:
+        chosen = "auto"  # review probabilities weight review, not the outcome's resolution
+    if chosen != "auto":
+        estimator, reason = chosen, "chosen by the estimator option"
+    elif subject == "review" and config.review_probability is not None:
         estimator = INVERSE_PROBABILITY
         reason = "the log gives each case's review probability"
     elif depends & {"score", "decision"}:
         estimator = POST_STRATIFIED
         found = " and ".join(sorted(depends & {"score", "decision"}))
-        reason = f"review depends on the {found}; the log gives no review probability"
+        reason = f"{noun} depends on the {found}"
+        if subject == "review":
+            reason += "; the log gives no review probability"
     else:
         estimator = REVIEWED
-        reason = "no dependence of review on the score or the model's decision was found"
-    return Selection(tests=tests, estimator=estimator, reason=reason)
+        reason = f"no dependence of {noun} on the score or the model's decision was found"
+    return Selection(tests=tests, estimator=estimator, reason=reason, subject=subject)
 
 
 def _test(
@@ -189,3 +207,43 @@ def _row(factor: str, attribute: str, reviewed: np.ndarray, total: np.ndarray) -
         "highest_rate": float(rates.max()) if rates.size else float("nan"),
         "depends": bool(p < SELECTION_LEVEL),
     }
+
+
+def with_notes(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """The metrics table with a plain note where a figure needs one to be read right.
+
+    Reviewed-only error rates carry the selection warning when review (or knowing the
+    outcome) depends on the score or the model's decision; weighted figures that cover
+    only part of a group's cases say so (strata never reviewed are left out for every
+    group).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows of :func:`fairloop.metrics.metrics_frame`.
+    selection : Selection
+        What was found about how cases were selected.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` with a ``note`` column.
+    """
+    warning = selection.warning()
+    notes = np.full(len(frame), None, dtype=object)
+    if warning:
+        notes[(frame["estimator"] == REVIEWED).to_numpy()] = warning
+    support = frame["support"].to_numpy(dtype=np.float64)
+    partial = (frame["estimator"].isin([POST_STRATIFIED, INVERSE_PROBABILITY])).to_numpy() & (
+        support < 1 - 1e-9
+    )
+    seen = "reviewed" if selection.subject == "review" else "with a known outcome"
+    for i in np.flatnonzero(partial):
+        notes[i] = (
+            f"Covers {support[i]:.0%} of the group's cases: score bands and decisions never "
+            f"{seen} for some group are left out, so groups are compared only where all "
+            f"were {seen}."
+        )
+    out = frame.copy()
+    out["note"] = notes
+    return out

@@ -23,12 +23,14 @@ __all__ = ["SCHEMA_VERSION", "evidence_bundle", "json_safe", "to_json_text"]
 #: figures for every case beside reviewed-only ones; score metrics such as roc_auc);
 #: ``selection`` (tests of selective review, the estimator and strata left out),
 #: ``calibration`` and ``roc``.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _METRIC_FIELDS = [
-    "attributes", "attribute_set", "group", "metric", "value", "numerator", "denominator",
-    "n", "ci_low", "ci_high", "status", "estimator", "support", "design_effect", "note",
+    "attributes", "attribute_set", "group", "metric", "truth", "decision", "value",
+    "numerator", "denominator", "n", "ci_low", "ci_high", "status", "estimator", "support",
+    "design_effect", "note",
 ]  # fmt: skip
+_RESOLVED_FIELDS = ["attribute_set", "group", "cases", "known", "share_known"]
 _CALIBRATION_FIELDS = [
     "attribute_set", "group", "band", "n", "observed", "ci_low", "ci_high", "mean_score",
 ]  # fmt: skip
@@ -93,7 +95,10 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
         ``summary``, ``flags``, ``flags_explained``, ``verdicts``, ``tests`` and
         ``transitions`` (reviewed cases per sensitive group by the model's and the human's
         decision value), ``selection`` (how cases reached a human, and the estimator of
-        error rates), ``calibration`` and ``roc`` (by group, when the log has a score).
+        error rates), ``calibration`` and ``roc`` (by group, when the log has a score),
+        ``outcomes`` (with an outcome column: how many outcomes are known, and whether
+        knowing them depends on the decision or the group; the figures against the
+        outcome are rows of ``metrics`` with ``truth = "outcome"``).
         Attribute values are the input's values as text; figures that are undefined or
         suppressed are ``null``.
     """
@@ -118,6 +123,21 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
             _records(result.calibration, _CALIBRATION_FIELDS) if len(result.calibration) else []
         ),
         "roc": _records(result.roc, _ROC_FIELDS) if len(result.roc) else [],
+        "outcomes": _outcomes(result),
+    }
+
+
+def _outcomes(result: AuditResult) -> dict[str, Any] | None:
+    """How many outcomes are known and whether knowing them depends on decision or group.
+
+    The figures against the outcome are rows of ``metrics`` (``truth = "outcome"``).
+    """
+    figures = result.outcomes
+    if figures is None:
+        return None
+    return {
+        "selection": json_safe(figures.selection.to_dict()),
+        "resolved": _records(figures.resolved, _RESOLVED_FIELDS),
     }
 
 

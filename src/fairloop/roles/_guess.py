@@ -240,14 +240,34 @@ def guess_roles(data: Any) -> RoleGuess:
     )
 
     # label: the human's final decision: two values, often missing where not reviewed
+    human = best("label", _two_values, prefer=lambda p: p.nulls > 0)
+    # no human decision: the outcome is what the model is audited against
     label = settle(
         "label",
-        best("label", _two_values, prefer=lambda p: p.nulls > 0),
+        human or best("outcome", _two_values, prefer=lambda p: p.nulls > 0),
         lambda p, why: (
             f"{why} and it has two values {_fmt_values(p.values)}"
             + (f"; {p.null_share:.0%} empty (not reviewed)" if p.nulls else "")
+            + (
+                ""
+                if human
+                else "; no column holds a human decision, so the model is audited against it"
+            )
         ),
         "no two-valued column is named like a final decision",
+    )
+
+    # outcome: what happened later, two values, when a final decision was found apart
+    settle(
+        "outcome",
+        best("outcome", _two_values, prefer=lambda p: p.nulls > 0) if human else None,
+        lambda p, why: (
+            f"{why} and it has two values {_fmt_values(p.values)}"
+            + (f"; {p.null_share:.0%} empty (not yet known)" if p.nulls else "")
+        ),
+        "no two-valued column besides the final decision is named like an outcome"
+        if human
+        else "with no human decision, the outcome is audited as the final decision",
     )
 
     # prediction: the model's decision, two values, the label's values if there is a label
@@ -383,7 +403,8 @@ def guess_roles(data: Any) -> RoleGuess:
         notes.append("No sensitive attribute found: list the protected characteristics.")
     unused = [p.name for p in profiles if p.name not in taken]
     order = ("prediction", "label", "positive", "favourable", "sensitive", "context", "score",
-             "review_probability", "review_reason", "time", "reviewer", "case_id")  # fmt: skip
+             "review_probability", "review_reason", "outcome", "time", "reviewer",
+             "case_id")  # fmt: skip
     return RoleGuess(
         roles={k: roles[k] for k in order},
         left_out=left_out,

@@ -83,6 +83,10 @@ def config_text(guessed: RoleGuess, *, data: str) -> str:
             "cases are weighted by its inverse (optional)."
         ),
         "review_reason": "Why a case was reviewed (quality sample, rule, appeal ...) (optional).",
+        "outcome": (
+            "What actually happened later (repaid, re-offended), empty where not yet known: "
+            "the model's and the final decisions are measured against it (optional)."
+        ),
         "time": "When each decision was made: trends and time windows (optional).",
         "reviewer": "Who reviewed each case: oversight signals per reviewer (optional).",
         "case_id": "A unique case id: sample cases in flags, duplicate checks (optional).",

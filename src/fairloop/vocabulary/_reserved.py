@@ -29,6 +29,7 @@ class Col:
     REVIEWER_SET = "__fl_reviewer_set"
     ROW = "__fl_row"
     REASON = "__fl_reason"
+    OUTCOME = "__fl_outcome"
     PROB_N = "__fl_prob_n"
     PROB_BAD = "__fl_prob_bad"
     PROB_OUT = "__fl_prob_out"

@@ -40,6 +40,8 @@ WRONG: dict[str, list[Any]] = {
     "strata_bands": [0, "10"],
     "review_probability": [5, ""],
     "review_reason": [5, ""],
+    "outcome": [5, ""],
+    "outcome_positive": [[1], {"a": 1}],
     "estimator": ["weighted", 1],
     "reviewer": [5, ""],
     "time": [5, ""],
