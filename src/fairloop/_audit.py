@@ -768,6 +768,20 @@ def _methods(
             if config.outcome is not None
             else None
         ),
+        "review_effect": (
+            "what review changes, case by case: the gain in accuracy (final minus model, "
+            "over cases with a known outcome) and each group's change of its false "
+            "positive, false negative and selection rate gaps to its complement are paired "
+            "differences with Agresti-Min intervals (0.5 added to each cell, then Wald) "
+            "widened by a design effect for reviewers (at least 1); a gap's change adds the "
+            "group's and the complement's variances; 'widening' is one-sided, positive when "
+            "the final gap is wider in the direction of the model's. The share of overrides "
+            "proved right has a " + config.ci_method + " interval; reviewers' wrong "
+            "overrides are compared with their case mix's expected count (model decision x "
+            "sensitive group, pooled over named reviewers; one-sided normal test)"
+            if config.outcome is not None
+            else None
+        ),
     }
 
 

@@ -11,6 +11,11 @@ from fairloop.metrics._rates import (
     primary_rows,
     weighted_rates,
 )
+from fairloop.metrics._review_effect import (
+    GAP_CHANGE_COLUMNS,
+    REVIEW_EFFECT_COLUMNS,
+    REVIEWER_EFFECT_COLUMNS,
+)
 from fairloop.metrics._scores import ScoreFigures, score_figures, threshold_table
 from fairloop.metrics._selection import (
     SELECTION_LEVEL,
@@ -24,9 +29,12 @@ from fairloop.vocabulary import METRICS, MetricSpec
 
 __all__ = [
     "FOUR_FIFTHS",
+    "GAP_CHANGE_COLUMNS",
     "METRICS",
     "OUTCOME_METRICS",
     "REVIEWER_COLUMNS",
+    "REVIEWER_EFFECT_COLUMNS",
+    "REVIEW_EFFECT_COLUMNS",
     "SELECTION_LEVEL",
     "GroupTable",
     "MetricSpec",

@@ -17,7 +17,7 @@ case, the model's otherwise); the audit's own rows are ``truth = "human"``, ``de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -25,6 +25,7 @@ from fairloop.config import AuditConfig
 from fairloop.cube import CountCube, Outcomes
 from fairloop.metrics._groups import attribute_sets, group_table
 from fairloop.metrics._rates import compute_rates, metrics_frame, weighted_rates
+from fairloop.metrics._review_effect import gap_changes, review_effect, reviewer_effect
 from fairloop.metrics._selection import Selection, diagnose_selection, with_notes
 from fairloop.metrics._weighting import Weighting
 from fairloop.vocabulary import CELLS, METRICS, REVIEWED, REVIEWED_CELLS
@@ -63,11 +64,22 @@ class OutcomeFigures:
         the estimator chosen for it.
     resolved : pandas.DataFrame
         Per attribute set and group: cases, cases whose outcome is known, and their share.
+    review_effect : pandas.DataFrame
+        Per group: overrides, the share that proved right, and the accuracy review adds
+        (:func:`fairloop.metrics._review_effect.review_effect`).
+    gap_changes : pandas.DataFrame
+        Per group and rate: the model's and the final decisions' gaps to the complement,
+        the change and whether review widens it.
+    reviewers : pandas.DataFrame
+        Per named reviewer: overrides that proved wrong against the case mix's share.
     """
 
     metrics: pd.DataFrame
     selection: Selection
     resolved: pd.DataFrame
+    review_effect: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gap_changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reviewers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def outcome_figures(outcomes: Outcomes, config: AuditConfig) -> OutcomeFigures:
@@ -92,8 +104,14 @@ def outcome_figures(outcomes: Outcomes, config: AuditConfig) -> OutcomeFigures:
         rows.insert(list(rows.columns).index("metric") + 1, "truth", "outcome")
         rows.insert(list(rows.columns).index("truth") + 1, "decision", decision)
         parts.append(rows)
+    joint = outcomes.joint
     return OutcomeFigures(
-        pd.concat(parts, ignore_index=True), selection, _resolved(outcomes.model, sets)
+        pd.concat(parts, ignore_index=True),
+        selection,
+        _resolved(outcomes.model, sets),
+        review_effect=review_effect(joint, config, sets),
+        gap_changes=gap_changes(joint, config, sets),
+        reviewers=reviewer_effect(joint, config),
     )
 
 

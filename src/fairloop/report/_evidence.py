@@ -11,6 +11,7 @@ import pandas as pd
 
 from fairloop.flags._flag import FLAG_COLUMNS
 from fairloop.flags._policy import VERDICT_COLUMNS
+from fairloop.metrics import GAP_CHANGE_COLUMNS, REVIEW_EFFECT_COLUMNS, REVIEWER_EFFECT_COLUMNS
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
@@ -138,6 +139,9 @@ def _outcomes(result: AuditResult) -> dict[str, Any] | None:
     return {
         "selection": json_safe(figures.selection.to_dict()),
         "resolved": _records(figures.resolved, _RESOLVED_FIELDS),
+        "review_effect": _records(figures.review_effect, REVIEW_EFFECT_COLUMNS),
+        "gap_changes": _records(figures.gap_changes, GAP_CHANGE_COLUMNS),
+        "reviewers": _records(figures.reviewers, REVIEWER_EFFECT_COLUMNS),
     }
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "clopper_pearson_interval",
     "newcombe_difference_interval",
     "normal_quantile",
+    "normal_upper_tail",
     "proportion_interval",
     "ratio_interval",
     "wilson_interval",
@@ -40,6 +41,19 @@ def normal_quantile(confidence_level: float) -> float:
     from scipy import special
 
     return float(special.ndtri(0.5 + 0.5 * confidence_level))
+
+
+def normal_upper_tail(z: ArrayLike) -> FloatArray:
+    """The standard normal upper tail ``P(Z > z)``: a one-sided p-value.
+
+    Examples
+    --------
+    >>> round(float(normal_upper_tail(1.6448536269514722)), 4)
+    0.05
+    """
+    from scipy import special
+
+    return np.asarray(special.ndtr(-np.asarray(z, dtype=np.float64)), dtype=np.float64)
 
 
 def _counts(k: ArrayLike, n: ArrayLike) -> tuple[FloatArray, FloatArray]:

@@ -171,3 +171,96 @@ def test_cli_outcome_flag_and_init_guess(tmp_path: Path) -> None:
     assert any(r["truth"] == "outcome" and r["decision"] == "final" for r in evidence["metrics"])
     missing = runner.invoke(app, [*args[:-5], "--outcome", "no_such", "--no-store"])
     assert missing.exit_code == 2 and "no_such" in missing.output
+
+
+def _agresti_min(b: int, c: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Agresti and Min (2005): 0.5 added to each cell of the paired table, then Wald."""
+    bt, ct, nt = b + 0.5, c + 0.5, n + 2
+    centre = (bt - ct) / nt
+    half = z * np.sqrt(((bt + ct) - (bt - ct) ** 2 / nt) / nt**2)
+    return centre - half, centre + half
+
+
+def test_what_review_changes_hand_computed() -> None:
+    # (model, human, outcome, count) per sex; no reviewer column: every case independent
+    table = {
+        "F": [(1, 0, 0, 6), (1, 0, 1, 2), (0, 1, 1, 5), (0, 1, 0, 1), (1, None, 1, 10),
+              (0, None, 0, 10), (1, 1, 0, 4), (0, 0, 1, 3), (0, None, None, 5)],
+        "M": [(1, 0, 0, 2), (1, 0, 1, 4), (0, 1, 1, 1), (0, 1, 0, 3), (1, None, 1, 12),
+              (0, None, 0, 9), (1, 1, 0, 2), (0, 0, 1, 5)],
+    }  # fmt: skip
+    rows = [
+        {"sex": s, "model": m, "human": h, "outcome": o}
+        for s, combos in table.items()
+        for m, h, o, k in combos
+        for _ in range(k)
+    ]
+    frame = pd.DataFrame(rows).astype({"human": "Int64", "outcome": "Int64"})
+    result = fairloop.audit(
+        frame, prediction="model", label="human", outcome="outcome", sensitive=["sex"],
+        estimator="reviewed", min_group_size=0, min_denominator=0,
+    )  # fmt: skip
+    effect = result.outcomes.review_effect.set_index("group")  # type: ignore[union-attr]
+    # F: overrides 6+2+5+1 = 14; right = (1,0,0) 6 + (0,1,1) 5 = 11; wrong = 2 + 1 = 3;
+    # known = 46 - 5 = 41
+    f = effect.loc["sex=F"]
+    assert (f["overrides"], f["overrides_known"], f["overrides_right"]) == (14, 14, 11)
+    assert f["known"] == 41
+    assert f["accuracy_gain"] == pytest.approx((11 - 3) / 41, abs=1e-12)
+    low, high = _agresti_min(11, 3, 41)
+    assert (f["accuracy_gain_ci_low"], f["accuracy_gain_ci_high"]) == pytest.approx((low, high))
+    known = frame[frame["outcome"].notna() & (frame["sex"] == "F")]
+    final = known["human"].fillna(known["model"]).astype(int)
+    assert f["accuracy_model"] == pytest.approx((known["model"] == known["outcome"]).mean())
+    assert f["accuracy_final"] == pytest.approx((final == known["outcome"]).mean())
+    # the false positive rate's gap of F to M, for the model and the final decisions
+    gaps = result.outcomes.gap_changes  # type: ignore[union-attr]
+    row = gaps[(gaps["group"] == "sex=F") & (gaps["metric"] == "false_positive_rate")].iloc[0]
+    negative = frame[frame["outcome"] == 0]
+    decided = negative["human"].fillna(negative["model"]).astype(int)
+
+    def gap(values: pd.Series) -> float:
+        by = values.groupby(negative["sex"]).mean()
+        return float(by["F"] - by["M"])
+
+    assert row["gap_model"] == pytest.approx(gap(negative["model"]))
+    assert row["gap_final"] == pytest.approx(gap(decided))
+    assert row["change"] == pytest.approx(gap(decided) - gap(negative["model"]))
+    # its variance: each side's Agresti-Min variance, added
+    var = 0.0
+    for sex in ("F", "M"):
+        side = negative[negative["sex"] == sex]
+        b = int(((side["model"] == 0) & (side["human"] == 1)).sum())
+        c = int(((side["model"] == 1) & (side["human"] == 0)).sum())
+        lo, hi = _agresti_min(b, c, len(side))
+        var += ((hi - lo) / (2 * 1.959963984540054)) ** 2
+    half = 1.959963984540054 * np.sqrt(var)
+    assert row["change_ci_high"] - row["change_ci_low"] == pytest.approx(2 * half)
+
+
+def test_reviewers_whose_overrides_prove_wrong_within_case_mix() -> None:
+    rng = np.random.default_rng(4)
+    rows = []
+    for reviewer, wrong in (("ana", 0.2), ("bo", 0.2), ("cy", 0.6)):
+        for _ in range(400):
+            model = int(rng.integers(0, 2))
+            outcome = model if rng.random() < wrong else 1 - model  # an override is right
+            rows.append({"sex": rng.choice(["F", "M"]), "model": model, "human": 1 - model,
+                         "outcome": outcome, "reviewer": reviewer})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    result = fairloop.audit(
+        frame, prediction="model", label="human", outcome="outcome", sensitive=["sex"],
+        reviewer="reviewer",
+    )  # fmt: skip
+    table = result.outcomes.reviewers.set_index("reviewer")  # type: ignore[union-attr]
+    for name in ("ana", "bo", "cy"):
+        part = frame[frame["reviewer"] == name]
+        assert table.loc[name, "wrong"] == int((part["outcome"] == part["model"]).sum())
+        assert table.loc[name, "overrides_known"] == len(part)
+    # the expected count: each override's stratum's pooled wrong share, summed
+    pooled = frame.assign(wrong=frame["outcome"] == frame["model"]).groupby(
+        ["sex", "model"])["wrong"].mean()  # fmt: skip
+    expected = frame[frame["reviewer"] == "cy"].apply(
+        lambda r: pooled[(r["sex"], r["model"])], axis=1).sum()  # fmt: skip
+    assert table.loc["cy", "expected_wrong"] == pytest.approx(expected)
+    assert table.loc["cy", "p_value"] < 1e-6 < table.loc["ana", "p_value"]

@@ -32,7 +32,7 @@ def test_evidence_schema(tmp_path: Path) -> None:
     path = tmp_path / "out" / "evidence.json"
     result.to_json(path)
     bundle = json.loads(path.read_text())  # strict JSON: no NaN
-    assert bundle["schema_version"] == 3
+    assert bundle["schema_version"] == 4
     provenance = bundle["provenance"]
     for key in ("fairloop_version", "created_at", "data_sha256", "rows", "columns", "config"):
         assert key in provenance
@@ -57,6 +57,9 @@ def test_evidence_schema(tmp_path: Path) -> None:
     assert {"sex", "race", "sex & race & age_band"} <= bundle["summary"].keys()
     assert "Wilson" in bundle["methods"]["rate_interval"]
     assert len(bundle["metrics"]) == len(result.metrics)
+    # no outcome column: every row is the model against the human, and no outcome section
+    assert {(r["truth"], r["decision"]) for r in bundle["metrics"]} == {("human", "model")}
+    assert bundle["outcomes"] is None
 
 
 def test_nan_becomes_null() -> None:

@@ -1,0 +1,378 @@
+"""What review changes, case by case: from the joint table of model, final decision and outcome.
+
+Every case has the model's decision and a final one (the human's where a human reviewed
+it, else the model's); where the outcome is known, each was right or wrong. Review
+changes only overridden cases, so its effect is a *paired* difference:
+
+* ``accuracy_gain``: final minus model accuracy over the cases whose outcome is known,
+  ``(b - c) / n`` with ``b`` the overrides that were right and ``c`` those that were
+  wrong;
+* ``right_share``: the share of overrides with a known outcome that were right;
+* the change of a disparity: for a rate (false positive rate over known negative
+  outcomes, false negative rate over known positive outcomes, selection rate over every
+  case) the group's paired change ``D_g`` minus its complement's ``D_rest``: how much
+  review moved the group's gap. ``widening`` signs it so that a positive value means the
+  final decisions' gap is wider than the model's, in the direction of the model's gap.
+
+Intervals of paired differences are Agresti and Min's (2005): 0.5 added to each cell of
+the paired 2 x 2 table, then Wald; the variance is multiplied by a design effect for the
+reviewers (the sum of squared residuals over reviewers, each unnamed or unreviewed case a
+cluster of its own, over the same sum over cases; never below 1, and 1 when no reviewer
+is named). A change of a gap adds the
+group's and the complement's variances (disjoint cases). ``p_value`` is the one-sided
+normal test that the gap widens.
+
+Per reviewer: overrides whose outcome is known that were wrong, against the share
+expected from the reviewer's case mix (the pooled wrong share of every named reviewer's
+overrides in the same model decision x sensitive group; indirect standardisation), with a
+one-sided test that the reviewer is wrong more often.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from fairloop.config import AuditConfig
+from fairloop.cube import JOINT_COLUMNS, joint_column
+from fairloop.stats import normal_quantile, normal_upper_tail, proportion_interval
+from fairloop.vocabulary import MISSING_GROUP, group_label, set_name
+
+__all__ = [
+    "GAP_CHANGE_COLUMNS",
+    "GAP_METRICS",
+    "REVIEWER_EFFECT_COLUMNS",
+    "REVIEW_EFFECT_COLUMNS",
+    "gap_changes",
+    "review_effect",
+    "reviewer_effect",
+]
+
+FloatArray = NDArray[np.float64]
+
+#: The rates whose gaps review may widen or narrow.
+GAP_METRICS: tuple[str, ...] = ("false_positive_rate", "false_negative_rate", "selection_rate")
+
+REVIEW_EFFECT_COLUMNS = [
+    "attribute_set", "group", "attributes", "cases", "known", "overrides", "overrides_known",
+    "overrides_right", "right_share", "right_share_ci_low", "right_share_ci_high",
+    "accuracy_model", "accuracy_final", "accuracy_gain", "accuracy_gain_ci_low",
+    "accuracy_gain_ci_high", "design_effect", "status",
+]  # fmt: skip
+GAP_CHANGE_COLUMNS = [
+    "attribute_set", "group", "attributes", "metric", "n", "gap_model", "gap_final", "change",
+    "change_ci_low", "change_ci_high", "widening", "widening_ci_low", "widening_ci_high",
+    "p_value", "status",
+]  # fmt: skip
+REVIEWER_EFFECT_COLUMNS = [
+    "reviewer", "overrides", "overrides_known", "wrong", "wrong_share", "ci_low", "ci_high",
+    "expected_wrong", "ratio", "p_value",
+]  # fmt: skip
+
+
+def _count(joint: pd.DataFrame, model: bool | None, final: bool | None,
+           outcome: Sequence[bool | None]) -> FloatArray:  # fmt: skip
+    """Per row of ``joint``: cases with these decisions (None: either) and outcomes."""
+    columns = [
+        joint_column(m, f, o)
+        for m in ((True, False) if model is None else (model,))
+        for f in ((True, False) if final is None else (final,))
+        for o in outcome
+    ]
+    out: FloatArray = joint[columns].to_numpy(dtype=np.float64).sum(axis=1)
+    return out
+
+
+_KNOWN = (True, False)
+_ANY = (True, False, None)
+
+
+class _Paired:
+    """Per row of the joint table: the paired 2 x 2 counts of one rate's population.
+
+    ``first`` counts cases the final decision has and the model has not (the final
+    decision right, for accuracy; positive, for a rate); ``second`` the reverse.
+    """
+
+    def __init__(self, first: FloatArray, second: FloatArray, total: FloatArray) -> None:
+        self.first, self.second, self.total = first, second, total
+
+
+def _paired(joint: pd.DataFrame, metric: str) -> _Paired:
+    if metric == "accuracy":
+        right = _count(joint, False, True, (True,)) + _count(joint, True, False, (False,))
+        wrong = _count(joint, True, False, (True,)) + _count(joint, False, True, (False,))
+        return _Paired(right, wrong, _count(joint, None, None, _KNOWN))
+    population = {
+        "false_positive_rate": (False,),
+        "false_negative_rate": (True,),
+        "selection_rate": _ANY,
+    }[metric]
+    if metric == "false_negative_rate":  # the rate of negatives among positive outcomes
+        return _Paired(
+            _count(joint, True, False, population),
+            _count(joint, False, True, population),
+            _count(joint, None, None, population),
+        )
+    return _Paired(
+        _count(joint, False, True, population),
+        _count(joint, True, False, population),
+        _count(joint, None, None, population),
+    )
+
+
+def _variance(
+    b: FloatArray, c: FloatArray, n: FloatArray, clusters: list[tuple[FloatArray, ...]]
+) -> tuple[FloatArray, FloatArray]:
+    """Agresti-Min variance of ``(b - c) / n`` times the reviewers' design effect.
+
+    ``clusters``: per group, the named reviewers' (b, c, n) and the rest's (b, c, n),
+    whose cases are clusters of their own.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bt, ct, nt = b + 0.5, c + 0.5, n + 2.0
+        adjusted = ((bt + ct) - (bt - ct) ** 2 / nt) / nt**2
+        theta = np.where(n > 0, (b - c) / n, 0.0)
+        iid = np.where(n > 0, ((b + c) - (b - c) ** 2 / np.maximum(n, 1)) / n**2, 0.0)
+    deff = np.ones(len(b))
+    for i, (rb, rc, rn, sb, sc, sn) in enumerate(clusters):
+        if n[i] <= 0 or iid[i] <= 0:
+            continue
+        t = theta[i]
+        # named reviewers: one cluster each; the others' cases: one cluster each
+        between = np.sum((rb - rc - t * rn) ** 2)
+        singles = sb * (1 - t) ** 2 + sc * (1 + t) ** 2 + (sn - sb - sc) * t**2
+        robust = float(between + singles) / float(n[i]) ** 2
+        deff[i] = max(1.0, robust / float(iid[i]))
+    return adjusted * deff, deff
+
+
+def _groups(
+    joint: pd.DataFrame, sets: Sequence[tuple[str, ...]]
+) -> list[tuple[str, str, dict[str, str], NDArray[np.bool_]]]:
+    """Every group of each attribute set: (set name, label, attributes, rows of joint)."""
+    out: list[tuple[str, str, dict[str, str], NDArray[np.bool_]]] = []
+    for attrs in sets:
+        if not attrs:
+            out.append(("(all)", "(all)", {}, np.ones(len(joint), dtype=bool)))
+            continue
+        texts = [joint[a].astype(str).to_numpy(dtype=object) for a in attrs]
+        combos = sorted(set(zip(*texts, strict=True)))
+        index = {combo: i for i, combo in enumerate(combos)}
+        which = np.asarray([index[c] for c in zip(*texts, strict=True)], dtype=np.int64)
+        for i, value in enumerate(combos):
+            out.append((set_name(attrs), group_label(attrs, value),
+                        dict(zip(attrs, value, strict=True)), which == i))  # fmt: skip
+    return out
+
+
+def _split(
+    joint: pd.DataFrame, reviewer: str | None, mask: NDArray[np.bool_], paired: _Paired
+) -> tuple[FloatArray, ...]:
+    """One group's counts per named reviewer, and the rest's totals."""
+    if reviewer is None:
+        named = np.zeros(len(joint), dtype=bool)
+    else:
+        named = (joint[reviewer].astype(str) != MISSING_GROUP).to_numpy()
+    rows = mask & named
+    rb: FloatArray = np.zeros(0)
+    rc: FloatArray = np.zeros(0)
+    rn: FloatArray = np.zeros(0)
+    if rows.any():
+        who = pd.factorize(joint.loc[rows, reviewer])[0]
+        size = int(who.max()) + 1
+        rb = np.bincount(who, paired.first[rows], size).astype(np.float64)
+        rc = np.bincount(who, paired.second[rows], size).astype(np.float64)
+        rn = np.bincount(who, paired.total[rows], size).astype(np.float64)
+    rest = mask & ~named
+    others = [np.asarray(x[rest].sum()) for x in (paired.first, paired.second, paired.total)]
+    return (rb, rc, rn, *others)
+
+
+def review_effect(
+    joint: pd.DataFrame, config: AuditConfig, sets: Sequence[tuple[str, ...]]
+) -> pd.DataFrame:
+    """Per group: overrides, the share that were right, and the accuracy review adds.
+
+    Parameters
+    ----------
+    joint : pandas.DataFrame
+        The cube's joint table (:attr:`fairloop.cube.Outcomes.joint`).
+    config : AuditConfig
+        Interval method, level and thresholds.
+    sets : sequence of tuple of str
+        Attribute sets (``()`` is everyone).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group (columns :data:`REVIEW_EFFECT_COLUMNS`).
+    """
+    groups = _groups(joint, sets)
+    paired = _paired(joint, "accuracy")
+    overrides = _count(joint, True, False, _ANY) + _count(joint, False, True, _ANY)
+    model_right = _count(joint, True, None, (True,)) + _count(joint, False, None, (False,))
+    masks = np.stack([g[3] for g in groups]) if groups else np.zeros((0, len(joint)), bool)
+    cases = masks @ joint[list(JOINT_COLUMNS)].to_numpy(dtype=np.float64).sum(axis=1)
+    b, c, n = masks @ paired.first, masks @ paired.second, masks @ paired.total
+    clusters = [_split(joint, config.reviewer, g[3], paired) for g in groups]
+    variance, deff = _variance(b, c, n, clusters)
+    z = normal_quantile(config.confidence_level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = np.where(n > 0, (b - c) / n, np.nan)
+        centre = (b - c) / (n + 2.0)
+        model_accuracy = np.where(n > 0, (masks @ model_right) / n, np.nan)
+    low, high = proportion_interval(
+        b, b + c, method=config.ci_method, confidence_level=config.confidence_level
+    )
+    frame = pd.DataFrame({
+        "attribute_set": [g[0] for g in groups], "group": [g[1] for g in groups],
+        "attributes": [g[2] for g in groups], "cases": cases.astype(np.int64),
+        "known": n.astype(np.int64), "overrides": (masks @ overrides).astype(np.int64),
+        "overrides_known": (b + c).astype(np.int64), "overrides_right": b.astype(np.int64),
+        "right_share": np.where(b + c > 0, b / np.maximum(b + c, 1), np.nan),
+        "right_share_ci_low": low, "right_share_ci_high": high,
+        "accuracy_model": model_accuracy, "accuracy_final": model_accuracy + gain,
+        "accuracy_gain": gain,
+        "accuracy_gain_ci_low": np.where(n > 0, centre - z * np.sqrt(variance), np.nan),
+        "accuracy_gain_ci_high": np.where(n > 0, centre + z * np.sqrt(variance), np.nan),
+        "design_effect": deff,
+        "status": np.where((cases < config.min_group_size) | (n < config.min_denominator),
+                           "insufficient", "ok"),
+    })  # fmt: skip
+    return frame[REVIEW_EFFECT_COLUMNS]
+
+
+def gap_changes(
+    joint: pd.DataFrame, config: AuditConfig, sets: Sequence[tuple[str, ...]]
+) -> pd.DataFrame:
+    """Per group and rate: the model's and the final decisions' gaps to the complement.
+
+    Parameters
+    ----------
+    joint : pandas.DataFrame
+        The cube's joint table.
+    config : AuditConfig
+        Level and thresholds.
+    sets : sequence of tuple of str
+        Attribute sets; everyone (``()``) has no complement and is left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group and metric of :data:`GAP_METRICS` (columns
+        :data:`GAP_CHANGE_COLUMNS`).
+    """
+    groups = [g for g in _groups(joint, sets) if g[0] != "(all)"]
+    everyone = np.ones(len(joint), dtype=bool)
+    z = normal_quantile(config.confidence_level)
+    parts = []
+    for metric in GAP_METRICS:
+        paired = _paired(joint, metric)
+        model_pos = _model_positive(joint, metric)
+        for name, label, attrs, mask in groups:
+            rows = []
+            for part in (mask, everyone & ~mask):
+                b, c, n = (float(paired.first[part].sum()), float(paired.second[part].sum()),
+                           float(paired.total[part].sum()))  # fmt: skip
+                var, _ = _variance(np.array([b]), np.array([c]), np.array([n]),
+                                   [_split(joint, config.reviewer, part, paired)])  # fmt: skip
+                rows.append((b, c, n, float(model_pos[part].sum()), float(var[0])))
+            (bg, cg, ng, mg, vg), (br, cr, nr, mr, vr) = rows
+            if ng <= 0 or nr <= 0:
+                continue
+            gap_model = mg / ng - mr / nr
+            gap_final = (mg + bg - cg) / ng - (mr + br - cr) / nr
+            change = gap_final - gap_model
+            se = float(np.sqrt(vg + vr))
+            direction = np.sign(gap_model) or np.sign(gap_final) or 1.0
+            widening = direction * change
+            low, high = change - z * se, change + z * se
+            w_low, w_high = sorted((direction * low, direction * high))
+            p_value = float(normal_upper_tail(widening / se)) if se > 0 else float("nan")
+            small = ng < config.min_denominator or nr < config.min_denominator
+            parts.append({
+                "attribute_set": name, "group": label, "attributes": attrs, "metric": metric,
+                "n": int(ng), "gap_model": gap_model, "gap_final": gap_final, "change": change,
+                "change_ci_low": low, "change_ci_high": high, "widening": widening,
+                "widening_ci_low": w_low, "widening_ci_high": w_high, "p_value": p_value,
+                "status": "insufficient" if small else "ok",
+            })  # fmt: skip
+    return pd.DataFrame(parts, columns=GAP_CHANGE_COLUMNS)
+
+
+def _model_positive(joint: pd.DataFrame, metric: str) -> FloatArray:
+    """Per row: the model's count of the rate, over its population.
+
+    Positive decisions for the false positive and selection rates; for the false
+    negative rate, negative decisions.
+    """
+    if metric == "false_positive_rate":
+        return _count(joint, True, None, (False,))
+    if metric == "false_negative_rate":
+        return _count(joint, False, None, (True,))
+    return _count(joint, True, None, _ANY)
+
+
+def reviewer_effect(joint: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
+    """Per named reviewer: overrides that proved wrong, against the case mix's expectation.
+
+    Parameters
+    ----------
+    joint : pandas.DataFrame
+        The cube's joint table.
+    config : AuditConfig
+        The reviewer column, sensitive attributes and interval options.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per named reviewer with an override, most overrides first (columns
+        :data:`REVIEWER_EFFECT_COLUMNS`).
+    """
+    reviewer = config.reviewer
+    if reviewer is None or reviewer not in joint:
+        return pd.DataFrame(columns=REVIEWER_EFFECT_COLUMNS)
+    named = joint[joint[reviewer].astype(str) != MISSING_GROUP]
+    # case mix: the model's decision x every sensitive attribute jointly
+    stratum = named[list(config.sensitive)].astype(str).agg("\x1f".join, axis=1)
+    frames = []
+    for model in (True, False):
+        frames.append(pd.DataFrame({
+            "reviewer": named[reviewer].astype(str).to_numpy(),
+            "stratum": (stratum + f"\x1f{int(model)}").to_numpy(),
+            "overrides": _count(named, model, not model, _ANY),
+            "known": _count(named, model, not model, _KNOWN),
+            "wrong": _count(named, model, not model, (model,)),
+        }))  # fmt: skip
+    rows = pd.concat(frames, ignore_index=True)
+    pooled = rows.groupby("stratum")[["known", "wrong"]].sum()
+    rate = (pooled["wrong"] / pooled["known"].where(pooled["known"] > 0)).fillna(0.0)
+    rows["expected"] = rows["known"] * rows["stratum"].map(rate)
+    rows["spread"] = rows["expected"] * (1 - rows["stratum"].map(rate))
+    per = rows.groupby("reviewer")[["overrides", "known", "wrong", "expected", "spread"]].sum()
+    per = per[per["overrides"] > 0]
+    low, high = proportion_interval(
+        per["wrong"].to_numpy(), per["known"].to_numpy(), method=config.ci_method,
+        confidence_level=config.confidence_level,
+    )  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (per["wrong"] - per["expected"]) / np.sqrt(per["spread"])
+        out = pd.DataFrame({
+            "reviewer": per.index.astype(str),
+            "overrides": per["overrides"].astype(np.int64).to_numpy(),
+            "overrides_known": per["known"].astype(np.int64).to_numpy(),
+            "wrong": per["wrong"].astype(np.int64).to_numpy(),
+            "wrong_share": np.where(per["known"] > 0, per["wrong"] / per["known"], np.nan),
+            "ci_low": low, "ci_high": high,
+            "expected_wrong": per["expected"].to_numpy(),
+            "ratio": np.where(per["expected"] > 0, per["wrong"] / per["expected"], np.nan),
+            "p_value": np.where(per["spread"] > 0, normal_upper_tail(z.to_numpy(dtype=float)),
+                                np.nan),
+        })  # fmt: skip
+    return out.sort_values(["overrides", "reviewer"], ascending=[False, True]).reset_index(
+        drop=True
+    )
