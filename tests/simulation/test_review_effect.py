@@ -47,9 +47,9 @@ def test_gain_and_gap_change_intervals_cover_over_200_logs() -> None:
         figures = result.outcomes
         assert figures is not None
         everyone = figures.review_effect.set_index("group").loc["(all)"]
-        gain_hits += everyone["accuracy_gain_ci_low"] <= TRUE_GAIN <= everyone[
-            "accuracy_gain_ci_high"
-        ]
+        gain_hits += (
+            everyone["accuracy_gain_ci_low"] <= TRUE_GAIN <= everyone["accuracy_gain_ci_high"]
+        )
         gaps = figures.gap_changes[figures.gap_changes["group"] == "group=a"]
         gap_hits += int(((gaps["change_ci_low"] <= 0) & (gaps["change_ci_high"] >= 0)).sum())
         gap_tests += len(gaps)

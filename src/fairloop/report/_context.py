@@ -38,6 +38,7 @@ from fairloop.report._oversight import (
     trends_view,
 )
 from fairloop.report._plots import dot_chart, tolerance_chart
+from fairloop.report._review_help import review_help_view
 from fairloop.report._scores import score_view, selection_view
 from fairloop.vocabulary import (
     CELL_RULES,
@@ -64,6 +65,7 @@ SECTIONS = (
     ("disparities", "Disparities against tolerances"),
     ("flags", "Flags and adjudication"),
     ("oversight", "Human oversight"),
+    ("review_help", "Does human review help?"),
     ("trends", "Trends over time"),
     ("controls", "Control mapping"),
     ("methodology", "Methodology"),
@@ -641,6 +643,7 @@ def build_context(
         "disparities": disparities,
         "flags": flags,
         "oversight": oversight,
+        "review_help": review_help_view(result, result.config.flags.fdr),
         "trends": trends,
         "controls": controls,
         "methodology": _methodology(result),

@@ -264,3 +264,26 @@ def test_reviewers_whose_overrides_prove_wrong_within_case_mix() -> None:
         lambda r: pooled[(r["sex"], r["model"])], axis=1).sum()  # fmt: skip
     assert table.loc["cy", "expected_wrong"] == pytest.approx(expected)
     assert table.loc["cy", "p_value"] < 1e-6 < table.loc["ana", "p_value"]
+
+
+def test_report_says_whether_review_helps(tmp_path: Path) -> None:
+    frame = _log(n=4_000)
+    frame["sex"] = frame["sex"].replace({"F": "<b>F</b>"})  # values from the data are escaped
+    result = fairloop.audit(
+        frame, prediction="model", label="human", outcome="outcome", sensitive=["sex"]
+    )
+    html = _html(result, tmp_path)
+    assert 'id="review_help"' in html and "Does human review help?" in html
+    effect = result.outcomes.review_effect.set_index("group").loc["(all)"]  # type: ignore[union-attr]
+    assert f"the model was right in {100 * effect['accuracy_model']:.1f}%" in html
+    assert f"final decisions in {100 * effect['accuracy_final']:.1f}%" in html
+    assert "evidence supporting, not a finding of compliance" in html
+    assert "<b>F</b>" not in html and "&lt;b&gt;F&lt;/b&gt;" in html
+    plain = fairloop.audit(frame, prediction="model", label="human", sensitive=["sex"])
+    assert "The log names no outcome" in _html(plain, tmp_path)
+
+
+def _html(result: fairloop.AuditResult, folder: Path) -> str:
+    path = folder / "report.html"
+    result.to_html(path)
+    return path.read_text()
