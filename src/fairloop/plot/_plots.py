@@ -23,6 +23,7 @@ from fairloop.metrics import (
     primary_rows,
     weighted_rates,
 )
+from fairloop.report._filters import number
 from fairloop.report._oversight import window_series
 from fairloop.report._plots import PALETTE, dot_chart, error_bars, line_chart, tolerance_chart
 from fairloop.report._scores import roc_chart, roc_curve
@@ -52,10 +53,6 @@ def _figure(spec: dict[str, Any]) -> go.Figure:
     import plotly.graph_objects as go
 
     return go.Figure(spec)
-
-
-def _num(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _complement_deff(weighted: Any, row: int) -> float:
@@ -192,16 +189,16 @@ class AuditPlots:
             for group, rows in part.groupby("group", sort=False):
                 series.append({
                     "name": str(group), "x": list(rows["band"]),
-                    "values": [_num(v) for v in rows["observed"]],
-                    "lows": [_num(v) for v in rows["ci_low"]],
-                    "highs": [_num(v) for v in rows["ci_high"]],
+                    "values": [number(v) for v in rows["observed"]],
+                    "lows": [number(v) for v in rows["ci_low"]],
+                    "highs": [number(v) for v in rows["ci_high"]],
                     "insufficient": [int(n) < self._result.config.min_denominator
                                      for n in rows["n"]],
                     "hover": [f"n={int(n)}, mean score {m:.3f}"
                               for n, m in zip(rows["n"], rows["mean_score"], strict=True)],
                 })  # fmt: skip
         mean = cal.groupby("band", sort=False)["mean_score"].mean().reindex(bands)
-        series.append({"name": "mean score", "x": bands, "values": [_num(v) for v in mean],
+        series.append({"name": "mean score", "x": bands, "values": [number(v) for v in mean],
                        "lows": [None] * len(bands), "highs": [None] * len(bands)})  # fmt: skip
         title = "Calibration: share the human decided positive per score band"
         return _figure(dot_chart(title, bands, series, y_title="share decided positive"))
@@ -281,9 +278,9 @@ class AuditPlots:
                 {
                     "name": " & ".join(attrs),
                     "x": names,
-                    "values": [_num(v) for v in part["value"]],
-                    "lows": [_num(v) for v in part["ci_low"]],
-                    "highs": [_num(v) for v in part["ci_high"]],
+                    "values": [number(v) for v in part["value"]],
+                    "lows": [number(v) for v in part["ci_low"]],
+                    "highs": [number(v) for v in part["ci_high"]],
                     "insufficient": [s != "ok" for s in part["status"]],
                     "hover": [
                         f"{int(k)}/{int(d)}, n={int(n)} ({s})"
@@ -301,7 +298,7 @@ class AuditPlots:
             y_title=METRICS[metric].title.lower(),
         )
         fig = _figure(spec)
-        everyone = _num(overall["value"])
+        everyone = number(overall["value"])
         if everyone is not None:
             fig.add_hline(
                 y=everyone,
@@ -371,9 +368,9 @@ class AuditPlots:
         spec = tolerance_chart(
             f"{METRICS[metric].title}: {measure} to {against}",
             labels,
-            [_num(v) for v in frame[value]],
-            [_num(v) for v in frame[low]],
-            [_num(v) for v in frame[high]],
+            [number(v) for v in frame[value]],
+            [number(v) for v in frame[low]],
+            [number(v) for v in frame[high]],
             verdicts,
             bounds=bounds,
             ratio=ratio,
@@ -404,7 +401,7 @@ class AuditPlots:
             str(given.get((s, g), INSUFFICIENT))
             for s, g in zip(frame["attribute_set"], frame["group"], strict=True)
         ]
-        return (_num(first["min"].iloc[0]), _num(first["max"].iloc[0])), verdicts
+        return (number(first["min"].iloc[0]), number(first["max"].iloc[0])), verdicts
 
     def _rule(self, rule: str, by: str | Sequence[str] | None) -> go.Figure:
         v = self._result.verdicts
@@ -422,11 +419,11 @@ class AuditPlots:
         spec = tolerance_chart(
             rule,
             labels,
-            [_num(x) for x in part["estimate"]],
-            [_num(x) for x in part["ci_low"]],
-            [_num(x) for x in part["ci_high"]],
+            [number(x) for x in part["estimate"]],
+            [number(x) for x in part["ci_low"]],
+            [number(x) for x in part["ci_high"]],
             [str(x) for x in part["verdict"]],
-            bounds=(_num(first["min"]), _num(first["max"])),
+            bounds=(number(first["min"]), number(first["max"])),
             ratio=first["measure"] == "ratio",
         )
         return _figure(spec)
@@ -507,9 +504,9 @@ class AuditPlots:
                 col=1,
             )
         difference, d_low, d_high = (
-            _num(flag["difference"]),
-            _num(flag["difference_ci_low"]),
-            _num(flag["difference_ci_high"]),
+            number(flag["difference"]),
+            number(flag["difference_ci_low"]),
+            number(flag["difference_ci_high"]),
         )
         fig.add_trace(
             {

@@ -31,6 +31,7 @@ from fairloop.flags import (
 )
 from fairloop.metrics import FOUR_FIFTHS, METRICS, primary_rows
 from fairloop.report._evidence import json_safe
+from fairloop.report._filters import number
 from fairloop.report._oversight import (
     DIRECTION_RATIO,
     LOW_OVERRIDE_SHARE,
@@ -123,10 +124,6 @@ def _attrs(value: Any) -> dict[str, str]:
     return dict(value)
 
 
-def _num(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
-
-
 def _count(value: Any) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
@@ -146,9 +143,9 @@ def _performance(result: AuditResult, charts: list[dict[str, Any]]) -> list[dict
                 name, {"group": name, "n": _count(r.n), "status": r.status, "cells": {}}
             )
             row["cells"][r.metric] = {
-                "value": _num(r.value),
-                "low": _num(r.ci_low),
-                "high": _num(r.ci_high),
+                "value": number(r.value),
+                "low": number(r.ci_low),
+                "high": number(r.ci_high),
                 "den": _count(r.denominator),
                 "status": r.status,
             }
@@ -200,11 +197,11 @@ def _disparities(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str,
                 {
                     "group": str(r.group),
                     "set": str(r.attribute_set),
-                    "estimate": _num(r.estimate),
-                    "low": _num(r.ci_low),
-                    "high": _num(r.ci_high),
-                    "value": _num(r.value),
-                    "reference_value": _num(r.reference_value),
+                    "estimate": number(r.estimate),
+                    "low": number(r.ci_low),
+                    "high": number(r.ci_high),
+                    "value": number(r.value),
+                    "reference_value": number(r.reference_value),
                     "reference": str(r.reference_group),
                     "n": _count(r.n),
                     "verdict": str(r.verdict),
@@ -224,7 +221,7 @@ def _disparities(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str,
                         [r["low"] for r in single],
                         [r["high"] for r in single],
                         [r["verdict"] for r in single],
-                        bounds=(_num(first["min"]), _num(first["max"])),
+                        bounds=(number(first["min"]), number(first["max"])),
                         ratio=first["measure"] == "ratio",
                     ),
                 }
@@ -236,8 +233,8 @@ def _disparities(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str,
                     "metric": str(first["metric"]),
                     "measure": str(first["measure"]),
                     "compare": str(first["compare"]),
-                    "min": _num(first["min"]),
-                    "max": _num(first["max"]),
+                    "min": number(first["min"]),
+                    "max": number(first["max"]),
                     "rows": rows,
                     "chart": chart_id,
                     "counts": {k: int(c) for k, c in counts.items()},
@@ -250,12 +247,12 @@ def _disparities(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str,
             "metric": str(r.metric),
             "group": str(r.group),
             "reference": str(r.reference_group),
-            "difference": _num(r.difference),
-            "low": _num(r.difference_ci_low),
-            "high": _num(r.difference_ci_high),
-            "ratio": _num(r.ratio),
-            "p": _num(r.p_value),
-            "p_all": _num(r.homogeneity_p_value),
+            "difference": number(r.difference),
+            "low": number(r.difference_ci_low),
+            "high": number(r.difference_ci_high),
+            "ratio": number(r.ratio),
+            "p": number(r.p_value),
+            "p_all": number(r.homogeneity_p_value),
             "status": str(r.status),
         }
         for r in between.itertuples(index=False)
@@ -298,10 +295,10 @@ def _flags(result: AuditResult, adjudications: Adjudications | None) -> dict[str
                 "sentence": f["sentence"],
                 "severity": f["severity"],
                 "metric": f["metric"],
-                "difference": _num(f["difference"]),
-                "low": _num(f["difference_ci_low"]),
-                "high": _num(f["difference_ci_high"]),
-                "q": _num(f["q_value"]),
+                "difference": number(f["difference"]),
+                "low": number(f["difference_ci_low"]),
+                "high": number(f["difference_ci_high"]),
+                "q": number(f["q_value"]),
                 "n": _count(f["n"]),
                 "status": status.get(f["flag_id"], "open"),
                 "decision": decided,
@@ -348,9 +345,9 @@ def _coverage(result: AuditResult) -> dict[str, Any]:
                         "n": _count(r.n),
                         "share": (_count(r.n) or 0) / total if total else None,
                         "reviewed": _count(r.numerator),
-                        "rate": _num(r.value),
-                        "low": _num(r.ci_low),
-                        "high": _num(r.ci_high),
+                        "rate": number(r.value),
+                        "low": number(r.ci_low),
+                        "high": number(r.ci_high),
                         "status": r.status,
                     }
                     for r in part.itertuples(index=False)

@@ -5,7 +5,24 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["FILTERS"]
+__all__ = ["FILTERS", "number"]
+
+
+def number(value: Any) -> float | None:
+    """A figure as a plain float for the report's data, None where it is missing (NA, NaN).
+
+    Examples
+    --------
+    >>> number(0.25), number(float("nan")), number(None)
+    (0.25, None, None)
+    """
+    if value is None:
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError):  # pandas' NA
+        return None
+    return None if math.isnan(result) else result
 
 
 def _missing(value: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from fairloop.metrics import compute_rates, group_table, metrics_frame, primary_rows
+from fairloop.report._filters import number
 from fairloop.report._plots import dot_chart, line_chart
 from fairloop.vocabulary import MISSING_GROUP, OVERALL, set_name, token
 
@@ -27,10 +28,6 @@ TREND_METRICS = ("selection_rate", "false_positive_rate", "false_negative_rate",
 LOW_OVERRIDE_SHARE = 0.5
 #: Overrides go "mostly" one way when that direction is this many times the other.
 DIRECTION_RATIO = 1.5
-
-
-def _num(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _direction(to_good: float | None, to_bad: float | None) -> str:
@@ -66,16 +63,16 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
         down = _metric_rows(result, attribute, bad).reset_index(drop=True)
         rows: list[dict[str, Any]] = []
         for i in range(len(base)):
-            to_good, to_bad = _num(up.loc[i, "value"]), _num(down.loc[i, "value"])
+            to_good, to_bad = number(up.loc[i, "value"]), number(down.loc[i, "value"])
             direction = _direction(to_good, to_bad)
             rows.append(
                 {
                     "group": str(dict(base["attributes"].iloc[i]).get(attribute, "")),
                     "reviewed": base.loc[i, "denominator"],
                     "status": base.loc[i, "status"],
-                    "override": _num(base.loc[i, "value"]),
-                    "low": _num(base.loc[i, "ci_low"]),
-                    "high": _num(base.loc[i, "ci_high"]),
+                    "override": number(base.loc[i, "value"]),
+                    "low": number(base.loc[i, "ci_low"]),
+                    "high": number(base.loc[i, "ci_high"]),
                     "to_favourable": to_good,
                     "to_unfavourable": to_bad,
                     "direction": direction,
@@ -93,15 +90,15 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
                     [
                         {
                             "name": "override to favourable",
-                            "values": [_num(v) for v in up["value"]],
-                            "lows": [_num(v) for v in up["ci_low"]],
-                            "highs": [_num(v) for v in up["ci_high"]],
+                            "values": [number(v) for v in up["value"]],
+                            "lows": [number(v) for v in up["ci_low"]],
+                            "highs": [number(v) for v in up["ci_high"]],
                         },
                         {
                             "name": "override to unfavourable",
-                            "values": [_num(v) for v in down["value"]],
-                            "lows": [_num(v) for v in down["ci_low"]],
-                            "highs": [_num(v) for v in down["ci_high"]],
+                            "values": [number(v) for v in down["value"]],
+                            "lows": [number(v) for v in down["ci_low"]],
+                            "highs": [number(v) for v in down["ci_high"]],
                         },
                     ],
                     y_title="share of reviewed cases",
@@ -130,10 +127,10 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
                     "low": float(row["ci_low"]),
                     "high": float(row["ci_high"]),
                     "agree": 1 - rate,
-                    "expected": _num(row["expected_rate"]),
-                    "adjusted": _num(row["adjusted_rate"]),
-                    "adjusted_low": _num(row["adjusted_ci_low"]),
-                    "adjusted_high": _num(row["adjusted_ci_high"]),
+                    "expected": number(row["expected_rate"]),
+                    "adjusted": number(row["adjusted_rate"]),
+                    "adjusted_low": number(row["adjusted_ci_low"]),
+                    "adjusted_high": number(row["adjusted_ci_high"]),
                     "insufficient": bool(not enough[j]),
                     "signal": "never overrides"
                     if never[j]
@@ -209,9 +206,9 @@ def window_series(
         series.append(
             {
                 "name": str(name),
-                "values": [_num(v) for v in g["value"]],
-                "lows": [_num(v) for v in g["ci_low"]],
-                "highs": [_num(v) for v in g["ci_high"]],
+                "values": [number(v) for v in g["value"]],
+                "lows": [number(v) for v in g["ci_low"]],
+                "highs": [number(v) for v in g["ci_high"]],
             }
         )
     return series

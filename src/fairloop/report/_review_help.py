@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from fairloop.report._filters import fmt_ci, fmt_points, fmt_rate
+from fairloop.report._filters import fmt_ci, fmt_points, fmt_rate, number
 from fairloop.stats import bh, holm
 from fairloop.vocabulary import METRICS
 
@@ -21,10 +20,6 @@ if TYPE_CHECKING:
     from fairloop._audit import AuditResult
 
 __all__ = ["review_help_view"]
-
-
-def _num(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _gain_sentence(row: dict[str, Any]) -> str:
@@ -88,14 +83,14 @@ def review_help_view(result: AuditResult, level: float = 0.05) -> dict[str, Any]
             {
                 "group": str(dict(r["attributes"]).get(attribute, r["group"])),
                 "known": r["known"],
-                "model": _num(r["accuracy_model"]),
-                "final": _num(r["accuracy_final"]),
-                "gain": _num(r["accuracy_gain"]),
-                "low": _num(r["accuracy_gain_ci_low"]),
-                "high": _num(r["accuracy_gain_ci_high"]),
-                "right": _num(r["right_share"]),
-                "right_low": _num(r["right_share_ci_low"]),
-                "right_high": _num(r["right_share_ci_high"]),
+                "model": number(r["accuracy_model"]),
+                "final": number(r["accuracy_final"]),
+                "gain": number(r["accuracy_gain"]),
+                "low": number(r["accuracy_gain_ci_low"]),
+                "high": number(r["accuracy_gain_ci_high"]),
+                "right": number(r["right_share"]),
+                "right_low": number(r["right_share_ci_low"]),
+                "right_high": number(r["right_share_ci_high"]),
                 "overrides": r["overrides_known"],
                 "status": r["status"],
             }

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from fairloop.report._filters import number
 from fairloop.report._plots import PALETTE, dot_chart, error_bars
 from fairloop.vocabulary import REVIEWED, SCORE_METRICS
 
@@ -17,10 +18,6 @@ __all__ = ["roc_chart", "roc_curve", "score_view", "selection_view"]
 _FACTORS = {"score": "score band", "decision": "model decision", "group": "sensitive group"}
 
 
-def _num(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
-
-
 def selection_view(result: AuditResult) -> dict[str, Any]:
     """How cases reached a human: the tests of selection, the estimator and its reason."""
     selection = result.selection
@@ -30,9 +27,9 @@ def selection_view(result: AuditResult) -> dict[str, Any]:
         {
             "factor": _FACTORS.get(str(r["factor"]), str(r["factor"])),
             "attribute": str(r["attribute"]),
-            "p_value": _num(r["p_value"]),
-            "lowest": _num(r["lowest_rate"]),
-            "highest": _num(r["highest_rate"]),
+            "p_value": number(r["p_value"]),
+            "lowest": number(r["lowest_rate"]),
+            "highest": number(r["highest_rate"]),
             "depends": bool(r["depends"]),
         }
         for r in selection.tests.to_dict("records")
@@ -106,9 +103,9 @@ def roc_curve(name: str, points: pd.DataFrame) -> dict[str, Any]:
     """One group's ROC points with their intervals, for :func:`roc_chart`."""
     out: dict[str, Any] = {"name": name}
     for key, column in (("x", "false_positive_rate"), ("y", "true_positive_rate")):
-        out[key] = [_num(v) for v in points[column]]
-        out[f"{key}_low"] = [_num(v) for v in points[f"{column}_ci_low"]]
-        out[f"{key}_high"] = [_num(v) for v in points[f"{column}_ci_high"]]
+        out[key] = [number(v) for v in points[column]]
+        out[f"{key}_low"] = [number(v) for v in points[f"{column}_ci_low"]]
+        out[f"{key}_high"] = [number(v) for v in points[f"{column}_ci_high"]]
     return out
 
 
@@ -124,8 +121,8 @@ def score_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, A
         for r in part.to_dict("records"):
             group = str(dict(r["attributes"]).get(attribute, r["group"]))
             cells = rows.setdefault(group, {"group": group, "n": r["n"], "cells": {}})["cells"]
-            cells[r["metric"]] = {"value": _num(r["value"]), "low": _num(r["ci_low"]),
-                                  "high": _num(r["ci_high"]), "status": r["status"]}  # fmt: skip
+            cells[r["metric"]] = {"value": number(r["value"]), "low": number(r["ci_low"]),
+                                  "high": number(r["ci_high"]), "status": r["status"]}  # fmt: skip
         calibration = result.calibration[result.calibration["attribute_set"] == attribute]
         bands = list(dict.fromkeys(calibration["band"]))
         series = []
@@ -133,13 +130,13 @@ def score_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str, A
             g = part.set_index("band").reindex(bands)
             series.append({
                 "name": str(name), "x": bands,
-                "values": [_num(v) for v in g["observed"]],
-                "lows": [_num(v) for v in g["ci_low"]],
-                "highs": [_num(v) for v in g["ci_high"]],
+                "values": [number(v) for v in g["observed"]],
+                "lows": [number(v) for v in g["ci_low"]],
+                "highs": [number(v) for v in g["ci_high"]],
                 "hover": [f"mean score {v:.3f}" if pd.notna(v) else "" for v in g["mean_score"]],
             })  # fmt: skip
         series.append({"name": "mean score", "x": bands,
-                       "values": [_num(v) for v in calibration.groupby("band", sort=False)
+                       "values": [number(v) for v in calibration.groupby("band", sort=False)
                                   ["mean_score"].mean().reindex(bands)],
                        "lows": [None] * len(bands), "highs": [None] * len(bands)})  # fmt: skip
         cal_id = f"fig-{len(charts)}"
