@@ -31,6 +31,7 @@ from fairloop.metrics import (
     OutcomeFigures,
     Selection,
     Weighting,
+    agreement_by_group,
     attribute_sets,
     compute_rates,
     diagnose_selection,
@@ -38,6 +39,7 @@ from fairloop.metrics import (
     group_table,
     metrics_frame,
     outcome_figures,
+    pair_kappas,
     primary_rows,
     reviewer_case_mix,
     score_figures,
@@ -133,6 +135,12 @@ class AuditResult:
         With an outcome column: the model's and the final decisions against it (also rows
         of ``metrics`` with ``truth = "outcome"``), whether knowing the outcome depends on
         the decision or the group, and how many cases have a known outcome.
+    agreement : pandas.DataFrame
+        When the same cases are judged by several people (the case id repeats, with a
+        reviewer column): per group, observed agreement, Fleiss' kappa and Gwet's AC1 with
+        bootstrap intervals (empty otherwise).
+    reviewer_pairs : pandas.DataFrame
+        Likewise per pair of reviewers with enough cases in common: Cohen's kappa.
     """
 
     config: AuditConfig
@@ -154,6 +162,8 @@ class AuditResult:
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     roc: pd.DataFrame = field(default_factory=pd.DataFrame)
     outcomes: OutcomeFigures | None = None
+    agreement: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reviewer_pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def threshold(self, threshold: float, *, by: str | list[str] | None = None) -> pd.DataFrame:
         """What each group's rates would be had the model decided positive at ``score >= t``.
@@ -557,6 +567,16 @@ class Audit:
             calibration=scores.calibration if scores is not None else _empty_calibration(),
             roc=scores.roc if scores is not None else pd.DataFrame(),
             outcomes=outcomes,
+            agreement=(
+                agreement_by_group(cube.agreement, config, attribute_sets(config.sensitive))
+                if cube.agreement is not None
+                else pd.DataFrame()
+            ),
+            reviewer_pairs=(
+                pair_kappas(cube.agreement, config)
+                if cube.agreement is not None
+                else pd.DataFrame()
+            ),
         )
 
 
@@ -766,6 +786,16 @@ def _methods(
             "(assumes the outcome is known at random within those strata), the known-only "
             "rows kept beside them. Not kept by stored or merged time windows"
             if config.outcome is not None
+            else None
+        ),
+        "agreement": (
+            "when the case id repeats with a reviewer column: per group, observed agreement "
+            "of the binary decision (mean share of agreeing pairs of judgments per case), "
+            "Fleiss' kappa (chance pi^2 + (1 - pi)^2) and Gwet's AC1 (chance 2 pi (1 - pi)), "
+            "with percentile bootstrap intervals over cases (2,000 resamples, seed 0); per "
+            "pair of reviewers with at least min_denominator cases in common, Cohen's kappa "
+            "with the large-sample interval of Fleiss, Cohen and Everitt (1969)"
+            if config.case_id is not None and config.reviewer is not None
             else None
         ),
         "review_effect": (

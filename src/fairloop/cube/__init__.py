@@ -2,11 +2,12 @@
 
 from fairloop.cube._bands import ScoreBands
 from fairloop.cube._build import ScoreParts, cube_from_aggregate, decision_cells
-from fairloop.cube._cube import CountCube, Outcomes, WindowStrata
+from fairloop.cube._cube import Agreement, CountCube, Outcomes, WindowStrata
 from fairloop.cube._outcomes import JOINT_COLUMNS, joint_column
 
 __all__ = [
     "JOINT_COLUMNS",
+    "Agreement",
     "CountCube",
     "Outcomes",
     "ScoreBands",

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from fairloop.cube._bands import ScoreBands
 from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SCORE_SUMS, WEIGHT_SUMS, value_order
 
-__all__ = ["CountCube", "Outcomes", "WindowStrata", "sorted_unique"]
+__all__ = ["Agreement", "CountCube", "Outcomes", "WindowStrata", "sorted_unique"]
 
 
 def sorted_unique(
@@ -133,6 +133,10 @@ class CountCube:
     reviewer_strata : CountCube or None, default=None
         Likewise by sensitive attributes, reviewer and score stratum: the reviewers'
         case mix.
+    agreement : Agreement or None, default=None
+        When cases are judged by several people (the case id repeats): how they agreed.
+        Kept for the audit of this cube's own log and its record (not by windows or
+        merges).
     outcomes : Outcomes or None, default=None
         With an outcome column: the model's and the final decisions against it. Kept for
         the audit of this cube's own log and its record (not by windows or merges).
@@ -172,6 +176,7 @@ class CountCube:
     reviewer_strata: CountCube | None = field(default=None, repr=False)
     window_strata: WindowStrata | None = field(default=None, repr=False)
     outcomes: Outcomes | None = field(default=None, repr=False)
+    agreement: Agreement | None = field(default=None, repr=False)
     # derived in __post_init__: per attribute (sorted codes, uniques), and the sums matrix
     _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
 
@@ -251,7 +256,7 @@ class CountCube:
             "band": self.band, "bands": self.bands, "scores": self.scores,
             "reasons": self.reasons, "strata": self.strata,
             "reviewer_strata": self.reviewer_strata, "window_strata": self.window_strata,
-            "outcomes": self.outcomes,
+            "outcomes": self.outcomes, "agreement": self.agreement,
         }  # fmt: skip
         fields.update(changes)
         return CountCube(self.sensitive, self.context, cells, **fields)  # type: ignore[arg-type]
@@ -338,7 +343,7 @@ class CountCube:
             reviewer = _apply(reviewers, lambda c: c.window_cube(start))
         return self._same(
             cells, window=None, scores=scores, reasons=None, strata=strata,
-            reviewer_strata=reviewer, window_strata=None, outcomes=None,
+            reviewer_strata=reviewer, window_strata=None, outcomes=None, agreement=None,
         )  # fmt: skip
 
     def select_windows(self, starts: Sequence[str]) -> CountCube:
@@ -355,7 +360,12 @@ class CountCube:
                 _apply(reviewers, lambda c: c.select_windows(starts)),
             ).fields()
         return self._same(
-            cells, scores=self._scores_in(starts), reasons=None, outcomes=None, **strata
+            cells,
+            scores=self._scores_in(starts),
+            reasons=None,
+            outcomes=None,
+            agreement=None,
+            **strata,
         )
 
     def _scores_in(self, starts: Sequence[str]) -> pd.DataFrame | None:
@@ -511,7 +521,9 @@ class CountCube:
             by_window = _merged([a for a, _ in pairs])
             if by_window is not None:
                 strata = WindowStrata.given(by_window, _merged([b for _, b in pairs])).fields()
-        return self._same(stacked, scores=scores, reasons=None, outcomes=None, **strata)
+        return self._same(
+            stacked, scores=scores, reasons=None, outcomes=None, agreement=None, **strata
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form (key values as text, counts as integers)."""
@@ -544,6 +556,8 @@ class CountCube:
                 out[name] = part.to_dict()
         if self.outcomes is not None:
             out["outcomes"] = self.outcomes.to_dict()
+        if self.agreement is not None:
+            out["agreement"] = self.agreement.to_dict()
         if self.case_moments is not None:
             moments = self.case_moments
             out["case_moments"] = {
@@ -580,6 +594,7 @@ class CountCube:
             scores=None if scores is None else pd.DataFrame(scores["rows"],
                                                             columns=scores["columns"]),
             outcomes=Outcomes.from_dict(data["outcomes"]) if data.get("outcomes") else None,
+            agreement=Agreement.from_dict(data["agreement"]) if data.get("agreement") else None,
             **kept,
         )  # fmt: skip
 
@@ -669,3 +684,35 @@ class Outcomes:
         """Rebuild from :meth:`to_dict` output."""
         joint = pd.DataFrame(data["joint"]["rows"], columns=data["joint"]["columns"])
         return cls(CountCube.from_dict(data["model"]), CountCube.from_dict(data["final"]), joint)
+
+
+def _table(frame: pd.DataFrame) -> dict[str, Any]:
+    return {"columns": list(frame.columns), "rows": frame.astype(object).to_numpy().tolist()}
+
+
+@dataclass(frozen=True, eq=False)
+class Agreement:
+    """How the people who judged the same case agreed (the case id repeats).
+
+    Parameters
+    ----------
+    cases : pandas.DataFrame
+        Per combination of the sensitive attributes, human judgments of a case ``m`` and
+        positive ones ``x``: the number of such cases (``cases``).
+    pairs : pandas.DataFrame
+        Per pair of reviewers (``reviewer_a``, ``reviewer_b``) and their decisions on a
+        case they both judged (``a``, ``b``; 1 is positive): the number of cases.
+    """
+
+    cases: pd.DataFrame
+    pairs: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible form."""
+        return {"cases": _table(self.cases), "pairs": _table(self.pairs)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Agreement:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(*(pd.DataFrame(data[k]["rows"], columns=data[k]["columns"])
+                     for k in ("cases", "pairs")))  # fmt: skip

@@ -13,7 +13,13 @@ import pandas as pd
 
 import fairloop.decision_log._checks as checks
 from fairloop.config import AuditConfig
-from fairloop.cube import CountCube, ScoreBands, cube_from_aggregate, decision_cells
+from fairloop.cube import (
+    Agreement,
+    CountCube,
+    ScoreBands,
+    cube_from_aggregate,
+    decision_cells,
+)
 from fairloop.decision_log._open import open_source
 from fairloop.decision_log._source import Aggregation, Source
 from fairloop.decision_log._sql import cell_conditions
@@ -295,6 +301,14 @@ def read_decision_log(
         for column in spec.attributes:
             moments[column] = moments[column].where(moments[column].notna(), MISSING_GROUP)
         cube = dataclasses.replace(cube, case_moments=moments)
+        if config.reviewer is not None:  # the people who judged the same case: agreement
+            cases, pairs = source.agreement_counts(
+                list(config.sensitive), config.label, config.case_id, config.reviewer,
+                positives["label"],
+            )  # fmt: skip
+            for column in config.sensitive:
+                cases[column] = cases[column].where(cases[column].notna(), MISSING_GROUP)
+            cube = dataclasses.replace(cube, agreement=Agreement(cases, pairs))
     return DecisionLog(
         source=source,
         config=config,

@@ -168,6 +168,13 @@ class Source(Protocol):
         """Per attribute combination: cases, and sums over cases of products of cell counts."""
         ...
 
+    def agreement_counts(
+        self, sensitive: Sequence[str], label: str, case_id: str, reviewer: str,
+        positives: Sequence[Any],
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+        """Per group, cases by judgments and positive ones; per reviewer pair, their 2 x 2."""
+        ...
+
     def decision_expr(self, column: str) -> str:
         """SQL for a decision column as the pass reads it."""
         ...

@@ -462,6 +462,46 @@ class SQLSource(ABC):
             out[key] = as_text(out[key])
         return out
 
+    def agreement_counts(
+        self, sensitive: Sequence[str], label: str, case_id: str, reviewer: str,
+        positives: Sequence[Any],
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+        """How the people who judged the same case agreed: two grouped passes.
+
+        Returns
+        -------
+        cases : pandas.DataFrame
+            Per combination of the sensitive attributes, number of human judgments ``m``
+            of a case and how many of them were positive ``x``: the number of cases.
+        pairs : pandas.DataFrame
+            Per pair of reviewers who judged the same cases (``reviewer_a`` before
+            ``reviewer_b`` as text) and their two decisions (``a``, ``b``, 1 positive): the
+            number of cases.
+        """
+        attrs = [self.quote(a) for a in sensitive]
+        lab, case = self.decision_expr(label), self.quote(case_id)
+        positive = f"CASE WHEN {self.in_values(label, positives)} THEN 1 ELSE 0 END"
+        keys = ", ".join(f"{a} AS k{i}" for i, a in enumerate(attrs))
+        outer = ", ".join(f"k{i}" for i in range(len(attrs)))
+        cases = self._fetch(
+            f"SELECT {outer}, m, x, count(*) AS cases FROM (SELECT {keys}, count(*) AS m, "
+            f"SUM({positive}) AS x FROM {self.relation} WHERE {lab} IS NOT NULL "
+            f"GROUP BY {', '.join(attrs)}, {case}) AS per_case GROUP BY {outer}, m, x"
+        )
+        cases.columns = [*sensitive, *cases.columns[len(attrs) :]]
+        for key in sensitive:
+            cases[key] = as_text(cases[key])
+        judged = (
+            f"SELECT {case} AS c, {self.as_text(reviewer)} AS r, {positive} AS p "
+            f"FROM {self.relation} WHERE {lab} IS NOT NULL AND {self.quote(reviewer)} IS NOT NULL"
+        )
+        pairs = self._fetch(
+            f"SELECT one.r AS reviewer_a, two.r AS reviewer_b, one.p AS a, two.p AS b, "
+            f"count(*) AS cases FROM ({judged}) AS one JOIN ({judged}) AS two "
+            f"ON one.c = two.c AND one.r < two.r GROUP BY one.r, two.r, one.p, two.p"
+        )
+        return cases, pairs
+
     def _repeated_ids(self, column: str, *, also: str | None = None) -> tuple[int, list[str]]:
         """Rows repeating an earlier row's id (and ``also`` column), and a few such ids."""
         c = self.quote(column)

@@ -1,5 +1,11 @@
 """Per-group metrics, disparities and summary figures, all computed on the count cube."""
 
+from fairloop.metrics._agreement import (
+    AGREEMENT_COLUMNS,
+    PAIR_COLUMNS,
+    agreement_by_group,
+    pair_kappas,
+)
 from fairloop.metrics._casemix import REVIEWER_COLUMNS, reviewer_case_mix
 from fairloop.metrics._disparities import disparities_frame, reference_groups
 from fairloop.metrics._groups import GroupTable, attribute_sets, group_table
@@ -28,10 +34,12 @@ from fairloop.metrics._weighting import WeightedCounts, Weighting
 from fairloop.vocabulary import METRICS, MetricSpec
 
 __all__ = [
+    "AGREEMENT_COLUMNS",
     "FOUR_FIFTHS",
     "GAP_CHANGE_COLUMNS",
     "METRICS",
     "OUTCOME_METRICS",
+    "PAIR_COLUMNS",
     "REVIEWER_COLUMNS",
     "REVIEWER_EFFECT_COLUMNS",
     "REVIEW_EFFECT_COLUMNS",
@@ -44,6 +52,7 @@ __all__ = [
     "Selection",
     "WeightedCounts",
     "Weighting",
+    "agreement_by_group",
     "attribute_sets",
     "compute_rates",
     "diagnose_selection",
@@ -51,6 +60,7 @@ __all__ = [
     "group_table",
     "metrics_frame",
     "outcome_figures",
+    "pair_kappas",
     "primary_rows",
     "reference_groups",
     "reviewer_case_mix",

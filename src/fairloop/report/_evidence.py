@@ -11,7 +11,13 @@ import pandas as pd
 
 from fairloop.flags._flag import FLAG_COLUMNS
 from fairloop.flags._policy import VERDICT_COLUMNS
-from fairloop.metrics import GAP_CHANGE_COLUMNS, REVIEW_EFFECT_COLUMNS, REVIEWER_EFFECT_COLUMNS
+from fairloop.metrics import (
+    AGREEMENT_COLUMNS,
+    GAP_CHANGE_COLUMNS,
+    PAIR_COLUMNS,
+    REVIEW_EFFECT_COLUMNS,
+    REVIEWER_EFFECT_COLUMNS,
+)
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
@@ -125,6 +131,10 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
         ),
         "roc": _records(result.roc, _ROC_FIELDS) if len(result.roc) else [],
         "outcomes": _outcomes(result),
+        "agreement": _records(result.agreement, AGREEMENT_COLUMNS) if len(result.agreement) else [],
+        "reviewer_pairs": (
+            _records(result.reviewer_pairs, PAIR_COLUMNS) if len(result.reviewer_pairs) else []
+        ),
     }
 
 
