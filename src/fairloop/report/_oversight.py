@@ -161,6 +161,41 @@ def oversight_view(result: AuditResult, charts: list[dict[str, Any]]) -> dict[st
         "reviewer_flags": reviewer_flags,
         "has_reviewer": cube.reviewer is not None,
         "reviewed": cube.n_reviewed,
+        "agreement": _agreement_rows(result),
+    }
+
+
+def _agreement_rows(result: AuditResult) -> dict[str, Any]:
+    """Agreement between people who judged the same case, per group, and the pairs' spread."""
+    table = result.agreement
+    if table.empty:
+        return {"available": False}
+    rows = [
+        {
+            "group": r["group"],
+            "cases": r["cases"],
+            "judgments": r["judgments"],
+            "observed": number(r["observed_agreement"]),
+            "fleiss": number(r["fleiss_kappa"]),
+            "fleiss_low": number(r["fleiss_kappa_ci_low"]),
+            "fleiss_high": number(r["fleiss_kappa_ci_high"]),
+            "gwet": number(r["gwet_ac1"]),
+            "gwet_low": number(r["gwet_ac1_ci_low"]),
+            "gwet_high": number(r["gwet_ac1_ci_high"]),
+            "status": r["status"],
+        }
+        for r in table.to_dict("records")
+        if r["attribute_set"] == "(all)" or r["attribute_set"] in result.config.sensitive
+    ]
+    pairs = result.reviewer_pairs
+    kappas = pairs["cohen_kappa"].dropna() if len(pairs) else pd.Series(dtype=float)
+    return {
+        "available": True,
+        "rows": rows,
+        "pairs": len(pairs),
+        "pair_median": number(kappas.median()) if len(kappas) else None,
+        "pair_low": number(kappas.quantile(0.1)) if len(kappas) else None,
+        "pair_high": number(kappas.quantile(0.9)) if len(kappas) else None,
     }
 
 

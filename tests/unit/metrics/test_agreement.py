@@ -97,3 +97,15 @@ def test_gwet_ac1_and_uneven_judgments_by_hand() -> None:
     bundle = json.loads(result.to_json())
     assert bundle["agreement"][0]["group"] == "(all)"
     assert "Gwet's AC1" in result.methods["agreement"]
+
+
+def test_the_report_shows_agreement_by_group(crowd, tmp_path: Path) -> None:
+    _, result = crowd
+    path = tmp_path / "report.html"
+    result.to_html(path)
+    html = path.read_text()
+    assert "Agreement between reviewers" in html
+    everyone = result.agreement.set_index("group").loc["(all)"]
+    assert f"{everyone['fleiss_kappa']:.2f}" in html
+    median = result.reviewer_pairs["cohen_kappa"].median()
+    assert f"median {median:.2f}" in html
