@@ -244,39 +244,26 @@ def _with_strata(frame: pd.DataFrame, bands: ScoreBands) -> pd.DataFrame:
 def _engine_cells(frame: pd.DataFrame, keys: list[str], bands: ScoreBands) -> pd.DataFrame:
     """Cells of a grouping the engine spread by cell itself (see :class:`ScoreParts`).
 
-    Sorted by the keys as pandas groups them: an engine returns groups in any order,
-    and sums over the cells (the weighting's) must not depend on it, to the last bit.
+    Named and scaled as the cube's cells, keys with missing values named, strata
+    labelled; rows whose keys then coincide (strata of several exact score values, a
+    literal ``(missing)`` beside missing values) added up; sorted by the keys as pandas
+    groups them: an engine returns groups in any order, and sums over the cells (the
+    weighting's) must not depend on it, to the last bit.
     """
-    cells = _merged(_named_cells(frame, keys, bands), keys)
-    return cells.sort_values(keys, kind="stable").reset_index(drop=True)
-
-
-def _named_cells(frame: pd.DataFrame, keys: list[str], bands: ScoreBands) -> pd.DataFrame:
-    """A grouping the engine spread by cell itself, named and scaled as the cube's cells."""
     out = frame.copy()
     for column in keys:
         if column != Col.BAND:
             out[column] = out[column].where(out[column].notna(), MISSING_GROUP)
-    if Col.BAND in keys:
-        out = _with_strata(out, bands)
+    out = _with_strata(out, bands)
     names = {f"{Col.PREFIX}{c}": c for c in (*CELLS, *WEIGHT_SUMS)}
     names.update({Col.SCORE_N: "score_n", Col.SCORE_SUM: "score_sum"})
     out = out.rename(columns=names)
     for column in ("score_sum", *WEIGHT_SUMS):
         if column in out:
             out[column] = out[column].astype(np.float64) / SUM_SCALE
-    return out
-
-
-def _merged(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Rows with the same keys added up (one cell).
-
-    Strata of several exact score values, and a literal ``(missing)`` beside missing
-    values, come apart from the engine.
-    """
-    if cells.duplicated(keys).any():
-        return cells.groupby(keys, sort=True).sum().reset_index()
-    return cells
+    if out.duplicated(keys).any():
+        return out.groupby(keys, sort=True).sum().reset_index()
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def _cell_table(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -53,11 +53,8 @@ class Aggregation:
         chose another negative value (cell ``tx``) as the cube pass does.
     bands : ScoreBands or None
         Also group by the score's fine band, as :attr:`Col.BAND`. Engines with grouping
-        sets leave the keys as without a score and add, in the same pass, the sensitive
-        and context attributes by the score's stratum (:attr:`Col.BAND`; rows with
-        :attr:`Col.STRATA_SET` true), the sensitive attributes and the reviewer by the
-        stratum (:attr:`Col.REVIEWER_SET` true as well), and the sensitive attributes by
-        the fine band (:attr:`Col.FINE`; :attr:`Col.SCORE_SET` true).
+        sets return the keys' grouping as without a score, and make the score's groupings
+        apart from the same pass (:meth:`Source.score_parts`).
     sensitive : sequence of str
         The sensitive attributes (the score metrics' groups).
     reviewer : str or None

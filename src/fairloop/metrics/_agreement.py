@@ -30,8 +30,8 @@ from numpy.typing import NDArray
 
 from fairloop.config import AuditConfig
 from fairloop.cube import Agreement
+from fairloop.metrics._groups import group_masks
 from fairloop.stats import normal_quantile
-from fairloop.vocabulary import group_label, set_name
 
 __all__ = ["AGREEMENT_COLUMNS", "BOOTSTRAP", "PAIR_COLUMNS", "agreement_by_group", "pair_kappas"]
 
@@ -94,36 +94,28 @@ def agreement_by_group(
     rng = np.random.default_rng(0)
     tail = (1 - config.confidence_level) / 2
     rows = []
-    for attrs in sets:
-        grouped: list[tuple[tuple[str, ...], pd.DataFrame]] = [((), cases)]
-        if attrs:
-            by = list(attrs) if len(attrs) > 1 else attrs[0]
-            grouped = [
-                (tuple(str(v) for v in (k if isinstance(k, tuple) else (k,))), part)
-                for k, part in cases.groupby(by, sort=True)
-            ]
-        for values, part in grouped:
-            patterns = part.groupby(["m", "x"], sort=True)["cases"].sum()
-            m = patterns.index.get_level_values("m").to_numpy(dtype=np.float64)
-            x = patterns.index.get_level_values("x").to_numpy(dtype=np.float64)
-            counts = patterns.to_numpy(dtype=np.float64)
-            n = int(counts.sum())
-            if n == 0:
-                continue
-            p_a, fleiss, gwet = _coefficients(m, x, counts[None, :])
-            draws = rng.multinomial(n, counts / counts.sum(), size=BOOTSTRAP).astype(np.float64)
-            _, fleiss_b, gwet_b = _coefficients(m, x, draws)
-            f_low, f_high = _percentiles(fleiss_b, tail)
-            g_low, g_high = _percentiles(gwet_b, tail)
-            rows.append({
-                "attribute_set": set_name(attrs), "group": group_label(attrs, values),
-                "attributes": dict(zip(attrs, values, strict=True)), "cases": n,
-                "judgments": int(counts @ m), "observed_agreement": float(p_a[0]),
-                "fleiss_kappa": float(fleiss[0]), "fleiss_kappa_ci_low": float(f_low),
-                "fleiss_kappa_ci_high": float(f_high), "gwet_ac1": float(gwet[0]),
-                "gwet_ac1_ci_low": float(g_low), "gwet_ac1_ci_high": float(g_high),
-                "status": "ok" if n >= config.min_group_size else "insufficient",
-            })  # fmt: skip
+    for name, label, attributes, mask in group_masks(cases, sets):
+        part = cases[mask]
+        patterns = part.groupby(["m", "x"], sort=True)["cases"].sum()
+        m = patterns.index.get_level_values("m").to_numpy(dtype=np.float64)
+        x = patterns.index.get_level_values("x").to_numpy(dtype=np.float64)
+        counts = patterns.to_numpy(dtype=np.float64)
+        n = int(counts.sum())
+        if n == 0:
+            continue
+        p_a, fleiss, gwet = _coefficients(m, x, counts[None, :])
+        draws = rng.multinomial(n, counts / counts.sum(), size=BOOTSTRAP).astype(np.float64)
+        _, fleiss_b, gwet_b = _coefficients(m, x, draws)
+        f_low, f_high = _percentiles(fleiss_b, tail)
+        g_low, g_high = _percentiles(gwet_b, tail)
+        rows.append({
+            "attribute_set": name, "group": label, "attributes": attributes, "cases": n,
+            "judgments": int(counts @ m), "observed_agreement": float(p_a[0]),
+            "fleiss_kappa": float(fleiss[0]), "fleiss_kappa_ci_low": float(f_low),
+            "fleiss_kappa_ci_high": float(f_high), "gwet_ac1": float(gwet[0]),
+            "gwet_ac1_ci_low": float(g_low), "gwet_ac1_ci_high": float(g_high),
+            "status": "ok" if n >= config.min_group_size else "insufficient",
+        })  # fmt: skip
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 

@@ -8,12 +8,48 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from fairloop.cube import CountCube
 from fairloop.vocabulary import CELLS, group_label, set_name
 
-__all__ = ["GroupTable", "attribute_sets", "group_table"]
+__all__ = ["GroupTable", "attribute_sets", "group_masks", "group_table"]
+
+
+def group_masks(
+    frame: pd.DataFrame, sets: Sequence[tuple[str, ...]]
+) -> list[tuple[str, str, dict[str, str], NDArray[np.bool_]]]:
+    """Every group of each attribute set in a small keyed table, and its rows.
+
+    For tables made beside the cube (keyed by attributes as text), in the order and with
+    the names of :func:`group_table`: set by set, groups sorted as text.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        With a column per attribute of ``sets``.
+    sets : sequence of tuple of str
+        Attribute sets (``()`` is everyone).
+
+    Returns
+    -------
+    list of (str, str, dict, ndarray of bool)
+        Set name, group label, the group's attributes, and which rows of ``frame`` hold it.
+    """
+    out: list[tuple[str, str, dict[str, str], NDArray[np.bool_]]] = []
+    for attrs in sets:
+        if not attrs:
+            out.append((set_name(()), group_label((), ()), {}, np.ones(len(frame), dtype=bool)))
+            continue
+        texts = [frame[a].astype(str).to_numpy(dtype=object) for a in attrs]
+        combos = sorted(set(zip(*texts, strict=True)))
+        index = {combo: i for i, combo in enumerate(combos)}
+        which = np.asarray([index[c] for c in zip(*texts, strict=True)], dtype=np.int64)
+        for i, value in enumerate(combos):
+            out.append((set_name(attrs), group_label(attrs, value),
+                        dict(zip(attrs, value, strict=True)), which == i))  # fmt: skip
+    return out
 
 
 def attribute_sets(sensitive: Sequence[str]) -> list[tuple[str, ...]]:

@@ -38,8 +38,9 @@ from numpy.typing import NDArray
 
 from fairloop.config import AuditConfig
 from fairloop.cube import JOINT_COLUMNS, joint_column
+from fairloop.metrics._groups import group_masks
 from fairloop.stats import normal_quantile, normal_upper_tail, proportion_interval
-from fairloop.vocabulary import MISSING_GROUP, group_label, set_name
+from fairloop.vocabulary import MISSING_GROUP
 
 __all__ = [
     "GAP_CHANGE_COLUMNS",
@@ -150,25 +151,6 @@ def _variance(
     return adjusted * deff, deff
 
 
-def _groups(
-    joint: pd.DataFrame, sets: Sequence[tuple[str, ...]]
-) -> list[tuple[str, str, dict[str, str], NDArray[np.bool_]]]:
-    """Every group of each attribute set: (set name, label, attributes, rows of joint)."""
-    out: list[tuple[str, str, dict[str, str], NDArray[np.bool_]]] = []
-    for attrs in sets:
-        if not attrs:
-            out.append(("(all)", "(all)", {}, np.ones(len(joint), dtype=bool)))
-            continue
-        texts = [joint[a].astype(str).to_numpy(dtype=object) for a in attrs]
-        combos = sorted(set(zip(*texts, strict=True)))
-        index = {combo: i for i, combo in enumerate(combos)}
-        which = np.asarray([index[c] for c in zip(*texts, strict=True)], dtype=np.int64)
-        for i, value in enumerate(combos):
-            out.append((set_name(attrs), group_label(attrs, value),
-                        dict(zip(attrs, value, strict=True)), which == i))  # fmt: skip
-    return out
-
-
 def _split(
     joint: pd.DataFrame, reviewer: str | None, mask: NDArray[np.bool_], paired: _Paired
 ) -> tuple[FloatArray, ...]:
@@ -211,7 +193,7 @@ def review_effect(
     pandas.DataFrame
         One row per group (columns :data:`REVIEW_EFFECT_COLUMNS`).
     """
-    groups = _groups(joint, sets)
+    groups = group_masks(joint, sets)
     paired = _paired(joint, "accuracy")
     overrides = _count(joint, True, False, _ANY) + _count(joint, False, True, _ANY)
     model_right = _count(joint, True, None, (True,)) + _count(joint, False, None, (False,))
@@ -266,7 +248,7 @@ def gap_changes(
         One row per group and metric of :data:`GAP_METRICS` (columns
         :data:`GAP_CHANGE_COLUMNS`).
     """
-    groups = [g for g in _groups(joint, sets) if g[0] != "(all)"]
+    groups = [g for g in group_masks(joint, sets) if g[2]]
     everyone = np.ones(len(joint), dtype=bool)
     z = normal_quantile(config.confidence_level)
     parts = []
