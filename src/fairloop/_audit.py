@@ -538,7 +538,9 @@ class Audit:
             shown = pd.concat([shown, against[against["metric"].isin(metrics)]], ignore_index=True)
         step("searching for flags")
         report = (
-            find_flags(cube, every_metric, disparities, config, weighting=weighting)
+            find_flags(
+                cube, every_metric, disparities, config, weighting=weighting, outcomes=outcomes
+            )
             if config.flags.enabled
             else FlagReport(
                 pd.DataFrame(columns=FLAG_COLUMNS),
@@ -739,7 +741,12 @@ def _methods(
             "interaction test per decision of the model, significant on five scales at once "
             "(an intersection-union test that a reviewer who is merely stricter or more lenient "
             "with everyone, or who catches a fixed share of the model's errors, does not "
-            f"pass), under {REVIEWER_CORRECTION}'s family-wise control over every reviewer test"
+            f"pass), under {REVIEWER_CORRECTION}'s family-wise control over every reviewer test. "
+            "With an outcome column, the tests that review changed a group's gap join the "
+            "subgroup tests' family (shown when the final gap is the wider and no broader "
+            "group's widened gap of the same rate is shown) and those that a reviewer's "
+            "overrides prove wrong more often join the reviewer tests' family (see "
+            "review_effect)"
         ),
         "flag_severity": (
             "score: the assured effect (the end of the difference's interval nearest zero) "
@@ -806,9 +813,23 @@ def _methods(
             "widened by a design effect for reviewers (at least 1); a gap's change adds the "
             "group's and the complement's variances; 'widening' is one-sided, positive when "
             "the final gap is wider in the direction of the model's. The share of overrides "
-            "proved right has a " + config.ci_method + " interval; reviewers' wrong "
-            "overrides are compared with their case mix's expected count (model decision x "
-            "sensitive group, pooled over named reviewers; one-sided normal test)"
+            "proved right has a " + config.ci_method + " interval; a reviewer's wrong "
+            "overrides are compared with the count the other named reviewers' wrong shares "
+            "give on the reviewer's own case mix (model decision x sensitive groups, x score "
+            "stratum when the log has a score; strata no other reviewer overrode in are left "
+            "out), with a one-sided normal test whose variance adds the reviewer's binomial "
+            "variance and that of the others' shares (assumes a reviewer's cases are "
+            "independent given the strata, and that within a stratum reviewers see like "
+            "cases). Flags (source outcome, when flags.outcomes is on): a group's gap changed "
+            f"by review by more than the effect floor ({config.flags.min_effect:g}; two-sided "
+            "against the floor, shown when the final gap is the wider), in the subgroup tests' "
+            "family under "
+            f"{FDR_CORRECTIONS[config.flags.fdr_method]}; a reviewer's overrides wrong more "
+            "often than the others' by more than the floor, in the reviewer tests' family "
+            f"under {REVIEWER_CORRECTION}. Measured on the cases whose outcome is known; "
+            "when a case is judged several times each judgment counts once and the outcome "
+            "figures' intervals treat judgments as independent (too narrow for the model's "
+            "decision of a case judged many times)"
             if config.outcome is not None
             else None
         ),

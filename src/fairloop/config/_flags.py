@@ -100,6 +100,12 @@ class FlagOptions:
     oversight: bool = option(
         True, help="Test review coverage by group and reviewers' override behaviour by group."
     )
+    outcomes: bool = option(
+        True,
+        help="With an outcome column: test whether review widens a group's gap (false "
+        "positive, false negative and selection rates) and whether a reviewer's overrides "
+        "prove wrong more often than the other reviewers' on like cases.",
+    )
     redundancy_alpha: float = option(
         0.05, gt=0, lt=1, help="Level of the tests deciding whether a parent explains a child."
     )

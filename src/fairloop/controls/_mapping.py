@@ -153,6 +153,7 @@ def evidence_states(
                 put(key, "absent", "the log has no reviewer column (set reviewer = ...)")
             else:
                 put(key, "present", "per-reviewer override behaviour")
+    put(*_review_outcomes(result))
     windows = [w for w in cube.windows if w != MISSING_GROUP]
     if config.time is None or config.window is None:
         put("trends", "absent", "the log has no time column (set time = ...)")
@@ -187,6 +188,29 @@ def evidence_states(
     if missing_keys:  # a key added to the data file without a rule here
         raise RuntimeError(f"No rule decides evidence key(s) {sorted(missing_keys)}.")
     return out
+
+
+def _review_outcomes(result: AuditResult) -> tuple[str, State, str]:
+    """Whether the run shows what review changes against what actually happened."""
+    key, config, figures = "review_outcomes", result.config, result.outcomes
+    if figures is None:
+        return key, "absent", "the log names no outcome column (set outcome = ...)"
+    everyone = figures.review_effect[figures.review_effect["group"] == "(all)"]
+    known = int(everyone["known"].iloc[0]) if len(everyone) else 0
+    overrides = int(everyone["overrides_known"].iloc[0]) if len(everyone) else 0
+    if known == 0:
+        return key, "absent", "no case's outcome is known yet"
+    if overrides == 0:
+        return key, "partial", f"{known:,} known outcomes, but no override has a known outcome"
+    lacking = []
+    if not (config.flags.enabled and config.flags.outcomes):
+        lacking.append("its flags are turned off (flags.enabled, flags.outcomes)")
+    if config.reviewer is None:
+        lacking.append("no reviewer column, so reviewers are not compared")
+    reason = f"{known:,} known outcomes, {overrides:,} overrides among them"
+    if lacking:
+        return key, "partial", f"{reason}; {'; '.join(lacking)}"
+    return key, "present", reason
 
 
 def _decide(

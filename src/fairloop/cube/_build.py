@@ -53,12 +53,16 @@ class ScoreParts:
         Likewise by the sensitive attributes, the reviewer and stratum.
     by_window : callable or None, default=None
         With time windows: makes both by window too (:attr:`Col.WINDOW`), on first use.
+    reviewer_outcomes : pandas.DataFrame or None, default=None
+        With an outcome and a reviewer: the sensitive attributes, reviewer and stratum
+        (:attr:`Col.BAND`) with the raw decisions and outcome, and their counts.
     """
 
     scored: pd.DataFrame
     strata: pd.DataFrame
     reviewer_strata: pd.DataFrame | None = None
     by_window: Callable[[], tuple[pd.DataFrame, pd.DataFrame | None]] | None = None
+    reviewer_outcomes: pd.DataFrame | None = None
 
 
 def cube_from_aggregate(
@@ -102,6 +106,7 @@ def cube_from_aggregate(
     by_band = bands is not None and (parts is not None or Col.BAND in frame)
     scores: pd.DataFrame | None = None
     strata: dict[str, Any] = {}
+    stratified: pd.DataFrame | None = None  # by score stratum, for the outcomes
     if bands is not None and by_band:
         common: dict[str, Any] = {"orders": dict(orders or {}), "band": Col.BAND,
                                   "bands": bands}  # fmt: skip
@@ -122,6 +127,7 @@ def cube_from_aggregate(
             fine = bands.fine_index(frame[Col.BAND])
             score_frame = frame.assign(fine=fine)
             banded = frame.assign(**{Col.BAND: bands.stratum_label_of(fine)})
+            stratified = banded
             made = cubes(
                 _cell_table(banded, [*strata_keys, *window]),
                 _cell_table(banded, [*reviewer_keys, *window]) if reviewer else None,
@@ -160,7 +166,18 @@ def cube_from_aggregate(
         scores = _score_cells(score_frame, sensitive, window[0] if window else None)
     outcomes = None
     if Col.OUTCOME in frame:
-        outcomes = _outcomes(frame, config, [*sensitive, *context], reviewer, orders)
+        if reviewer and bands is not None and parts is not None:
+            stratified = (
+                None
+                if parts.reviewer_outcomes is None
+                else _with_strata(
+                    _prepared(parts.reviewer_outcomes, [*sensitive, *reviewer], config), bands
+                )
+            )
+        outcomes = _outcomes(
+            frame, config, [*sensitive, *context], reviewer, orders,
+            stratified if reviewer else None,
+        )  # fmt: skip
     return CountCube(
         tuple(sensitive), tuple(context), _cell_table(frame, keys), config.reviewer,
         window[0] if window else None, transitions=_transitions(frame, config),
@@ -176,19 +193,17 @@ def _outcomes(
     attributes: list[str],
     reviewer: list[str],
     orders: Mapping[str, tuple[str, ...]] | None,
+    banded: pd.DataFrame | None = None,
 ) -> Outcomes:
     """The model's and the final decisions against the outcome (see :class:`Outcomes`).
 
     The outcome plays the human's part in the usual cells: a case whose outcome is known
     is "reviewed"; the final decision is the human's where a human reviewed the case,
     the model's otherwise. Review weights are left out: they weight review, not
-    resolution.
+    resolution. ``banded``: a grouping with the score's stratum (:attr:`Col.BAND`), from
+    which the joint table by sensitive attribute, reviewer and stratum is made.
     """
-    model = _is_positive(frame[Col.PREDICTION], config.positive)
-    reviewed = frame[Col.LABEL].notna().to_numpy()
-    final = np.where(reviewed, _is_positive(frame[Col.LABEL], config.positive), model)
-    known = frame[Col.OUTCOME].notna().to_numpy()
-    truth = _is_positive(frame[Col.OUTCOME], config.outcome_value)
+    model, final, known, truth = _decisions(frame, config)
     plain = frame.drop(columns=[c for c in (Col.WEIGHT, Col.WEIGHT_VAR) if c in frame])
     sensitive = tuple(config.sensitive)
     context = tuple(a for a in attributes if a not in sensitive)
@@ -197,7 +212,37 @@ def _outcomes(
     final_cells = _cell_table(
         plain.assign(**{_CELL: cells_of(final, known, truth)}), [*attributes, *reviewer]
     )
-    # the joint table: cases by model decision, final decision and outcome
+    strata = None
+    if banded is not None:
+        strata = _joint(banded, [*sensitive, *reviewer, Col.BAND], *_decisions(banded, config))
+    return Outcomes(
+        CountCube(sensitive, context, model_cells, orders=kept),
+        CountCube(sensitive, context, final_cells, reviewer[0] if reviewer else None, orders=kept),
+        _joint(plain, [*attributes, *reviewer], model, final, known, truth),
+        strata,
+    )
+
+
+def _decisions(
+    frame: pd.DataFrame, config: AuditConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of a grouping: model positive, final positive, outcome known, outcome positive."""
+    model = _is_positive(frame[Col.PREDICTION], config.positive)
+    reviewed = frame[Col.LABEL].notna().to_numpy()
+    final = np.where(reviewed, _is_positive(frame[Col.LABEL], config.positive), model)
+    known = frame[Col.OUTCOME].notna().to_numpy()
+    return model, final, known, _is_positive(frame[Col.OUTCOME], config.outcome_value)
+
+
+def _joint(
+    frame: pd.DataFrame,
+    keys: list[str],
+    model: np.ndarray,
+    final: np.ndarray,
+    known: np.ndarray,
+    truth: np.ndarray,
+) -> pd.DataFrame:
+    """Cases by the keys, model decision, final decision and outcome (:data:`JOINT_COLUMNS`)."""
     outcome = np.where(known, truth.astype(np.int64), 2)
     code = (
         (1 - model.astype(np.int64)) * 6
@@ -205,19 +250,15 @@ def _outcomes(
         + np.where(outcome == 2, 2, 1 - outcome)
     )
     joint = (
-        plain.assign(code=np.asarray(JOINT_COLUMNS, dtype=object)[code])
-        .groupby([*attributes, *reviewer, "code"], sort=True)[Col.N]
+        frame.assign(code=np.asarray(JOINT_COLUMNS, dtype=object)[code])
+        .groupby([*keys, "code"], sort=True)[Col.N]
         .sum()
         .unstack("code", fill_value=0)
         .reindex(columns=list(JOINT_COLUMNS), fill_value=0)
         .reset_index()
     )
     joint.columns.name = None
-    return Outcomes(
-        CountCube(sensitive, context, model_cells, orders=kept),
-        CountCube(sensitive, context, final_cells, reviewer[0] if reviewer else None, orders=kept),
-        joint,
-    )
+    return joint
 
 
 def _prepared(aggregate: pd.DataFrame, keys: list[str], config: AuditConfig) -> pd.DataFrame:

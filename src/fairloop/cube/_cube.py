@@ -662,28 +662,39 @@ class Outcomes:
     joint : pandas.DataFrame
         By sensitive and context attribute and reviewer: cases per model decision, final
         decision and outcome (:data:`fairloop.cube.JOINT_COLUMNS`).
+    reviewer_strata : pandas.DataFrame or None, default=None
+        With a score and a reviewer: the same counts by sensitive attribute, reviewer and
+        score stratum (``band``), so that reviewers are compared on like cases when
+        review is routed by score.
     """
 
     model: CountCube
     final: CountCube
     joint: pd.DataFrame
+    reviewer_strata: pd.DataFrame | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form."""
         return {
             "model": self.model.to_dict(),
             "final": self.final.to_dict(),
-            "joint": {
-                "columns": list(self.joint.columns),
-                "rows": self.joint.astype(object).to_numpy().tolist(),
-            },
+            "joint": _table(self.joint),
+            "reviewer_strata": (
+                None if self.reviewer_strata is None else _table(self.reviewer_strata)
+            ),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outcomes:
         """Rebuild from :meth:`to_dict` output."""
         joint = pd.DataFrame(data["joint"]["rows"], columns=data["joint"]["columns"])
-        return cls(CountCube.from_dict(data["model"]), CountCube.from_dict(data["final"]), joint)
+        strata = data.get("reviewer_strata")
+        return cls(
+            CountCube.from_dict(data["model"]),
+            CountCube.from_dict(data["final"]),
+            joint,
+            None if strata is None else pd.DataFrame(strata["rows"], columns=strata["columns"]),
+        )
 
 
 def _table(frame: pd.DataFrame) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -67,7 +67,9 @@ class DecisionLog:
 
         Cases are drawn from the subgroup's cells that make the gap: where the group's
         rate is higher, its numerator (the false positives of a false positive rate);
-        where lower, the rest of its denominator. Needs a case id column.
+        where lower, the rest of its denominator. For a flag measured against the
+        outcome (source ``outcome``), from the subgroup's overrides that the outcome
+        proved wrong. Needs a case id column.
 
         Parameters
         ----------
@@ -89,8 +91,9 @@ class DecisionLog:
             tokens=self.value_tokens or None,
         )  # fmt: skip
         wheres: list[str] = []
-        for subgroup, metric, difference in zip(
-            flags["subgroup"], flags["metric"], flags["difference"], strict=True
+        wrong_override = self._wrong_override_sql(cell_sql)
+        for subgroup, metric, difference, flag_source in zip(
+            flags["subgroup"], flags["metric"], flags["difference"], flags["source"], strict=True
         ):
             spec = METRICS[metric]
             cells = (
@@ -102,9 +105,27 @@ class DecisionLog:
                 source.text_equals(column, None if value == MISSING_GROUP else value)
                 for column, value in subgroup.items()
             ]
-            conditions.append("(" + " OR ".join(f"({cell_sql[c]})" for c in cells) + ")")
+            if flag_source == "outcome" and wrong_override is not None:
+                conditions.append(wrong_override)
+            else:
+                conditions.append("(" + " OR ".join(f"({cell_sql[c]})" for c in cells) + ")")
             wheres.append(" AND ".join(conditions))
         return source.sample_ids(case_id, wheres, k)
+
+    def _wrong_override_sql(self, cell_sql: Mapping[str, str]) -> str | None:
+        """SQL: a reviewed case the human overrode, which the known outcome proved wrong."""
+        outcome = self.config.outcome
+        if outcome is None:
+            return None
+        source = self.source
+        positive = source.in_values(outcome, self.positive_values.get("outcome", []))
+        known = f"({source.decision_expr(outcome)} IS NOT NULL)"
+        # overridden to negative (fp, tx) when it was positive; to positive (fn) when not
+        to_negative = " OR ".join(f"({cell_sql[c]})" for c in ("fp", "tx"))
+        return (
+            f"({known} AND ((({to_negative}) AND {positive}) OR "
+            f"(({cell_sql['fn']}) AND NOT {positive})))"
+        )
 
     @cached_property
     def sha256(self) -> str:
@@ -277,6 +298,10 @@ def read_decision_log(
         "prediction": _positive_raw(aggregate[Col.PREDICTION], config),
         "label": _positive_raw(aggregate[Col.LABEL], config),
     }
+    if config.outcome is not None:
+        positives["outcome"] = favourable_values(
+            pd.unique(aggregate[Col.OUTCOME].dropna()), config.outcome_value
+        )
     orders = {a: source.declared_order(a) for a in (*config.sensitive, *config.context)}
     # the score's groupings, when the engine made them apart from the keys' in the pass
     parts = source.score_parts(lambda pairs: list(decision_cells(pairs, config)))

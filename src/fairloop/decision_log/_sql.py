@@ -349,11 +349,24 @@ class SQLSource(ABC):
                     None if reviewer_keys is None else grouped([*reviewer_keys, *window])
                 )
 
+        reviewer_outcomes = None
+        if reviewer_keys is not None and spec.outcome is not None:
+            # the reviewers' decisions against the outcome by stratum: reviewers are
+            # compared on like cases when review is routed by score
+            listed = ", ".join([*reviewer_keys, Col.PREDICTION, Col.LABEL, Col.OUTCOME])
+            reviewer_outcomes = self._finished(
+                self._fetch(
+                    f"SELECT {listed}, CAST(sum({Col.N}) AS BIGINT) AS {Col.N} FROM {_PASS} "
+                    f"WHERE NOT {Col.SCORE_SET} GROUP BY {listed}"
+                ),
+                spec,
+            )
         return ScoreParts(
             scored=self._finished(scored, spec),
             strata=grouped(strata_keys),
             reviewer_strata=None if reviewer_keys is None else grouped(reviewer_keys),
             by_window=by_window,
+            reviewer_outcomes=reviewer_outcomes,
         )
 
     def _finished(self, out: pd.DataFrame, spec: Aggregation) -> pd.DataFrame:

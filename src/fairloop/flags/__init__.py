@@ -9,7 +9,10 @@ Three sources feed one table of flags:
     review coverage and override rates by subgroup, and reviewers whose override
     behaviour differs by group;
 ``policy``
-    groups whose interval lies wholly outside a configured tolerance.
+    groups whose interval lies wholly outside a configured tolerance;
+``outcome``
+    with an outcome column: groups whose gap review widens, and reviewers whose
+    overrides prove wrong more often than the others' (:mod:`fairloop.flags._outcomes`).
 
 What the user sees is what is controlled:
 
@@ -19,7 +22,9 @@ What the user sees is what is controlled:
   shown after explained subgroups are filtered out keep the false discovery rate ``fdr``
   by Focused BH (Katsevich, Sabatti and Bogomolov 2023), which sets the threshold from
   the number of flags *shown*, not of rejections;
-* reviewer tests name a person and are held to family-wise control (Holm) on their own;
+  the tests that review changes a group's gap join that family (shown when widened);
+* reviewer tests name a person and are held to family-wise control (Holm) on their own,
+  those of a reviewer's overrides against the outcome among them;
 * policy verdicts are flagged only when the interval lies outside the tolerance and the
   verdict's test survives Benjamini-Hochberg over every verdict of every rule.
 """
@@ -43,12 +48,18 @@ from fairloop.flags._flag import (
     severity_rule,
     with_identity,
 )
+from fairloop.flags._outcomes import (
+    OUTCOME_GAP_TEST,
+    OUTCOME_REVIEWER_TEST,
+    gap_tests,
+    reviewer_outcome_tests,
+)
 from fairloop.flags._policy import VERDICT_ADJUSTMENT, policy_verdicts
 from fairloop.flags._redundancy import Explainer, group_overlapping, same_tests
 from fairloop.flags._reviewers import REVIEWER_TEST, reviewer_tests
 from fairloop.flags._search import OVERSIGHT_METRICS, subgroup_tests
 from fairloop.flags._subgroup import describe, flag_id
-from fairloop.metrics import Weighting
+from fairloop.metrics import OutcomeFigures, Weighting
 from fairloop.stats import focused_bh, holm
 
 __all__ = [
@@ -123,6 +134,7 @@ def find_flags(
     config: AuditConfig,
     *,
     weighting: Weighting | None = None,
+    outcomes: OutcomeFigures | None = None,
 ) -> FlagReport:
     """Search the cube for suspected biased patterns and check the policy rules.
 
@@ -139,6 +151,9 @@ def find_flags(
     weighting : Weighting or None, default=None
         When the audit weights reviewed cases to stand for every case: the subgroup
         search tests the weighted figures of metrics of reviewed cases.
+    outcomes : OutcomeFigures or None, default=None
+        The audit's figures against the outcome: the tests that review widens a group's
+        gap and that a reviewer's overrides prove wrong more often.
 
     Returns
     -------
@@ -153,10 +168,18 @@ def find_flags(
     tests = subgroup_tests(cube, config, weighting).reset_index(drop=True)
     order = [*options.metrics, *(m for m in OVERSIGHT_METRICS if m not in options.metrics)]
     alias_of = same_tests(tests, cube, order)
-    family = tests[alias_of == -1].reset_index(drop=True)
+    searched = tests[alias_of == -1].reset_index(drop=True)
+    subgroups = len(searched)
+    widening = gap_tests(outcomes, config)
+    family = pd.concat([f for f in (searched, widening) if len(f)] or [searched],
+                       ignore_index=True)  # fmt: skip
     count = len(family)
     p = family["p_value"].to_numpy(float)
-    candidate = np.flatnonzero(~np.isnan(p) & (p <= options.fdr))
+    # only the searched subgroups can explain one another; a changed gap shows when
+    # review widened it (narrowed ones are filtered out)
+    widened = widening["difference"].to_numpy(float) > 0
+    parents = _parents(widening)
+    candidate = np.flatnonzero(~np.isnan(p[:subgroups]) & (p[:subgroups] <= options.fdr))
     explainer = Explainer(family.iloc[candidate], alpha=options.redundancy_alpha,
                           min_effect=options.min_effect,
                           twins=_twins(tests, alias_of, candidate))  # fmt: skip
@@ -164,6 +187,7 @@ def find_flags(
     def shown_filter(rejected: np.ndarray) -> np.ndarray:
         out = np.zeros(count, dtype=bool)
         out[candidate] = explainer.shown(rejected[candidate])
+        out[subgroups:] = _broadest(rejected[subgroups:] & widened, parents)
         return out
 
     # Benjamini-Yekutieli: the level divided by the harmonic number of the family's size
@@ -176,9 +200,16 @@ def find_flags(
     explained_by[candidate] = np.where(
         (e := explainer.explained_by(rejected[candidate])) >= 0, candidate[np.maximum(e, 0)], -1
     )
+    # a widened gap within a broader group's widened gap (same rate) is that flag's
+    widened_now = rejected[subgroups:] & widened
+    for i, above in enumerate(parents):
+        shown_above = [j for j in above if widened_now[j]]
+        if widened_now[i] and shown_above:
+            explained_by[subgroups + i] = subgroups + shown_above[0]
     explained_by = _to_shown(explained_by)
     # --- reviewer tests: a flag names a person, so family-wise control (Holm)
-    reviewer = reviewer_tests(cube, config)
+    people = (reviewer_tests(cube, config), reviewer_outcome_tests(outcomes, config))
+    reviewer = pd.concat([f for f in people if len(f)] or [people[0]], ignore_index=True)
     reviewer["q_value"] = holm(reviewer["p_value"].to_numpy(float)) if len(reviewer) else []
     named = reviewer[
         (reviewer["q_value"] <= options.fdr) & (reviewer["difference"].abs() >= options.min_effect)
@@ -186,6 +217,11 @@ def find_flags(
     families = {
         "score": (count, f"{correction} (null: a gap within ±{100 * options.min_effect:g} points)"),
         REVIEWER_TEST: (len(reviewer), REVIEWER_CORRECTION),
+        OUTCOME_GAP_TEST: (
+            count,
+            f"{correction} (null: a change within ±{100 * options.min_effect:g} points)",
+        ),
+        OUTCOME_REVIEWER_TEST: (len(reviewer), REVIEWER_CORRECTION),
     }
     flagged_family = family[rejected]
     flagged = pd.concat([f for f in (flagged_family, named) if len(f)] or [flagged_family],
@@ -210,7 +246,7 @@ def find_flags(
         gone["explained_by_description"] = flagged["description"].to_numpy()[by]
         gone["reason"] = "explained by another flag"
     # the same test under other names, for the shown and explained flags
-    aliases = _aliases(tests, alias_of, family, flagged, rejected, level, cube.n_rows)
+    aliases = _aliases(tests, alias_of, flagged, rejected[:subgroups], level, cube.n_rows)
     gone = pd.concat([g for g in (gone, aliases) if len(g)], ignore_index=True) if (
         len(gone) or len(aliases)
     ) else gone  # fmt: skip
@@ -255,7 +291,9 @@ def find_flags(
     summary = {
         "count": int(count + len(reviewer)),
         "by_source": {str(k): int(v) for k, v in by_source.items()},
-        "subgroup_tests": int(count),
+        "subgroup_tests": int(subgroups),
+        "outcome_gap_tests": len(widening),
+        "outcome_reviewer_tests": int((reviewer["test"] == OUTCOME_REVIEWER_TEST).sum()),
         "same_tests_merged": int((alias_of >= 0).sum()),
         "reviewer_tests": len(reviewer),
         "correction": correction,
@@ -307,7 +345,6 @@ def _twins(tests: pd.DataFrame, alias_of: np.ndarray, candidate: np.ndarray) -> 
 def _aliases(
     tests: pd.DataFrame,
     alias_of: np.ndarray,
-    family: pd.DataFrame,
     flagged: pd.DataFrame,
     rejected: np.ndarray,
     level: float,
@@ -326,6 +363,33 @@ def _aliases(
     out["explained_by"] = flagged["flag_id"].to_numpy()[target]
     out["explained_by_description"] = flagged["description"].to_numpy()[target]
     out["reason"] = "the same test as another flag, under another name"
+    return out
+
+
+def _parents(tests: pd.DataFrame) -> list[list[int]]:
+    """Per gap test: the tests of the same metric standing for a broader subgroup.
+
+    A test stands for its subgroup and, for a two-valued attribute, its twin's
+    (``stands_for``): ``race=White & sex=F`` lies within the test of ``race=Black``.
+    """
+    metrics = [str(m) for m in tests["metric"]]
+    own = [frozenset(dict(g).items()) for g in tests["subgroup"]]
+    stands: list[list[frozenset[tuple[str, str]]]] = list(tests["stands_for"])
+    by_metric: dict[str, list[int]] = {}
+    for i, metric in enumerate(metrics):
+        by_metric.setdefault(metric, []).append(i)
+    return [
+        [j for j in by_metric[metric] if j != i and any(c < own[i] for c in stands[j])]
+        for i, metric in enumerate(metrics)
+    ]
+
+
+def _broadest(flagged: np.ndarray, parents: list[list[int]]) -> np.ndarray:
+    """Flagged tests none of whose broader tests (:func:`_parents`) is flagged."""
+    out = flagged.copy()
+    for i, above in enumerate(parents):
+        if out[i] and any(flagged[j] for j in above):
+            out[i] = False
     return out
 
 

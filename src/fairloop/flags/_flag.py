@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairloop.flags._outcomes import OUTCOME_GAP_TEST, OUTCOME_REVIEWER_TEST
 from fairloop.flags._reviewers import REVIEWER_TEST
 from fairloop.flags._subgroup import describe, flag_id
 from fairloop.vocabulary import METRICS, SEVERITIES
@@ -130,6 +131,34 @@ def _sentence(
             f"q = {row.q_value:.2g} after Benjamini-Hochberg over every policy verdict). "
             f"The group's {spec.title.lower()} is {_pct(row.value)} against "
             f"{_pct(row.overall_value)} overall."
+        )
+    if row.test == OUTCOME_GAP_TEST:
+        cases = {
+            "negative": "whose outcome proved negative",
+            "positive": "whose outcome proved positive",
+            "any": "in all",
+        }[row.population]
+        return (
+            f"For {who} ({row.n:,} cases {cases}), review widened the {spec.title.lower()} "
+            f"gap to everyone else, measured against what actually happened: the model's "
+            f"decisions gave {_pct(row.rate_model)} against {_pct(row.rest_model)} "
+            f"({_pts(row.gap_model)} points), the final decisions {_pct(row.value)} against "
+            f"{_pct(row.complement_value)} ({_pts(row.gap_final)} points): review moved the "
+            f"gap {abs(100 * row.difference):.1f} points, to the wider of the two ({stats}; "
+            f"paired cases). Look at the overrides of this group's cases."
+        )
+    if row.test == OUTCOME_REVIEWER_TEST:
+        reviewer = next(iter(row.subgroup.values()))
+        return (
+            f"Reviewer {reviewer}'s overrides proved right in {_pct(row.value)} of "
+            f"{row.n:,} overridden cases whose outcome is known, where the other reviewers' "
+            f"overrides of like cases (same model decision and sensitive groups, and score band "
+            f"where the log has a score) "
+            f"proved right in {_pct(row.complement_value)}: {abs(100 * row.difference):.1f} "
+            f"points less often right ({stats}, a family-wise control of the chance of naming "
+            f"any reviewer wrongly). Of all {int(row.overrides_known):,} of their overrides with a "
+            f"known outcome, {int(row.wrong):,} proved wrong. A possible review quality problem: "
+            f"look at this reviewer's overrides."
         )
     if row.test == REVIEWER_TEST:
         reviewer_key = [k for k in row.subgroup if k != next(iter(row.subgroup))][-1]

@@ -111,7 +111,7 @@ def outcome_figures(outcomes: Outcomes, config: AuditConfig) -> OutcomeFigures:
         _resolved(outcomes.model, sets),
         review_effect=review_effect(joint, config, sets),
         gap_changes=gap_changes(joint, config, sets),
-        reviewers=reviewer_effect(joint, config),
+        reviewers=reviewer_effect(joint, config, outcomes.reviewer_strata),
     )
 
 

@@ -449,6 +449,8 @@ class AuditPlots:
         from plotly.subplots import make_subplots
 
         flag = self._find_flag(flag_id)
+        if flag["source"] == "outcome":
+            return self._outcome_flag(flag)
         metric = str(flag["metric"])
         subgroup = {str(k): str(v) for k, v in dict(flag["subgroup"]).items()}
         cube = self._result.cube
@@ -557,6 +559,78 @@ class AuditPlots:
             height=400,
             legend={"orientation": "h", "y": -0.2},
         )
+        return fig
+
+    def _outcome_flag(self, flag: pd.Series) -> go.Figure:
+        """A flag measured against the outcome: the figures before and after review.
+
+        For a widened gap, the group's and everyone else's rate under the model's and
+        the final decisions; for a reviewer, the share of their overrides proved right
+        against the other reviewers' on like cases. Right, the flag's difference.
+        """
+        from plotly.subplots import make_subplots
+
+        figures = self._result.outcomes
+        assert figures is not None  # an outcome flag comes from an audit with outcomes
+        config = self._result.config
+        subgroup = {str(k): str(v) for k, v in dict(flag["subgroup"]).items()}
+        metric = str(flag["metric"])
+        points: list[tuple[str, float, float]] = []  # (name, value, cases)
+        if metric == "accuracy":  # a reviewer's overrides
+            n = float(flag["n"])
+            points = [
+                (f"{flag['description']}: overrides proved right", float(flag["value"]), n),
+                ("other reviewers, like cases", float(flag["complement_value"]), n),
+            ]
+            title = "overrides proved right"
+        else:
+            gaps = figures.gap_changes
+            row = gaps[
+                (gaps["metric"] == metric)
+                & np.asarray([dict(a) == subgroup for a in gaps["attributes"]], dtype=bool)
+            ].iloc[0]
+            points = [
+                (f"{flag['description']}, model", float(row["rate_model"]), float(row["n"])),
+                (f"{flag['description']}, final", float(row["rate_final"]), float(row["n"])),
+                ("everyone else, model", float(row["rest_model"]), float(row["n_rest"])),
+                ("everyone else, final", float(row["rest_final"]), float(row["n_rest"])),
+            ]
+            title = f"{METRICS[metric].title}, against the outcome"
+        fig = make_subplots(rows=1, cols=2, column_widths=[0.7, 0.3],
+                            subplot_titles=[title, "difference (interval)"])  # fmt: skip
+        for i, (name, value, n) in enumerate(points):
+            low, high = proportion_interval(
+                np.array([round(value * n)]), np.array([n]), method=config.ci_method,
+                confidence_level=config.confidence_level,
+            )  # fmt: skip
+            fig.add_trace(
+                {
+                    "type": "scatter", "mode": "markers", "name": name, "x": [name],
+                    "y": [value], "error_y": error_bars([value], [low[0]], [high[0]]),
+                    "marker": {"size": 11, "color": PALETTE[i % len(PALETTE)]},
+                    "text": [f"cases {int(n):,}"],
+                },
+                row=1, col=1,
+            )  # fmt: skip
+        difference = number(flag["difference"])
+        fig.add_trace(
+            {
+                "type": "scatter", "mode": "markers", "name": "difference", "x": ["change"],
+                "y": [difference],
+                "error_y": error_bars([difference], [number(flag["difference_ci_low"])],
+                                      [number(flag["difference_ci_high"])]),
+                "marker": {"size": 11, "color": "#D55E00", "symbol": "diamond"},
+                "showlegend": False,
+            },
+            row=1, col=2,
+        )  # fmt: skip
+        fig.add_hline(y=0, line={"color": "#555555", "width": 1}, row=1, col=2)
+        fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=1)
+        fig.update_yaxes(tickformat="+.0%", zeroline=True, row=1, col=2)
+        fig.update_layout(
+            title={"text": f"{flag['flag_id']}: {flag['description']}", "font": {"size": 15}},
+            template="plotly_white", height=400, legend={"orientation": "h", "y": -0.2},
+        )  # fmt: skip
         return fig
 
     def _find_flag(self, flag_id: str) -> pd.Series:

@@ -640,7 +640,7 @@ def build_context(
         "disparities": disparities,
         "flags": flags,
         "oversight": oversight,
-        "review_help": review_help_view(result, result.config.flags.fdr),
+        "review_help": review_help_view(result),
         "trends": trends,
         "controls": controls,
         "methodology": _methodology(result),

@@ -1,19 +1,16 @@
 """The report's "Does human review help?": the decisions against what actually happened.
 
 For governance officers: plain sentences with intervals, then the tables behind them.
-Everything is read from :attr:`fairloop.AuditResult.outcomes`; nothing is computed here
-but the words and the multiplicity control of what is called out (Benjamini-Hochberg over
-the gap changes shown; Holm over the reviewers, who are named).
+Everything is read from :attr:`fairloop.AuditResult.outcomes` and the audit's flags of
+source ``outcome`` (what is called out is what the flag pipeline shows, under its
+false-discovery and family-wise control); nothing is computed here but the words.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from fairloop.report._filters import fmt_ci, fmt_points, fmt_rate, number
-from fairloop.stats import bh, holm
 from fairloop.vocabulary import METRICS
 
 if TYPE_CHECKING:
@@ -46,16 +43,25 @@ def _gain_sentence(row: dict[str, Any]) -> str:
     )
 
 
-def review_help_view(result: AuditResult, level: float = 0.05) -> dict[str, Any]:
+def _outcome_flags(result: AuditResult) -> dict[tuple[str, frozenset[Any]], dict[str, Any]]:
+    """The audit's flags of source ``outcome``, by metric and subgroup."""
+    flags = result.flags
+    if flags.empty:
+        return {}
+    mine = flags[flags["source"] == "outcome"]
+    records: list[dict[str, Any]] = [
+        {str(k): v for k, v in f.items()} for f in mine.to_dict("records")
+    ]
+    return {(str(f["metric"]), frozenset(dict(f["subgroup"]).items())): f for f in records}
+
+
+def review_help_view(result: AuditResult) -> dict[str, Any]:
     """The section's view model.
 
     Parameters
     ----------
     result : AuditResult
         The audit.
-    level : float, default=0.05
-        The false discovery rate of the gap changes called out, and the family-wise level
-        of the reviewers named.
 
     Returns
     -------
@@ -97,25 +103,30 @@ def review_help_view(result: AuditResult, level: float = 0.05) -> dict[str, Any]
             for r in part.to_dict("records")
         ]
         blocks.append({"attribute": attribute, "rows": rows})
+    flags = _outcome_flags(result)
     gaps = figures.gap_changes
-    gaps = gaps[gaps["status"] == "ok"].copy()
+    gaps = gaps[gaps["status"] == "ok"]
     called: list[dict[str, Any]] = []
-    if len(gaps):
-        gaps["q_value"] = np.minimum(1.0, bh(gaps["p_value"].fillna(1.0).to_numpy(float)))
-        for record in gaps.sort_values("p_value").to_dict("records"):
-            r = {str(k): v for k, v in record.items()}
-            title = METRICS[r["metric"]].title.lower()
-            r["sentence"] = (
-                f"Review {'widened' if r['widening'] > 0 else 'narrowed'} the {title} gap of "
-                f"{r['group']} from {fmt_points(r['gap_model'])} (model) to "
-                f"{fmt_points(r['gap_final'])} (final decisions)."
-            )
-            r["widens"] = bool(r["q_value"] <= level and r["widening"] > 0)
-            called.append(r)
-    reviewers = figures.reviewers.copy()
-    if len(reviewers):
-        reviewers["q_value"] = holm(reviewers["p_value"].fillna(1.0).to_numpy(float))
-        reviewers["named"] = reviewers["q_value"] <= level
+    for record in gaps.sort_values("p_value").to_dict("records"):
+        r = {str(k): v for k, v in record.items()}
+        title = METRICS[r["metric"]].title.lower()
+        r["sentence"] = (
+            f"Review {'widened' if r['widening'] > 0 else 'narrowed'} the {title} gap of "
+            f"{r['group']} from {fmt_points(r['gap_model'])} (model) to "
+            f"{fmt_points(r['gap_final'])} (final decisions)."
+        )
+        flag = flags.get((r["metric"], frozenset(dict(r["attributes"]).items())))
+        r["flag"] = flag
+        called.append(r)
+    reviewer = result.config.reviewer
+    reviewers: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in figures.reviewers.to_dict("records")
+    ]
+    for r in reviewers:
+        r["flag"] = flags.get(("accuracy", frozenset({(reviewer, str(r["reviewer"]))})))
+    widened = [f for (metric, _), f in flags.items() if metric != "accuracy"]
+    named = [f for (metric, _), f in flags.items() if metric == "accuracy"]
+    tests = result.tests
     return {
         "available": True,
         "sentences": sentences,
@@ -123,9 +134,15 @@ def review_help_view(result: AuditResult, level: float = 0.05) -> dict[str, Any]
         "selection_reason": figures.selection.reason,
         "blocks": blocks,
         "gaps": called,
-        "widened": [g for g in called if g["widens"]],
-        "reviewers": reviewers.to_dict("records"),
-        "named": int(reviewers["named"].sum()) if len(reviewers) else 0,
-        "level": level,
+        "widened": widened,
+        "reviewers": reviewers,
+        "named": named,
+        "enabled": result.config.flags.enabled and result.config.flags.outcomes,
+        "gap_tests": int(tests.get("outcome_gap_tests", 0)),
+        "reviewer_tests": int(tests.get("reviewer_tests", 0)),
+        "correction": tests.get("correction"),
+        "reviewer_correction": tests.get("reviewer_correction"),
+        "fdr": result.config.flags.fdr,
+        "min_effect": result.config.flags.min_effect,
         "outcome": result.config.outcome,
     }

@@ -75,6 +75,7 @@ WRONG: dict[str, list[Any]] = {
     "flags.fdr_method": ["holm", 1],
     "flags.min_effect": ["0.1", -0.1, 1],
     "flags.oversight": ["no"],
+    "flags.outcomes": ["no"],
     "flags.redundancy_alpha": ["0.05", 1.5],
     "flags.sample_size": ["10", -1],
     "policy.metric": ["nope", 5],

@@ -257,13 +257,54 @@ def test_reviewers_whose_overrides_prove_wrong_within_case_mix() -> None:
         part = frame[frame["reviewer"] == name]
         assert table.loc[name, "wrong"] == int((part["outcome"] == part["model"]).sum())
         assert table.loc[name, "overrides_known"] == len(part)
-    # the expected count: each override's stratum's pooled wrong share, summed
-    pooled = frame.assign(wrong=frame["outcome"] == frame["model"]).groupby(
-        ["sex", "model"])["wrong"].mean()  # fmt: skip
-    expected = frame[frame["reviewer"] == "cy"].apply(
-        lambda r: pooled[(r["sex"], r["model"])], axis=1).sum()  # fmt: skip
+    # the expected count: each override's stratum's wrong share among the *other*
+    # reviewers' overrides, summed over the reviewer's overrides
+    marked = frame.assign(wrong=frame["outcome"] == frame["model"])
+    others = marked[marked["reviewer"] != "cy"].groupby(["sex", "model"])["wrong"].mean()
+    own = marked[marked["reviewer"] == "cy"]
+    expected = sum(others[(s, m)] for s, m in zip(own["sex"], own["model"], strict=True))
     assert table.loc["cy", "expected_wrong"] == pytest.approx(expected)
+    assert table.loc["cy", "difference"] == pytest.approx(
+        (own["wrong"].sum() - expected) / len(own)
+    )
     assert table.loc["cy", "p_value"] < 1e-6 < table.loc["ana", "p_value"]
+
+
+def test_reviewers_are_compared_within_score_strata_when_review_is_routed() -> None:
+    # every reviewer is as good as the others on like cases, but "cy" is handed the cases
+    # the model is sure of (scores near 0 or 1), whose overrides prove wrong more often
+    rng = np.random.default_rng(7)
+    n = 12_000
+    score = rng.random(n)
+    model = (score > 0.5).astype(int)
+    outcome = (rng.random(n) < score).astype(int)
+    sure = np.abs(score - 0.5) > 0.35
+    reviewer = np.where(sure, "cy", rng.choice(["ana", "bo"], n))
+    reviewer = np.where(sure & (rng.random(n) < 0.3), rng.choice(["ana", "bo"], n), reviewer)
+    # a like chance of override for everyone on a like case
+    human = np.where(rng.random(n) < 0.3, 1 - model, model)
+    frame = pd.DataFrame({
+        "sex": rng.choice(["F", "M"], n), "model": model, "human": human, "score": score,
+        "outcome": outcome, "reviewer": reviewer,
+    })  # fmt: skip
+    roles = {"prediction": "model", "label": "human", "outcome": "outcome",
+             "sensitive": ["sex"], "reviewer": "reviewer"}  # fmt: skip
+    plain = fairloop.audit(frame, **roles).outcomes.reviewers.set_index("reviewer")  # type: ignore[union-attr]
+    scored = fairloop.audit(frame, score="score", **roles).outcomes.reviewers.set_index(  # type: ignore[union-attr]
+        "reviewer"
+    )
+    # without the score "cy" looks wrong far more often; within score strata, not
+    assert plain.loc["cy", "p_value"] < 1e-6
+    assert scored.loc["cy", "p_value"] > 0.01
+    # the stratified expectation, from pandas: the others' share per sex x model x decile
+    marked = frame.assign(
+        wrong=frame["outcome"] == frame["model"], band=np.minimum((score * 10).astype(int), 9)
+    )[frame["human"] != frame["model"]]
+    keys = ["sex", "model", "band"]
+    others = marked[marked["reviewer"] != "cy"].groupby(keys)["wrong"].mean()
+    own = marked[marked["reviewer"] == "cy"]
+    mean = [others.get(k, np.nan) for k in zip(*(own[c] for c in keys), strict=True)]
+    assert scored.loc["cy", "expected_wrong"] == pytest.approx(np.nansum(mean))
 
 
 def test_report_says_whether_review_helps(tmp_path: Path) -> None:
