@@ -151,7 +151,11 @@ def _singles(b: float, c: float, n: float, theta: float) -> float:
 
 
 def _gap_variance(
-    codes: NDArray[np.int64], group: NDArray[np.bool_], rest: NDArray[np.bool_], paired: _Paired
+    codes: NDArray[np.int64],
+    group: NDArray[np.bool_],
+    rest: NDArray[np.bool_],
+    paired: _Paired,
+    level: float,
 ) -> tuple[float, float]:
     """Variance of a group's change of gap to the rest, and its reviewers' design effect.
 
@@ -185,12 +189,18 @@ def _gap_variance(
         b, c, n = (float(x[single].sum()) for x in (paired.first, paired.second, paired.total))
         singles += _singles(b, c, n, _theta(b, c, n)) / total**2
     robust = float(np.sum(residual**2)) + singles
-    deff = max(1.0, robust / plain)
+    sizes = np.bincount(codes[codes >= 0], paired.total[codes >= 0], size).astype(np.float64)
+    unnamed = float(paired.total[codes < 0].sum())
+    deff = _design_effect(robust, plain, sizes, unnamed, level)
     return variance * deff, deff
 
 
 def _variance(
-    b: FloatArray, c: FloatArray, n: FloatArray, clusters: list[tuple[FloatArray, ...]]
+    b: FloatArray,
+    c: FloatArray,
+    n: FloatArray,
+    clusters: list[tuple[FloatArray, ...]],
+    level: float,
 ) -> tuple[FloatArray, FloatArray]:
     """Agresti-Min variance of ``(b - c) / n`` times the reviewers' design effect.
 
@@ -203,8 +213,32 @@ def _variance(
         if n[i] <= 0 or iid[i] <= 0:
             continue
         robust = _robust_sum(rb, rc, rn, float(sb), float(sc), float(sn)) / float(n[i]) ** 2
-        deff[i] = max(1.0, robust / float(iid[i]))
+        deff[i] = _design_effect(robust, float(iid[i]), rn, float(sn), level)
     return adjusted * deff, deff
+
+
+def _design_effect(
+    robust: float, plain: float, sizes: FloatArray, singles: float, level: float
+) -> float:
+    """Design effect from the robust and plain variances, corrected for few reviewers.
+
+    As :mod:`fairloop.metrics._clusters` does: the robust variance times ``C / (C - 1)``
+    (C clusters: named reviewers and single cases), floored at 1, and the excess over 1
+    widened by ``(t_{G-1} / z)**2``, G the named reviewers' effective number (Kish:
+    ``(sum of sizes)**2 / sum of squared sizes``).
+    """
+    named = sizes[sizes > 0]
+    clusters = len(named) + singles
+    if clusters > 1:
+        robust *= clusters / (clusters - 1)
+    excess = max(robust / plain - 1.0, 0.0) if plain > 0 else 0.0
+    if excess > 0 and len(named):
+        from scipy import stats
+
+        effective = float(named.sum()) ** 2 / float(np.sum(named**2))
+        t = float(stats.t.ppf(0.5 + 0.5 * level, max(effective - 1.0, 1.0)))
+        excess *= (t / normal_quantile(level)) ** 2
+    return 1.0 + excess
 
 
 def _robust_sum(
@@ -281,7 +315,7 @@ def review_effect(
     cases = masks @ joint[list(JOINT_COLUMNS)].to_numpy(dtype=np.float64).sum(axis=1)
     b, c, n = masks @ paired.first, masks @ paired.second, masks @ paired.total
     clusters = [_split(joint, config.reviewer, g[3], paired) for g in groups]
-    variance, deff = _variance(b, c, n, clusters)
+    variance, deff = _variance(b, c, n, clusters, config.confidence_level)
     z = normal_quantile(config.confidence_level)
     with np.errstate(divide="ignore", invalid="ignore"):
         gain = np.where(n > 0, (b - c) / n, np.nan)
@@ -344,7 +378,7 @@ def gap_changes(
             (bg, cg, ng, mg), (br, cr, nr, mr) = rows
             if ng <= 0 or nr <= 0:
                 continue
-            variance, deff = _gap_variance(codes, mask, ~mask, paired)
+            variance, deff = _gap_variance(codes, mask, ~mask, paired, config.confidence_level)
             rate_model, rest_model = mg / ng, mr / nr
             rate_final, rest_final = (mg + bg - cg) / ng, (mr + br - cr) / nr
             gap_model, gap_final = rate_model - rest_model, rate_final - rest_final
