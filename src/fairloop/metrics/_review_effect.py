@@ -225,14 +225,16 @@ def _design_effect(
     As :mod:`fairloop.metrics._clusters` does: the robust variance times ``C / (C - 1)``
     (C clusters: named reviewers and single cases), floored at 1, and the excess over 1
     widened by ``(t_{G-1} / z)**2``, G the named reviewers' effective number (Kish:
-    ``(sum of sizes)**2 / sum of squared sizes``).
+    ``(sum of sizes)**2 / sum of squared sizes``). 1 when no reviewer is named.
     """
     named = sizes[sizes > 0]
+    if not len(named) or plain <= 0:  # every case its own cluster: the plain variance
+        return 1.0
     clusters = len(named) + singles
     if clusters > 1:
         robust *= clusters / (clusters - 1)
-    excess = max(robust / plain - 1.0, 0.0) if plain > 0 else 0.0
-    if excess > 0 and len(named):
+    excess = max(robust / plain - 1.0, 0.0)
+    if excess > 0:
         from scipy import stats
 
         effective = float(named.sum()) ** 2 / float(np.sum(named**2))
