@@ -30,8 +30,9 @@ expected from the reviewer's case mix (the other named reviewers' wrong share of
 overrides in the same model decision x sensitive groups, and score stratum when the log
 has a score; indirect standardisation), with a one-sided test that the reviewer is wrong
 more often. Its variance under the null (the reviewer and the others share each
-stratum's rate, estimated pooled) is the reviewer's binomial variance plus that of the
-others' share on the reviewer's counts.
+stratum's rate, estimated pooled) is the exact hypergeometric one given the stratum's
+wrong overrides: the reviewer's binomial variance plus that of the others' share on the
+reviewer's counts, times N / (N - 1) for the stratum's N overrides with a known outcome.
 """
 
 from __future__ import annotations
@@ -487,9 +488,12 @@ def reviewer_effect(
     rows["compared"] = known_c
     rows["wrong_c"] = np.where(comparable, rows["wrong"], 0.0)
     rows["expected"] = known_c * others
-    # under the null the reviewer and the others share the stratum's rate: the
-    # reviewer's binomial spread plus that of the others' share, scaled to the reviewer
-    spread = common * (1 - common)
+    # under the null the reviewer and the others share the stratum's rate; given the
+    # stratum's wrong overrides the reviewer's are hypergeometric, so the variance of
+    # wrong - known x others' share is N^2 k p (1 - p) / ((N - k)(N - 1)): the reviewer's
+    # binomial spread, plus that of the others' share, times N / (N - 1)
+    pooled_n = pooled["known"].to_numpy(dtype=float)
+    spread = common * (1 - common) * pooled_n / np.maximum(pooled_n - 1, 1)
     rows["spread"] = known_c * spread + np.where(
         comparable, known_c**2 * spread / np.maximum(others_known, 1), 0.0
     )

@@ -254,10 +254,12 @@ def ratio_interval(
     b = np.where(zero, n1_arr + 2 * ZERO_CELL_CORRECTION, n1_arr)
     c = np.where(zero, k2_arr + ZERO_CELL_CORRECTION, k2_arr)
     d = np.where(zero, n2_arr + 2 * ZERO_CELL_CORRECTION, n2_arr)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # effective counts far below one (a heavy design effect) give a huge spread: the
+    # bounds are then 0 and infinity, reached without an overflow warning
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log_ratio = np.log((a / b) / (c / d))
         se = np.sqrt(1 / a - 1 / b + 1 / c - 1 / d)
-    low = np.where(k1_arr == 0, 0.0, np.exp(log_ratio - z * se))
-    high = np.where(k2_arr == 0, np.inf, np.exp(log_ratio + z * se))
+        low = np.where(k1_arr == 0, 0.0, np.exp(log_ratio - z * se))
+        high = np.where(k2_arr == 0, np.inf, np.exp(log_ratio + z * se))
     invalid = (n1_arr == 0) | (n2_arr == 0) | ((k1_arr == 0) & (k2_arr == 0))
     return np.where(invalid, np.nan, low), np.where(invalid, np.nan, high)

@@ -151,3 +151,11 @@ def test_newcombe_coverage_by_simulation() -> None:
     low, high = newcombe_difference_interval(k1, n1, k2, n2)
     coverage = np.mean((low <= p1 - p2) & (p1 - p2 <= high))
     assert 0.93 < coverage < 0.97
+
+
+def test_ratio_interval_of_tiny_effective_counts_is_wide_without_a_warning() -> None:
+    # effective counts of a group under a heavy design effect (k / deff, n / deff): the
+    # spread is huge, so the interval is [0, inf) and no overflow warning escapes
+    low, high = ratio_interval([2.86e-05], [1.64e-03], [7.16e-06], [2.65e-04], 0.95)
+    assert low[0] == pytest.approx(0.0, abs=1e-12)
+    assert high[0] == np.inf
