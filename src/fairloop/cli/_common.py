@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from fairloop._spreadsheet import safe_csv
 from fairloop.cli._output import EXIT_FINDINGS, EXIT_OK, Output
 from fairloop.exceptions import ConfigError
 from fairloop.vocabulary import MISSING_GROUP, SEVERITIES, subgroup_label
@@ -63,7 +64,7 @@ def write_outputs(result: AuditResult, out: Path) -> list[Path]:
         for column in ("sample_case_ids", "explains"):
             if column in flat:
                 flat[column] = [" ".join(v) if isinstance(v, list) else "" for v in flat[column]]
-        flat.to_csv(path, index=False)
+        safe_csv(flat, path)
     return [evidence, metrics, disparities, flags]
 
 

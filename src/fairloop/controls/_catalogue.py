@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeAlias, get_args
 
 from fairloop.exceptions import ConfigError
+from fairloop.vocabulary import is_web_link
 
 __all__ = [
     "BUNDLED",
@@ -127,6 +128,11 @@ def _control(raw: Any, where: str) -> Control:
         raise _invalid(
             name, "'attestation' is empty", "Say what a named person must confirm for it."
         )
+    if not is_web_link(raw["source_url"]):
+        raise _invalid(
+            name, f"source_url {raw['source_url']!r} is not a web address",
+            "Give an http:// or https:// address of the source.",
+        )  # fmt: skip
     if raw.get("verification", "unverified") not in VERIFICATION:
         raise _invalid(name, f"verification {raw['verification']!r}", f"Use one of {VERIFICATION}.")
     return Control(**{**raw, "evidence": tuple(evidence)})
@@ -147,6 +153,11 @@ def _parse(text: str, where: str) -> Catalogue:
             f"unknown [catalogue] field {extra[0]!r}",
             f"Fields: {', '.join(sorted(_CATALOGUE_FIELDS))}.",
         )
+    if head.get("source_url") and not is_web_link(head["source_url"]):
+        raise _invalid(
+            where, f"[catalogue] source_url {head['source_url']!r} is not a web address",
+            "Give an http:// or https:// address, or leave it out.",
+        )  # fmt: skip
     raw_controls = data.get("controls")
     if not isinstance(raw_controls, list) or not raw_controls:
         raise _invalid(where, "no [[controls]] entries", "Add at least one control.")

@@ -25,7 +25,14 @@ from fairloop.metrics import (
 )
 from fairloop.report._filters import number
 from fairloop.report._oversight import window_series
-from fairloop.report._plots import PALETTE, dot_chart, error_bars, line_chart, tolerance_chart
+from fairloop.report._plots import (
+    PALETTE,
+    as_plain_text,
+    dot_chart,
+    error_bars,
+    line_chart,
+    tolerance_chart,
+)
 from fairloop.report._scores import roc_chart, roc_curve
 from fairloop.stats import proportion_interval
 from fairloop.vocabulary import (
@@ -49,10 +56,20 @@ if TYPE_CHECKING:
 __all__ = ["AuditPlots"]
 
 
-def _figure(spec: dict[str, Any]) -> go.Figure:
+def _unsafe_figure(spec: dict[str, Any]) -> go.Figure:
+    """A Plotly figure to add to before it is returned through :func:`_figure`."""
     import plotly.graph_objects as go
 
     return go.Figure(spec)
+
+
+def _figure(spec: Any) -> go.Figure:
+    """A Plotly figure from a figure dictionary (or figure), its text drawn as text."""
+    import plotly.graph_objects as go
+
+    if isinstance(spec, go.Figure):
+        spec = spec.to_plotly_json()
+    return go.Figure(as_plain_text(spec))
 
 
 def _complement_deff(weighted: Any, row: int) -> float:
@@ -297,7 +314,7 @@ class AuditPlots:
             series,
             y_title=METRICS[metric].title.lower(),
         )
-        fig = _figure(spec)
+        fig = _unsafe_figure(spec)
         everyone = number(overall["value"])
         if everyone is not None:
             fig.add_hline(
@@ -306,7 +323,7 @@ class AuditPlots:
                 annotation_text=f"everyone {_pct(everyone)}",
                 annotation_position="top left",
             )
-        return fig
+        return _figure(fig)
 
     def disparities(
         self,
@@ -376,9 +393,9 @@ class AuditPlots:
             ratio=ratio,
         )
         spec["layout"]["yaxis"]["title"] = {"text": f"{measure} to {against}"}
-        fig = _figure(spec)
+        fig = _unsafe_figure(spec)
         fig.add_hline(y=1.0 if ratio else 0.0, line={"color": "#555555", "width": 1})
-        return fig
+        return _figure(fig)
 
     def _policy(
         self, metric: str, measure: str, compare: str, frame: pd.DataFrame
@@ -559,7 +576,7 @@ class AuditPlots:
             height=400,
             legend={"orientation": "h", "y": -0.2},
         )
-        return fig
+        return _figure(fig)
 
     def _outcome_flag(self, flag: pd.Series) -> go.Figure:
         """A flag measured against the outcome: the figures before and after review.
@@ -631,7 +648,7 @@ class AuditPlots:
             title={"text": f"{flag['flag_id']}: {flag['description']}", "font": {"size": 15}},
             template="plotly_white", height=400, legend={"orientation": "h", "y": -0.2},
         )  # fmt: skip
-        return fig
+        return _figure(fig)
 
     def _find_flag(self, flag_id: str) -> pd.Series:
         for frame in (self._result.flags, self._result.explained):

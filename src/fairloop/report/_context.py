@@ -38,7 +38,7 @@ from fairloop.report._oversight import (
     oversight_view,
     trends_view,
 )
-from fairloop.report._plots import dot_chart, tolerance_chart
+from fairloop.report._plots import as_plain_text, dot_chart, tolerance_chart
 from fairloop.report._review_help import review_help_view
 from fairloop.report._scores import score_view, selection_view
 from fairloop.vocabulary import (
@@ -50,6 +50,7 @@ from fairloop.vocabulary import (
     SCORE_METRICS,
     SEVERITIES,
     VERDICTS,
+    is_web_link,
 )
 
 if TYPE_CHECKING:
@@ -393,7 +394,7 @@ def controls_view(result: AuditResult, adjudications: Adjudications | None) -> d
                 "title": s.control.title,
                 "summary": s.control.summary,
                 "citation": s.control.citation,
-                "url": s.control.source_url,
+                "url": s.control.source_url if is_web_link(s.control.source_url) else None,
                 "verification": s.control.verification,
                 "applies_from": s.control.applies_from,
                 "status": s.status,
@@ -417,7 +418,7 @@ def controls_view(result: AuditResult, adjudications: Adjudications | None) -> d
                 "id": catalogue.id,
                 "name": catalogue.name,
                 "version": catalogue.version,
-                "url": catalogue.source_url,
+                "url": catalogue.source_url if is_web_link(catalogue.source_url) else None,
                 "attribution": catalogue.attribution,
                 "rows": rows,
                 "counts": status_counts([s for s in statuses if s.catalogue == catalogue.id]),
@@ -650,7 +651,7 @@ def build_context(
             **{k: v.title for k, v in SCORE_METRICS.items()},
         },
         "words": words(result.config),
-        "charts": charts,
+        "charts": [{**c, "spec": as_plain_text(c["spec"])} for c in charts],
     }
 
 

@@ -8,16 +8,43 @@ figure for notebooks.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from fairloop.vocabulary import VERDICTS
 
-__all__ = ["dot_chart", "error_bars", "line_chart", "tolerance_chart"]
+__all__ = ["as_plain_text", "dot_chart", "error_bars", "line_chart", "tolerance_chart"]
 
 #: Colour-blind-safe palette (Okabe-Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 VERDICT_COLOURS = dict(zip(VERDICTS, ("#009E73", "#D55E00", "#999999"), strict=True))
+
+
+def as_plain_text(spec: Any) -> Any:
+    """A figure whose every text is drawn as text: ``&``, ``<`` and ``>`` escaped.
+
+    Plotly.js reads a subset of HTML in any text it draws (labels, names, titles, hover
+    text): ``<a href=...>`` becomes a live link, ``<b>`` bold. Group values and reviewer
+    names come from the data, so every string of the figure is escaped (Plotly shows the
+    entities as the characters). Numbers, colours and formats are left as they are.
+
+    Examples
+    --------
+    >>> as_plain_text({"data": [{"x": ["<a href='x'>F</a>", 1], "name": "a & b"}]})
+    {'data': [{'x': ["&lt;a href='x'&gt;F&lt;/a&gt;", 1], 'name': 'a &amp; b'}]}
+    """
+    if isinstance(spec, str):
+        return html.escape(spec, quote=False)
+    if isinstance(spec, dict):
+        return {k: as_plain_text(v) for k, v in spec.items()}
+    if isinstance(spec, (list, tuple)):
+        return [as_plain_text(v) for v in spec]
+    if isinstance(spec, np.ndarray) and spec.dtype == object:
+        return [as_plain_text(v) for v in spec.tolist()]
+    return spec
 
 
 def error_bars(

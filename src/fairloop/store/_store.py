@@ -15,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 import fairloop.store._schema as schema
+from fairloop._spreadsheet import safe_csv
 from fairloop._version import __version__
 from fairloop.config import ReviewOptions, default_of
 from fairloop.cube import CountCube
@@ -24,7 +25,7 @@ from fairloop.store._engine import store_engine as _engine
 from fairloop.store._hashchain import GENESIS, chain_hash
 from fairloop.store._status import derive_status, reopen_reason, same_reviewer
 from fairloop.store._verify import VerifyReport, walk_chain
-from fairloop.vocabulary import DECISIONS, MISSING_GROUP, REVIEW_STATUSES, Decision
+from fairloop.vocabulary import DECISIONS, MISSING_GROUP, REVIEW_STATUSES, Decision, is_web_link
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
@@ -592,6 +593,13 @@ class ReviewStore:
             raise ConfigError(
                 "{option}: a reviewer's name may have at most 200 characters.", option="reviewer"
             )
+        bad = [link for link in links if not is_web_link(link)]
+        if bad:
+            raise ConfigError(
+                f"{{option}} {bad[0]!r} is not a web address. Give an http:// or https:// "
+                "address of the ticket or document.",
+                option="link",
+            )
         flag = self.flag(flag_id)
         return self._append(
             flag_id=flag_id,
@@ -702,7 +710,7 @@ class ReviewStore:
         """Every event, for GRC tools, as CSV or JSON text."""
         frame = self.history()
         if fmt == "csv":
-            return str(frame.to_csv(index=False))
+            return str(safe_csv(frame))
         if fmt == "json":
             records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
             return json.dumps(

@@ -24,6 +24,7 @@ from fairloop.vocabulary._labels import (
     subgroup_label,
     value_order,
 )
+from fairloop.vocabulary._links import WEB_SCHEMES, is_web_link
 from fairloop.vocabulary._metrics import (
     METRICS,
     SCORE_METRICS,
@@ -102,6 +103,7 @@ __all__ = [
     "SUPPRESSED_CODE",
     "TO_OVERALL",
     "VERDICTS",
+    "WEB_SCHEMES",
     "WEIGHT_SUMS",
     "CIMethod",
     "Col",
@@ -123,6 +125,7 @@ __all__ = [
     "cells_of",
     "favourable_values",
     "group_label",
+    "is_web_link",
     "reviewed_metric",
     "set_name",
     "split_set_name",

@@ -3,6 +3,9 @@ and statsmodels' Wilson interval, independently of the cube."""
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -81,7 +84,8 @@ def test_metric_by_any_cube_attribute_even_outside_the_audited_sets(log, result)
         [reviewed["region"], reviewed["reviewer_id"]]
     )
     expected = (changed.sum() / changed.size()).rename(lambda t: t, axis=0)
-    got = dict(zip(fig.data[0].x, fig.data[0].y, strict=True))
+    # labels are drawn as text: entities in the figure, the characters on screen
+    got = dict(zip(map(html.unescape, fig.data[0].x), fig.data[0].y, strict=True))
     assert len(got) == len(expected)
     for (region, reviewer), value in expected.items():
         assert got[f"{region} & {reviewer}"] == pytest.approx(value, abs=1e-12)
@@ -254,10 +258,32 @@ def test_weighted_by_reviewer_and_context_says_why_not_and_draws_reviewed(log) -
     negatives = reviewed[reviewed["reviewer_decision"] == 0]
     rate = (negatives["approved"] == 1).groupby([negatives["region"],
                                                  negatives["reviewer_id"]]).mean()  # fmt: skip
-    got = dict(zip(fig.data[0].x, fig.data[0].y, strict=True))
+    # labels are drawn as text: entities in the figure, the characters on screen
+    got = dict(zip(map(html.unescape, fig.data[0].x), fig.data[0].y, strict=True))
     assert len(set(got) & {f"{a} & {b}" for a, b in rate.index}) >= len(rate) // 2
     for (region, reviewer), value in rate.items():
         if f"{region} & {reviewer}" in got:
             assert got[f"{region} & {reviewer}"] == pytest.approx(value, abs=1e-12)
     with pytest.raises(ValueError, match="estimator="):
         weighted.plot.metric("false_positive_rate", estimator="weighted")
+
+
+def test_markup_in_group_values_is_drawn_as_text(tmp_path: Path) -> None:
+    log = make_decision_log(n=3_000, seed=2)
+    data = log.data.copy()
+    first = str(data["race"].iloc[0])
+    link = f"<a href='https://evil.example'>{first}</a>"
+    data["race"] = data["race"].astype(object).replace({first: link})
+    result = fairloop.audit(data, **log.roles)
+    fig = result.plot.metric("selection_rate", by="race")
+    labels = [str(x) for x in fig.data[0].x]
+    escaped = f"&lt;a href='https://evil.example'&gt;{first}&lt;/a&gt;"
+    assert escaped in labels
+    assert not any("<a" in x for x in labels)
+    result.to_html(tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    # every chart's data, as Plotly.js reads it: the value is text, never markup
+    specs = re.findall(r'<script type="application/json" id="fig-\d+-data">(.*?)</script>', page)
+    texts = json.dumps([json.loads(spec) for spec in specs])
+    assert escaped in texts
+    assert "<a href" not in texts
