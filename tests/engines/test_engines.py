@@ -372,3 +372,19 @@ def test_quotes_and_backslashes_round_trip_in_every_engine(
         for subgroup, ids in zip(result.flags["subgroup"], result.flags["sample_case_ids"],
                                  strict=True):  # fmt: skip
             assert ids and all(groups[i] == subgroup["group"] for i in ids), (name, subgroup)
+
+
+def test_spark_reads_values_from_the_data_exactly_as_written(spark) -> None:
+    # Spark substitutes ${...} in the SQL text and reads backslashes as escapes: values
+    # from the data must reach it as plain literals
+    from fairloop.decision_log._spark import SparkSource
+
+    values = ["${spark.app.name}", "${x.y} and $z", "a\\b", "it's", "\\u0041"]
+    spark.conf.set("x.y", "INJECTED")
+    source = SparkSource(spark.createDataFrame(pd.DataFrame({"g": values})))
+    for value in values:
+        literal = source.text_literal(value)
+        assert source._fetch(f"SELECT {literal} AS v")["v"].iloc[0] == value
+        where = source.text_equals("g", value)
+        count = source._fetch(f"SELECT count(*) AS n FROM {source.relation} WHERE {where}")
+        assert int(count["n"].iloc[0]) == 1

@@ -128,8 +128,17 @@ def _sqlite_try_double(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _sqlite_functions(connection: Any, _record: Any) -> None:
-    """Register the functions SQLite lacks on each new connection (deterministic)."""
+def _sqlite_connect(connection: Any, _record: Any) -> None:
+    """Each new SQLite connection: read-only, with the functions SQLite lacks.
+
+    ``PRAGMA query_only`` makes SQLite refuse every statement that would change the file
+    (the log is read, never written); the functions are deterministic.
+    """
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA query_only = ON")
+    finally:
+        cursor.close()
     connection.create_function("fairloop_hash", 1, _sqlite_hash, deterministic=True)
     connection.create_function("fairloop_double", 1, _sqlite_try_double, deterministic=True)
 
@@ -162,7 +171,7 @@ class DatabaseSource(SQLSource):
             ) from None
         self.dialect = str(self._engine.dialect.name)
         if self.dialect == "sqlite":
-            sa.event.listen(self._engine, "connect", _sqlite_functions)
+            sa.event.listen(self._engine, "connect", _sqlite_connect)
         self._text_processor = sa.String().literal_processor(  # type: ignore[no-untyped-call]
             dialect=self._engine.dialect
         )
@@ -263,23 +272,35 @@ class DatabaseSource(SQLSource):
         return str(rows[0][0]) if len(rows) == 1 else ("mixed" if rows else "null")
 
     def _run(self, sql: str) -> tuple[Sequence[Any], list[tuple[Any, ...]]]:
-        """A query on the driver's own cursor, without parameters.
+        """A query on the driver's own cursor, without parameters, read-only.
 
         Not through ``sqlalchemy.text``, which reads ``:name`` as a parameter, nor with an
         empty parameter list, which makes drivers read ``%``: values from the data and the
         user's query reach the database exactly as written.
+
+        The log is only read: every query runs in a transaction that is rolled back, one
+        statement at a time. On PostgreSQL the transaction is ``READ ONLY`` (a write, a
+        ``nextval`` or a data-modifying ``WITH`` fails) and the statement is prepared, so
+        a query cannot smuggle a second statement (``...; COMMIT; DROP ...``); SQLite
+        connections are ``query_only`` and run one statement per call.
         """
         import sqlalchemy as sa
 
         try:
             with self._engine.connect() as con:
-                cursor = con.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                driver = con.connection.driver_connection
+                cursor = driver.cursor()  # type: ignore[union-attr]
                 try:
-                    cursor.execute(sql)
+                    if self.dialect == "postgresql":
+                        cursor.execute("SET TRANSACTION READ ONLY")
+                        cursor.execute(sql, prepare=True)
+                    else:
+                        cursor.execute(sql)
                     description = list(cursor.description or [])
                     rows = [tuple(r) for r in cursor.fetchall()] if description else []
                 finally:
                     cursor.close()
+                    con.rollback()
                 return description, rows
         except sa.exc.SQLAlchemyError as exc:
             raise self._error(exc) from None

@@ -53,11 +53,23 @@ class SparkSource(SQLSource):
         return _SPARK_KINDS.get(base, "other")
 
     def quote(self, name: str) -> str:
+        if "${" in name:  # Spark substitutes ${...} in the SQL text before parsing it
+            raise ConfigError(
+                f"The column {name!r} holds a dollar sign before a brace, which Spark SQL "
+                "reads as a variable. Rename the column for the Spark engine.",
+                option="engine",
+            )
         return "`" + name.replace("`", "``") + "`"
 
     def text_literal(self, text: str) -> str:
-        """Spark SQL reads a backslash in a string literal as an escape: both are escaped."""
-        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        """Text as a Spark SQL string literal that reads back exactly as given.
+
+        Spark reads a backslash in a string literal as an escape (both are escaped), and
+        substitutes ``${...}`` anywhere in the SQL text before it parses it: a ``$`` is
+        written as its unicode escape (backslash u0024), so a value never names a variable.
+        """
+        escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("$", "\\u0024")
+        return "'" + escaped + "'"
 
     def provenance(self) -> dict[str, Any]:
         return {"kind": "spark", "type": "DataFrame"}

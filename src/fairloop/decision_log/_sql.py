@@ -9,6 +9,7 @@ casts, window starts and a row hash, so every engine builds the same cube.
 from __future__ import annotations
 
 import hashlib
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -131,8 +132,13 @@ class SQLSource(ABC):
             value = value.item()
         if isinstance(value, bool):
             return "TRUE" if value else "FALSE"
-        if isinstance(value, int | float):
+        if isinstance(value, int):
             return repr(value)
+        if isinstance(value, float):
+            if math.isfinite(value):
+                return repr(value)
+            # nan and inf are no SQL literals (an engine may read them as column names)
+            return f"CAST({self.text_literal(repr(value))} AS {self.double_type})"
         return self.text_literal(str(value))
 
     def quote(self, name: str) -> str:
