@@ -381,7 +381,7 @@ def test_spark_reads_values_from_the_data_exactly_as_written(spark) -> None:
 
     values = ["${spark.app.name}", "${x.y} and $z", "a\\b", "it's", "\\u0041"]
     spark.conf.set("x.y", "INJECTED")
-    source = SparkSource(spark.createDataFrame(pd.DataFrame({"g": values})))
+    source = SparkSource(spark.createDataFrame([(v,) for v in values], ["g"]))
     for value in values:
         literal = source.text_literal(value)
         assert source._fetch(f"SELECT {literal} AS v")["v"].iloc[0] == value

@@ -69,7 +69,7 @@ def test_a_sqlite_query_that_writes_fails_with_exit_2_and_changes_nothing(
     assert _victim_rows(sqlite_url) == 2
     # the connection itself refuses a write, whatever the statement
     source = DatabaseSource(DatabaseTable(sqlite_url, table="decisions"))
-    with pytest.raises(DecisionLogError, match="readonly|read-only|query_only"):
+    with pytest.raises(DecisionLogError, match=r"readonly|read-only|query_only"):
         source._run("DELETE FROM victim")
     assert _victim_rows(sqlite_url) == 2
     # and reading still works
