@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["FORMULA_STARTS", "neutralise", "safe_csv"]
 
@@ -49,6 +51,8 @@ def safe_csv(frame: pd.DataFrame, path: str | Path | None = None) -> str | None:
     -------
     str or None
     """
+    import pandas as pd
+
     out = frame.copy()
     types = pd.api.types
     for column in out.columns:

@@ -259,7 +259,8 @@ def verify_command(
         out.put(**report.__dict__)
         out.emit()
         if report.ok:
-            out.echo(f"ok: {report.checked} events verify; head {report.head}")
+            out.echo(f"ok: {report.checked} events and {report.records} records verify; "
+                     f"head {report.head}")  # fmt: skip
         elif not as_json:  # the failure is said even when quiet
             typer.echo(f"FAILED after {report.checked} good events: {report.problem}", err=True)
         if not report.ok:

@@ -16,7 +16,7 @@ GENESIS = "0" * 64
 #: before a field existed keep their hash after an upgrade adds it.
 HASHED_FIELDS = (
     "event_id", "flag_id", "decision", "rationale", "reviewer", "created_at", "mitigation",
-    "run_id", "kind", "links", "evidence",
+    "run_id", "kind", "links", "evidence", "principal",
 )  # fmt: skip
 
 

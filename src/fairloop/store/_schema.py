@@ -5,8 +5,12 @@ cube to each run (so a report can be re-rendered without the data), and to each 
 kind (a reviewer's decision or an automatic reopening), links and the evidence snapshot
 the decision was made on. Version 3 adds the count cube of each time window, so a later
 audit of new data can add its windows to the earlier ones without reading old rows.
-Upgrades only add columns and tables: no recorded value is rewritten, so every hash of the
-chain still verifies.
+Version 4 adds the ledger (one hash chain over every record: runs, flags, windows,
+events, settings, name bindings; :mod:`fairloop.store._ledger`), the principal of each
+event, the chained policy settings and name bindings, and triggers that refuse UPDATE and
+DELETE on every recorded table. Upgrades only add columns, tables and triggers: no
+recorded value is rewritten, so every hash of the chain still verifies; version 4 chains
+what was recorded before it, in the order it was recorded.
 """
 
 from __future__ import annotations
@@ -15,9 +19,17 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-__all__ = ["SCHEMA_VERSION", "UPGRADES", "meta_value", "metadata", "tables"]
+__all__ = [
+    "GUARDED",
+    "SCHEMA_VERSION",
+    "UPGRADES",
+    "guard",
+    "meta_value",
+    "metadata",
+    "tables",
+]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = sa.MetaData()
 
@@ -74,6 +86,7 @@ events = sa.Table(
     sa.Column("kind", sa.String(20)),  # version 2
     sa.Column("links", sa.Text),  # version 2
     sa.Column("evidence", sa.Text),  # version 2
+    sa.Column("principal", sa.String(200)),  # version 4
 )
 
 windows = sa.Table(  # version 3
@@ -90,7 +103,88 @@ windows = sa.Table(  # version 3
     sa.Column("cube", sa.Text, nullable=False),
 )
 
-tables = {"meta": meta, "runs": runs, "flags": flags, "events": events, "windows": windows}
+ledger = sa.Table(  # version 4
+    "fairloop_ledger",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("record_id", sa.String(300), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("principal", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+)
+
+settings = sa.Table(  # version 4: policies, appended when set or changed
+    "fairloop_settings",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("setting_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("principal", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+reviewers = sa.Table(  # version 4: display names bound to principals
+    "fairloop_reviewers",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("binding_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("name_key", sa.String(200), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("principal", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("bound_by", sa.String(200), nullable=False),
+)
+
+tables = {
+    "meta": meta, "runs": runs, "flags": flags, "events": events, "windows": windows,
+    "ledger": ledger, "settings": settings, "reviewers": reviewers,
+}  # fmt: skip
+
+#: The recorded tables: rows are appended, never changed (:func:`guard`).
+GUARDED = ("runs", "flags", "windows", "events", "ledger", "settings", "reviewers")
+
+# (``%%``: the driver reads a lone ``%`` as a placeholder; PostgreSQL receives ``%``)
+_PG_REFUSE = """
+CREATE OR REPLACE FUNCTION fairloop_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'fairloop: %% on %% refused: a review store''s records are never changed',
+    TG_OP, TG_TABLE_NAME;
+END $$
+"""
+
+
+def guard(connection: sa.Connection) -> None:
+    """Triggers that refuse UPDATE and DELETE (and TRUNCATE) on every recorded table.
+
+    Whoever can drop a trigger can still rewrite a row: the ledger then names it.
+    """
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.exec_driver_sql(_PG_REFUSE)
+    for name in GUARDED:
+        table = f"fairloop_{name}"
+        if dialect == "sqlite":
+            for operation in ("UPDATE", "DELETE"):
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{operation.lower()} BEFORE "
+                    f"{operation} ON {table} BEGIN SELECT RAISE(ABORT, 'fairloop: "
+                    f"{operation} on {table} refused: a review store''s records are never "
+                    "changed'); END"
+                )
+        elif dialect == "postgresql":
+            connection.exec_driver_sql(
+                f"CREATE OR REPLACE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON "
+                f"{table} FOR EACH ROW EXECUTE FUNCTION fairloop_refuse()"
+            )
+            connection.exec_driver_sql(
+                f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION fairloop_refuse()"
+            )
 
 
 def meta_value(connection: sa.Connection, key: str, *, lock: bool = False) -> str | None:
@@ -119,5 +213,18 @@ def _to_3(connection: sa.Connection) -> None:
     windows.create(connection, checkfirst=True)
 
 
+def _to_4(connection: sa.Connection) -> None:
+    """The ledger, settings and bindings tables, the events' principal, and the guards.
+
+    The records written before are chained by the store right after (it knows the
+    principal); nothing recorded is rewritten.
+    """
+    present = {c["name"] for c in sa.inspect(connection).get_columns("fairloop_events")}
+    if "principal" not in present:
+        connection.exec_driver_sql("ALTER TABLE fairloop_events ADD COLUMN principal TEXT")
+    for table in (ledger, settings, reviewers):
+        table.create(connection, checkfirst=True)
+
+
 #: Step from version N to N + 1, by N.
-UPGRADES: dict[int, Callable[[sa.Connection], None]] = {1: _to_2, 2: _to_3}
+UPGRADES: dict[int, Callable[[sa.Connection], None]] = {1: _to_2, 2: _to_3, 3: _to_4}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["NEEDS_SECOND", "derive_status", "reopen_reason", "same_reviewer"]
+__all__ = ["NEEDS_SECOND", "derive_status", "reopen_reason", "same_person", "same_reviewer"]
 
-#: Decisions that, with four-eyes review, are final only once a second reviewer agrees.
-NEEDS_SECOND = ("confirmed", "justified")
+#: Decisions that settle a flag; with four-eyes review, final only once a second person
+#: (another principal) agrees.
+NEEDS_SECOND = ("confirmed", "justified", "mitigated")
 
 
 def derive_status(history: list[dict[str, Any]], *, four_eyes: bool) -> tuple[str, str]:
@@ -24,23 +25,46 @@ def derive_status(history: list[dict[str, Any]], *, four_eyes: bool) -> tuple[st
     >>> derive_status(events, four_eyes=True)[0]
     'confirmed'
     """
-    state, detail, pending = "open", "no decision yet", None
+    state, detail = "open", "no decision yet"
+    pending: dict[str, Any] | None = None
     for event in history:
         decision, reviewer = event["decision"], event["reviewer"]
         if decision == "reopened":
             state, detail, pending = "open", f"reopened by {reviewer}", None
         elif four_eyes and decision in NEEDS_SECOND:
-            if pending and pending[0] == decision and not same_reviewer(pending[1], reviewer):
+            if pending and pending["decision"] == decision and not same_person(pending, event):
                 state = decision
-                detail = f"{decision} by {pending[1]} and {reviewer} (four eyes)"
+                detail = f"{decision} by {pending['reviewer']} and {reviewer} (four eyes)"
                 pending = None
             else:
-                pending = (decision, reviewer)
+                again = pending is not None and pending["decision"] == decision
+                pending = event
                 state = f"awaiting second reviewer ({decision})"
-                detail = f"{decision} by {reviewer}; a second, different reviewer must agree"
+                detail = f"{decision} by {reviewer}; a second person must agree" + (
+                    " (the same person deciding again does not count)" if again else ""
+                )
         else:
             state, detail, pending = decision, f"{decision} by {reviewer}", None
     return state, detail
+
+
+def same_person(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two events are one person's.
+
+    The same principal where both name one (an account typing two names is one person),
+    else the same name.
+
+    Examples
+    --------
+    >>> same_person({"reviewer": "ana", "principal": "os:x"},
+    ...             {"reviewer": "bob", "principal": "os:x"})
+    True
+    >>> same_person({"reviewer": "ana"}, {"reviewer": "Ana"})
+    True
+    """
+    if a.get("principal") and b.get("principal"):
+        return bool(a["principal"] == b["principal"])
+    return same_reviewer(str(a["reviewer"]), str(b["reviewer"]))
 
 
 def same_reviewer(a: str, b: str) -> bool:

@@ -23,6 +23,8 @@ from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError, me
 from fairloop.flags import rank_flags
 from fairloop.store._engine import store_engine as _engine
 from fairloop.store._hashchain import GENESIS, chain_hash
+from fairloop.store._ledger import append_entry, ledger_head
+from fairloop.store._principal import current_principal, name_key, normalise_name
 from fairloop.store._status import derive_status, reopen_reason, same_reviewer
 from fairloop.store._verify import VerifyReport, walk_chain
 from fairloop.vocabulary import DECISIONS, MISSING_GROUP, REVIEW_STATUSES, Decision, is_web_link
@@ -128,6 +130,7 @@ class ReviewStore:
         self.four_eyes = four_eyes
         self.reopen_tolerance = reopen_tolerance
         self.read_only = read_only
+        self._reflected: sa.Table | None = None
         try:
             if read_only and self.url.startswith("sqlite"):
                 path = sa.engine.make_url(self.url).database
@@ -189,7 +192,7 @@ class ReviewStore:
             with self.engine.connect() as connection:
                 if not sa.inspect(connection).has_table("fairloop_meta"):
                     raise StoreError(f"{self._safe_url()} is not a fairloop review store.")
-                self.four_eyes = self.four_eyes or self._setting(connection, "four_eyes")
+                self.four_eyes = self.four_eyes or self._chained_four_eyes(connection)
             return
         with self._write() as connection:
             if connection.dialect.name == "postgresql":
@@ -197,6 +200,7 @@ class ReviewStore:
                 connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
             inspector = sa.inspect(connection)
             if not inspector.has_table("fairloop_meta"):
+                self._refuse_foreign(connection, inspector)
                 schema.metadata.create_all(connection)
                 connection.execute(
                     schema.meta.insert(),
@@ -204,9 +208,11 @@ class ReviewStore:
                         {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
                         {"key": "head_hash", "value": GENESIS},
                         {"key": "event_count", "value": "0"},
+                        {"key": "ledger_head", "value": GENESIS},
                     ],
                 )
-                self._remember_four_eyes(connection)
+                schema.guard(connection)
+                self._remember_policies(connection)
                 return
             version = int(self._meta(connection, "schema_version"))
             if version > schema.SCHEMA_VERSION:
@@ -215,6 +221,7 @@ class ReviewStore:
                     f"than this fairloop ({__version__}, version {schema.SCHEMA_VERSION}). "
                     "Upgrade fairloop."
                 )
+            before = version
             while version < schema.SCHEMA_VERSION:
                 schema.UPGRADES[version](connection)
                 version += 1
@@ -223,8 +230,61 @@ class ReviewStore:
                     .where(schema.meta.c.key == "schema_version")
                     .values(value=str(version))
                 )
-            self._remember_four_eyes(connection)
             self._record_head_event(connection)
+            if before < 4:
+                self._chain_recorded(connection, before)
+            if before < schema.SCHEMA_VERSION:  # the owner upgrades; reviewers only append
+                schema.guard(connection)
+            self._remember_policies(connection)
+
+    def _refuse_foreign(self, connection: sa.Connection, inspector: Any) -> None:
+        """Refuse to make a store inside another application's database, or a broken one."""
+        names = set(inspector.get_table_names())
+        ours = sorted(n for n in names if n.startswith("fairloop_"))
+        if ours:
+            raise StoreIntegrityError(
+                f"The review store {self._safe_url()} has fairloop tables ({', '.join(ours)}) "
+                "but no fairloop_meta record: it was damaged (its head and schema records "
+                "are gone). Restore it from a backup; fairloop will not start a new chain "
+                "over it."
+            )
+        if connection.dialect.name == "sqlite" and names:
+            raise StoreError(
+                f"{self._safe_url()} is not a fairloop review store: it holds other tables "
+                f"({', '.join(sorted(names)[:3])}{' ...' if len(names) > 3 else ''}). Give "
+                f"{mention('db')} a new file or an existing fairloop store."
+            )
+
+    def _chain_recorded(self, connection: sa.Connection, version: int) -> None:
+        """Chain the records of a store made before the ledger, in the order recorded.
+
+        An upgrade from an older schema: nothing recorded is rewritten.
+        """
+        principal = current_principal(connection)
+        items: list[tuple[str, int, str, dict[str, Any]]] = []
+        order = {"run": 0, "flag": 1, "window": 2, "event": 3}
+        runs = {r["run_id"]: dict(r) for r in connection.execute(
+            sa.select(schema.runs)).mappings()}  # fmt: skip
+        for run in runs.values():
+            items.append((str(run["created_at"]), order["run"], "run", run))
+        for flag in connection.execute(sa.select(schema.flags)).mappings():
+            created = str(runs.get(flag["run_id"], {}).get("created_at", ""))
+            items.append((created, order["flag"], "flag", dict(flag)))
+        for window in connection.execute(
+            sa.select(schema.windows).order_by(schema.windows.c.seq)
+        ).mappings():
+            items.append((str(window["created_at"]), order["window"], "window", dict(window)))
+        for event in connection.execute(
+            sa.select(schema.events).order_by(schema.events.c.seq)
+        ).mappings():
+            items.append((str(event["created_at"]), order["event"], "event", dict(event)))
+        items.sort(key=lambda item: (item[0], item[1]))
+        for created, _, kind, row in items:
+            append_entry(connection, kind, row, principal=principal, created_at=created)
+        if schema.meta_value(connection, "four_eyes") == "1":  # the setting as it was kept
+            self._append_setting(connection, "four_eyes", "1", principal,
+                                 note=f"carried over from schema version {version}")  # fmt: skip
+        self._set_ledger_head(connection)
 
     @staticmethod
     def _record_head_event(connection: sa.Connection) -> None:
@@ -241,16 +301,83 @@ class ReviewStore:
         if known is None and last is not None:
             connection.execute(schema.meta.insert().values(key="head_event_id", value=last))
 
-    @staticmethod
-    def _setting(connection: sa.Connection, key: str) -> bool:
-        return schema.meta_value(connection, key) == "1"
+    # ------------------------------------------------------------------ policies
 
-    def _remember_four_eyes(self, connection: sa.Connection) -> None:
-        """Four-eyes review, once asked for, is a property of the store, not of a reader."""
-        if self._setting(connection, "four_eyes"):
+    @staticmethod
+    def _policy(connection: sa.Connection, key: str) -> str | None:
+        """The latest chained value of a policy setting (None if never set)."""
+        value = connection.execute(
+            sa.select(schema.settings.c.value)
+            .where(schema.settings.c.key == key)
+            .order_by(schema.settings.c.seq.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def _chained_four_eyes(self, connection: sa.Connection) -> bool:
+        if not sa.inspect(connection).has_table("fairloop_settings"):  # an older schema
+            return schema.meta_value(connection, "four_eyes") == "1"
+        return self._policy(connection, "four_eyes") == "1"
+
+    def _remember_policies(self, connection: sa.Connection) -> None:
+        """Chain the policies: four-eyes review (once asked for, kept) and the reopen tolerance.
+
+        The tolerance a writer uses is chained whenever it changes.
+        """
+        schema.meta_value(connection, "head_hash", lock=True)  # the append lock
+        principal = current_principal(connection)
+        if self._policy(connection, "four_eyes") == "1":
             self.four_eyes = True
         elif self.four_eyes:
-            connection.execute(schema.meta.insert().values(key="four_eyes", value="1"))
+            self._append_setting(connection, "four_eyes", "1", principal)
+        tolerance = repr(float(self.reopen_tolerance))
+        if self._policy(connection, "reopen_tolerance") != tolerance:
+            self._append_setting(connection, "reopen_tolerance", tolerance, principal)
+        self._set_ledger_head(connection)
+
+    def _append_setting(
+        self, connection: sa.Connection, key: str, value: str, principal: str,
+        *, note: str | None = None,
+    ) -> None:  # fmt: skip
+        setting_id = "set-" + uuid.uuid4().hex[:16]
+        created = _now()
+        connection.execute(schema.settings.insert().values(
+            setting_id=setting_id, key=key, value=value, created_at=created,
+            principal=principal, note=note,
+        ))  # fmt: skip
+        self._chain(connection, "setting", schema.settings.c.setting_id == setting_id,
+                    principal, created)  # fmt: skip
+
+    # ------------------------------------------------------------------ the ledger
+
+    def _chain(
+        self,
+        connection: sa.Connection,
+        kind: str,
+        where: Any,
+        principal: str,
+        created_at: str,
+    ) -> None:
+        """Chain the records just written (read back, so the digest is of what is stored)."""
+        table = {
+            "run": schema.runs, "flag": schema.flags, "window": schema.windows,
+            "event": schema.events, "setting": schema.settings, "binding": schema.reviewers,
+        }[kind]  # fmt: skip
+        query = sa.select(table).where(where)
+        if "seq" in table.c:
+            query = query.order_by(table.c.seq)
+        for row in connection.execute(query).mappings().all():
+            append_entry(connection, kind, dict(row), principal=principal, created_at=created_at)
+
+    @staticmethod
+    def _set_ledger_head(connection: sa.Connection) -> None:
+        """Record the ledger's head with the write, so a tail cut from it shows."""
+        head = ledger_head(connection)
+        updated = connection.execute(
+            schema.meta.update().where(schema.meta.c.key == "ledger_head").values(value=head)
+        )
+        if updated.rowcount == 0:
+            connection.execute(schema.meta.insert().values(key="ledger_head", value=head))
 
     @property
     def schema_version(self) -> int:
@@ -298,10 +425,11 @@ class ReviewStore:
             # take the append lock first: no decision can land between the reading of a
             # flag's history below and an automatic reopening written from it
             self._meta(connection, "head_hash", lock=True)
+            principal, created = current_principal(connection), _now()
             connection.execute(
                 schema.runs.insert().values(
                     run_id=run_id,
-                    created_at=_now(),
+                    created_at=created,
                     fairloop_version=__version__,
                     data_sha256=p.get("data_sha256"),
                     rows=p.get("rows"),
@@ -311,7 +439,10 @@ class ReviewStore:
                     cube=json.dumps(result.cube.to_dict()),
                 )
             )
+            self._chain(connection, "run", schema.runs.c.run_id == run_id, principal, created)
             self._record_windows(connection, result, run_id)
+            self._chain(connection, "window", schema.windows.c.run_id == run_id, principal,
+                        created)  # fmt: skip
             records = result.to_dict()["flags"]
             if records:
                 connection.execute(
@@ -332,9 +463,11 @@ class ReviewStore:
                         for f in records
                     ],
                 )
+            self._chain(connection, "flag", schema.flags.c.run_id == run_id, principal, created)
             history = self._events_by_flag([r["flag_id"] for r in records], connection)
             for record in records if len(flags) else []:
                 self._carry_over(connection, record, history.get(record["flag_id"], []), run_id)
+            self._set_ledger_head(connection)
         return run_id
 
     @staticmethod
@@ -585,13 +718,16 @@ class ReviewStore:
             raise ConfigError(
                 "A decision needs a rationale ({option}): say why, in words.", option="rationale"
             )
-        if not reviewer or not reviewer.strip() or same_reviewer(reviewer, SYSTEM_REVIEWER):
+        if not reviewer or not str(reviewer).strip():
             raise ConfigError(
                 "A decision needs the reviewer who made it ({option}).", option="reviewer"
             )
-        if len(reviewer.strip()) > 200:
+        name = normalise_name(reviewer)
+        if same_reviewer(name, SYSTEM_REVIEWER):
             raise ConfigError(
-                "{option}: a reviewer's name may have at most 200 characters.", option="reviewer"
+                f"{{option}} {name!r} is fairloop's own name for automatic events: give the "
+                "reviewer's own name.",
+                option="reviewer",
             )
         bad = [link for link in links if not is_web_link(link)]
         if bad:
@@ -601,17 +737,98 @@ class ReviewStore:
                 option="link",
             )
         flag = self.flag(flag_id)
-        return self._append(
-            flag_id=flag_id,
-            decision=decision,
-            rationale=rationale.strip(),
-            reviewer=reviewer.strip(),
-            mitigation=mitigation,
-            links=json.dumps(list(links)) if links else None,
-            run_id=flag.get("run_id"),
-            kind="decision",
-            evidence=_evidence(flag, flag.get("run_id")),
-        )
+        with self._write() as connection:
+            self._meta(connection, "head_hash", lock=True)  # the append lock
+            principal = current_principal(connection)
+            self._bind_in(connection, name, principal, bound_by=principal)
+            return self._append_in(
+                connection,
+                flag_id=flag_id,
+                decision=decision,
+                rationale=rationale.strip(),
+                reviewer=name,
+                mitigation=mitigation,
+                links=json.dumps(list(links)) if links else None,
+                run_id=flag.get("run_id"),
+                kind="decision",
+                evidence=_evidence(flag, flag.get("run_id")),
+                principal=principal,
+            )
+
+    def bind(self, name: str, principal: str) -> None:
+        """Bind a reviewer's display name to a principal (an account), on the record.
+
+        A name is bound to the first principal that decides under it; from then on only
+        that principal may decide as that name. An administrator binds names ahead of
+        use, or moves one to another account, with this (the binding is chained, with who
+        made it).
+
+        Parameters
+        ----------
+        name : str
+            The display name (normalised as :func:`~fairloop.store._principal.normalise_name`).
+        principal : str
+            ``pg:<role>`` for a PostgreSQL role, ``os:<account>`` for an operating-system
+            account (SQLite stores).
+        """
+        display = normalise_name(name)
+        who = str(principal).strip()
+        if not who.startswith(("pg:", "os:")) or len(who) < 4:
+            raise ConfigError(
+                f"{{option}} {principal!r} is not a principal: write pg:<role> for a "
+                "PostgreSQL role or os:<account> for an operating-system account.",
+                option="principal",
+            )
+        with self._write() as connection:
+            self._meta(connection, "head_hash", lock=True)
+            me = current_principal(connection)
+            self._append_binding(connection, display, who, me)
+            self._set_ledger_head(connection)
+
+    def reviewers(self) -> pd.DataFrame:
+        """Every display name with the principal it is bound to (the latest binding)."""
+        with self.engine.connect() as connection:
+            rows = (
+                connection.execute(sa.select(schema.reviewers).order_by(schema.reviewers.c.seq))
+                .mappings()
+                .all()
+            )
+        columns = ["seq", "binding_id", "name_key", "name", "principal", "created_at",
+                   "bound_by"]  # fmt: skip
+        frame = pd.DataFrame([dict(r) for r in rows], columns=columns)
+        latest = frame.drop_duplicates("name_key", keep="last")
+        return latest[["name", "principal", "created_at", "bound_by"]].reset_index(drop=True)
+
+    def _bind_in(
+        self, connection: sa.Connection, name: str, principal: str, *, bound_by: str
+    ) -> None:
+        """The name's principal must be this one; an unbound name is bound to it now."""
+        bound = connection.execute(
+            sa.select(schema.reviewers.c.principal)
+            .where(schema.reviewers.c.name_key == name_key(name))
+            .order_by(schema.reviewers.c.seq.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if bound is None:
+            self._append_binding(connection, name, principal, bound_by)
+        elif bound != principal:
+            raise StoreError(
+                f"The reviewer name {name!r} is bound to {bound}, and this decision is made "
+                f"as {principal}. Decide under your own name, or have the name bound to your "
+                "account (ReviewStore.bind)."
+            )
+
+    def _append_binding(
+        self, connection: sa.Connection, name: str, principal: str, bound_by: str
+    ) -> None:
+        binding_id = "bind-" + uuid.uuid4().hex[:16]
+        created = _now()
+        connection.execute(schema.reviewers.insert().values(
+            binding_id=binding_id, name_key=name_key(name), name=name, principal=principal,
+            created_at=created, bound_by=bound_by,
+        ))  # fmt: skip
+        self._chain(connection, "binding", schema.reviewers.c.binding_id == binding_id,
+                    bound_by, created)  # fmt: skip
 
     def _append(self, **fields: Any) -> str:
         with self._write() as connection:
@@ -625,8 +842,12 @@ class ReviewStore:
         event.setdefault("run_id", None)
         head = self._meta(connection, "head_hash", lock=True)
         count = int(self._meta(connection, "event_count"))
+        principal = event.setdefault("principal", current_principal(connection))
         digest = chain_hash(head, event)
         connection.execute(schema.events.insert().values(**event, prev_hash=head, hash=digest))
+        self._chain(connection, "event", schema.events.c.event_id == event["event_id"],
+                    str(principal), str(event["created_at"]))  # fmt: skip
+        self._set_ledger_head(connection)
         for key, value in (("head_hash", digest), ("event_count", str(count + 1)),
                            ("head_event_id", str(event["event_id"]))):  # fmt: skip
             updated = connection.execute(
@@ -645,11 +866,8 @@ class ReviewStore:
         ids = list(flag_ids)
         if not ids:
             return {}
-        query = (
-            sa.select(schema.events)
-            .where(schema.events.c.flag_id.in_(ids))
-            .order_by(schema.events.c.seq)
-        )
+        events = self._events_table()
+        query = sa.select(events).where(events.c.flag_id.in_(ids)).order_by(events.c.seq)
         if connection is not None:
             rows = connection.execute(query).mappings().all()
         else:
@@ -660,6 +878,18 @@ class ReviewStore:
             out.setdefault(row["flag_id"], []).append(dict(row))
         return out
 
+    def _events_table(self) -> sa.Table:
+        """The events table as this store has it.
+
+        A reader of an older schema (read-only, not upgraded) reads the columns there are.
+        """
+        if not self.read_only:
+            return schema.events
+        if self._reflected is None:
+            self._reflected = sa.Table("fairloop_events", sa.MetaData(),
+                                       autoload_with=self.engine)  # fmt: skip
+        return self._reflected
+
     def _derive(self, history: list[dict[str, Any]]) -> tuple[str, str]:
         return derive_status(history, four_eyes=self.four_eyes)
 
@@ -669,12 +899,13 @@ class ReviewStore:
 
     def history(self, flag_id: str | None = None) -> pd.DataFrame:
         """Events in the order they were recorded (one flag's, or every event)."""
-        query = sa.select(schema.events).order_by(schema.events.c.seq)
+        events = self._events_table()
+        query = sa.select(events).order_by(events.c.seq)
         if flag_id is not None:
-            query = query.where(schema.events.c.flag_id == flag_id)
+            query = query.where(events.c.flag_id == flag_id)
         with self.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
-        columns = [c.name for c in schema.events.columns]
+        columns = [c.name for c in events.columns]
         return pd.DataFrame([dict(r) for r in rows], columns=columns)
 
     # ------------------------------------------------------------------ integrity
@@ -702,9 +933,11 @@ class ReviewStore:
             return walk_chain(connection, expect_head=expect_head)
 
     def head(self) -> str:
-        """The hash of the last event: the audit trail's head."""
+        """The hash of the ledger's last entry: the head of everything the store records."""
         with self.engine.connect() as connection:
-            return self._meta(connection, "head_hash")
+            if not sa.inspect(connection).has_table("fairloop_ledger"):  # an older schema
+                return self._meta(connection, "head_hash")
+            return ledger_head(connection)
 
     def export(self, fmt: Literal["csv", "json"] = "json") -> str:
         """Every event, for GRC tools, as CSV or JSON text."""

@@ -1,4 +1,9 @@
-"""Walking the hash chain of adjudication events: what `fairloop verify` checks."""
+"""Walking the hash chains: what `fairloop review verify` checks.
+
+Two chains: the decision events' own (every event seals the one before it, since the
+first schema) and the ledger (every record the report relies on: runs with their cubes,
+flags, windows, events, policy settings and name bindings; :mod:`fairloop.store._ledger`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import sqlalchemy as sa
 import fairloop.store._schema as schema
 from fairloop.exceptions import ConfigError, StoreIntegrityError
 from fairloop.store._hashchain import GENESIS, chain_hash
+from fairloop.store._ledger import walk_ledger
 
 __all__ = ["VerifyReport", "walk_chain"]
 
@@ -28,7 +34,9 @@ class VerifyReport:
     problem : str or None
         What does not match, naming the first event concerned.
     event_id : str or None
-        That event's id.
+        That event's (or record's) id.
+    records : int
+        Ledger entries checked (every record: runs, flags, windows, events, settings).
     """
 
     ok: bool
@@ -36,6 +44,7 @@ class VerifyReport:
     head: str
     problem: str | None = None
     event_id: str | None = None
+    records: int = 0
 
 
 def _meta(connection: sa.Connection, key: str) -> str:
@@ -52,10 +61,10 @@ def walk_chain(connection: sa.Connection, *, expect_head: str | None = None) -> 
     """
     if expect_head is not None:
         expect_head = expect_head.strip().lower()
-        if len(expect_head) < 12 or any(c not in "0123456789abcdef" for c in expect_head):
+        if len(expect_head) != 64 or any(c not in "0123456789abcdef" for c in expect_head):
             raise ConfigError(
-                "{option} must be a published head hash: at least its first 12 "
-                f"hexadecimal characters. Got {expect_head!r}.",
+                "{option} must be a published head hash: all 64 hexadecimal characters "
+                f"(a prefix could be matched by a forged chain). Got {expect_head!r}.",
                 option="expect_head",
             )
     if not sa.inspect(connection).has_table("fairloop_events"):
@@ -94,10 +103,26 @@ def walk_chain(connection: sa.Connection, *, expect_head: str | None = None) -> 
             + (f", the last recorded being {last_id}" if last_id else ""),
             last_id,
         )  # fmt: skip
-    if expect_head is not None and not any(h.startswith(expect_head) for h in hashes):
+    head_reached, records = previous, 0
+    if sa.inspect(connection).has_table("fairloop_ledger"):
+        records, head_reached, ledger_hashes, found = walk_ledger(connection)
+        if found is not None:
+            return VerifyReport(False, checked, head_reached, found.problem, found.record,
+                                records)  # fmt: skip
+        recorded = _meta(connection, "ledger_head")
+        if recorded != head_reached:
+            return VerifyReport(
+                False, checked, head_reached,
+                f"the ledger holds {records} records ending in {head_reached[:12]}, but the "
+                f"last write recorded the head {recorded[:12]}: records were cut from its end",
+                None, records,
+            )  # fmt: skip
+        hashes |= ledger_hashes
+    if expect_head is not None and expect_head not in hashes:
         return VerifyReport(
-            False, checked, previous,
-            f"the published head {expect_head[:12]} is not in the trail: events up to it "
-            "were rewritten or removed",
+            False, checked, head_reached,
+            f"the published head {expect_head[:12]} is not in the chain: records up to it "
+            "were rewritten or removed (or the store was emptied and started again)",
+            None, records,
         )  # fmt: skip
-    return VerifyReport(True, checked, previous)
+    return VerifyReport(True, checked, head_reached, records=records)

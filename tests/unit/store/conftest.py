@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,9 @@ POSTGRES = os.environ.get("FAIRLOOP_TEST_POSTGRES_URL")
 def _clean_postgres(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        for table in ("fairloop_events", "fairloop_flags", "fairloop_runs", "fairloop_meta"):
+        for table in ("fairloop_events", "fairloop_flags", "fairloop_windows", "fairloop_runs",
+                      "fairloop_ledger", "fairloop_settings", "fairloop_reviewers",
+                      "fairloop_meta"):  # fmt: skip
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table} CASCADE")
     engine.dispose()
 
@@ -77,3 +79,49 @@ def worse_audit() -> fairloop.AuditResult:
     )
     # the generator plants its effects in the reviewed cases: the reviewed-only estimator
     return fairloop.audit(log.data, **log.roles, estimator="reviewed")
+
+
+@pytest.fixture
+def acting_as(monkeypatch: pytest.MonkeyPatch) -> Callable[[str | None], None]:
+    """Make the store see another principal (an account) from now on; None: the real one.
+
+    Stands for a second person at another desk: on SQLite the principal is the OS
+    account, which a test cannot switch.
+    """
+    from fairloop.store import _store
+
+    real = _store.current_principal
+    who: dict[str, str | None] = {"value": None}
+
+    def fake(connection: sa.Connection) -> str:
+        return who["value"] or real(connection)
+
+    monkeypatch.setattr(_store, "current_principal", fake)
+
+    def act(principal: str | None) -> None:
+        who["value"] = principal
+
+    return act
+
+
+def drop_guards(engine: sa.Engine) -> None:
+    """Drop the store's triggers, as someone with the database's owner rights can."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            names = (
+                connection.exec_driver_sql(
+                    "SELECT name FROM sqlite_master "
+                    "WHERE type = 'trigger' AND name LIKE 'fairloop_%'"
+                )
+                .scalars()
+                .all()
+            )
+            for name in names:
+                connection.exec_driver_sql(f"DROP TRIGGER {name}")
+            return
+        rows = connection.exec_driver_sql(
+            "SELECT tgname, relname FROM pg_trigger JOIN pg_class ON tgrelid = pg_class.oid "
+            "WHERE tgname LIKE 'fairloop_%%' AND NOT tgisinternal"
+        ).all()
+        for trigger, table in rows:
+            connection.exec_driver_sql(f"DROP TRIGGER {trigger} ON {table}")

@@ -1,0 +1,300 @@
+"""A record that holds up: people, not names; every record in the chain; rewrites refused.
+
+The attacks are those a red team used: editing a stored cube, deleting an undecided flag,
+turning four-eyes off in a table, one person typing two names, look-alike names. Each is
+either refused by the database or named by ``verify``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import fairloop
+from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError
+from fairloop.store import ReviewStore
+
+from .conftest import POSTGRES, drop_guards
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+GUARDED = ("runs", "flags", "windows", "events", "ledger", "settings", "reviewers")
+
+
+def _flag(store: ReviewStore) -> str:
+    return str(store.flags()["flag_id"].iloc[0])
+
+
+@pytest.fixture
+def recorded(store_url: str, planted_audit: fairloop.AuditResult) -> ReviewStore:
+    store = ReviewStore(store_url, four_eyes=True)
+    store.record_run(planted_audit)
+    return store
+
+
+def test_one_account_with_two_names_cannot_settle_a_four_eyes_flag(
+    recorded: ReviewStore,
+) -> None:
+    flag = _flag(recorded)
+    recorded.decide(flag, "justified", rationale="Business need.", reviewer="ana")
+    recorded.decide(flag, "justified", rationale="Agreed.", reviewer="bob")  # same account
+    assert recorded.status(flag) == "awaiting second reviewer (justified)"
+    principals = set(recorded.history(flag)["principal"])
+    assert len(principals) == 1 and next(iter(principals)).startswith(("os:", "pg:"))
+
+
+def test_a_single_mitigated_does_not_settle_under_four_eyes(
+    recorded: ReviewStore, acting_as: Any
+) -> None:
+    flag = _flag(recorded)
+    acting_as("os:ana")
+    recorded.decide(flag, "mitigated", rationale="Retrained.", reviewer="ana", mitigation="v2")
+    assert recorded.status(flag) == "awaiting second reviewer (mitigated)"
+    acting_as("os:bob")
+    recorded.decide(flag, "mitigated", rationale="Checked the retrain.", reviewer="bob")
+    assert recorded.status(flag) == "mitigated"
+
+
+def test_a_name_is_bound_to_the_account_that_first_used_it(
+    recorded: ReviewStore, acting_as: Any
+) -> None:
+    flag = _flag(recorded)
+    acting_as("os:ana")
+    recorded.decide(flag, "needs-data", rationale="Check labels.", reviewer="Ana")
+    acting_as("os:mallory")
+    with pytest.raises(StoreError, match="bound to os:ana"):
+        recorded.decide(flag, "confirmed", rationale="Real.", reviewer=" ANA ")
+    # an administrator moves the name to another account, on the record
+    recorded.bind("Ana", "os:ana2")
+    acting_as("os:ana2")
+    recorded.decide(flag, "confirmed", rationale="Real.", reviewer="ana")
+    names = recorded.reviewers()
+    assert names.set_index("name").loc["Ana", "principal"] == "os:ana2"
+    assert recorded.verify().ok
+    with pytest.raises(ConfigError, match="principal"):
+        recorded.bind("Ana", "ana2")
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("\u0430na", "scripts"),  # Cyrillic a, then Latin na
+        ("fairloop\u200b", "invisible"),  # a zero-width space
+        ("ana\u202e", "invisible"),  # a right-to-left override
+        ("   ", "reviewer"),
+    ],
+)
+def test_look_alike_and_invisible_names_are_refused(
+    recorded: ReviewStore, name: str, why: str
+) -> None:
+    with pytest.raises(ConfigError, match=why):
+        recorded.decide(_flag(recorded), "confirmed", rationale="Real.", reviewer=name)
+
+
+def test_names_are_normalised_before_they_are_recorded(recorded: ReviewStore) -> None:
+    flag = _flag(recorded)
+    recorded.decide(flag, "needs-data", rationale="a", reviewer="\uff21na   Lopez")  # full width
+    assert recorded.history(flag)["reviewer"].tolist() == ["Ana Lopez"]
+    with pytest.raises(ConfigError, match="fairloop's own name"):
+        recorded.decide(flag, "confirmed", rationale="b", reviewer="FAIRLOOP")
+
+
+@pytest.mark.parametrize("table", GUARDED)
+def test_the_database_refuses_to_change_a_recorded_row(
+    recorded: ReviewStore, table: str, acting_as: Any
+) -> None:
+    acting_as("os:ana")
+    recorded.decide(_flag(recorded), "confirmed", rationale="Real.", reviewer="ana")
+    engine = sa.create_engine(recorded.url)
+    for statement in (f"UPDATE fairloop_{table} SET created_at = created_at"
+                      if table not in ("flags",) else "UPDATE fairloop_flags SET metric = metric",
+                      f"DELETE FROM fairloop_{table}"):  # fmt: skip
+        with pytest.raises(sa.exc.DBAPIError, match="never changed"), engine.begin() as con:
+            con.exec_driver_sql(statement)
+    assert recorded.verify().ok
+
+
+def _edit(store: ReviewStore, sql: str, **values: Any) -> None:
+    engine = sa.create_engine(store.url)
+    drop_guards(engine)  # who rewrites rows must first drop the triggers
+    with engine.begin() as connection:
+        connection.execute(sa.text(sql), values)
+
+
+def test_a_swapped_cube_is_named(recorded: ReviewStore) -> None:
+    run = recorded.runs()["run_id"].iloc[0]
+    cube = json.dumps(recorded.run(run)["cube"]).replace('"Black"', '"__x__"')
+    cube = cube.replace('"White"', '"Black"').replace('"__x__"', '"White"')
+    _edit(recorded, "UPDATE fairloop_runs SET cube = :c WHERE run_id = :r", c=cube, r=run)
+    report = recorded.verify()
+    assert not report.ok and f"run {run} was altered" in str(report.problem)
+
+
+def test_a_deleted_undecided_flag_is_named(recorded: ReviewStore) -> None:
+    flag = _flag(recorded)
+    _edit(recorded, "DELETE FROM fairloop_flags WHERE flag_id = :f", f=flag)
+    report = recorded.verify()
+    assert not report.ok and flag in str(report.problem) and "deleted" in str(report.problem)
+
+
+def test_an_inserted_flag_is_named(recorded: ReviewStore) -> None:
+    run = recorded.runs()["run_id"].iloc[0]
+    _edit(
+        recorded,
+        "INSERT INTO fairloop_flags (run_id, flag_id, source, metric, description, payload) "
+        "VALUES (:r, 'fl-forged', 'discovery', 'accuracy', 'x', '{}')",
+        r=run,
+    )
+    report = recorded.verify()
+    assert not report.ok and "fl-forged" in str(report.problem)
+    assert "inserted outside fairloop" in str(report.problem)
+
+
+def test_turning_four_eyes_off_in_a_table_is_named_and_ignored(
+    recorded: ReviewStore, acting_as: Any
+) -> None:
+    flag = _flag(recorded)
+    acting_as("os:ana")
+    recorded.decide(flag, "justified", rationale="Business need.", reviewer="ana")
+    # the old attack: the meta table's flag; the status does not read it any more
+    _edit(recorded, "UPDATE fairloop_meta SET value = '0' WHERE key = 'four_eyes'")
+    assert ReviewStore(recorded.url).status(flag).startswith("awaiting")
+    # the chained setting itself: deleting it is named
+    _edit(recorded, "DELETE FROM fairloop_settings WHERE key = 'four_eyes'")
+    report = ReviewStore(recorded.url, read_only=True).verify()
+    assert not report.ok and "setting" in str(report.problem)
+
+
+def test_policies_are_chained_when_they_change(store_url: str, planted_audit: Any) -> None:
+    ReviewStore(store_url, reopen_tolerance=0.05).record_run(planted_audit)
+    store = ReviewStore(store_url, reopen_tolerance=0.10)
+    engine = sa.create_engine(store_url)
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT key, value FROM fairloop_settings ORDER BY seq"
+        ).all()
+    assert [tuple(r) for r in rows] == [("reopen_tolerance", "0.05"),
+                                        ("reopen_tolerance", "0.1")]  # fmt: skip
+    assert store.verify().ok and store.verify().records > 0
+
+
+def test_a_sqlite_file_of_another_application_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE customers (id INTEGER)")
+    with pytest.raises(StoreError, match="not a fairloop review store"):
+        ReviewStore(path)
+    with sqlite3.connect(path) as con:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert tables == ["customers"]  # nothing created in it
+
+
+def test_a_store_whose_meta_table_was_dropped_is_not_restarted(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    ReviewStore(path).close()
+    with sqlite3.connect(path) as con:
+        con.execute("DROP TABLE fairloop_meta")
+    with pytest.raises(StoreIntegrityError, match="damaged"):
+        ReviewStore(path)
+
+
+def _all_rows(path: Path, only: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Every fairloop table's columns and sorted rows (only the given columns, if given)."""
+    with sqlite3.connect(path) as con:
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' "
+                                           "AND name LIKE 'fairloop_%'")]  # fmt: skip
+        out = {}
+        for name in names:
+            columns = [r[1] for r in con.execute(f"PRAGMA table_info({name})")]
+            if only is not None:
+                columns = only.get(name, columns)
+            rows = con.execute(f"SELECT {', '.join(columns)} FROM {name}").fetchall()
+            out[name] = (columns, sorted(rows, key=repr))
+        return out
+
+
+@pytest.mark.parametrize("version", [1, 3])
+def test_an_old_store_is_chained_in_place_without_rewriting_a_value(
+    tmp_path: Path, version: int
+) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as con:
+        con.executescript((FIXTURES / f"store_v{version}.sql").read_text())
+    before = _all_rows(path)
+    flags_before = ReviewStore(path, read_only=True).flags()
+    store = ReviewStore(path)  # upgrades
+    after = _all_rows(path, {t: columns for t, (columns, _) in before.items()})
+    for table, (_, rows) in before.items():
+        if table == "fairloop_meta":
+            continue  # the schema version and the ledger's head are kept there
+        assert after[table][1] == rows, table  # every value recorded before, as it was
+    report = store.verify()
+    recorded = sum(len(after[f"fairloop_{t}"][1]) for t in GUARDED[:4] if f"fairloop_{t}" in after)
+    settings = _all_rows(path)["fairloop_settings"]
+    assert report.ok and report.records == recorded + len(settings[1])
+    # the statuses read as before the upgrade
+    now = store.flags()
+    assert now["status"].tolist() == flags_before["status"].tolist()
+    if version == 3:  # four-eyes, kept in a table before, is a chained setting now
+        assert set(now["status"]) >= {"justified"}
+        key = settings[0].index("key")
+        assert [r[key] for r in settings[1] if r[key] == "four_eyes"] == ["four_eyes"]
+    # the head published before the upgrade is still in the chain
+    old_head = dict(before["fairloop_meta"][1])["head_hash"]
+    assert store.verify(expect_head=old_head).ok
+
+
+@pytest.mark.skipif(not POSTGRES, reason="set FAIRLOOP_TEST_POSTGRES_URL (.ci/run does)")
+def test_two_postgres_roles_settle_and_one_role_cannot(
+    store_url: str, planted_audit: fairloop.AuditResult
+) -> None:
+    if not store_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL roles")
+    admin = sa.create_engine(store_url)
+    url = sa.make_url(store_url)
+    with admin.begin() as con:
+        for role in ("fl_ana", "fl_bob"):
+            con.exec_driver_sql(f"DROP OWNED BY {role}") if con.exec_driver_sql(
+                f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").first() else None  # fmt: skip
+            con.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+            con.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-{role}'")
+    store = ReviewStore(store_url, four_eyes=True)
+    store.record_run(planted_audit)
+    flag = _flag(store)
+    with admin.begin() as con:  # the documented grants: reviewers may INSERT and SELECT
+        for role in ("fl_ana", "fl_bob"):
+            con.exec_driver_sql(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {role}")
+            con.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+            con.exec_driver_sql(
+                f"GRANT UPDATE ON fairloop_meta TO {role}"  # the head records kept with a write
+            )
+    stores = {
+        role: ReviewStore(url.set(username=role, password=f"pw-{role}").render_as_string(
+            hide_password=False))
+        for role in ("fl_ana", "fl_bob")
+    }  # fmt: skip
+    stores["fl_ana"].decide(flag, "confirmed", rationale="Real.", reviewer="ana")
+    stores["fl_ana"].decide(flag, "confirmed", rationale="Real.", reviewer="anna")
+    assert store.status(flag) == "awaiting second reviewer (confirmed)"  # one role, two names
+    stores["fl_bob"].decide(flag, "confirmed", rationale="Agreed.", reviewer="bob")
+    assert store.status(flag) == "confirmed"
+    assert set(store.history(flag)["principal"]) == {"pg:fl_ana", "pg:fl_bob"}
+    # a reviewer role cannot rewrite or delete: the grants and the triggers refuse it
+    with pytest.raises(StoreError):
+        stores["fl_bob"].decide(flag, "confirmed", rationale="as ana", reviewer="ana")
+    bob = sa.create_engine(stores["fl_bob"].url)
+    with pytest.raises(sa.exc.DBAPIError), bob.begin() as con:
+        con.exec_driver_sql("DELETE FROM fairloop_events")
+    assert store.verify().ok
+    for s in stores.values():
+        s.close()
+    bob.dispose()
+    with admin.begin() as con:
+        for role in ("fl_ana", "fl_bob"):
+            con.exec_driver_sql(f"DROP OWNED BY {role}")
+            con.exec_driver_sql(f"DROP ROLE {role}")
+    admin.dispose()
