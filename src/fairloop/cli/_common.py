@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,11 +49,26 @@ def prepare_out(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+def written(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write a file whole or not at all: into a hidden partial file, then renamed.
+
+    A write that fails (a full disk) leaves no file that looks complete: the partial file
+    is removed and the error goes on (the command says it, exit 2).
+    """
+    staging = path.with_name(f".{path.name}.partial")
+    try:
+        write(staging)
+        os.replace(staging, path)
+    finally:
+        if staging.exists():
+            staging.unlink()
+    return path
+
+
 def write_outputs(result: AuditResult, out: Path) -> list[Path]:
     """Write evidence.json, metrics.csv, disparities.csv and flags.csv into ``out``."""
     prepare_out(out)
-    evidence = out / "evidence.json"
-    result.to_json(evidence)
+    evidence = written(out / "evidence.json", result.to_json)
     metrics = out / "metrics.csv"
     disparities = out / "disparities.csv"
     flags = out / "flags.csv"
@@ -64,7 +81,7 @@ def write_outputs(result: AuditResult, out: Path) -> list[Path]:
         for column in ("sample_case_ids", "explains"):
             if column in flat:
                 flat[column] = [" ".join(v) if isinstance(v, list) else "" for v in flat[column]]
-        safe_csv(flat, path)
+        written(path, partial(safe_csv, flat))
     return [evidence, metrics, disparities, flags]
 
 
@@ -141,13 +158,12 @@ def write_report_file(
     path = out / "report.html"
     folder = None if template_dir is None else str(template_dir)
     if run_id is None:
-        result.to_html(path, template_dir=folder)
-    else:
-        # the store the run was just recorded in: opened as its writer, so closing it
-        # checkpoints SQLite's write-ahead log (a read-only reader would leave -wal/-shm files)
-        with ReviewStore(db) as store:
-            result.to_html(path, store=store, run_id=run_id, template_dir=folder)
-    return path
+        return written(path, lambda target: result.to_html(target, template_dir=folder))
+    # the store the run was just recorded in: opened as its writer, so closing it
+    # checkpoints SQLite's write-ahead log (a read-only reader would leave -wal/-shm files)
+    with ReviewStore(db) as store:
+        return written(path, lambda target: result.to_html(target, store=store, run_id=run_id,
+                                                           template_dir=folder))  # fmt: skip
 
 
 def record_run(result: AuditResult, db: str | None, out: Output) -> tuple[str, pd.DataFrame]:

@@ -55,6 +55,49 @@ QuietOption = Annotated[
 ]
 
 
+def environment_message(exc: OSError) -> str:
+    """One sentence for an error of the machine: what could not be done, where, and the fix.
+
+    Examples
+    --------
+    >>> import errno
+    >>> environment_message(OSError(errno.ENOSPC, "No space left on device", "out/a.json"))[:50]
+    "cannot write 'out/a.json': the disk is full (No sp"
+    """
+    import errno
+
+    where = f" {str(exc.filename)!r}" if exc.filename else ""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    hints = {
+        errno.ENOSPC: ("the disk is full", "Free space or write elsewhere."),
+        errno.EROFS: ("the file system is read-only", "Write to a writable folder."),
+        errno.EACCES: ("permission denied", "Check the folder's and file's permissions."),
+        errno.EPERM: ("permission denied", "Check the folder's and file's permissions."),
+        errno.ENOENT: ("it does not exist", "Check the path."),
+        errno.EISDIR: ("it is a folder", "Give a file."),
+    }
+    what, fix = hints.get(exc.errno or -1, ("the system refused", "Check the path and the disk."))
+    verb = "read" if exc.errno == errno.ENOENT else "write"
+    return f"cannot {verb}{where}: {what} ({reason}). {fix}"
+
+
+def _database_message(exc: Exception) -> str | None:
+    """One sentence for a database error that reached the command (None: not one)."""
+    sqlalchemy = sys.modules.get("sqlalchemy")
+    if sqlalchemy is None or not isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
+        return None
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = detail[0] if detail else type(exc).__name__
+    lowered = first.lower()
+    if "readonly" in lowered or "read-only" in lowered or "permission denied" in lowered:
+        fix = "The review store is read-only for this account: use one you may write to."
+    elif "full" in lowered or "no space" in lowered:
+        fix = "The disk holding the review store is full: free space and run again."
+    else:
+        fix = "Check the --db URL, that the server runs, and that the store is not damaged."
+    return f"the review store failed: {first}. {fix}"
+
+
 class _FlagNames(dict[str, str]):
     """Flags by option key, by the naming rule of every command.
 
@@ -138,11 +181,21 @@ class Output:
         try:
             yield
         except FairloopError as exc:
-            message = exc.worded("cli", self._flags())
-            typer.echo(f"error: {message}", err=True)
-            if self.json:
-                typer.echo(json.dumps({"error": message, "exit_code": EXIT_BAD_INPUT}))
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+            self._fail(exc.worded("cli", self._flags()))
+        except OSError as exc:  # the environment: a full disk, a read-only or missing folder
+            self._fail(environment_message(exc))
+        except Exception as exc:
+            message = _database_message(exc)
+            if message is None:
+                raise
+            self._fail(message)
+
+    def _fail(self, message: str) -> None:
+        """Say the error (stderr; in JSON mode also as the document) and exit 2."""
+        typer.echo(f"error: {message}", err=True)
+        if self.json:
+            typer.echo(json.dumps({"error": message, "exit_code": EXIT_BAD_INPUT}))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
 
     def _flags(self) -> _FlagNames:
         """The flag setting each option: ``--min-group-size`` for ``min_group_size``."""

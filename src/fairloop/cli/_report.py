@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fairloop.cli._common import prepare_out
+from fairloop.cli._common import prepare_out, written
 from fairloop.cli._output import JsonOption, Output, QuietOption
 
 __all__ = ["report_command"]
@@ -44,7 +44,8 @@ def report_command(
             step("writing the governance report")
             path = out_dir / "report.html"
             folder = None if template_dir is None else str(template_dir)
-            result.to_html(path, store=store, run_id=run_id, template_dir=folder)
+            written(path, lambda target: result.to_html(target, store=store, run_id=run_id,
+                                                        template_dir=folder))  # fmt: skip
         out.flush()
         out.echo(f"wrote {path} (run {run_id})")
         out.put(run_id=run_id, files=[str(path)])

@@ -44,4 +44,15 @@ def load_config(path: str | Path) -> dict[str, Any]:
             f"Config file {str(path)!r} is not valid TOML: {exc}. Fix the syntax at that line.",
             option="path",
         ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Config file {str(path)!r} is not UTF-8 text (byte {exc.start}): save it as "
+            "UTF-8 ({option}).",
+            option="path",
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"Config file {str(path)!r} is a folder: give the fairloop.toml file ({{option}}).",
+            option="path",
+        ) from None
     return data

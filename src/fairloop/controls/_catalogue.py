@@ -203,6 +203,10 @@ def load_catalogue(path: str | Path) -> Catalogue:
             f"cannot be read ({exc.strerror})",
             "Check the path under catalogues in fairloop.toml.",
         ) from None
+    except UnicodeDecodeError as exc:
+        raise _invalid(
+            str(path), f"is not UTF-8 text (byte {exc.start})", "Save it as UTF-8."
+        ) from None
     return _parse(text, str(path))
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "check_decision_values",
     "check_not_empty",
     "check_reference",
+    "check_reserved_values",
     "check_review_probability",
     "check_score",
     "check_sensitive",
@@ -32,6 +33,16 @@ __all__ = [
 
 MSG_MISSING_COLUMN = "Column {column!r} ({role}) is not in the log."
 FIX_MISSING_COLUMN = "{hint}Columns in the log: {columns}."
+MSG_NESTED = "Column {column!r} ({role}) holds lists, structs or maps, not single values."
+FIX_NESTED = "Flatten it to one value per case (for example one column per field) first."
+MSG_RESERVED = (
+    "{rows:,} rows hold the value {value!r}, which is how fairloop names missing values: "
+    "the two would be counted as one group."
+)
+FIX_RESERVED = (
+    "Recode the value in {column!r} (for example to 'not recorded'), or leave those cells "
+    "empty if they are missing."
+)
 MSG_EMPTY = "The log has no rows."
 FIX_EMPTY = "Check the file or the filter that produced the table; an audit needs decisions."
 MSG_MISSING_PREDICTION = "{rows} rows have no model decision."
@@ -144,6 +155,11 @@ def check_columns(source: Source, config: AuditConfig) -> list[Issue]:
                         ),
                     )
                 )
+            elif source.kind(name) == "nested":
+                issues.append(Issue(
+                    IssueReason.UNSUPPORTED_INPUT, name,
+                    MSG_NESTED.format(column=name, role=role), FIX_NESTED,
+                ))  # fmt: skip
     return issues
 
 
@@ -312,6 +328,25 @@ def check_sensitive(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
                     FIX_SINGLE_GROUP,
                 )
             )
+    return issues
+
+
+def check_reserved_values(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
+    """No attribute value may read as fairloop's name for missing values.
+
+    A literal ``(missing)`` would otherwise merge silently with the missing values.
+    """
+    issues = []
+    for column in (*config.sensitive, *config.context, *filter(None, [config.reviewer])):
+        if column not in agg:
+            continue
+        rows = int(agg.loc[agg[column].to_numpy() == MISSING_GROUP, Col.N].sum())
+        if rows:
+            issues.append(Issue(
+                IssueReason.VALUE_OUTSIDE_SET, column,
+                MSG_RESERVED.format(rows=rows, value=MISSING_GROUP),
+                FIX_RESERVED.format(column=column), rows=rows,
+            ))  # fmt: skip
     return issues
 
 

@@ -200,6 +200,8 @@ class DatabaseSource(SQLSource):
 
     def kind_of(self, type_name: str) -> ColumnKind:
         if self.dialect == "postgresql":
+            if type_name.startswith("_") or type_name in ("json", "jsonb", "hstore"):
+                return "nested"  # an array or a document: no value to group by
             return _PG_KINDS.get(type_name, "other")
         if self.dialect == "sqlite":
             return _SQLITE_KINDS.get(type_name, "other")

@@ -42,8 +42,10 @@ def duckdb_kind(type_name: str) -> ColumnKind:
         return "string"
     numeric = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")  # fmt: skip
-    if upper.startswith(numeric):
+    if upper.startswith(numeric) and not upper.endswith("]"):
         return "numeric"
+    if upper.startswith(("STRUCT", "MAP", "UNION", "LIST")) or upper.endswith("]"):
+        return "nested"  # a list, array, struct or map: no value to group by
     return "other"
 
 
@@ -315,7 +317,7 @@ def _to_arrow(frame: Any) -> Any:
 
 
 class FileSource(DuckDBSource):
-    """A CSV or Parquet file, or a glob or folder of Parquet files, aggregated by DuckDB."""
+    """A CSV or Parquet file, or a glob or folder of them (one format), aggregated by DuckDB."""
 
     def __init__(self, path: str | Path, *, text_columns: Sequence[str] = ()) -> None:
         super().__init__()
@@ -324,7 +326,8 @@ class FileSource(DuckDBSource):
         self.files = _resolve_files(self.path)
         self.format = _detect_format(self.files[0])
         if self.format == "csv":
-            _check_width(self.files[0])
+            for file in self.files:
+                _check_width(file)
         self._describe(self._scan([]))
         present = [c for c in text_columns if c in self._types]
         self.relation = self._scan(present)
@@ -339,6 +342,8 @@ class FileSource(DuckDBSource):
         if text_columns:
             types = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in text_columns)
             options = f", types = {{{types}}}"
+        if len(self.files) > 1:  # several files: columns matched by name, as for Parquet
+            options += ", union_by_name = true"
         return f"read_csv({files}, header = true{options})"
 
     def _error(self, exc: Exception) -> DecisionLogError:
@@ -378,7 +383,10 @@ def _check_width(path: str) -> None:
         return
     with open(path, "rb") as handle:
         header = handle.readline(64 * 2**20).split(b"\r")[0]  # old Mac line ends: \r alone
-    columns = 1 + max(header.count(sep) for sep in (b",", b"\t", b";", b"|"))
+    separator = max((b",", b"\t", b";", b"|"), key=header.count)
+    columns = 1 + header.count(separator)
+    if columns <= MAX_COLUMNS:
+        _check_names(path, header, separator)
     if columns > MAX_COLUMNS:
         raise DecisionLogError([Issue(
             IssueReason.UNSUPPORTED_INPUT, None,
@@ -389,24 +397,59 @@ def _check_width(path: str) -> None:
         )])  # fmt: skip
 
 
+def _check_names(path: str, header: bytes, separator: bytes) -> None:
+    """Refuse a CSV whose header names a column twice (a reader would keep one silently)."""
+    import csv
+
+    text = header.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    names = [n.strip() for n in next(csv.reader([text], delimiter=separator.decode()), [])]
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    if repeated:
+        raise DecisionLogError([Issue(
+            IssueReason.UNSUPPORTED_INPUT, repeated[0],
+            f"The file {path!r} names the column {repeated[0]!r} more than once"
+            + (f" (and {', '.join(map(repr, repeated[1:]))})" if len(repeated) > 1 else "")
+            + ": which one holds the data is ambiguous.",
+            "Give every column a distinct name in the header.",
+        )])  # fmt: skip
+
+
 def _resolve_files(path: str) -> list[str]:
+    """The files a path names: itself, a folder's data files (one format) or a glob's."""
     p = Path(path)
     if p.is_dir():
-        files = sorted(
-            str(f) for f in p.rglob("*") if f.is_file() and f.name.endswith(_PARQUET_SUFFIXES)
-        )
-        if not files:
+        data = [f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")]
+        parquet = sorted(str(f) for f in data if f.name.lower().endswith(_PARQUET_SUFFIXES))
+        # a .txt beside the data is a note (a README), not a table
+        tables = tuple(x for x in _CSV_SUFFIXES if x != ".txt")
+        csv = sorted(str(f) for f in data if f.name.lower().endswith(tables))
+        if parquet and csv:
             raise unreadable(
                 f"folder {path!r}",
-                "it holds no Parquet files",
-                "Point to a CSV or Parquet file, a folder of .parquet files or a glob.",
+                f"it holds both Parquet ({len(parquet)}) and CSV ({len(csv)}) files, which "
+                "would be read as one log only in part",
+                f"Point to one kind: {str(p / '**' / '*.parquet')!r} or "
+                f"{str(p / '**' / '*.csv')!r}, or move the others out.",
             )
-        return files
+        if not parquet and not csv:
+            raise unreadable(
+                f"folder {path!r}",
+                "it holds no Parquet or CSV files",
+                "Point to a CSV or Parquet file, a folder of them or a glob.",
+            )
+        return parquet or csv
     if any(ch in path for ch in "*?["):
-        files = sorted(glob.glob(path, recursive=True))
+        files = sorted(f for f in glob.glob(path, recursive=True) if Path(f).is_file())
         if not files:
             raise unreadable(
                 f"glob {path!r}", "it matches no file", "Check the pattern and the folder."
+            )
+        formats = {_detect_format(f) for f in files}
+        if len(formats) > 1:
+            raise unreadable(
+                f"glob {path!r}",
+                "it matches both Parquet and CSV files",
+                "Narrow the pattern to one kind (*.parquet or *.csv).",
             )
         return files
     if not p.exists():

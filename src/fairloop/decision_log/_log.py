@@ -276,6 +276,7 @@ def read_decision_log(
     issues += checks.check_decision_values(aggregate, config)
     issues += checks.check_outcome_values(aggregate, config)
     issues += checks.check_sensitive(aggregate, config)
+    issues += checks.check_reserved_values(aggregate, config)
     issues += checks.check_reference(aggregate, config)
     issues += checks.check_score(source, aggregate, config)
     issues += checks.check_review_probability(source, aggregate, config)

@@ -22,7 +22,7 @@ from fairloop.exceptions import DecisionLogError, Issue, IssueReason
 
 __all__ = ["Aggregation", "ColumnKind", "Source", "as_text", "unreadable"]
 
-ColumnKind = Literal["numeric", "boolean", "string", "temporal", "other"]
+ColumnKind = Literal["numeric", "boolean", "string", "temporal", "nested", "other"]
 
 
 @dataclass(frozen=True)
@@ -215,9 +215,12 @@ def unreadable(description: str, detail: str, fix: str) -> DecisionLogError:
 
 
 def as_text(values: pd.Series) -> pd.Series:
-    """Attribute values as text, exactly as they read in the input; missing stays missing.
+    """Attribute values as text, as every engine and format reads them alike.
 
-    Converts each distinct value once (a cube has few), not each cell.
+    Text is trimmed (``" F"`` is ``"F"``, as decisions are) and empty or blank text is
+    missing, whatever the format (a CSV's empty field, a pandas or Parquet empty string);
+    missing stays missing. Converts each distinct value once (a cube has few), not each
+    cell; the cube adds up the rows whose keys then coincide.
     """
     if values.dtype == object:  # DuckDB returns BLOB values as (unhashable) bytearray
         values = values.map(lambda v: bytes(v) if isinstance(v, bytearray) else v)
@@ -226,7 +229,8 @@ def as_text(values: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], index=values.index, dtype=object)
 
 
-def _text(value: Any) -> str:
+def _text(value: Any) -> str | None:
     if isinstance(value, bytes | bytearray):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
+        value = value.decode("utf-8", errors="replace")
+    text = str(value).strip()
+    return text or None

@@ -50,6 +50,8 @@ class SparkSource(SQLSource):
         base = type_name.split("(")[0]
         if base == "decimal":
             return "numeric"
+        if base.startswith(("struct", "array", "map")):
+            return "nested"
         return _SPARK_KINDS.get(base, "other")
 
     def quote(self, name: str) -> str:

@@ -394,10 +394,16 @@ class SQLSource(ABC):
         return out
 
     def score_value(self, column: str, kind: ColumnKind | None) -> str:
-        """SQL: a score-like column as a float (NULL where it does not parse)."""
+        """SQL: a score-like column as a finite float (NULL where it does not parse).
+
+        NaN and infinities are no scores: they read as unparsable (counted and refused
+        as any other), never as a number that turns a cell's score sum into NaN. The
+        range test is false for NaN in every engine (it sorts NaN above all numbers).
+        """
         s = self.quote(column)
         value = s if kind in ("numeric", "boolean") else self.try_double(s)
-        return f"CAST({value} AS {self.double_type})"
+        cast = f"CAST({value} AS {self.double_type})"
+        return f"(CASE WHEN {cast} BETWEEN -1.7e308 AND 1.7e308 THEN {cast} END)"
 
     def _weight_sums(self, spec: Aggregation) -> list[str]:
         """Aggregates of the review probability: weight sums and the rows that lack one."""
@@ -552,12 +558,12 @@ class SQLSource(ABC):
     def text_equals(self, column: str, value: str | None) -> str:
         """SQL: the column's value, read as text the way the audit reads it, equals ``value``."""
         c = self.quote(column)
-        if value is None:
-            return f"{c} IS NULL"
-        literal = self.text_literal(value)
         kind = self.kind(column)
-        if kind == "string":
-            return f"{c} = {literal}"
+        if value is None:  # missing, as the audit reads it: empty or blank text too
+            return f"({c} IS NULL OR trim({c}) = '')" if kind == "string" else f"{c} IS NULL"
+        literal = self.text_literal(value)
+        if kind == "string":  # text is trimmed as the audit reads it
+            return f"trim({c}) = {literal}"
         if kind == "boolean":  # Python writes True where SQL writes true
             return f"lower({self.as_text(column)}) = lower({literal})"
         return f"{self.as_text(column)} = {literal}"

@@ -8,6 +8,9 @@ from typing import Any
 __all__ = ["FILTERS", "number"]
 
 
+from pandas import NA as _NA  # pandas' missing value (a suppressed count)
+
+
 def number(value: Any) -> float | None:
     """A figure as a plain float for the report's data, None where it is missing (NA, NaN).
 
@@ -26,7 +29,10 @@ def number(value: Any) -> float | None:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and not math.isfinite(value))
+    """No figure: None, pandas' NA, NaN or an infinity (a suppressed or undefined figure)."""
+    if value is None or value is _NA:
+        return True
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 def fmt_rate(value: Any, digits: int = 1) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from fairloop.exceptions import ConfigError
 from fairloop.report._context import Adjudications, build_context
 from fairloop.report._environment import environment
 
@@ -71,7 +72,26 @@ def render_html(
         result, adjudications=adjudications, generated_at=generated_at
     )
     env = environment(None if template_dir is None else str(template_dir))
-    return env.get_template("report.html.j2").render(**context, plotly_js=_plotly_js())
+    import jinja2
+
+    try:
+        return env.get_template("report.html.j2").render(**context, plotly_js=_plotly_js())
+    except jinja2.TemplateSyntaxError as exc:
+        if template_dir is None:
+            raise  # a shipped template: a bug, not the user's input
+        raise ConfigError(
+            f"The template {exc.filename or exc.name!r} in {{option}} has a syntax error at "
+            f"line {exc.lineno}: {exc.message}. Fix it, or remove it to use the shipped one.",
+            option="template_dir",
+        ) from None
+    except jinja2.TemplateError as exc:
+        if template_dir is None:
+            raise
+        raise ConfigError(
+            f"A template in {{option}} cannot be rendered: {exc}. Fix it, or remove it to "
+            "use the shipped one.",
+            option="template_dir",
+        ) from None
 
 
 def render_summary(result: AuditResult) -> str:
