@@ -277,6 +277,7 @@ def test_review_cycle_from_the_command_line(log_file: Path, tmp_path: Path) -> N
     assert first.exit_code == 0 and "recorded run-" in first.output
     listed = runner.invoke(app, ["review", "list", "--status", "open", "--db", db])
     assert listed.exit_code == 0
+    assert "Next:" in listed.output and "open: a reviewer: decide" in listed.output
     flag_id = listed.output.splitlines()[1].split()[0]
     assert flag_id.startswith("fl-")
     decided = runner.invoke(
@@ -300,6 +301,7 @@ def test_review_cycle_from_the_command_line(log_file: Path, tmp_path: Path) -> N
     assert decided.exit_code == 0 and "is now justified" in decided.output
     shown = runner.invoke(app, ["review", "show", flag_id, "--db", db])
     assert "ana: justified. Documented business need." in shown.output
+    assert "next: nobody until a later run reopens it" in shown.output
     assert "[justified]" in shown.output
     # a second run of the same data keeps the status
     runner.invoke(app, audit_args)

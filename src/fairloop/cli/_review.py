@@ -86,6 +86,12 @@ def list_command(
                 f"{record['severity']:8s} {str(record['metric'])[:26]:26s} "
                 f"{100 * float(record['difference']):+6.1f}p  {record['description']}"
             )
+        waiting = flags[~flags["status"].isin(("justified", "mitigated"))]
+        if len(waiting):
+            typer.echo("\nNext:")
+            for status, who in dict(zip(waiting["status"], waiting["next"], strict=True)).items():
+                count = int((waiting["status"] == status).sum())
+                typer.echo(f"  {count} {status}: {who}")
 
 
 @review_app.command("show")
@@ -98,17 +104,21 @@ def show_command(
     quiet: QuietOption = False,
 ) -> None:
     """Show a flag: its sentence, numbers, sample cases and decision history."""
+    from fairloop.store import next_action
+
     out = Output(json=as_json, quiet=quiet)
     with out.errors():
         store = _open(db, config, four_eyes, read_only=True)
         flag = store.flag(flag_id)
         history = store.history(flag_id)
-        out.put(flag=dict(flag), status=store.status(flag_id),
+        status = store.status(flag_id)
+        out.put(flag=dict(flag), status=status, next=next_action(status),
                 history=history.to_dict(orient="records"))  # fmt: skip
         out.emit()
         if not out.talks:
             return
-        typer.echo(f"{flag['flag_id']}  [{store.status(flag_id)}]  {flag['severity']} severity")
+        typer.echo(f"{flag['flag_id']}  [{status}]  {flag['severity']} severity")
+        typer.echo(f"next: {next_action(status)}")
         typer.echo(f"{flag['source']} / {flag['metric']} / {flag['description']}\n")
         typer.echo(flag["sentence"] + "\n")
         for key in (

@@ -8,6 +8,8 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup, escape
 
+from fairloop.store import next_action
+
 __all__ = ["FlagCard"]
 
 
@@ -98,10 +100,12 @@ class FlagCard:
             "<div class='fairloop-flag' style='border:1px solid #ccc;padding:8px;"
             "border-radius:6px;max-width:720px'>"
             "<div><code>{fid}</code> · <b>{status}</b> · {severity} severity · {source}</div>"
+            "<div><i>next: {after}</i></div>"
             "<p>{sentence}</p>{chart}<table>{table}</table>"
             "<div>History</div><ul>{events}</ul></div>"
         ).format(
-            fid=f["flag_id"], status=self.status, severity=f.get("severity"),
+            fid=f["flag_id"], status=self.status, after=next_action(self.status),
+            severity=f.get("severity"),
             source=f.get("source"), sentence=f.get("sentence", ""),
             chart=_interval_svg(f.get("difference_ci_low"), f.get("difference"),
                                 f.get("difference_ci_high")),

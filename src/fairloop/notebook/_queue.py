@@ -6,8 +6,9 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from fairloop.exceptions import FairloopError
 from fairloop.notebook._card import FlagCard
-from fairloop.store import DECISIONS, ReviewStore
+from fairloop.store import DECISIONS, ReviewStore, next_action
 
 __all__ = ["ReviewQueue"]
 
@@ -135,10 +136,14 @@ class ReviewQueue:
                     card.flag_id, decision.value, rationale=rationale.value,
                     reviewer=reviewer.value, mitigation=mitigation.value or None,
                 )  # fmt: skip
-            except ValueError as exc:
+            except (ValueError, FairloopError) as exc:  # refused: said, nothing recorded
                 message.value = f"<span style='color:#b03a2e'>{_esc(exc)}</span>"
                 return
-            message.value = f"Recorded {_esc(event)} for {_esc(card.flag_id)}."
+            status = self.store.status(card.flag_id)
+            message.value = (
+                f"Recorded {_esc(event)} for {_esc(card.flag_id)}: {_esc(status)}; next: "
+                f"{_esc(next_action(status))}."
+            )
             rationale.value = ""
             mitigation.value = ""
             state["index"] += 1

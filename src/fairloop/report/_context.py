@@ -281,10 +281,17 @@ def _last_decision(history: pd.DataFrame, flag_id: str) -> dict[str, Any] | None
 
 def _flags(result: AuditResult, adjudications: Adjudications | None) -> dict[str, Any]:
     status: dict[str, str] = {}
+    after: dict[str, str] = {}  # who must act next, as the store says
     if adjudications is not None and len(adjudications.flags):
-        status = dict(
-            zip(adjudications.flags["flag_id"], adjudications.flags["status"], strict=True)
-        )
+        recorded = adjudications.flags
+        status = dict(zip(recorded["flag_id"], recorded["status"], strict=True))
+        if "next" in recorded:
+            after = dict(zip(recorded["flag_id"], recorded["next"], strict=True))
+    undecided = (
+        "a reviewer: decide (confirmed, justified, needs-data or mitigated)"
+        if adjudications is not None
+        else "a reviewer: record the run in a review store, then decide"
+    )
     items = []
     for f in result.flags.to_dict("records"):
         decided = _last_decision(adjudications.history, f["flag_id"]) if adjudications else None
@@ -302,6 +309,7 @@ def _flags(result: AuditResult, adjudications: Adjudications | None) -> dict[str
                 "q": number(f["q_value"]),
                 "n": _count(f["n"]),
                 "status": status.get(f["flag_id"], "open"),
+                "next": after.get(f["flag_id"], undecided),
                 "decision": decided,
                 "samples": list(f.get("sample_case_ids") or []) if "sample_case_ids" in f else [],
             }

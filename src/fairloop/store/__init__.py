@@ -2,6 +2,7 @@
 
 from fairloop.store._hashchain import GENESIS, canonical_json, chain_hash
 from fairloop.store._schema import SCHEMA_VERSION
+from fairloop.store._status import next_action
 from fairloop.store._store import DECISIONS, Decision, ReviewStore, VerifyReport, resolve_url
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "VerifyReport",
     "canonical_json",
     "chain_hash",
+    "next_action",
     "resolve_url",
 ]

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["NEEDS_SECOND", "derive_status", "reopen_reason", "same_person", "same_reviewer"]
+__all__ = [
+    "NEEDS_SECOND",
+    "SETTLED",
+    "derive_status",
+    "next_action",
+    "refusal",
+    "reopen_reason",
+    "same_person",
+    "same_reviewer",
+]
 
 #: Decisions that settle a flag; with four-eyes review, final only once a second person
 #: (another principal) agrees.
 NEEDS_SECOND = ("confirmed", "justified", "mitigated")
+#: Statuses that close a flag: nobody needs to act until a run reopens it.
+SETTLED = ("justified", "mitigated")
 
 
 def derive_status(history: list[dict[str, Any]], *, four_eyes: bool) -> tuple[str, str]:
@@ -107,3 +118,62 @@ def reopen_reason(
                 f"overlaps the adjudicated one ({100 * lo:+.1f} to {100 * hi:+.1f} points)"
             )
     return "; ".join(why) if why else None
+
+
+def next_action(status: str) -> str:
+    """Who must act next on a flag in this status, and what they must do.
+
+    Examples
+    --------
+    >>> next_action("open")
+    'a reviewer: decide (confirmed, justified, needs-data or mitigated)'
+    >>> next_action("awaiting second reviewer (justified)")
+    'a second reviewer, from another account: record justified too, or decide otherwise'
+    """
+    if status.startswith("awaiting second reviewer"):
+        decision = status[status.find("(") + 1 : status.rfind(")")]
+        return (
+            f"a second reviewer, from another account: record {decision} too, or decide otherwise"
+        )
+    return {
+        "open": "a reviewer: decide (confirmed, justified, needs-data or mitigated)",
+        "needs-data": "the data owner: supply what is missing; then a reviewer decides",
+        "confirmed": "the system owner: mitigate the bias, then record mitigated",
+        "justified": "nobody until a later run reopens it (its effect grows or moves)",
+        "mitigated": "nobody until a later run reopens it (a later run checks the effect)",
+    }.get(status, "a reviewer")
+
+
+def refusal(
+    history: list[dict[str, Any]], decision: str, principal: str | None, *, four_eyes: bool
+) -> str | None:
+    """Why ``decision`` makes no sense for the flag as its events leave it (None: it does).
+
+    * ``reopened`` reopens a decided flag, not an open one;
+    * a settled flag (justified, mitigated) is reopened before it is decided again;
+    * under four-eyes, the person who recorded the pending decision does not record it
+      again: a second person must.
+
+    Examples
+    --------
+    >>> refusal([], "reopened", "os:ana", four_eyes=False)
+    'the flag is open: there is nothing to reopen'
+    """
+    status, _ = derive_status(history, four_eyes=four_eyes)
+    if decision == "reopened":
+        return "the flag is open: there is nothing to reopen" if status == "open" else None
+    if status in SETTLED:
+        return (
+            f"the flag is settled ({status}): reopen it first (decision reopened, with the "
+            "reason), then decide"
+        )
+    if four_eyes and status.startswith("awaiting") and history:
+        pending = history[-1]
+        if pending["decision"] == decision and same_person(
+            pending, {"reviewer": pending["reviewer"], "principal": principal}
+        ) and principal is not None and pending.get("principal"):  # fmt: skip
+            return (
+                f"you recorded {decision} already ({pending['reviewer']}, {principal}): under "
+                "four-eyes review a second person must, from another account"
+            )
+    return None

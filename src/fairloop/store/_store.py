@@ -25,7 +25,13 @@ from fairloop.store._engine import store_engine as _engine
 from fairloop.store._hashchain import GENESIS, chain_hash
 from fairloop.store._ledger import append_entry, ledger_head
 from fairloop.store._principal import current_principal, name_key, normalise_name
-from fairloop.store._status import derive_status, reopen_reason, same_reviewer
+from fairloop.store._status import (
+    derive_status,
+    next_action,
+    refusal,
+    reopen_reason,
+    same_reviewer,
+)
 from fairloop.store._verify import VerifyReport, walk_chain
 from fairloop.vocabulary import DECISIONS, MISSING_GROUP, REVIEW_STATUSES, Decision, is_web_link
 
@@ -660,7 +666,8 @@ class ReviewStore:
         rows = []
         for record in records:
             state, detail = self._derive(all_events.get(record["flag_id"], []))
-            rows.append({**record, "status": state, "status_detail": detail})
+            rows.append({**record, "status": state, "status_detail": detail,
+                         "next": next_action(state)})  # fmt: skip
         frame = pd.DataFrame(rows)
         if frame.empty:
             return frame
@@ -740,6 +747,10 @@ class ReviewStore:
         with self._write() as connection:
             self._meta(connection, "head_hash", lock=True)  # the append lock
             principal = current_principal(connection)
+            history = self._events_by_flag([flag_id], connection).get(flag_id, [])
+            why = refusal(history, decision, principal, four_eyes=self.four_eyes)
+            if why is not None:
+                raise StoreError(f"Cannot record {decision} on {flag_id}: {why}.")
             self._bind_in(connection, name, principal, bound_by=principal)
             return self._append_in(
                 connection,

@@ -41,7 +41,8 @@ def test_one_account_with_two_names_cannot_settle_a_four_eyes_flag(
 ) -> None:
     flag = _flag(recorded)
     recorded.decide(flag, "justified", rationale="Business need.", reviewer="ana")
-    recorded.decide(flag, "justified", rationale="Agreed.", reviewer="bob")  # same account
+    with pytest.raises(StoreError, match="a second person must"):  # the same account
+        recorded.decide(flag, "justified", rationale="Agreed.", reviewer="bob")
     assert recorded.status(flag) == "awaiting second reviewer (justified)"
     principals = set(recorded.history(flag)["principal"])
     assert len(principals) == 1 and next(iter(principals)).startswith(("os:", "pg:"))
@@ -278,8 +279,9 @@ def test_two_postgres_roles_settle_and_one_role_cannot(
         for role in ("fl_ana", "fl_bob")
     }  # fmt: skip
     stores["fl_ana"].decide(flag, "confirmed", rationale="Real.", reviewer="ana")
-    stores["fl_ana"].decide(flag, "confirmed", rationale="Real.", reviewer="anna")
-    assert store.status(flag) == "awaiting second reviewer (confirmed)"  # one role, two names
+    with pytest.raises(StoreError, match="a second person must"):  # one role, two names
+        stores["fl_ana"].decide(flag, "confirmed", rationale="Real.", reviewer="anna")
+    assert store.status(flag) == "awaiting second reviewer (confirmed)"
     stores["fl_bob"].decide(flag, "confirmed", rationale="Agreed.", reviewer="bob")
     assert store.status(flag) == "confirmed"
     assert set(store.history(flag)["principal"]) == {"pg:fl_ana", "pg:fl_bob"}
@@ -298,3 +300,46 @@ def test_two_postgres_roles_settle_and_one_role_cannot(
             con.exec_driver_sql(f"DROP OWNED BY {role}")
             con.exec_driver_sql(f"DROP ROLE {role}")
     admin.dispose()
+
+
+def test_decisions_that_make_no_sense_for_the_state_are_refused(
+    store_url: str, planted_audit: fairloop.AuditResult, acting_as: Any
+) -> None:
+    store = ReviewStore(store_url)
+    store.record_run(planted_audit)
+    flag = _flag(store)
+    with pytest.raises(StoreError, match="nothing to reopen"):
+        store.decide(flag, "reopened", rationale="?", reviewer="ana")
+    store.decide(flag, "justified", rationale="Business need.", reviewer="ana")
+    with pytest.raises(StoreError, match=r"settled \(justified\): reopen it first"):
+        store.decide(flag, "confirmed", rationale="Changed my mind.", reviewer="ana")
+    store.decide(flag, "reopened", rationale="New evidence from the complaints desk.",
+                 reviewer="ana")  # fmt: skip
+    store.decide(flag, "confirmed", rationale="Real after all.", reviewer="ana")
+    assert store.status(flag) == "confirmed"
+    assert len(store.history(flag)) == 3  # the refused ones left no trace
+
+
+def test_every_status_says_who_must_act_next(
+    store_url: str, planted_audit: fairloop.AuditResult, acting_as: Any, tmp_path: Path
+) -> None:
+    from fairloop.notebook import ReviewQueue
+
+    store = ReviewStore(store_url, four_eyes=True)
+    run_id = store.record_run(planted_audit)
+    flags = store.flags()
+    first, second = flags["flag_id"].iloc[0], flags["flag_id"].iloc[1]
+    acting_as("os:ana")
+    store.decide(first, "confirmed", rationale="Real.", reviewer="ana")
+    store.decide(second, "needs-data", rationale="Labels of 2024 missing.", reviewer="ana")
+    listed = store.flags().set_index("flag_id")
+    assert listed.loc[first, "next"].startswith("a second reviewer, from another account")
+    assert listed.loc[second, "next"].startswith("the data owner")
+    assert all(n.startswith("a reviewer") for n in listed["next"].drop([first, second]))
+    # the report and the card say it too
+    path = tmp_path / "report.html"
+    planted_audit.to_html(path, store=store, run_id=run_id)
+    html = path.read_text(encoding="utf-8")
+    assert "<strong>Next:</strong> a second reviewer, from another account" in html
+    card = ReviewQueue(store_url).card(second)._repr_html_()
+    assert "next: the data owner" in card

@@ -95,7 +95,8 @@ def test_four_eyes(store_url: str, planted_audit: fairloop.AuditResult, acting_a
     acting_as("os:ana")
     store.decide(flag, "justified", rationale="Business necessity.", reviewer="ana")
     assert store.status(flag) == "awaiting second reviewer (justified)"
-    store.decide(flag, "justified", rationale="Agreed.", reviewer="ana")  # same person
+    with pytest.raises(StoreError, match="a second person must"):  # the same person
+        store.decide(flag, "justified", rationale="Agreed.", reviewer="ana")
     assert store.status(flag) == "awaiting second reviewer (justified)"
     acting_as("os:ben")
     store.decide(flag, "justified", rationale="Agreed after reading the file.", reviewer="ben")
@@ -277,7 +278,8 @@ def test_four_eyes_is_a_property_of_the_store(
     acting_as("os:ana")
     reader.decide(flag, "confirmed", rationale="Real.", reviewer="ana")
     assert reader.status(flag) == "awaiting second reviewer (confirmed)"
-    reader.decide(flag, "confirmed", rationale="Real, again.", reviewer=" ANA ")  # same person
+    with pytest.raises(StoreError, match="a second person must"):  # the same person
+        reader.decide(flag, "confirmed", rationale="Real, again.", reviewer=" ANA ")
     assert reader.status(flag).startswith("awaiting")
     assert flag in set(reader.flags(status="awaiting")["flag_id"])
     acting_as("os:ben")
