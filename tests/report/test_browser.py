@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -129,12 +130,21 @@ def test_hostile_names_and_config_appear_as_text(browser, tmp_path: Path) -> Non
     for payload in (SCRIPT, IMG, TEMPLATE, column):
         assert payload in text, payload
     assert RTL in page.inner_text("#summary")
-    # the JSON inside <script> carried the names intact into the charts
+    # the JSON inside <script> carried the names into the charts as text (Plotly reads a
+    # subset of HTML in labels, so they are entities there) and the charts draw them as
+    # the very characters, never as markup
     categories = page.evaluate(
         "Array.from(document.querySelectorAll('div.chart'))"
         ".flatMap(d => d.data.flatMap(t => t.x || []))"
     )
-    assert SCRIPT in categories and IMG in categories
+    assert html_escape(SCRIPT, quote=False) in categories
+    assert html_escape(IMG, quote=False) in categories
+    drawn = page.evaluate(
+        "Array.from(document.querySelectorAll('div.chart .xtick text, div.chart .legendtext'))"
+        ".map(t => t.textContent)"
+    )
+    assert any(SCRIPT in t for t in drawn) and any(IMG in t for t in drawn), drawn[:8]
+    assert page.evaluate("document.querySelectorAll('div.chart a, div.chart img').length") == 0
     page.get_by_text("grp", exact=False).first.hover()
     assert page.evaluate("window.__pwned") is None
     page.close()
