@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from fairloop._memory import ensure_groups_fit
 from fairloop._version import __version__
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
@@ -28,6 +29,7 @@ from fairloop.flags import (
 from fairloop.metrics import (
     FOUR_FIFTHS,
     METRICS,
+    GroupTable,
     OutcomeFigures,
     Selection,
     Weighting,
@@ -266,7 +268,23 @@ class AuditResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON evidence bundle as plain data (see :func:`fairloop.report.evidence_bundle`)."""
+        self._outputs_fit()
         return evidence_bundle(self)
+
+    def _outputs_fit(self) -> None:
+        """Stop before building outputs of more groups than the memory budget allows."""
+        from fairloop._memory import OUTPUT_BYTES_PER_GROUP, ensure_groups_fit
+
+        frame = self.metrics
+        if frame.empty:
+            return
+        groups = frame.drop_duplicates(["attribute_set", "group"])
+        names = list(dict.fromkeys(groups["attribute_set"]))
+        sets = [split_set_name(str(n)) for n in names]
+        index = groups["attribute_set"].map({n: i for i, n in enumerate(names)}).to_numpy()
+        ensure_groups_fit(sets, index, per_group=OUTPUT_BYTES_PER_GROUP,
+                          option="max_intersection",
+                          doing=", written as evidence, tables and report")  # fmt: skip
 
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
         """Serialise the evidence bundle; write it to ``path`` when given.
@@ -322,6 +340,7 @@ class AuditResult:
         from fairloop.report import adjudications_from_store, render_html, write_report
         from fairloop.report._render import latest_run
 
+        self._outputs_fit()
         adjudications = None
         if store is not None:
             adjudications = adjudications_from_store(store, run_id or latest_run(store))
@@ -419,8 +438,11 @@ class Audit:
     {'F': 1.0, 'M': 0.0}
     """
 
-    def __init__(self, config: AuditConfig) -> None:
+    def __init__(self, config: AuditConfig, *, writes_outputs: bool = False) -> None:
         self.config = config
+        #: Whether evidence, tables and the report will be written (the command line's
+        #: ``--out``): their memory is counted in the estimate made after the pass.
+        self.writes_outputs = writes_outputs
 
     def run(
         self,
@@ -477,6 +499,14 @@ class Audit:
             )
         return result
 
+    def _ensure_fits(self, table: GroupTable) -> None:
+        from fairloop._memory import AUDIT_BYTES_PER_GROUP, OUTPUT_BYTES_PER_GROUP
+
+        per_group = AUDIT_BYTES_PER_GROUP + (OUTPUT_BYTES_PER_GROUP if self.writes_outputs else 0)
+        what = ", with the evidence, tables and report" if self.writes_outputs else ""
+        ensure_groups_fit(table.sets, table.set_index, per_group=per_group,
+                          option="max_intersection", doing=what)  # fmt: skip
+
     def run_cube(
         self,
         cube: CountCube,
@@ -491,7 +521,8 @@ class Audit:
         metrics = config.metrics or tuple(METRICS)
         windowed = cube
         cube = cube.without_windows()  # trends read the windows; nothing else
-        table = group_table(cube, attribute_sets(config.sensitive))
+        table = group_table(cube, attribute_sets(config.sensitive, config.max_intersection))
+        self._ensure_fits(table)
         raw = compute_rates(table, config)
         rates, weighting = raw, None
         selection = diagnose_selection(cube.weighting_cube, config)
@@ -570,7 +601,11 @@ class Audit:
             roc=scores.roc if scores is not None else pd.DataFrame(),
             outcomes=outcomes,
             agreement=(
-                agreement_by_group(cube.agreement, config, attribute_sets(config.sensitive))
+                agreement_by_group(
+                    cube.agreement,
+                    config,
+                    attribute_sets(config.sensitive, config.max_intersection),
+                )
                 if cube.agreement is not None
                 else pd.DataFrame()
             ),

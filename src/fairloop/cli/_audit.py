@@ -138,6 +138,9 @@ def audit_command(
     confidence_level: float | None = typer.Option(
         None, "--confidence-level", help=_help("confidence_level")
     ),
+    max_intersection: int | None = typer.Option(
+        None, "--max-intersection", help=_help("max_intersection")
+    ),
     min_group_size: int | None = typer.Option(
         None, "--min-group-size", help=_help("min_group_size")
     ),
@@ -211,6 +214,7 @@ def audit_command(
             "outcome": outcome, "outcome_positive": outcome_positive, "estimator": estimator,
             "positive": positive, "values": values, "ci_method": ci_method,
             "confidence_level": confidence_level, "min_group_size": min_group_size,
+            "max_intersection": max_intersection,
             "min_denominator": min_denominator, "suppress_below": suppress_below,
             "missing_sensitive": missing_sensitive, "metrics": metrics,
             "reference": _reference(reference) if reference is not None else None,
@@ -230,7 +234,8 @@ def audit_command(
         if chosen:
             from_toml: Any = options.get("flags") or {}
             options["flags"] = {**from_toml, **chosen} if isinstance(from_toml, dict) else from_toml
-        audit = Audit(AuditConfig.from_mapping(options, source=str(config or "options")))
+        audit = Audit(AuditConfig.from_mapping(options, source=str(config or "options")),
+                      writes_outputs=out_dir is not None)  # fmt: skip
         source = locate(data, engine=engine, table=table, query=query)
         stages = 4 + int(store) + 2 * int(out_dir is not None)  # see Audit.run and finish()
         with out.progress(stages) as step:

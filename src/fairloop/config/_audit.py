@@ -208,6 +208,13 @@ class AuditConfig:
     suppress_below: int | None = option(
         None, ge=0, help="Withhold every figure of groups smaller than this (privacy)."
     )
+    max_intersection: int | None = option(
+        None,
+        ge=1,
+        help="Measure intersections of at most this many sensitive attributes (metrics, "
+        "disparities, outcome figures); every intersection when not given. Bounds the "
+        "groups an audit of many or many-valued attributes measures.",
+    )
     missing_sensitive: MissingSensitive = option(
         "error",
         help="error (refuse the log) or group (keep missing sensitive values as an explicit "

@@ -33,6 +33,11 @@ __all__ = [
 
 MSG_MISSING_COLUMN = "Column {column!r} ({role}) is not in the log."
 FIX_MISSING_COLUMN = "{hint}Columns in the log: {columns}."
+MSG_REPEATED = (
+    "Column {column!r} ({role}) is named more than once in the file's header: which one holds "
+    "the data is ambiguous."
+)
+FIX_REPEATED = "Give every column a distinct name in the header (or choose another column)."
 MSG_NESTED = "Column {column!r} ({role}) holds lists, structs or maps, not single values."
 FIX_NESTED = "Flatten it to one value per case (for example one column per field) first."
 MSG_RESERVED = (
@@ -155,6 +160,11 @@ def check_columns(source: Source, config: AuditConfig) -> list[Issue]:
                         ),
                     )
                 )
+            elif name in source.repeated:
+                issues.append(Issue(
+                    IssueReason.UNSUPPORTED_INPUT, name,
+                    MSG_REPEATED.format(column=name, role=role), FIX_REPEATED,
+                ))  # fmt: skip
             elif source.kind(name) == "nested":
                 issues.append(Issue(
                     IssueReason.UNSUPPORTED_INPUT, name,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import glob
 import hashlib
-import os
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 import pandas as pd
 
+from fairloop._memory import duckdb_limit
 from fairloop.decision_log._digest import file_sha256, table_sha256
 from fairloop.decision_log._source import ColumnKind, unreadable
 from fairloop.decision_log._sql import SQLSource, sql_literal
@@ -49,23 +49,19 @@ def duckdb_kind(type_name: str) -> ColumnKind:
     return "other"
 
 
-#: Memory DuckDB may use before it spills to disk ($FAIRLOOP_MEMORY_LIMIT overrides it).
-MEMORY_LIMIT = "1GB"
-
-
 @functools.cache
 def _database() -> Any:
     """One in-memory DuckDB database per process, with bounded memory.
 
     Each source takes its own cursor: a connection of its own, with its own tables. Memory
-    is capped (``$FAIRLOOP_MEMORY_LIMIT``, default 1 GB); past it, large operators spill to
-    a temporary folder, and the scan does not keep row order it does not need.
+    is capped (1 GB, or two fifths of ``$FAIRLOOP_MEMORY_LIMIT`` when that is smaller; see
+    :mod:`fairloop._memory`); past it, large operators spill to a temporary folder, and the
+    scan does not keep row order it does not need.
     """
     import duckdb
 
     con = duckdb.connect()
-    limit = os.environ.get("FAIRLOOP_MEMORY_LIMIT", MEMORY_LIMIT)
-    con.execute(f"SET memory_limit = {sql_literal(limit)}")
+    con.execute(f"SET memory_limit = {sql_literal(duckdb_limit())}")
     con.execute(f"SET temp_directory = {sql_literal(tempfile.gettempdir() + '/fairloop.tmp')}")
     con.execute("SET preserve_insertion_order = false")
     return con
@@ -327,7 +323,7 @@ class FileSource(DuckDBSource):
         self.format = _detect_format(self.files[0])
         if self.format == "csv":
             for file in self.files:
-                _check_width(file)
+                self.repeated |= _check_width(file)
         self._describe(self._scan([]))
         present = [c for c in text_columns if c in self._types]
         self.relation = self._scan(present)
@@ -373,20 +369,18 @@ class FileSource(DuckDBSource):
 MAX_COLUMNS = 10_000
 
 
-def _check_width(path: str) -> None:
+def _check_width(path: str) -> set[str]:
     """Refuse a CSV whose header has more than :data:`MAX_COLUMNS` columns, cheaply.
 
     Reads at most the first 64 MB of the header line (plain CSV; compressed files are left to
-    DuckDB).
+    DuckDB). Returns the names the header gives more than once.
     """
     if path.lower().endswith((".gz", ".zst")):
-        return
+        return set()
     with open(path, "rb") as handle:
         header = handle.readline(64 * 2**20).split(b"\r")[0]  # old Mac line ends: \r alone
     separator = max((b",", b"\t", b";", b"|"), key=header.count)
     columns = 1 + header.count(separator)
-    if columns <= MAX_COLUMNS:
-        _check_names(path, header, separator)
     if columns > MAX_COLUMNS:
         raise DecisionLogError([Issue(
             IssueReason.UNSUPPORTED_INPUT, None,
@@ -395,23 +389,16 @@ def _check_width(path: str) -> None:
             "Reshape the table to long format (one row per case and reviewer, e.g. "
             "pandas.melt) and audit that.",
         )])  # fmt: skip
+    return _repeated_names(header, separator)
 
 
-def _check_names(path: str, header: bytes, separator: bytes) -> None:
-    """Refuse a CSV whose header names a column twice (a reader would keep one silently)."""
+def _repeated_names(header: bytes, separator: bytes) -> set[str]:
+    """The column names a CSV header gives more than once (a reader keeps one silently)."""
     import csv
 
     text = header.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
     names = [n.strip() for n in next(csv.reader([text], delimiter=separator.decode()), [])]
-    repeated = sorted({n for n in names if n and names.count(n) > 1})
-    if repeated:
-        raise DecisionLogError([Issue(
-            IssueReason.UNSUPPORTED_INPUT, repeated[0],
-            f"The file {path!r} names the column {repeated[0]!r} more than once"
-            + (f" (and {', '.join(map(repr, repeated[1:]))})" if len(repeated) > 1 else "")
-            + ": which one holds the data is ambiguous.",
-            "Give every column a distinct name in the header.",
-        )])  # fmt: skip
+    return {n for n in names if n and names.count(n) > 1}
 
 
 def _resolve_files(path: str) -> list[str]:

@@ -98,6 +98,8 @@ class Source(Protocol):
     relation: str
     #: The dialect's text type, for casts.
     text_type: str
+    #: Column names the input gives more than once (a CSV header): a role may not name one.
+    repeated: set[str]
 
     def literal(self, value: Any) -> str:
         """A Python or numpy scalar as a SQL literal of the dialect."""

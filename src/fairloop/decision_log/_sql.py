@@ -101,6 +101,7 @@ class SQLSource(ABC):
 
     def __init__(self) -> None:
         self.relation = ""
+        self.repeated: set[str] = set()
         self._types: dict[str, str] = {}
         #: After a pass that grouped the score apart: its spec, aggregates and window key.
         self._split: tuple[Aggregation, list[str], list[str]] | None = None

@@ -17,6 +17,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from fairloop._memory import AUDIT_BYTES_PER_GROUP, ensure_groups_fit
 from fairloop.config import AuditConfig
 from fairloop.cube import CountCube
 from fairloop.metrics._clusters import ClusterVariance
@@ -64,6 +65,8 @@ def subgroup_tests(
     depth = min(options.max_depth, len(attributes))
     sets = [()] + [c for d in range(1, depth + 1) for c in combinations(attributes, d)]
     table = group_table(cube, sets)
+    ensure_groups_fit(sets, table.set_index, per_group=AUDIT_BYTES_PER_GROUP,
+                      option="flags.max_depth", doing=", searched for flags")  # fmt: skip
     metrics = list(options.metrics)
     if options.oversight and "review_rate" not in metrics:
         metrics.append("review_rate")

@@ -52,16 +52,21 @@ def group_masks(
     return out
 
 
-def attribute_sets(sensitive: Sequence[str]) -> list[tuple[str, ...]]:
+def attribute_sets(sensitive: Sequence[str], max_size: int | None = None) -> list[tuple[str, ...]]:
     """The whole population, then each attribute alone, then every intersection by size.
+
+    ``max_size`` bounds the intersections (``AuditConfig.max_intersection``).
 
     Examples
     --------
     >>> attribute_sets(["sex", "race"])
     [(), ('sex',), ('race',), ('sex', 'race')]
+    >>> attribute_sets(["sex", "race", "age"], max_size=1)
+    [(), ('sex',), ('race',), ('age',)]
     """
     sets: list[tuple[str, ...]] = [()]
-    for size in range(1, len(sensitive) + 1):
+    largest = len(sensitive) if max_size is None else min(max_size, len(sensitive))
+    for size in range(1, largest + 1):
         sets.extend(combinations(sensitive, size))
     return sets
 

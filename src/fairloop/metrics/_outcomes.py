@@ -96,7 +96,7 @@ def outcome_figures(outcomes: Outcomes, config: AuditConfig) -> OutcomeFigures:
     -------
     OutcomeFigures
     """
-    sets = attribute_sets(outcomes.model.sensitive)
+    sets = attribute_sets(outcomes.model.sensitive, config.max_intersection)
     selection = diagnose_selection(outcomes.model, config, subject="outcome")
     parts = []
     for decision, cube in (("model", outcomes.model), ("final", outcomes.final)):

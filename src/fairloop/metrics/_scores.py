@@ -230,7 +230,7 @@ def score_figures(
     fine = known["fine"].to_numpy(dtype=np.int64)
     counts = known[list(CELLS)].to_numpy(dtype=np.float64)
     weights = _weights(cube, known, estimator)
-    for attrs in attribute_sets(cube.sensitive):
+    for attrs in attribute_sets(cube.sensitive, config.max_intersection):
         groups, codes = _grouped(known, attrs)
         count = len(groups)
 

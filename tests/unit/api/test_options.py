@@ -53,6 +53,7 @@ WRONG: dict[str, list[Any]] = {
     "ci_method": ["wald", 1],
     "confidence_level": ["0.95", 1.5, 0, True],
     "min_group_size": ["30", -1, 2.5, True],
+    "max_intersection": ["2", 0, 1.5, True],
     "min_denominator": ["10", -1, 2.5],
     "suppress_below": ["5", -1, True],
     "missing_sensitive": ["drop", 1],
