@@ -35,7 +35,7 @@ def wide() -> pd.DataFrame:
 
 @pytest.mark.parametrize(
     ("given", "size"),
-    [("8GB", 8 * 10**9), ("512MB", 512 * 10**6), ("2GiB", 2 * 2**30), ("1000", 1000)],  # fmt: skip
+    [("8GB", 8 * 10**9), ("512MB", 512 * 10**6), ("2GiB", 2 * 2**30), ("1000", 1000)],
 )
 def test_the_budget_is_read_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, given: str, size: int
@@ -71,7 +71,7 @@ def test_an_audit_over_the_budget_stops_at_once_naming_the_fix(
     assert "Set max_intersection= to 2" in message  # the option, as Python names it
     assert "60 MB" in message and "FAIRLOOP_MEMORY_LIMIT" in message
     # bounded (the metrics' intersections and the flag search's), the audit runs
-    with pytest.raises(ConfigError, match="searched for flags.*max_depth"):
+    with pytest.raises(ConfigError, match=r"searched for flags.*max_depth"):
         fairloop.audit(wide, **roles, max_intersection=1)
     result = fairloop.audit(wide, **roles, max_intersection=1, flags={"max_depth": 1})
     assert set(result.metrics["attribute_set"]) == {"(all)", "a0", "a1", "a2"}
