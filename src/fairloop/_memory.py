@@ -149,16 +149,29 @@ def ensure_groups_fit(
     groups = int(per_set.sum())
     if groups * per_group <= memory_limit()[0]:
         return
+    limit = memory_limit()[0]
     biggest = int(np.argmax(per_set))
-    largest = max(len(s) for s in sets)
-    bounded = sum(int(n) for s, n in zip(sets, per_set, strict=True) if len(s) < largest)
     many = " x ".join(sets[biggest]) or "everyone"
-    fix = (
-        f"Set {{option}} to {largest - 1} to measure intersections of at most {largest - 1} "
-        f"attribute{'s' if largest > 2 else ''} ({bounded:,} groups)"
-        if largest > 1
-        else "Leave out, or group the values of, a many-valued attribute"
-    )
+    sizes = np.asarray([len(s) for s in sets])
+    # the largest bound on the intersections whose groups fit the budget
+    fitting = [
+        (k, int(per_set[sizes <= k].sum()))
+        for k in range(int(sizes.max()) - 1, 0, -1)
+        if per_set[sizes <= k].sum() * per_group <= limit
+    ]
+    singles = [(s[0], int(n)) for s, n in zip(sets, per_set, strict=True) if len(s) == 1]
+    widest = max(singles, key=lambda item: item[1]) if singles else ("", 0)
+    if fitting:
+        k, bounded = fitting[0]
+        fix = (
+            f"Set {{option}} to {k} to measure intersections of at most {k} "
+            f"attribute{'s' if k > 1 else ''} ({bounded:,} groups)"
+        )
+    else:
+        fix = (
+            f"Leave out, or group the values of, a many-valued attribute ({widest[0]}: "
+            f"{widest[1]:,} values)"
+        )
     ensure_fits(
         f"measuring {groups:,} groups ({many}: {int(per_set[biggest]):,} of them{doing})",
         groups * per_group,

@@ -93,5 +93,5 @@ def test_the_command_line_counts_the_outputs_and_says_the_flag(
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out"), "--json"])
     assert result.exit_code == 2
     error = json.loads(result.stdout.strip().splitlines()[-1])["error"]
-    assert "--max-intersection to 2" in error and "with the evidence, tables and report" in error
+    assert "--max-intersection to 1" in error and "with the evidence, tables and report" in error
     assert not (tmp_path / "out" / "evidence.json").exists()
