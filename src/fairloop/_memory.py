@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: Peak memory per measured group, the audit alone (metrics, disparities, flags).
-AUDIT_BYTES_PER_GROUP = 20_000
+AUDIT_BYTES_PER_GROUP = 30_000
 #: Peak memory per measured group added by evidence.json, the CSV tables and the report.
 OUTPUT_BYTES_PER_GROUP = 330_000
 #: DuckDB's own cap when no budget is given.
