@@ -254,11 +254,19 @@ class ReviewStore:
                 "are gone). Restore it from a backup; fairloop will not start a new chain "
                 "over it."
             )
-        if connection.dialect.name == "sqlite" and names:
+        if names:
+            listed = f"{', '.join(sorted(names)[:3])}{' ...' if len(names) > 3 else ''}"
+            if connection.dialect.name == "sqlite":
+                fix = f"Give {mention('db')} a new file or an existing fairloop store."
+            else:
+                fix = (
+                    "Give the store a schema of its own: CREATE SCHEMA fairloop, then add "
+                    "?options=-csearch_path%3Dfairloop to the URL."
+                )
             raise StoreError(
                 f"{self._safe_url()} is not a fairloop review store: it holds other tables "
-                f"({', '.join(sorted(names)[:3])}{' ...' if len(names) > 3 else ''}). Give "
-                f"{mention('db')} a new file or an existing fairloop store."
+                f"({listed}), and fairloop does not create its tables among another "
+                f"application's. {fix}"
             )
 
     def _chain_recorded(self, connection: sa.Connection, version: int) -> None:

@@ -13,6 +13,22 @@ from fairloop.datasets import PlantedBias, make_decision_log
 POSTGRES = os.environ.get("FAIRLOOP_TEST_POSTGRES_URL")
 
 
+#: The store's own schema in the test database (other tests keep tables in public).
+SCHEMA = "fairloop_store_test"
+
+
+def store_postgres_url(url: str) -> str:
+    """The test database's URL with the store's own schema first on the search path."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    engine.dispose()
+    parsed = sa.make_url(url)
+    return parsed.update_query_dict({"options": f"-csearch_path={SCHEMA}"}).render_as_string(
+        hide_password=False
+    )
+
+
 def _clean_postgres(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
@@ -54,9 +70,10 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not POSTGRES:
         pytest.skip("set FAIRLOOP_TEST_POSTGRES_URL to test against PostgreSQL (.ci/run does)")
-    _clean_postgres(POSTGRES)
-    yield POSTGRES
-    _clean_postgres(POSTGRES)
+    url = store_postgres_url(POSTGRES)
+    _clean_postgres(url)
+    yield url
+    _clean_postgres(url)
 
 
 PLANTED = {"race": "Hispanic", "age_band": "18-24"}

@@ -19,7 +19,7 @@ import fairloop
 from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError
 from fairloop.store import ReviewStore
 
-from .conftest import POSTGRES, drop_guards
+from .conftest import POSTGRES, SCHEMA, drop_guards
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 GUARDED = ("runs", "flags", "windows", "events", "ledger", "settings", "reviewers")
@@ -268,8 +268,9 @@ def test_two_postgres_roles_settle_and_one_role_cannot(
     flag = _flag(store)
     with admin.begin() as con:  # the documented grants: reviewers may INSERT and SELECT
         for role in ("fl_ana", "fl_bob"):
-            con.exec_driver_sql(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {role}")
-            con.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+            con.exec_driver_sql(f"GRANT USAGE ON SCHEMA {SCHEMA} TO {role}")
+            con.exec_driver_sql(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA {SCHEMA} TO {role}")
+            con.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {SCHEMA} TO {role}")
             con.exec_driver_sql(
                 f"GRANT UPDATE ON fairloop_meta TO {role}"  # the head records kept with a write
             )
@@ -343,3 +344,28 @@ def test_every_status_says_who_must_act_next(
     assert "<strong>Next:</strong> a second reviewer, from another account" in html
     card = ReviewQueue(store_url).card(second)._repr_html_()
     assert "next: the data owner" in card
+
+
+@pytest.mark.skipif(not POSTGRES, reason="set FAIRLOOP_TEST_POSTGRES_URL (.ci/run does)")
+def test_a_postgres_schema_of_another_application_is_refused() -> None:
+    assert POSTGRES is not None
+    engine = sa.create_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS other_app")
+        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS other_app.customers (id int)")
+    engine.dispose()
+    url = sa.make_url(POSTGRES).update_query_dict({"options": "-csearch_path=other_app"})
+    with pytest.raises(StoreError, match="schema of its own"):
+        ReviewStore(url.render_as_string(hide_password=False))
+    engine = sa.create_engine(POSTGRES)
+    with engine.begin() as connection:
+        tables = (
+            connection.exec_driver_sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'other_app'"
+            )
+            .scalars()
+            .all()
+        )
+        connection.exec_driver_sql("DROP SCHEMA other_app CASCADE")
+    engine.dispose()
+    assert tables == ["customers"]
