@@ -432,3 +432,13 @@ def test_help_keeps_bracketed_defaults() -> None:
     assert "[default: largest group]" in result.output
     result = runner.invoke(app, ["review", "list", "--help"], env={"COLUMNS": "200"})
     assert "[review] table" in result.output
+
+
+def test_a_name_is_bound_to_an_account_from_the_command_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    bound = runner.invoke(app, ["review", "bind", "ana", "os:ana-account", "--db", db, "--json"])
+    assert bound.exit_code == 0, bound.output
+    names = json.loads(bound.stdout)["reviewers"]
+    assert [(n["name"], n["principal"]) for n in names] == [("ana", "os:ana-account")]
+    refused = runner.invoke(app, ["review", "bind", "\u0430na", "os:x", "--db", db])
+    assert refused.exit_code == 2 and "scripts" in refused.output

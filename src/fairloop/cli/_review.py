@@ -211,6 +211,33 @@ def decide_command(
         out.emit()
 
 
+@review_app.command("bind")
+def bind_command(
+    name: str = typer.Argument(..., help="The reviewer's display name."),
+    principal: str = typer.Argument(
+        ..., help="pg:<role> (a PostgreSQL role) or os:<account> (an operating-system account)."
+    ),
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Bind a display name to the account that alone may decide under it (on the record).
+
+    A name is bound to the first account that decides under it; this binds one ahead of
+    use, or moves it to another account. The binding is chained, with who made it.
+    """
+    from fairloop.store import ReviewStore
+
+    out = Output(json=as_json, quiet=quiet)
+    with out.errors():
+        with ReviewStore(db) as store:
+            store.bind(name, principal)
+            bound = store.reviewers()
+        out.echo(f"bound {name!r} to {principal}")
+        out.put(reviewers=bound.to_dict(orient="records"))
+        out.emit()
+
+
 @review_app.command("export")
 def export_command(
     fmt: str = typer.Option("json", "--format", help="csv or json."),
