@@ -271,6 +271,15 @@ class AuditResult:
         self._outputs_fit()
         return evidence_bundle(self)
 
+    def to_record(self) -> dict[str, Any]:
+        """What a review store keeps of the run: provenance, summary and flags.
+
+        The same values as in :meth:`to_dict`, without building the whole bundle.
+        """
+        from fairloop.report._evidence import run_record
+
+        return run_record(self)
+
     def _outputs_fit(self) -> None:
         """Stop before building outputs of more groups than the memory budget allows."""
         from fairloop._memory import OUTPUT_BYTES_PER_GROUP, ensure_groups_fit

@@ -22,7 +22,7 @@ from fairloop.metrics import (
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
 
-__all__ = ["SCHEMA_VERSION", "evidence_bundle", "json_safe", "to_json_text"]
+__all__ = ["SCHEMA_VERSION", "evidence_bundle", "json_safe", "run_record", "to_json_text"]
 
 #: 2: transitions, homogeneity_p_value, the tx cell and negative_rate; override_rate counts
 #: changes between negative values (decisions with more than two values).
@@ -87,6 +87,19 @@ def _records(frame: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
     ]
 
 
+def run_record(result: AuditResult) -> dict[str, Any]:
+    """What the review store keeps of a run: provenance, summary and flags, as in the bundle.
+
+    Built apart from :func:`evidence_bundle` (whose metrics and disparities can be large),
+    with the same conversions, so the store's record equals the bundle's parts.
+    """
+    return {
+        "provenance": json_safe(result.provenance),
+        "summary": json_safe(result.summary),
+        "flags": _records(result.flags, list(FLAG_COLUMNS)),
+    }
+
+
 def evidence_bundle(result: AuditResult) -> dict[str, Any]:
     """The evidence bundle of an audit as plain JSON-compatible data.
 
@@ -109,14 +122,15 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
         Attribute values are the input's values as text; figures that are undefined or
         suppressed are ``null``.
     """
+    record = run_record(result)
     return {
         "schema_version": SCHEMA_VERSION,
-        "provenance": json_safe(result.provenance),
+        "provenance": record["provenance"],
         "methods": json_safe(result.methods),
         "metrics": _records(result.metrics, _METRIC_FIELDS),
         "disparities": _records(result.disparities, _DISPARITY_FIELDS),
-        "summary": json_safe(result.summary),
-        "flags": _records(result.flags, list(FLAG_COLUMNS)),
+        "summary": record["summary"],
+        "flags": record["flags"],
         "flags_explained": _records(result.explained, _EXPLAINED_FIELDS)
         if len(result.explained)
         else [],

@@ -435,6 +435,7 @@ class ReviewStore:
         run_id = "run-" + uuid.uuid4().hex[:12]
         p = result.provenance
         flags = result.flags
+        record = result.to_record()  # built once, without the bundle's large tables
         with self._write() as connection:
             # take the append lock first: no decision can land between the reading of a
             # flag's history below and an automatic reopening written from it
@@ -448,8 +449,8 @@ class ReviewStore:
                     data_sha256=p.get("data_sha256"),
                     rows=p.get("rows"),
                     config=json.dumps(result.config.to_dict()),
-                    summary=json.dumps(result.to_dict()["summary"]),
-                    provenance=json.dumps(result.to_dict()["provenance"]),
+                    summary=json.dumps(record["summary"]),
+                    provenance=json.dumps(record["provenance"]),
                     cube=json.dumps(result.cube.to_dict()),
                 )
             )
@@ -457,7 +458,7 @@ class ReviewStore:
             self._record_windows(connection, result, run_id)
             self._chain(connection, "window", schema.windows.c.run_id == run_id, principal,
                         created)  # fmt: skip
-            records = result.to_dict()["flags"]
+            records = record["flags"]
             if records:
                 connection.execute(
                     schema.flags.insert(),

@@ -58,7 +58,7 @@ def test_duckdb_takes_a_share_of_the_budget(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_an_audit_over_the_budget_stops_at_once_naming_the_fix(
-    wide: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+    wide: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     roles = {"prediction": "pred", "label": "lab", "sensitive": ["a0", "a1", "a2"]}
     monkeypatch.setenv("FAIRLOOP_MEMORY_LIMIT", "60MB")
@@ -79,6 +79,15 @@ def test_an_audit_over_the_budget_stops_at_once_naming_the_fix(
     monkeypatch.setenv("FAIRLOOP_MEMORY_LIMIT", "1MB")
     with pytest.raises(ConfigError, match="written as evidence"):
         result.to_json()
+    # the review store keeps only what it needs (provenance, summary, flags): recorded
+    from fairloop.store import ReviewStore
+
+    with ReviewStore(tmp_path / "r.db") as store:
+        run_id = store.record_run(result)
+        monkeypatch.delenv("FAIRLOOP_MEMORY_LIMIT")
+        bundle = result.to_dict()
+        assert store.run(run_id)["summary"] == bundle["summary"]
+        assert store.run(run_id)["provenance"] == bundle["provenance"]
 
 
 def test_the_command_line_counts_the_outputs_and_says_the_flag(
