@@ -235,7 +235,9 @@ class Explainer:
 def group_overlapping(flags: pd.DataFrame, cube: CountCube, *, share: float = 0.5) -> np.ndarray:
     """Group flags whose subgroups overlap: one holds at least ``share`` of the smaller one.
 
-    Overlaps are counted on the cube (cells in both subgroups), so no row is read.
+    Overlaps are counted on the cube (cases in the cells of both subgroups), so no row is
+    read, and as sparse products: the memory and time grow with the cells the flags
+    cover and the pairs that overlap, never with flags x flags x cells.
 
     Returns
     -------
@@ -248,13 +250,21 @@ def group_overlapping(flags: pd.DataFrame, cube: CountCube, *, share: float = 0.
     if flags.empty:
         return np.zeros(0, dtype=np.int64)
     weight = cube.cells[list(CELLS)].to_numpy().sum(axis=1).astype(float)
-    members = np.column_stack([cube.member_mask(subgroup) for subgroup in flags["subgroup"]])
-    size = weight @ members
-    overlap = (members.T * weight) @ members
-    smaller = np.minimum.outer(size, size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        linked = overlap >= share * smaller
-    _, labels = connected_components(sparse.csr_matrix(linked), directed=False)
+    cells = [np.flatnonzero(cube.member_mask(subgroup)) for subgroup in flags["subgroup"]]
+    count = len(cells)
+    rows = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
+    columns = np.repeat(np.arange(count), [len(c) for c in cells])
+    members = sparse.csc_matrix(
+        (np.ones(len(rows)), (rows, columns)), shape=(len(weight), count)
+    )  # cells x flags
+    size = np.asarray(members.T @ weight).ravel()
+    overlap = (members.T @ sparse.diags(weight) @ members).tocoo()  # overlapping pairs only
+    linked = overlap.data >= share * np.minimum(size[overlap.row], size[overlap.col])
+    graph = sparse.csr_matrix(
+        (np.ones(int(linked.sum())), (overlap.row[linked], overlap.col[linked])),
+        shape=(count, count),
+    )
+    _, labels = connected_components(graph, directed=False)
     # number the groups in the order of their first flag
     numbering: dict[int, int] = {}
     return np.asarray([numbering.setdefault(int(r), len(numbering) + 1) for r in labels])
