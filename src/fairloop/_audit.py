@@ -317,6 +317,30 @@ class AuditResult:
             target.write_text(text + "\n", encoding="utf-8")
         return text
 
+    def write_evidence(self, folder: str | Path) -> list[Path]:
+        """Write the evidence bundle into ``folder``: evidence.json and its tables beside it.
+
+        What ``fairloop audit --out`` writes: a compact evidence.json whose large tables
+        (metrics, disparities, verdicts, calibration, roc) are CSV files beside it, each
+        referenced with its SHA-256, and flags.csv (see
+        :func:`fairloop.report.write_evidence`; :func:`fairloop.report.read_evidence`
+        reads it back). :meth:`to_json` writes the same bundle as one file, tables inline.
+
+        Parameters
+        ----------
+        folder : str or Path
+            Where to write (created when missing).
+
+        Returns
+        -------
+        list of Path
+            The files written, evidence.json first.
+        """
+        from fairloop.report._evidence import write_evidence
+
+        self._outputs_fit()
+        return write_evidence(self, folder)
+
     def to_html(
         self,
         path: str | Path | None = None,

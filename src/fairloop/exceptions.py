@@ -23,6 +23,7 @@ from typing import Literal
 __all__ = [
     "ConfigError",
     "DecisionLogError",
+    "EvidenceError",
     "FairloopError",
     "FairloopWarning",
     "Interface",
@@ -287,6 +288,13 @@ class StoreError(FairloopError, RuntimeError):
 
 class StoreIntegrityError(StoreError):
     """The review store's records are inconsistent (see :meth:`ReviewStore.verify`)."""
+
+
+class EvidenceError(FairloopError, ValueError):
+    """An evidence bundle that cannot be read as written.
+
+    A table it references is missing or changed (see :func:`fairloop.report.read_evidence`).
+    """
 
 
 class FairloopWarning(UserWarning):

@@ -320,8 +320,10 @@ def test_init_then_audit_on_compas_without_editing(tmp_path: Path) -> None:
     four_fifths = evidence["summary"]["race"]["four_fifths_rule"]
     assert four_fifths["metric"] == "negative_rate"  # the share labelled low risk
     low_risk = 1 - duckdb.sql(f"SELECT avg(high_risk) FROM '{derived}'").fetchall()[0][0]
-    overall = [m for m in evidence["metrics"] if m["group"] == "(all)"]
-    rate = next(m["value"] for m in overall if m["metric"] == "negative_rate")
+    metrics = pd.read_csv(out / "metrics.csv")  # beside evidence.json, referenced there
+    assert evidence["metrics"]["path"] == "metrics.csv"
+    overall = metrics[metrics["group"] == "(all)"]
+    rate = overall.loc[overall["metric"] == "negative_rate", "value"].iloc[0]
     assert rate == pytest.approx(low_risk)
 
 

@@ -73,17 +73,18 @@ def test_a_broken_template_is_bad_input(parquet: Path, tmp_path: Path) -> None:
 def test_a_full_disk_leaves_no_file_that_looks_complete(
     parquet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fairloop.cli import _common
+    from fairloop import _spreadsheet
 
     def full(frame: pd.DataFrame, path: Path) -> None:
         Path(path).write_text("half a tab", encoding="utf-8")  # some bytes, then the disk fills
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(_common, "safe_csv", full)
+    monkeypatch.setattr(_spreadsheet, "safe_csv", full)
     out = tmp_path / "out"
     _bad(runner.invoke(app, ["audit", str(parquet), *ROLES, "--no-store", "--out", str(out),
                              "--json"]), "disk is full")  # fmt: skip
-    assert (out / "evidence.json").exists()  # written whole before the disk filled
+    # the tables come first, the bundle that references them only once they are whole
+    assert not (out / "evidence.json").exists()
     assert not (out / "metrics.csv").exists() and not list(out.glob(".*partial"))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
 import fairloop
@@ -43,7 +44,7 @@ def test_every_section_and_chart_is_in_the_demo_report(demo_report: Path) -> Non
     assert len(charts) == len(divs) > 10
     assert html.count("<script") == len(charts) + 2  # the data blocks, plotly.js, report.js
     assert "cdn" not in re.sub(r"<script>.*?</script>", "", html, flags=re.S).lower()
-    assert len(html.encode()) < 6_000_000
+    assert len(html.encode()) < 2_000_000  # the demo report: at most 2 MB (issue 18)
     # adjudication shown for the decided flag; the head hash printed for verify --expect-head
     assert "Checked 10 sample cases; the gap is real." in html and "Ada Auditor" in html
     head = re.search(r'<code class="head">([0-9a-f]{64})</code>', html)
@@ -233,3 +234,36 @@ def test_the_report_names_the_attributes_the_search_left_out() -> None:
     html = narrow.to_html()
     assert "Not searched: <code>region</code>, <code>channel</code>, <code>product</code>" in html
     assert "Not searched" not in fairloop.audit(log.data, **log.roles).to_html()
+
+
+def test_many_groups_fold_with_the_notable_first() -> None:
+    """40 groups in one attribute: tables show ten rows (largest, or flags, first) and fold
+    the rest; the verdict table's first rows are its flags."""
+    rng = np.random.default_rng(5)
+    n = 24_000
+    country = np.array([f"c{i:02d}" for i in range(40)])[np.minimum(rng.geometric(0.08, n) - 1, 39)]
+    sex = rng.choice(["F", "M"], n)
+    model = rng.random(n) < 0.5
+    human = np.where(rng.random(n) < 0.85, model, ~model)
+    human[(country == "c03") & (rng.random(n) < 0.5)] = True  # a real gap for one country
+    frame = pd.DataFrame({"country": country, "sex": sex, "model": model.astype(int),
+                          "human": human.astype(int)})  # fmt: skip
+    result = fairloop.audit(frame, prediction="model", label="human",
+                            sensitive=["country", "sex"], flags={"enabled": False})  # fmt: skip
+    html = render_html(result)
+    assert "The 10 largest of 40 groups; the other 30 folded below." in html
+    assert "30 smaller group(s)" in html
+    perf = html[html.index('<section id="performance">') :]
+    first_table = perf[perf.index("<h3>country</h3>") :]
+    first_table = first_table[: first_table.index("</table>")]
+    shown = re.findall(r"<tr><td>(c\d\d)</td><td class=\"num\">([\d,]+)</td>", first_table)
+    sizes = frame["country"].value_counts()
+    assert [g for g, _ in shown] == list(sizes.index[:10])  # the largest first
+    verdicts = result.verdicts
+    for rule in dict.fromkeys(verdicts["rule"]):
+        part = verdicts[verdicts["rule"] == rule]
+        flagged = int((part["verdict"] == "flag").sum())
+        block = html[html.index(f"<h3>{escape(str(rule))}</h3>") :]
+        rows = re.findall(r'<tr class="verdict-([a-z-]+)">', block[: block.index("</table>")])
+        assert len(rows) == min(10, len(part))
+        assert rows[: min(flagged, 10)] == ["flag"] * min(flagged, 10)

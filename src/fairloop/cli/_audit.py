@@ -73,6 +73,13 @@ def _keys(options: dict[str, Any]) -> set[str]:
     return keys
 
 
+def _whole_or_all(text: str | None) -> int | str | None:
+    """``--max-intersection``: a whole number, or ``all``; anything else for the check."""
+    if text is None:
+        return None
+    return int(text) if text.strip().isdigit() else text
+
+
 def _reference(text: str) -> dict[str, str]:
     out = {}
     for part in text.split(","):
@@ -138,7 +145,7 @@ def audit_command(
     confidence_level: float | None = typer.Option(
         None, "--confidence-level", help=_help("confidence_level")
     ),
-    max_intersection: int | None = typer.Option(
+    max_intersection: str | None = typer.Option(
         None, "--max-intersection", help=_help("max_intersection")
     ),
     min_group_size: int | None = typer.Option(
@@ -214,7 +221,7 @@ def audit_command(
             "outcome": outcome, "outcome_positive": outcome_positive, "estimator": estimator,
             "positive": positive, "values": values, "ci_method": ci_method,
             "confidence_level": confidence_level, "min_group_size": min_group_size,
-            "max_intersection": max_intersection,
+            "max_intersection": _whole_or_all(max_intersection),
             "min_denominator": min_denominator, "suppress_below": suppress_below,
             "missing_sensitive": missing_sensitive, "metrics": metrics,
             "reference": _reference(reference) if reference is not None else None,

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from fairloop._spreadsheet import safe_csv
+from fairloop._files import written
 from fairloop.cli._output import EXIT_FINDINGS, EXIT_OK, Output
 from fairloop.exceptions import ConfigError
-from fairloop.vocabulary import MISSING_GROUP, SEVERITIES, subgroup_label
+from fairloop.vocabulary import MISSING_GROUP, SEVERITIES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,40 +47,10 @@ def prepare_out(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def written(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write a file whole or not at all: into a hidden partial file, then renamed.
-
-    A write that fails (a full disk) leaves no file that looks complete: the partial file
-    is removed and the error goes on (the command says it, exit 2).
-    """
-    staging = path.with_name(f".{path.name}.partial")
-    try:
-        write(staging)
-        os.replace(staging, path)
-    finally:
-        if staging.exists():
-            staging.unlink()
-    return path
-
-
 def write_outputs(result: AuditResult, out: Path) -> list[Path]:
-    """Write evidence.json, metrics.csv, disparities.csv and flags.csv into ``out``."""
+    """Write evidence.json and the tables beside it (metrics.csv, disparities.csv, ...)."""
     prepare_out(out)
-    evidence = written(out / "evidence.json", result.to_json)
-    metrics = out / "metrics.csv"
-    disparities = out / "disparities.csv"
-    flags = out / "flags.csv"
-    frames = ((result.metrics, metrics), (result.disparities, disparities), (result.flags, flags))
-    for frame, path in frames:
-        flat = frame.copy()
-        for column in ("attributes", "reference", "subgroup"):
-            if column in flat:
-                flat[column] = [subgroup_label(d) for d in flat[column]]
-        for column in ("sample_case_ids", "explains"):
-            if column in flat:
-                flat[column] = [" ".join(v) if isinstance(v, list) else "" for v in flat[column]]
-        written(path, partial(safe_csv, flat))
-    return [evidence, metrics, disparities, flags]
+    return result.write_evidence(out)
 
 
 def print_summary(result: AuditResult, out: Output) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from fairloop.cli._common import prepare_out, written
+from fairloop._files import written
+from fairloop.cli._common import prepare_out
 from fairloop.cli._output import JsonOption, Output, QuietOption
 
 __all__ = ["report_command"]

@@ -74,6 +74,11 @@ def _as_reference(value: Any) -> Any:
     return value
 
 
+def _every_intersection(value: Any) -> Any:
+    """``"all"`` (any case) for every intersection: no bound."""
+    return None if isinstance(value, str) and value.strip().lower() == "all" else value
+
+
 def _or_none(convert: Any) -> Any:
     return lambda value: value if value is None else convert(value)
 
@@ -208,12 +213,15 @@ class AuditConfig:
     suppress_below: int | None = option(
         None, ge=0, help="Withhold every figure of groups smaller than this (privacy)."
     )
-    max_intersection: int | None = option(
-        None,
+    max_intersection: Annotated[int | None, BeforeValidator(_every_intersection)] = option(
+        2,
         ge=1,
         help="Measure intersections of at most this many sensitive attributes (metrics, "
-        "disparities, outcome figures); every intersection when not given. Bounds the "
-        "groups an audit of many or many-valued attributes measures.",
+        'disparities, outcome figures), or "all". The default, pairs, keeps the report '
+        "readable and its size in step with the attributes; the flag search still looks "
+        "deeper (flags.max_depth).",
+        expect='a whole number of at least 1, or "all"',
+        shown_default="2 (pairs)",
     )
     missing_sensitive: MissingSensitive = option(
         "error",

@@ -181,17 +181,8 @@ class CountCube:
     _codes: dict[str, tuple[NDArray[np.int64], NDArray[np.object_]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        cells = self.cells.copy()
-        for name in CELLS:
-            cells[name] = cells[name].astype(np.int64) if name in cells else np.int64(0)
-        for name in SCORE_SUMS:
-            cells[name] = cells[name].astype(np.float64) if name in cells else 0.0
-        for name in self.keys:
-            cells[name] = cells[name].astype(object)
-        weights = [w for w in WEIGHT_SUMS if w in cells]
-        for name in weights:
-            cells[name] = cells[name].astype(np.float64)
-        cells = cells[[*self.keys, *CELLS, *SCORE_SUMS, *weights]].reset_index(drop=True)
+        # a part of a cube made here has its columns right already: no conversion
+        cells = self.cells.reset_index(drop=True) if self._in_shape() else self._shaped()
         object.__setattr__(self, "cells", cells)
         # each key factorised on first use, then kept: marginals are integer arithmetic
         object.__setattr__(self, "_codes", {})
@@ -202,6 +193,33 @@ class CountCube:
                     if f"m_{a}_{b}" not in moments:
                         moments[f"m_{a}_{b}"] = 0
             object.__setattr__(self, "case_moments", moments)
+
+    def _in_shape(self) -> bool:
+        """Whether the cells hold exactly the columns, in order and type, the cube keeps."""
+        weights = [w for w in WEIGHT_SUMS if w in self.cells]
+        expected = [*self.keys, *CELLS, *SCORE_SUMS, *weights]
+        if list(self.cells.columns) != expected:
+            return False
+        dtypes = self.cells.dtypes
+        return (
+            all(dtypes[k] == np.dtype(object) for k in self.keys)
+            and all(dtypes[c] == np.dtype(np.int64) for c in CELLS)
+            and all(dtypes[c] == np.dtype(np.float64) for c in (*SCORE_SUMS, *weights))
+        )
+
+    def _shaped(self) -> pd.DataFrame:
+        """The cells with the cube's columns, in order and type (missing counts as zero)."""
+        cells = self.cells.copy()
+        for name in CELLS:
+            cells[name] = cells[name].astype(np.int64) if name in cells else np.int64(0)
+        for name in SCORE_SUMS:
+            cells[name] = cells[name].astype(np.float64) if name in cells else 0.0
+        for name in self.keys:
+            cells[name] = cells[name].astype(object)
+        weights = [w for w in WEIGHT_SUMS if w in cells]
+        for name in weights:
+            cells[name] = cells[name].astype(np.float64)
+        return cells[[*self.keys, *CELLS, *SCORE_SUMS, *weights]].reset_index(drop=True)
 
     def _code(self, name: str) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
         """A key's code per cell row and its values in order (computed once)."""
@@ -385,6 +403,15 @@ class CountCube:
         summed: pd.DataFrame = scores.drop(columns=key).groupby(keys, sort=True).sum()
         return summed.reset_index()
 
+    def window_sizes(self) -> dict[str, int]:
+        """The cases counted in each time window (one pass over the cells)."""
+        if self.window is None:
+            raise KeyError("This cube has no time windows (the log has no time column).")
+        code, values = self._code(self.window)
+        per_cell = self.cells[list(CELLS)].to_numpy().sum(axis=1)
+        totals = np.bincount(code, weights=per_cell, minlength=len(values))
+        return {str(v): int(t) for v, t in zip(values, totals, strict=True)}
+
     @property
     def n_rows(self) -> int:
         """Number of cases counted."""
@@ -527,6 +554,57 @@ class CountCube:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible form (key values as text, counts as integers)."""
+        parts: tuple[CountCube | None, CountCube | None] = (self.strata, self.reviewer_strata)
+        if self.window_strata is not None:  # by window, so that windows keep them
+            parts = self.window_strata.get()
+        return self._dict_of(
+            self.cells, self.scores, [None if p is None else p.to_dict() for p in parts],
+            outcomes=self.outcomes, agreement=self.agreement,
+        )  # fmt: skip
+
+    def window_dicts(self) -> dict[str, dict[str, Any]]:
+        """``select_windows([w]).to_dict()`` for every window ``w``, from one grouping.
+
+        Linear in the cells however many windows there are (what the review store keeps
+        of each window); the parts are never built as cubes.
+        """
+        if self.window is None:
+            raise KeyError("This cube has no time windows (the log has no time column).")
+        scores: dict[str, pd.DataFrame] | None = None
+        if self.scores is not None and self.window in self.scores:
+            scores = _by_value(self.scores, self.window)
+        parts: list[dict[str, dict[str, Any]] | None] = [None, None]
+        if self.window_strata is not None:
+            parts = [None if c is None else c.window_dicts() for c in self.window_strata.get()]
+        out: dict[str, dict[str, Any]] = {}
+        for start, cells in _by_value(self.cells, self.window).items():
+            kept = None
+            if scores is not None:
+                kept = scores.get(start)
+                if kept is None:
+                    kept = self._scores_in([start])
+            strata: list[dict[str, Any] | None] = []
+            for i, by_window in enumerate(parts):
+                if by_window is None:
+                    strata.append(None)
+                elif start in by_window:
+                    strata.append(by_window[start])
+                else:  # no stratum counted in this window
+                    cube = self.window_strata.get()[i]  # type: ignore[union-attr]
+                    strata.append(None if cube is None else cube.select_windows([start]).to_dict())
+            out[start] = self._dict_of(cells, kept, strata, outcomes=None, agreement=None)
+        return out
+
+    def _dict_of(
+        self,
+        cells: pd.DataFrame,
+        scores: pd.DataFrame | None,
+        strata: Sequence[dict[str, Any] | None],
+        *,
+        outcomes: Outcomes | None,
+        agreement: Agreement | None,
+    ) -> dict[str, Any]:
+        """The plain form of this cube's layout over some cells and parts."""
         width = len(self.keys)
         out: dict[str, Any] = {
             "sensitive": list(self.sensitive),
@@ -536,28 +614,25 @@ class CountCube:
             "band": self.band,
             "bands": None if self.bands is None else self.bands.to_dict(),
             "orders": {k: list(v) for k, v in self.orders.items()},
-            "columns": list(self.cells.columns),
+            "columns": list(cells.columns),
             "rows": [
                 [*row[:width], *(int(v) for v in row[width : width + len(CELLS)]),
                  *(float(v) for v in row[width + len(CELLS) :])]
-                for row in self.cells.itertuples(index=False, name=None)
+                for row in cells.itertuples(index=False, name=None)
             ],
         }  # fmt: skip
-        if self.scores is not None:
+        if scores is not None:
             out["scores"] = {
-                "columns": list(self.scores.columns),
-                "rows": self.scores.astype(object).to_numpy().tolist(),
+                "columns": list(scores.columns),
+                "rows": scores.astype(object).to_numpy().tolist(),
             }
-        parts: tuple[CountCube | None, CountCube | None] = (self.strata, self.reviewer_strata)
-        if self.window_strata is not None:  # by window, so that windows keep them
-            parts = self.window_strata.get()
-        for name, part in zip(("strata", "reviewer_strata"), parts, strict=True):
+        for name, part in zip(("strata", "reviewer_strata"), strata, strict=True):
             if part is not None:
-                out[name] = part.to_dict()
-        if self.outcomes is not None:
-            out["outcomes"] = self.outcomes.to_dict()
-        if self.agreement is not None:
-            out["agreement"] = self.agreement.to_dict()
+                out[name] = part
+        if outcomes is not None:
+            out["outcomes"] = outcomes.to_dict()
+        if agreement is not None:
+            out["agreement"] = agreement.to_dict()
         if self.case_moments is not None:
             moments = self.case_moments
             out["case_moments"] = {
@@ -641,6 +716,16 @@ def _merged(parts: list[CountCube | None]) -> CountCube | None:
     if not present or len(present) < len(parts):
         return None
     return present[0].merge(*present[1:]) if len(present) > 1 else present[0]
+
+
+def _by_value(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
+    """The rows of ``frame`` per value of ``column`` (as text), in one stable grouping."""
+    codes, values = pd.factorize(frame[column], sort=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
+    return {
+        str(value): frame.iloc[order[bounds[i] : bounds[i + 1]]] for i, value in enumerate(values)
+    }
 
 
 def _apply(cube: CountCube | None, change: Callable[[CountCube], CountCube]) -> CountCube | None:

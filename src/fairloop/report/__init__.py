@@ -12,7 +12,14 @@ from fairloop._lazy import lazy_names
 
 if TYPE_CHECKING:
     from fairloop.report._context import Adjudications, build_context
-    from fairloop.report._evidence import SCHEMA_VERSION, evidence_bundle, to_json_text
+    from fairloop.report._evidence import (
+        SCHEMA_VERSION,
+        evidence_bundle,
+        evidence_schema,
+        read_evidence,
+        to_json_text,
+        write_evidence,
+    )
     from fairloop.report._render import (
         adjudications_from_store,
         render_html,
@@ -26,6 +33,9 @@ _HOMES = {
     "adjudications_from_store": "fairloop.report._render",
     "build_context": "fairloop.report._context",
     "evidence_bundle": "fairloop.report._evidence",
+    "evidence_schema": "fairloop.report._evidence",
+    "read_evidence": "fairloop.report._evidence",
+    "write_evidence": "fairloop.report._evidence",
     "render_html": "fairloop.report._render",
     "render_summary": "fairloop.report._render",
     "to_json_text": "fairloop.report._evidence",
@@ -38,9 +48,12 @@ __all__ = [
     "adjudications_from_store",
     "build_context",
     "evidence_bundle",
+    "evidence_schema",
+    "read_evidence",
     "render_html",
     "render_summary",
     "to_json_text",
+    "write_evidence",
     "write_report",
 ]
 

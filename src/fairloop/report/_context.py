@@ -7,9 +7,12 @@ are figure dictionaries collected in order, each drawn once in the page by its i
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -47,6 +50,7 @@ from fairloop.vocabulary import (
     INSUFFICIENT,
     MISSING_GROUP,
     OVERALL,
+    PASS,
     SCORE_METRICS,
     SEVERITIES,
     VERDICTS,
@@ -211,6 +215,7 @@ def _disparities(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str,
                 for r in part.itertuples(index=False)
             ]
             single = [r for r in rows if r["set"] in result.config.sensitive]
+            rows.sort(key=partial(_notable, ratio=first["measure"] == "ratio"))
             chart_id = f"fig-{len(charts)}"
             charts.append(
                 {
@@ -239,6 +244,7 @@ def _disparities(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str,
                     "rows": rows,
                     "chart": chart_id,
                     "counts": {k: int(c) for k, c in counts.items()},
+                    "rest_counts": _counts(r["verdict"] for r in rows[SHOWN_ROWS:]),
                 }
             )
     between = result.disparities[result.disparities["comparison"] == "between_groups"]
@@ -259,7 +265,28 @@ def _disparities(result: AuditResult, charts: list[dict[str, Any]]) -> dict[str,
         for r in between.itertuples(index=False)
         if r.metric in CHART_METRICS
     ]
+    # the notable first: the spreads least likely to be chance, then the rest as measured
+    spreads.sort(key=lambda r: math.inf if r["p_all"] is None else r["p_all"])
     return {"rules": rules, "spreads": spreads}
+
+
+#: Rows of a long table shown before the rest is folded away (the notable rows first).
+SHOWN_ROWS = 10
+#: A per-group table of more rows than this is folded (its largest groups first).
+FOLD_FROM = 15
+_VERDICT_ORDER = {FLAG: 0, INSUFFICIENT: 1, PASS: 2}
+
+
+def _counts(values: Iterable[str]) -> dict[str, int]:
+    """How many of each value, most first."""
+    return dict(Counter(values).most_common())
+
+
+def _notable(row: dict[str, Any], *, ratio: bool) -> tuple[int, float]:
+    """Flags first, then insufficient evidence, then passes; the farthest from parity first."""
+    estimate = row["estimate"]
+    distance = 0.0 if estimate is None else abs(estimate - (1.0 if ratio else 0.0))
+    return _VERDICT_ORDER.get(row["verdict"], 3), -distance
 
 
 def _last_decision(history: pd.DataFrame, flag_id: str) -> dict[str, Any] | None:
@@ -335,6 +362,7 @@ def _flags(result: AuditResult, adjudications: Adjudications | None) -> dict[str
         "explained": explained,
         "open": sum(s == "open" for s in states),
         "by_level": {lvl: sum(i["severity"] == lvl for i in items) for lvl in SEVERITIES[::-1]},
+        "rest_severities": _counts(i["severity"] for i in items[SHOWN_ROWS:]),
         "recorded": adjudications is not None,
     }
 
@@ -688,7 +716,26 @@ def words(config: AuditConfig) -> dict[str, Any]:
         "reviewer_correction": REVIEWER_CORRECTION,
         "verdict_adjustment": VERDICT_ADJUSTMENT,
         "max_depth": config.flags.max_depth,
+        "shown_rows": SHOWN_ROWS,
+        "fold_from": FOLD_FROM,
+        "intersections": _intersections(config),
         "min_effect": config.flags.min_effect,
         "low_override_share": LOW_OVERRIDE_SHARE,
         "default_window": default_of(AuditConfig, "window"),
     }
+
+
+def _intersections(config: AuditConfig) -> str:
+    """Which intersections the figures cover, as the report says it (``max_intersection``)."""
+    count = len(config.sensitive)
+    bound = config.max_intersection
+    if count < 2:
+        return "one sensitive attribute: no intersection"
+    if bound is None or bound >= count:
+        return f"every intersection of the {count} sensitive attributes"
+    if bound == 1:
+        return "each sensitive attribute alone: no intersection (max_intersection = 1)"
+    return (
+        f"intersections of up to {bound} of the {count} sensitive attributes "
+        f'(max_intersection = {bound}; "all" measures every one)'
+    )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from fairloop._files import sha256_of, written
 from fairloop.flags._flag import FLAG_COLUMNS
 from fairloop.flags._policy import VERDICT_COLUMNS
 from fairloop.metrics import (
@@ -18,11 +22,16 @@ from fairloop.metrics import (
     REVIEW_EFFECT_COLUMNS,
     REVIEWER_EFFECT_COLUMNS,
 )
+from fairloop.vocabulary import subgroup_label
 
 if TYPE_CHECKING:
     from fairloop._audit import AuditResult
 
-__all__ = ["SCHEMA_VERSION", "evidence_bundle", "json_safe", "run_record", "to_json_text"]
+__all__ = [
+    "SCHEMA_VERSION", "TABLES_BESIDE", "evidence_bundle", "evidence_schema", "json_safe",
+    "read_evidence",
+    "run_record", "to_json_text", "write_evidence",
+]  # fmt: skip
 
 #: 2: transitions, homogeneity_p_value, the tx cell and negative_rate; override_rate counts
 #: changes between negative values (decisions with more than two values).
@@ -30,7 +39,19 @@ __all__ = ["SCHEMA_VERSION", "evidence_bundle", "json_safe", "run_record", "to_j
 #: figures for every case beside reviewed-only ones; score metrics such as roc_auc);
 #: ``selection`` (tests of selective review, the estimator and strata left out),
 #: ``calibration`` and ``roc``.
-SCHEMA_VERSION = 4
+#: 5: the large tables (metrics, disparities, verdicts, calibration, roc) may stand beside
+#: evidence.json as CSV files, each referenced by path, row count, columns and SHA-256
+#: (``write_evidence``); ``tables`` lists every file written beside. Schema:
+#: ``fairloop/data/evidence.schema.json``.
+SCHEMA_VERSION = 5
+
+#: The tables written beside evidence.json (key, file): they grow with the groups.
+TABLES_BESIDE = (
+    ("metrics", "metrics.csv"), ("disparities", "disparities.csv"),
+    ("verdicts", "verdicts.csv"), ("calibration", "calibration.csv"), ("roc", "roc.csv"),
+)  # fmt: skip
+#: Also written beside, for spreadsheets; the bundle keeps its flags inline.
+FLAGS_FILE = "flags.csv"
 
 _METRIC_FIELDS = [
     "attributes", "attribute_set", "group", "metric", "truth", "decision", "value",
@@ -100,13 +121,19 @@ def run_record(result: AuditResult) -> dict[str, Any]:
     }
 
 
-def evidence_bundle(result: AuditResult) -> dict[str, Any]:
+def evidence_bundle(
+    result: AuditResult, *, beside: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The evidence bundle of an audit as plain JSON-compatible data.
 
     Parameters
     ----------
     result : AuditResult
         A finished audit.
+    beside : mapping or None, default=None
+        References to tables written beside the bundle (from :func:`write_evidence`): those
+        keys hold the reference (``path``, ``format``, ``rows``, ``columns``, ``sha256``)
+        instead of the rows, which are then never converted here.
 
     Returns
     -------
@@ -123,32 +150,36 @@ def evidence_bundle(result: AuditResult) -> dict[str, Any]:
         suppressed are ``null``.
     """
     record = run_record(result)
+    tables = dict(beside or {})
+
+    def table(key: str, frame: pd.DataFrame, fields: Sequence[str]) -> Any:
+        if key in tables:
+            return tables[key]
+        return _records(frame, list(fields)) if len(frame) else []
+
     return {
         "schema_version": SCHEMA_VERSION,
         "provenance": record["provenance"],
         "methods": json_safe(result.methods),
-        "metrics": _records(result.metrics, _METRIC_FIELDS),
-        "disparities": _records(result.disparities, _DISPARITY_FIELDS),
+        "metrics": table("metrics", result.metrics, _METRIC_FIELDS),
+        "disparities": table("disparities", result.disparities, _DISPARITY_FIELDS),
         "summary": record["summary"],
         "flags": record["flags"],
         "flags_explained": _records(result.explained, _EXPLAINED_FIELDS)
         if len(result.explained)
         else [],
-        "verdicts": (
-            _records(result.verdicts, list(VERDICT_COLUMNS)) if len(result.verdicts) else []
-        ),
+        "verdicts": table("verdicts", result.verdicts, VERDICT_COLUMNS),
         "tests": json_safe(result.tests),
         "transitions": _records(result.transitions, _TRANSITION_FIELDS),
         "selection": json_safe(result.selection.to_dict()) if result.selection else None,
-        "calibration": (
-            _records(result.calibration, _CALIBRATION_FIELDS) if len(result.calibration) else []
-        ),
-        "roc": _records(result.roc, _ROC_FIELDS) if len(result.roc) else [],
+        "calibration": table("calibration", result.calibration, _CALIBRATION_FIELDS),
+        "roc": table("roc", result.roc, _ROC_FIELDS),
         "outcomes": _outcomes(result),
         "agreement": _records(result.agreement, AGREEMENT_COLUMNS) if len(result.agreement) else [],
         "reviewer_pairs": (
             _records(result.reviewer_pairs, PAIR_COLUMNS) if len(result.reviewer_pairs) else []
         ),
+        "tables": tables,
     }
 
 
@@ -172,3 +203,135 @@ def _outcomes(result: AuditResult) -> dict[str, Any] | None:
 def to_json_text(bundle: dict[str, Any], *, indent: int | None = 2) -> str:
     """Serialise a bundle; strict JSON (no NaN), keys in a stable order."""
     return json.dumps(bundle, indent=indent, allow_nan=False, ensure_ascii=False)
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as spreadsheet cells: subgroups as labels, lists as space-separated text."""
+    flat = frame.copy()
+    for column in ("attributes", "reference", "subgroup"):
+        if column in flat:
+            flat[column] = [subgroup_label(d) for d in flat[column]]
+    for column in ("sample_case_ids", "explains"):
+        if column in flat:
+            flat[column] = [" ".join(v) if isinstance(v, list) else "" for v in flat[column]]
+    return flat
+
+
+def _frames(result: AuditResult) -> dict[str, pd.DataFrame]:
+    return {
+        "metrics": result.metrics, "disparities": result.disparities,
+        "verdicts": result.verdicts, "calibration": result.calibration, "roc": result.roc,
+    }  # fmt: skip
+
+
+def evidence_schema() -> dict[str, Any]:
+    """The published JSON Schema (draft 2020-12) of evidence.json, as data.
+
+    The file ships as ``fairloop/data/evidence.schema.json``; every bundle fairloop writes,
+    with tables inline or beside, validates against it.
+    """
+    from importlib import resources
+
+    text = (
+        resources.files("fairloop")
+        .joinpath("data", "evidence.schema.json")
+        .read_text(encoding="utf-8")
+    )
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def write_evidence(result: AuditResult, folder: str | Path) -> list[Path]:
+    """Write the evidence bundle: a compact evidence.json and its large tables beside it.
+
+    Each large table (``TABLES_BESIDE``: metrics, disparities, verdicts, calibration, roc;
+    those with rows) is written once, as spreadsheet-safe CSV, and evidence.json
+    references it by path, row count, columns and SHA-256; ``flags.csv`` is written beside
+    too. Every file is written whole or not at all. :func:`read_evidence` reads the bundle
+    back, checking each table's digest.
+
+    Parameters
+    ----------
+    result : AuditResult
+        A finished audit.
+    folder : str or Path
+        The folder to write into (created when missing).
+
+    Returns
+    -------
+    list of Path
+        evidence.json first, then the tables, then flags.csv.
+    """
+    from fairloop._spreadsheet import safe_csv
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = _frames(result)
+    beside: dict[str, dict[str, Any]] = {}
+    paths: list[Path] = []
+    for key, name in TABLES_BESIDE:
+        frame = frames[key]
+        if not len(frame):
+            continue
+        path = written(out / name, partial(safe_csv, _flat(frame)))
+        beside[key] = {
+            "path": name, "format": "csv", "rows": len(frame),
+            "columns": [str(c) for c in frame.columns], "sha256": sha256_of(path),
+        }  # fmt: skip
+        paths.append(path)
+    flags = written(out / FLAGS_FILE, partial(safe_csv, _flat(result.flags)))
+    beside["flags"] = {
+        "path": FLAGS_FILE, "format": "csv", "rows": len(result.flags),
+        "columns": [str(c) for c in result.flags.columns], "sha256": sha256_of(flags),
+    }  # fmt: skip
+    bundle = evidence_bundle(result, beside=beside)
+    text = to_json_text(bundle)
+    evidence = written(out / "evidence.json",
+                       lambda target: target.write_text(text + "\n", encoding="utf-8"))  # fmt: skip
+    return [evidence, *paths, flags]
+
+
+def read_evidence(path: str | Path) -> dict[str, Any]:
+    """Read an evidence bundle, with every table it references loaded and its digest checked.
+
+    Parameters
+    ----------
+    path : str or Path
+        An evidence.json, written by :func:`write_evidence` (tables beside) or by
+        ``AuditResult.to_json`` (tables inline).
+
+    Returns
+    -------
+    dict
+        The bundle; a table written beside is a pandas DataFrame of the CSV as written
+        (subgroups as labels such as ``sex=F & race=B``; a text cell a spreadsheet would
+        run as a formula carries the leading ``'`` it was written with).
+
+    Raises
+    ------
+    fairloop.exceptions.EvidenceError
+        When a referenced table is missing, or its bytes or rows differ from the record.
+    """
+    import pandas as pd
+
+    from fairloop.exceptions import EvidenceError
+
+    source = Path(path)
+    bundle: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
+    for key, ref in (bundle.get("tables") or {}).items():
+        table = source.parent / ref["path"]
+        if not table.is_file():
+            raise EvidenceError(f"{source.name} references {ref['path']!r} ({key}), which is "
+                            f"missing beside it in {source.parent}.")  # fmt: skip
+        if sha256_of(table) != ref["sha256"]:
+            raise EvidenceError(
+                f"{ref['path']!r} ({key}) is not the file {source.name} recorded: its "
+                "SHA-256 differs. It was changed after the audit wrote it."
+            )
+        frame = pd.read_csv(table, keep_default_na=False, na_values=[""])
+        if len(frame) != ref["rows"]:
+            raise EvidenceError(f"{ref['path']!r} ({key}) holds {len(frame)} rows; "
+                            f"{source.name} recorded {ref['rows']}.")  # fmt: skip
+        if bundle.get(key) == ref:  # a table written beside in place of its rows
+            bundle[key] = frame
+    return bundle

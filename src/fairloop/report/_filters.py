@@ -1,8 +1,12 @@
-"""Number formatting for the report: every figure is formatted here, never in a template."""
+"""Number formatting for the report: every figure is formatted here, never in a template.
+
+And one ordering: ``largest_first``, the order a long per-group table is folded in.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["FILTERS", "number"]
@@ -83,6 +87,25 @@ def fmt_estimate(value: Any, measure: str) -> str:
     return fmt_ratio(value) if measure == "ratio" else fmt_points(value)
 
 
+def largest_first(rows: Sequence[Mapping[str, Any]], key: str = "n") -> list[Mapping[str, Any]]:
+    """Rows by the number under ``key``, largest first; rows without one keep their order, last.
+
+    Examples
+    --------
+    >>> [r["g"] for r in largest_first([{"g": "a", "n": 3}, {"g": "b", "n": "<10"},
+    ...                                 {"g": "c", "n": 9}])]
+    ['c', 'a', 'b']
+    """
+
+    def size(row: Mapping[str, Any]) -> float:
+        value = row.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or _missing(value):
+            return math.inf
+        return -float(value)
+
+    return sorted(rows, key=size)
+
+
 FILTERS = {
     "rate": fmt_rate,
     "points": fmt_points,
@@ -91,4 +114,5 @@ FILTERS = {
     "n": fmt_n,
     "p": fmt_p,
     "estimate": fmt_estimate,
+    "largest_first": largest_first,
 }

@@ -16,7 +16,9 @@ import numpy as np
 
 from fairloop.vocabulary import VERDICTS
 
-__all__ = ["as_plain_text", "dot_chart", "error_bars", "line_chart", "tolerance_chart"]
+__all__ = [
+    "as_plain_text", "dot_chart", "error_bars", "line_chart", "sideways", "tolerance_chart",
+]  # fmt: skip
 
 #: Colour-blind-safe palette (Okabe-Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -44,6 +46,42 @@ def as_plain_text(spec: Any) -> Any:
         return [as_plain_text(v) for v in spec]
     if isinstance(spec, np.ndarray) and spec.dtype == object:
         return [as_plain_text(v) for v in spec.tolist()]
+    return spec
+
+
+#: Charts of at least this many groups draw them down the side, one row each, so that every
+#: label is read whole (a crowded category axis tilts and clips them).
+SIDEWAYS_FROM = 13
+#: Height of one group's row in a sideways chart, in pixels.
+ROW_HEIGHT = 18
+
+
+def sideways(spec: dict[str, Any], count: int) -> dict[str, Any]:
+    """The chart with its groups down the side when there are ``count >= SIDEWAYS_FROM``.
+
+    The axes swap (categories on y, first group at the top), interval bars turn with them,
+    the height grows with the groups and the tolerance lines stand upright.
+    """
+    if count < SIDEWAYS_FROM:
+        return spec
+    for trace in spec["data"]:
+        trace["x"], trace["y"] = trace.get("y", []), trace.get("x", [])
+        if "error_y" in trace:
+            trace["error_x"] = trace.pop("error_y")
+        trace["orientation"] = "h"
+        if trace.get("hoverinfo") == "x+y+name+text":
+            trace["hoverinfo"] = "y+x+name+text"
+    layout = spec["layout"]
+    values, groups = layout["yaxis"], layout["xaxis"]
+    groups.update({"autorange": "reversed", "automargin": True})
+    values["automargin"] = True
+    layout["xaxis"], layout["yaxis"] = values, groups
+    layout["height"] = max(int(layout.get("height", 360)), ROW_HEIGHT * count + 170)
+    layout["legend"] = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}
+    layout["margin"] = {**layout.get("margin", {}), "t": 80, "b": 50}
+    for shape in layout.get("shapes", []):
+        shape.update({"xref": "x", "yref": "paper", "x0": shape["y0"], "x1": shape["y1"],
+                      "y0": 0, "y1": 1})  # fmt: skip
     return spec
 
 
@@ -128,7 +166,8 @@ def dot_chart(
         )
     layout = _layout(title, y_title)
     layout["scattermode"] = "group"
-    return {"data": data, "layout": layout}
+    count = max([len(categories)] + [len(t["x"]) for t in data])
+    return sideways({"data": data, "layout": layout}, count)
 
 
 def tolerance_chart(
@@ -179,7 +218,7 @@ def tolerance_chart(
         for b in bounds
         if b is not None
     ]
-    return {"data": data, "layout": layout}
+    return sideways({"data": data, "layout": layout}, len(categories))
 
 
 def line_chart(

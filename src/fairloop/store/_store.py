@@ -498,17 +498,19 @@ class ReviewStore:
         series = series_key(result.config)
         created = _now()
         rows = []
+        parts = cube.window_dicts()
+        sizes = cube.window_sizes()
         for start in starts:
-            part = cube.select_windows([start])
+            part = parts[start] if start in parts else cube.select_windows([start]).to_dict()
             rows.append(
                 {
                     "series": series,
                     "window": start,
                     "run_id": run_id,
                     "created_at": created,
-                    "rows": part.n_rows,
+                    "rows": sizes.get(start, 0),
                     "data_sha256": result.provenance.get("data_sha256"),
-                    "cube": json.dumps(part.to_dict()),
+                    "cube": json.dumps(part),
                 }
             )
         connection.execute(schema.windows.insert(), rows)

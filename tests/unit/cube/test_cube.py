@@ -208,3 +208,24 @@ def test_a_cube_with_strata_made_on_first_use_pickles_with_them() -> None:
     assert again.equals(cube) and again.window_strata is not None
     by_window, _ = again.window_strata.get()
     assert by_window.without_windows().equals(cube.strata)
+
+
+def test_window_dicts_equal_each_window_selected_alone() -> None:
+    """The store's one-grouping path gives what selecting each window alone gives."""
+    import json
+
+    import fairloop
+    from fairloop.datasets import make_decision_log
+
+    log = make_decision_log(n=4_000, seed=21)
+    cube = fairloop.audit(log.data, **log.roles, window="week").cube
+    dicts = cube.window_dicts()
+    sizes = cube.window_sizes()
+    assert list(dicts) and set(dicts) == set(cube.windows)
+    for start in cube.windows:
+        alone = cube.select_windows([start])
+        assert json.dumps(dicts[start], sort_keys=True) == json.dumps(
+            alone.to_dict(), sort_keys=True
+        )
+        assert sizes[start] == alone.n_rows
+    assert sum(sizes.values()) == 4_000

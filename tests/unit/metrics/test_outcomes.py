@@ -167,8 +167,8 @@ def test_cli_outcome_flag_and_init_guess(tmp_path: Path) -> None:
             str(tmp_path / "out")]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    evidence = json.loads((tmp_path / "out" / "evidence.json").read_text())
-    assert any(r["truth"] == "outcome" and r["decision"] == "final" for r in evidence["metrics"])
+    metrics = pd.read_csv(tmp_path / "out" / "metrics.csv")  # beside evidence.json
+    assert ((metrics["truth"] == "outcome") & (metrics["decision"] == "final")).any()
     missing = runner.invoke(app, [*args[:-5], "--outcome", "no_such", "--no-store"])
     assert missing.exit_code == 2 and "no_such" in missing.output
 

@@ -85,7 +85,9 @@ def test_metric_by_any_cube_attribute_even_outside_the_audited_sets(log, result)
     )
     expected = (changed.sum() / changed.size()).rename(lambda t: t, axis=0)
     # labels are drawn as text: entities in the figure, the characters on screen
-    got = dict(zip(map(html.unescape, fig.data[0].x), fig.data[0].y, strict=True))
+    # many groups are drawn down the side: the groups on y, the values on x
+    assert fig.data[0].orientation == "h"
+    got = dict(zip(map(html.unescape, fig.data[0].y), fig.data[0].x, strict=True))
     assert len(got) == len(expected)
     for (region, reviewer), value in expected.items():
         assert got[f"{region} & {reviewer}"] == pytest.approx(value, abs=1e-12)
@@ -251,7 +253,7 @@ def test_weighted_by_reviewer_and_context_says_why_not_and_draws_reviewed(log) -
     with pytest.raises(ValueError, match="estimator='reviewed'"):
         weighted.plot.metric("false_positive_rate", by=["region", "reviewer_id"])
     by_reviewer = weighted.plot.metric("false_positive_rate", by=["sex", "reviewer_id"])
-    assert len(by_reviewer.data[0].x) > 0
+    assert len(by_reviewer.data[0].x) > 0 and len(by_reviewer.data[0].y) > 0
     fig = weighted.plot.metric("false_positive_rate", by=["region", "reviewer_id"],
                                estimator="reviewed")  # fmt: skip
     reviewed = _reviewed(log.data)
@@ -259,7 +261,9 @@ def test_weighted_by_reviewer_and_context_says_why_not_and_draws_reviewed(log) -
     rate = (negatives["approved"] == 1).groupby([negatives["region"],
                                                  negatives["reviewer_id"]]).mean()  # fmt: skip
     # labels are drawn as text: entities in the figure, the characters on screen
-    got = dict(zip(map(html.unescape, fig.data[0].x), fig.data[0].y, strict=True))
+    # many groups are drawn down the side: the groups on y, the values on x
+    assert fig.data[0].orientation == "h"
+    got = dict(zip(map(html.unescape, fig.data[0].y), fig.data[0].x, strict=True))
     assert len(set(got) & {f"{a} & {b}" for a, b in rate.index}) >= len(rate) // 2
     for (region, reviewer), value in rate.items():
         if f"{region} & {reviewer}" in got:
