@@ -308,6 +308,45 @@ class CountCube:
             object.__setattr__(self, cache, cached)
         return cached
 
+    def summed_to(self, keys: Sequence[str]) -> CountCube:
+        """The counts by some keys alone, every other key summed over (made once per keys).
+
+        A cube of the attributes (and the reviewer, band or window key, when named) in
+        ``keys`` with no parts (strata, scores, outcomes): what a table of groups sums
+        from, far fewer cells than the cube when it drops the reviewer or window key. The
+        keys' values keep the cube's order.
+
+        Parameters
+        ----------
+        keys : sequence of str
+            Keys of this cube.
+        """
+        wanted = [k for k in self.keys if k in set(keys)]
+        if len(wanted) == len(self.keys):
+            return self
+        store: dict[tuple[str, ...], CountCube] = self.__dict__.setdefault("_summed_to", {})
+        cached = store.get(tuple(wanted))
+        if cached is None:
+            values, inverse, size = self.grouping(wanted)
+            summed = pd.DataFrame(dict(zip(wanted, values, strict=True)))
+            for column in self.cells.columns:
+                if column in self.keys:
+                    continue
+                total = np.bincount(inverse, self.cells[column].to_numpy(np.float64), size)
+                summed[column] = np.rint(total).astype(np.int64) if column in CELLS else total
+            cached = CountCube(
+                tuple(a for a in self.sensitive if a in wanted),
+                tuple(a for a in self.context if a in wanted),
+                summed,
+                reviewer=self.reviewer if self.reviewer in wanted else None,
+                window=self.window if self.window in wanted else None,
+                band=self.band if self.band in wanted else None,
+                bands=self.bands if self.band in wanted else None,
+                orders=self.orders,
+            )
+            store[tuple(wanted)] = cached
+        return cached
+
     def without_windows(self) -> CountCube:
         """The same counts summed over the time windows (the cube itself if it has none)."""
         if self.window is None:
@@ -557,8 +596,12 @@ class CountCube:
         parts: tuple[CountCube | None, CountCube | None] = (self.strata, self.reviewer_strata)
         if self.window_strata is not None:  # by window, so that windows keep them
             parts = self.window_strata.get()
+        scores = None
+        if self.scores is not None:
+            scores = (list(self.scores.columns), _object_rows(self.scores))
         return self._dict_of(
-            self.cells, self.scores, [None if p is None else p.to_dict() for p in parts],
+            _plain_rows(self.cells, len(self.keys)), scores,
+            [None if p is None else p.to_dict() for p in parts],
             outcomes=self.outcomes, agreement=self.agreement,
         )  # fmt: skip
 
@@ -566,23 +609,24 @@ class CountCube:
         """``select_windows([w]).to_dict()`` for every window ``w``, from one grouping.
 
         Linear in the cells however many windows there are (what the review store keeps
-        of each window); the parts are never built as cubes.
+        of each window): the cells are sorted by window once, turned into rows once, and
+        each window takes its slice; the parts are never built as cubes.
         """
         if self.window is None:
             raise KeyError("This cube has no time windows (the log has no time column).")
-        scores: dict[str, pd.DataFrame] | None = None
+        scores: dict[str, list[Any]] | None = None
         if self.scores is not None and self.window in self.scores:
-            scores = _by_value(self.scores, self.window)
+            scores = _slices(self.scores, self.window, _object_rows)
         parts: list[dict[str, dict[str, Any]] | None] = [None, None]
         if self.window_strata is not None:
             parts = [None if c is None else c.window_dicts() for c in self.window_strata.get()]
+        width = len(self.keys)
         out: dict[str, dict[str, Any]] = {}
-        for start, cells in _by_value(self.cells, self.window).items():
+        rows_by_window = _slices(self.cells, self.window, lambda f: _plain_rows(f, width))
+        for start, rows in rows_by_window.items():
             kept = None
-            if scores is not None:
-                kept = scores.get(start)
-                if kept is None:
-                    kept = self._scores_in([start])
+            if self.scores is not None and scores is not None:
+                kept = (list(self.scores.columns), scores.get(start, []))
             strata: list[dict[str, Any] | None] = []
             for i, by_window in enumerate(parts):
                 if by_window is None:
@@ -592,20 +636,19 @@ class CountCube:
                 else:  # no stratum counted in this window
                     cube = self.window_strata.get()[i]  # type: ignore[union-attr]
                     strata.append(None if cube is None else cube.select_windows([start]).to_dict())
-            out[start] = self._dict_of(cells, kept, strata, outcomes=None, agreement=None)
+            out[start] = self._dict_of(rows, kept, strata, outcomes=None, agreement=None)
         return out
 
     def _dict_of(
         self,
-        cells: pd.DataFrame,
-        scores: pd.DataFrame | None,
+        rows: list[tuple[Any, ...]],
+        scores: tuple[list[str], list[Any]] | None,
         strata: Sequence[dict[str, Any] | None],
         *,
         outcomes: Outcomes | None,
         agreement: Agreement | None,
     ) -> dict[str, Any]:
-        """The plain form of this cube's layout over some cells and parts."""
-        width = len(self.keys)
+        """The plain form of this cube's layout over some cell rows and parts."""
         out: dict[str, Any] = {
             "sensitive": list(self.sensitive),
             "context": list(self.context),
@@ -614,18 +657,11 @@ class CountCube:
             "band": self.band,
             "bands": None if self.bands is None else self.bands.to_dict(),
             "orders": {k: list(v) for k, v in self.orders.items()},
-            "columns": list(cells.columns),
-            "rows": [
-                [*row[:width], *(int(v) for v in row[width : width + len(CELLS)]),
-                 *(float(v) for v in row[width + len(CELLS) :])]
-                for row in cells.itertuples(index=False, name=None)
-            ],
+            "columns": list(self.cells.columns),
+            "rows": rows,
         }  # fmt: skip
         if scores is not None:
-            out["scores"] = {
-                "columns": list(scores.columns),
-                "rows": scores.astype(object).to_numpy().tolist(),
-            }
+            out["scores"] = {"columns": scores[0], "rows": scores[1]}
         for name, part in zip(("strata", "reviewer_strata"), strata, strict=True):
             if part is not None:
                 out[name] = part
@@ -718,14 +754,42 @@ def _merged(parts: list[CountCube | None]) -> CountCube | None:
     return present[0].merge(*present[1:]) if len(present) > 1 else present[0]
 
 
-def _by_value(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
-    """The rows of ``frame`` per value of ``column`` (as text), in one stable grouping."""
+def _plain_rows(cells: pd.DataFrame, width: int) -> list[tuple[Any, ...]]:
+    """Cell rows as tuples (JSON arrays): keys as they are, counts as int, sums as float.
+
+    Column by column (numpy's ``tolist`` gives Python numbers), then zipped: no Python
+    work per value.
+    """
+    columns: list[list[Any]] = []
+    for i, name in enumerate(cells.columns):
+        values = cells[name].to_numpy()
+        if i < width:
+            columns.append(values.tolist())
+        elif i < width + len(CELLS):
+            columns.append(values.astype(np.int64).tolist())
+        else:
+            columns.append(values.astype(np.float64).tolist())
+    return list(zip(*columns, strict=True))
+
+
+def _object_rows(frame: pd.DataFrame) -> list[Any]:
+    """A table's rows as Python lists of its values."""
+    rows: list[Any] = frame.astype(object).to_numpy().tolist()
+    return rows
+
+
+def _slices(
+    frame: pd.DataFrame, column: str, as_rows: Callable[[pd.DataFrame], list[Any]]
+) -> dict[str, list[Any]]:
+    """The rows of ``frame`` per value of ``column`` (as text), in their order within each.
+
+    One stable sort by the value and one conversion to rows; each value takes a slice.
+    """
     codes, values = pd.factorize(frame[column], sort=False)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
-    return {
-        str(value): frame.iloc[order[bounds[i] : bounds[i + 1]]] for i, value in enumerate(values)
-    }
+    rows = as_rows(frame.iloc[order])
+    return {str(v): rows[bounds[i] : bounds[i + 1]] for i, v in enumerate(values)}
 
 
 def _apply(cube: CountCube | None, change: Callable[[CountCube], CountCube]) -> CountCube | None:

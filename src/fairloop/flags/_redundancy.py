@@ -53,28 +53,35 @@ def same_tests(
         if len(present) == 2:
             two_valued[attribute] = frozenset(str(v) for v in present)
     rank = {m: i for i, m in enumerate(metric_order)}
-    keys = []
-    for subgroup, metric in zip(tests["subgroup"], tests["metric"], strict=True):
+    identity = {m: test_identity(m) for m in dict.fromkeys(tests["metric"])}  # per metric
+    ids: dict[object, int] = {}
+    key_id = np.empty(size, dtype=np.int64)
+    for i, (subgroup, metric) in enumerate(zip(tests["subgroup"], tests["metric"], strict=True)):
         if len(subgroup) == 1 and next(iter(subgroup)) in two_valued:
             attribute = next(iter(subgroup))
             cases: object = (attribute, two_valued[attribute])
         else:
             cases = frozenset(subgroup.items())
-        keys.append((cases, test_identity(metric)))
-    preference = np.lexsort(
-        (
-            np.asarray([describe(g) for g in tests["subgroup"]], dtype=object).astype(str),
-            tests["n"].to_numpy(np.int64),
-            np.asarray([rank.get(m, len(rank)) for m in tests["metric"]]),
-        )
-    )
-    first: dict[object, int] = {}
-    for i in preference:
-        key = keys[i]
-        if key in first:
-            out[i] = first[key]
-        else:
-            first[key] = int(i)
+        key_id[i] = ids.setdefault((cases, identity[metric]), len(ids))
+    preferred = np.asarray([rank.get(m, len(rank)) for m in tests["metric"]], dtype=np.int64)
+    n = tests["n"].to_numpy(np.int64)
+    # by key, then the preference (metric, then the smaller group); the first of each key
+    # represents it. Only a tie on both is broken by the subgroup's text (rare: computed
+    # for the tied tests alone, not for every test).
+    order = np.lexsort((n, preferred, key_id))
+    keyed = key_id[order]
+    starts = np.flatnonzero(np.r_[True, keyed[1:] != keyed[:-1]])
+    sizes = np.diff(np.r_[starts, size])
+    heads = order[starts].copy()
+    second = order[np.minimum(starts + 1, size - 1)]
+    tie = (sizes > 1) & (preferred[second] == preferred[heads]) & (n[second] == n[heads])
+    subgroups: list[dict[str, str]] = tests["subgroup"].tolist()
+    for g in np.flatnonzero(tie):
+        members = order[starts[g] : starts[g] + sizes[g]]
+        same = (preferred[members] == preferred[members[0]]) & (n[members] == n[members[0]])
+        heads[g] = min(members[same], key=lambda i: (describe(subgroups[i]), i))
+    out[order] = np.repeat(heads, sizes)
+    out[heads] = -1
     return out
 
 

@@ -130,6 +130,9 @@ class ClusterVariance:
     def _reviewers(self, cube: CountCube) -> None:
         reviewer = str(cube.reviewer)
         table, shape, mask = self.table, self.p.shape, self.reviewed[None, :]
+        # the counts by the sets' attributes and the reviewer alone (band and window keys
+        # summed over once): each set's sum below touches those cells only
+        cube = cube.summed_to([*{a for attrs in table.sets for a in attrs}, reviewer])
         (names,), sums = cube.marginal_arrays([reviewer])
         known = names != MISSING_GROUP
         cells = sums[:, : len(CELLS)]
@@ -263,9 +266,10 @@ class ClusterVariance:
         + (V_case / V_rows - 1)``; each kind adds its excess only where it applies, floored
         at 0, and the reviewers' excess is widened by ``(t_{G-1} / z)**2`` (few reviewers).
         """
-        from scipy import stats
+        from scipy import special
 
-        t = stats.t.ppf(0.5 + 0.5 * self.level, np.where(np.isfinite(df), df, 1e9))
+        # Student's t quantile (scipy.stats.t.ppf) without importing scipy.stats
+        t = special.stdtrit(np.where(np.isfinite(df), df, 1e9), 0.5 + 0.5 * self.level)
         with np.errstate(divide="ignore", invalid="ignore"):
             rev = np.where(by_reviewer & (rows > 0), reviewer / rows - 1.0, 0.0)
             cas = np.where(by_case & (rows > 0), case / rows - 1.0, 0.0)

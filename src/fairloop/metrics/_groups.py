@@ -165,8 +165,12 @@ def group_table(cube: CountCube, sets: Sequence[tuple[str, ...]]) -> GroupTable:
     counts: list[NDArray[np.int64]] = []
     values: list[tuple[str, ...]] = []
     set_index: list[NDArray[np.int64]] = []
+    # sum from the cube by the attributes the sets use (reviewer, band and window keys
+    # summed over once), so that each set's sum touches those cells, not the cube's
+    used = {a for attrs in sets for a in attrs}
+    source = cube.summed_to(sorted(used)) if used else cube
     for s, attrs in enumerate(sets):
-        keys, sums = cube.marginal_arrays(list(attrs))
+        keys, sums = source.marginal_arrays(list(attrs))
         cells = np.rint(sums[:, : len(CELLS)]).astype(np.int64)
         keep = cells.sum(axis=1) > 0 if attrs else np.ones(len(cells), dtype=bool)
         counts.append(cells[keep])

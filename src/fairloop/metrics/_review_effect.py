@@ -236,10 +236,10 @@ def _design_effect(
         robust *= clusters / (clusters - 1)
     excess = max(robust / plain - 1.0, 0.0)
     if excess > 0:
-        from scipy import stats
+        from scipy import special
 
         effective = float(named.sum()) ** 2 / float(np.sum(named**2))
-        t = float(stats.t.ppf(0.5 + 0.5 * level, max(effective - 1.0, 1.0)))
+        t = float(special.stdtrit(max(effective - 1.0, 1.0), 0.5 + 0.5 * level))
         excess *= (t / normal_quantile(level)) ** 2
     return 1.0 + excess
 

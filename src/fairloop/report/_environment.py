@@ -8,6 +8,7 @@ inside an installed wheel, or the checkout's ``reports/templates`` in an editabl
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -32,6 +33,27 @@ def template_dir() -> Path:
         f"fairloop's report templates are missing (looked in {packaged} and {checkout}). "
         "Reinstall fairloop."
     )
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between processes in the user's cache folder.
+
+    ``$XDG_CACHE_HOME/fairloop/templates-<version>`` (default ``~/.cache``). Jinja2 checks
+    each cached template against its source's checksum, so an edited or overriding
+    template is compiled afresh. Without a writable cache folder, templates are compiled
+    in every process, as before.
+    """
+    from fairloop._version import __version__
+
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = root / "fairloop" / f"templates-{__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK):
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 @cache
@@ -59,6 +81,7 @@ def environment(override: str | None = None) -> jinja2.Environment:
         folders.insert(0, override)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
+        bytecode_cache=_bytecode_cache(),
         autoescape=jinja2.select_autoescape(["html", "j2", "htm", "xml"], default=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -39,7 +39,7 @@ def _plotly_js() -> Markup:
 
 def adjudications_from_store(store: ReviewStore, run_id: str) -> Adjudications:
     """What a review store knows of a run now: statuses, decisions, head hash, verification."""
-    store.run(run_id)  # raises a clear StoreError for an unknown run
+    store.check_run(run_id)  # a clear StoreError for an unknown run
     return Adjudications(
         run_id=run_id,
         flags=store.flags(run_id=run_id),

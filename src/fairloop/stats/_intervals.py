@@ -124,13 +124,15 @@ def clopper_pearson_interval(
     >>> float(low[0]), round(float(high[0]), 4)
     (0.0, 0.3085)
     """
-    from scipy import stats
+    from scipy import special
 
     k_arr, n_arr = _counts(k, n)
     alpha = 1 - confidence_level
+    # beta quantiles (scipy.stats.beta.ppf(q, a, b) is betaincinv(a, b, q)); the ends
+    # where a parameter is 0 are set below
     with np.errstate(divide="ignore", invalid="ignore"):
-        low = stats.beta.ppf(alpha / 2, k_arr, n_arr - k_arr + 1)
-        high = stats.beta.ppf(1 - alpha / 2, k_arr + 1, n_arr - k_arr)
+        low = special.betaincinv(k_arr, n_arr - k_arr + 1, alpha / 2)
+        high = special.betaincinv(k_arr + 1, n_arr - k_arr, 1 - alpha / 2)
     low = np.where(k_arr == 0, 0.0, low)
     high = np.where(k_arr == n_arr, 1.0, high)
     empty = n_arr == 0

@@ -27,22 +27,27 @@ BoolArray = NDArray[np.bool_]
 
 
 def bh(p: ArrayLike) -> FloatArray:
-    """Benjamini-Hochberg q-values (``scipy.stats.false_discovery_control``).
+    """Benjamini-Hochberg q-values, as ``scipy.stats.false_discovery_control`` computes them.
 
-    NaN entries are left out of the family and stay NaN.
+    NaN entries are left out of the family and stay NaN. Computed here (the step-up
+    minimum of ``p_(i) m / i``, capped at 1) rather than through ``scipy.stats``, whose
+    import alone costs a third of a second of every command.
 
     Examples
     --------
     >>> bh([0.01, float("nan"), 0.04, 0.03]).round(3).tolist()
     [0.03, nan, 0.04, 0.04]
     """
-    from scipy import stats
-
     values = np.asarray(p, dtype=np.float64)
     out = np.full(values.shape, np.nan)
     tested = ~np.isnan(values)
     if tested.any():
-        out[tested] = stats.false_discovery_control(values[tested])
+        family = values[tested]
+        order = np.argsort(family, kind="stable")
+        ranked = family[order] * family.size / np.arange(1, family.size + 1)
+        adjusted = np.empty_like(family)
+        adjusted[order] = np.minimum(np.minimum.accumulate(ranked[::-1])[::-1], 1.0)
+        out[tested] = adjusted
     return out
 
 

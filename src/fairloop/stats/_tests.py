@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -45,8 +47,6 @@ def fisher_exact_pvalue(k1: ArrayLike, n1: ArrayLike, k2: ArrayLike, n2: ArrayLi
     >>> round(float(fisher_exact_pvalue([1], [10], [7], [10])[0]), 6)
     0.019767
     """
-    from scipy import stats
-
     k1_a, n1_a, k2_a, n2_a = _as_int_arrays(k1, n1, k2, n2)
     total = n1_a + n2_a
     successes = k1_a + k2_a
@@ -65,10 +65,8 @@ def fisher_exact_pvalue(k1: ArrayLike, n1: ArrayLike, k2: ArrayLike, n2: ArrayLi
         idx = order[start:stop]
         grid = low[idx, None] + np.arange(int(width[idx].max()))[None, :]
         inside = grid <= high[idx, None]
-        log_pmf = stats.hypergeom.logpmf(
-            grid, total[idx, None], successes[idx, None], n1_a[idx, None]
-        )
-        log_obs = stats.hypergeom.logpmf(k1_a[idx], total[idx], successes[idx], n1_a[idx])
+        log_pmf = _hypergeom_logpmf(grid, total[idx, None], successes[idx, None], n1_a[idx, None])
+        log_obs = _hypergeom_logpmf(k1_a[idx], total[idx], successes[idx], n1_a[idx])
         threshold = log_obs[:, None] + np.log1p(_FISHER_RELATIVE_TOLERANCE)
         keep = inside & (log_pmf <= threshold)
         pmf = np.where(keep, np.exp(log_pmf), 0.0)
@@ -105,7 +103,7 @@ def two_proportion_pvalue(
     >>> [round(float(x), 4) for x in p], [str(t) for t in test]
     ([0.0039, 0.0198], ['z', 'fisher'])
     """
-    from scipy import stats
+    from scipy import special
 
     k1_a, n1_a, k2_a, n2_a = (
         np.ascontiguousarray(a, dtype=np.float64).ravel()
@@ -120,7 +118,7 @@ def two_proportion_pvalue(
         )
         se = np.sqrt(pooled * (1 - pooled) * (1 / n1_a + 1 / n2_a))
         zstat = (k1_a / n1_a - k2_a / n2_a) / se
-        p_z = 2 * stats.norm.sf(np.abs(zstat))
+        p_z = 2 * special.ndtr(-np.abs(zstat))
     valid = (n1_a > 0) & (n2_a > 0)
     degenerate = valid & ((successes == 0) | (successes == total))
     small = valid & ~degenerate & (expected < MIN_EXPECTED_COUNT)
@@ -164,7 +162,7 @@ def homogeneity_pvalue(
     >>> round(float(p[0]), 5)
     0.00193
     """
-    from scipy import stats
+    from scipy import special
 
     k_f, n_f = (np.asarray(a, dtype=np.float64) for a in (k, n))
     (s_a,) = _as_int_arrays(group_set)
@@ -184,7 +182,26 @@ def homogeneity_pvalue(
     chi2 = np.bincount(s_a, weights=np.nan_to_num(terms), minlength=n_sets)
     dof = groups - 1
     with np.errstate(invalid="ignore"):
-        p = stats.chi2.sf(chi2, np.maximum(dof, 1))
+        p = special.chdtrc(np.maximum(dof, 1), chi2)
     degenerate = (pooled == 0) | (pooled == 1)
     p = np.where(degenerate, 1.0, p)
     return np.where(dof < 1, np.nan, p)
+
+
+def _hypergeom_logpmf(k: Any, total: Any, good: Any, drawn: Any) -> NDArray[np.float64]:
+    """``scipy.stats.hypergeom.logpmf(k, total, good, drawn)``, by scipy's own formula.
+
+    Written with :func:`scipy.special.betaln` (as scipy's distribution computes it) so
+    that ``scipy.stats``, slow to import, stays unloaded. Values outside the support are
+    not defined here; the caller masks them.
+    """
+    from scipy.special import betaln
+
+    bad = total - good
+    with np.errstate(all="ignore"):
+        out = (
+            betaln(good + 1, 1) + betaln(bad + 1, 1) + betaln(total - drawn + 1, drawn + 1)
+            - betaln(k + 1, good - k + 1) - betaln(drawn - k + 1, bad - drawn + k + 1)
+            - betaln(total + 1, 1)
+        )  # fmt: skip
+    return np.asarray(out, dtype=np.float64)

@@ -451,7 +451,7 @@ class ReviewStore:
                     config=json.dumps(result.config.to_dict()),
                     summary=json.dumps(record["summary"]),
                     provenance=json.dumps(record["provenance"]),
-                    cube=json.dumps(result.cube.to_dict()),
+                    cube=json.dumps(result.cube.to_dict(), separators=_COMPACT),
                 )
             )
             self._chain(connection, "run", schema.runs.c.run_id == run_id, principal, created)
@@ -510,7 +510,7 @@ class ReviewStore:
                     "created_at": created,
                     "rows": sizes.get(start, 0),
                     "data_sha256": result.provenance.get("data_sha256"),
-                    "cube": json.dumps(part),
+                    "cube": json.dumps(part, separators=_COMPACT),
                 }
             )
         connection.execute(schema.windows.insert(), rows)
@@ -597,6 +597,15 @@ class ReviewStore:
         return pd.DataFrame([dict(r) for r in rows], columns=["run_id", "created_at", "rows",
                             "data_sha256", "fairloop_version"])  # fmt: skip
 
+    def check_run(self, run_id: str) -> None:
+        """Raise a clear :class:`StoreError` unless the store holds the run (reads its id only)."""
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                sa.select(schema.runs.c.run_id).where(schema.runs.c.run_id == run_id)
+            ).first()
+        if found is None:
+            raise _no_run(run_id)
+
     def run(self, run_id: str) -> dict[str, Any]:
         """A recorded run: provenance, configuration, summary and count cube."""
         with self.engine.connect() as connection:
@@ -606,10 +615,7 @@ class ReviewStore:
                 .one_or_none()
             )
         if row is None:
-            raise StoreError(
-                f"No run {run_id!r} in the review store. Its runs: ReviewStore.runs(), or "
-                "`fairloop review runs`."
-            )
+            raise _no_run(run_id)
         out = dict(row)
         for key in ("config", "summary", "provenance", "cube"):
             out[key] = json.loads(out[key]) if out.get(key) else None
@@ -986,4 +992,15 @@ def _evidence(flag: dict[str, Any], run_id: str | None) -> str:
             "q_value": flag.get("q_value"),
         },
         sort_keys=True,
+    )
+
+
+#: JSON without spaces, for the count cubes (the largest records).
+_COMPACT = (",", ":")
+
+
+def _no_run(run_id: str) -> StoreError:
+    return StoreError(
+        f"No run {run_id!r} in the review store. Its runs: ReviewStore.runs(), or "
+        "`fairloop review runs`."
     )
