@@ -63,8 +63,12 @@ def table_sha256(table: Any, columns: Sequence[str]) -> str:
         for start in range(0, max(len(column), 1), SLICE_ROWS):
             part = to_canonical_type(column.slice(start, SLICE_ROWS))
             array = part.combine_chunks() if isinstance(part, pa.ChunkedArray) else part
-            nulls = pc.is_null(array).to_numpy(zero_copy_only=False)
-            masks.update(np.packbits(nulls).tobytes())
+            if array.null_count:
+                nulls = pc.is_null(array).to_numpy(zero_copy_only=False)
+                masks.update(np.packbits(nulls).tobytes())
+            else:  # the same packed bits, all zero, without building them
+                nulls = None
+                masks.update(bytes((len(array) + 7) // 8))
             buffers = array.buffers()
             if pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type):
                 if len(array) == 0:
@@ -79,9 +83,11 @@ def table_sha256(table: Any, columns: Sequence[str]) -> str:
                 base = int(relative[-1])
             elif len(array):
                 numbers = np.frombuffer(buffers[1], dtype=array.type.to_pandas_dtype())
-                numbers = numbers[array.offset : array.offset + len(array)].copy()
-                numbers[nulls] = 0
-                values.update(numbers.tobytes())
+                numbers = numbers[array.offset : array.offset + len(array)]
+                if nulls is not None:  # a null's slot holds anything: hashed as 0
+                    numbers = numbers.copy()
+                    numbers[nulls] = 0
+                values.update(memoryview(np.ascontiguousarray(numbers)).cast("B"))
         for part in (masks, values, texts):
             digest.update(part.digest())
         return digest.digest()
