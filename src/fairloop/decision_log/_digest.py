@@ -87,7 +87,7 @@ def table_sha256(table: Any, columns: Sequence[str]) -> str:
                 if nulls is not None:  # a null's slot holds anything: hashed as 0
                     numbers = numbers.copy()
                     numbers[nulls] = 0
-                values.update(memoryview(np.ascontiguousarray(numbers)).cast("B"))
+                values.update(np.ascontiguousarray(numbers).data.cast("B"))
         for part in (masks, values, texts):
             digest.update(part.digest())
         return digest.digest()
