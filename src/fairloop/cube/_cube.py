@@ -295,18 +295,21 @@ class CountCube:
         """
         cached: CountCube | None = self.__dict__.get(cache)
         if cached is None:
-            keys = [k for k in self.keys if k != key]
-            # on the keys' integer codes, not by hashing their text again
-            values, inverse, size = self.grouping(keys)
-            summed = pd.DataFrame(dict(zip(keys, values, strict=True)))
-            for column in self.cells.columns:
-                if column in self.keys:
-                    continue
-                total = np.bincount(inverse, self.cells[column].to_numpy(np.float64), size)
-                summed[column] = np.rint(total).astype(np.int64) if column in CELLS else total
+            summed = self._cells_by([k for k in self.keys if k != key])
             cached = self._same(summed, **changes())
             object.__setattr__(self, cache, cached)
         return cached
+
+    def _cells_by(self, keys: Sequence[str]) -> pd.DataFrame:
+        """The cells summed by some keys (on their integer codes, not their text)."""
+        values, inverse, size = self.grouping(keys)
+        summed = pd.DataFrame(dict(zip(keys, values, strict=True)))
+        for column in self.cells.columns:
+            if column in self.keys:
+                continue
+            total = np.bincount(inverse, self.cells[column].to_numpy(np.float64), size)
+            summed[column] = np.rint(total).astype(np.int64) if column in CELLS else total
+        return summed
 
     def summed_to(self, keys: Sequence[str]) -> CountCube:
         """The counts by some keys alone, every other key summed over (made once per keys).
@@ -327,13 +330,7 @@ class CountCube:
         store: dict[tuple[str, ...], CountCube] = self.__dict__.setdefault("_summed_to", {})
         cached = store.get(tuple(wanted))
         if cached is None:
-            values, inverse, size = self.grouping(wanted)
-            summed = pd.DataFrame(dict(zip(wanted, values, strict=True)))
-            for column in self.cells.columns:
-                if column in self.keys:
-                    continue
-                total = np.bincount(inverse, self.cells[column].to_numpy(np.float64), size)
-                summed[column] = np.rint(total).astype(np.int64) if column in CELLS else total
+            summed = self._cells_by(wanted)
             cached = CountCube(
                 tuple(a for a in self.sensitive if a in wanted),
                 tuple(a for a in self.context if a in wanted),

@@ -229,3 +229,23 @@ def test_window_dicts_equal_each_window_selected_alone() -> None:
         )
         assert sizes[start] == alone.n_rows
     assert sum(sizes.values()) == 4_000
+
+
+def test_summed_to_gives_the_cube_s_own_marginals() -> None:
+    """Summing the reviewer, band and window keys away first changes no group's sums."""
+    import numpy as np
+
+    import fairloop
+    from fairloop.datasets import make_decision_log
+
+    log = make_decision_log(n=4_000, seed=22)
+    cube = fairloop.audit(log.data, **log.roles, window="month").cube
+    small = cube.summed_to(["sex", "race", "age_band"])
+    assert small.reviewer is None and small.window is None and len(small.cells) < len(cube.cells)
+    assert cube.summed_to(["sex", "race", "age_band"]) is small  # made once
+    for attrs in (["sex"], ["race", "age_band"], ["sex", "race", "age_band"], []):
+        keys, sums = cube.marginal_arrays(attrs)
+        keys_small, sums_small = small.marginal_arrays(attrs)
+        for a, b in zip(keys, keys_small, strict=True):
+            assert a.tolist() == b.tolist()
+        np.testing.assert_allclose(sums, sums_small, rtol=1e-12)
