@@ -134,7 +134,8 @@ def test_null_logs_show_no_flag_and_no_policy_breach() -> None:
     (thousands of policy verdicts, Benjamini-Hochberg across them)."""
     for seed in range(6):
         log = sc.broad_gap_log(50_000, seed=seed, n_sensitive=6, n_context=2, gaps=())
-        result = _audit(log, flags={"include_context": True})
+        # every intersection measured (not pairs alone, the default): thousands of verdicts
+        result = _audit(log, flags={"include_context": True}, max_intersection="all")
         assert result.tests["policy_verdicts"] > 1_000
         assert result.flags.empty, result.flags[["description", "metric", "source"]]
 
