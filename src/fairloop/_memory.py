@@ -34,10 +34,13 @@ __all__ = [
     "readable_size",
 ]
 
-#: Peak memory per measured group, the audit alone (metrics, disparities, flags).
-AUDIT_BYTES_PER_GROUP = 30_000
-#: Peak memory per measured group added by evidence.json, the CSV tables and the report.
-OUTPUT_BYTES_PER_GROUP = 330_000
+#: Peak memory per measured group, the audit alone (metrics, disparities, flags): measured
+#: 23-31 KB without a score, 58 KB with a score and 20 reviewers (``bench_memory.py``).
+AUDIT_BYTES_PER_GROUP = 60_000
+#: Peak memory per measured group added by evidence.json, the CSV tables and the report:
+#: measured 10-12 KB since the large tables are written beside a compact bundle (it was
+#: 335 KB when every table went inline into one JSON document).
+OUTPUT_BYTES_PER_GROUP = 40_000
 #: DuckDB's own cap when no budget is given.
 DUCKDB_DEFAULT = 2**30
 
