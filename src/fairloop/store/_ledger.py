@@ -162,38 +162,10 @@ def walk_ledger(
     entries = connection.execute(sa.select(schema.ledger).order_by(schema.ledger.c.seq))
     for mapping in entries.mappings():
         entry = dict(mapping)
-        label = f"{entry['kind']} {entry['record_id']}"
-        if entry["prev_hash"] != previous:
-            return checked, previous, hashes, LedgerProblem(
-                f"ledger entry #{entry['seq']} ({label}) does not follow the entry before it: "
-                "an entry before it was deleted, inserted or altered", entry["record_id"],
-            )  # fmt: skip
-        if entry_hash(previous, entry) != entry["hash"]:
-            return checked, previous, hashes, LedgerProblem(
-                f"ledger entry #{entry['seq']} ({label}) was altered: it no longer matches "
-                "its hash", entry["record_id"],
-            )  # fmt: skip
+        problem = _entry_problem(entry, previous, rows)
+        if problem is not None:
+            return checked, previous, hashes, problem
         kind = str(entry["kind"])
-        if kind not in LEDGER_KINDS:
-            return (
-                checked,
-                previous,
-                hashes,
-                LedgerProblem(
-                    f"ledger entry #{entry['seq']} names an unknown kind of record {kind!r}"
-                ),
-            )
-        row = rows[kind].get(str(entry["record_id"]))
-        if row is None:
-            return checked, previous, hashes, LedgerProblem(
-                f"the {label} recorded in the ledger (#{entry['seq']}) is gone: it was deleted",
-                entry["record_id"],
-            )  # fmt: skip
-        if content_digest(kind, row) != entry["digest"]:
-            return checked, previous, hashes, LedgerProblem(
-                f"the {label} was altered after it was recorded: its content no longer "
-                "matches the digest in the ledger", entry["record_id"],
-            )  # fmt: skip
         seen[kind].add(str(entry["record_id"]))
         previous = str(entry["hash"])
         hashes.add(previous)
@@ -207,3 +179,37 @@ def walk_ledger(
                 extra[0],
             )  # fmt: skip
     return checked, previous, hashes, None
+
+
+def _entry_problem(
+    entry: dict[str, Any], previous: str, rows: dict[str, dict[str, dict[str, Any]]]
+) -> LedgerProblem | None:
+    """What is wrong with one ledger entry: its chain, its hash, its kind or its record."""
+    label = f"{entry['kind']} {entry['record_id']}"
+    record = entry["record_id"]
+    if entry["prev_hash"] != previous:
+        return LedgerProblem(
+            f"ledger entry #{entry['seq']} ({label}) does not follow the entry before it: "
+            "an entry before it was deleted, inserted or altered", record,
+        )  # fmt: skip
+    if entry_hash(previous, entry) != entry["hash"]:
+        return LedgerProblem(
+            f"ledger entry #{entry['seq']} ({label}) was altered: it no longer matches "
+            "its hash", record,
+        )  # fmt: skip
+    kind = str(entry["kind"])
+    if kind not in LEDGER_KINDS:
+        return LedgerProblem(
+            f"ledger entry #{entry['seq']} names an unknown kind of record {kind!r}"
+        )
+    row = rows[kind].get(str(record))
+    if row is None:
+        return LedgerProblem(
+            f"the {label} recorded in the ledger (#{entry['seq']}) is gone: it was deleted", record
+        )
+    if content_digest(kind, row) != entry["digest"]:
+        return LedgerProblem(
+            f"the {label} was altered after it was recorded: its content no longer matches "
+            "the digest in the ledger", record,
+        )  # fmt: skip
+    return None
