@@ -241,6 +241,17 @@ def evidence_schema() -> dict[str, Any]:
     return schema
 
 
+def _write_table(frame: pd.DataFrame, path: Path) -> dict[str, Any]:
+    """Write a table as spreadsheet-safe CSV, whole or not at all; return its reference."""
+    from fairloop._spreadsheet import safe_csv
+
+    written(path, partial(safe_csv, _flat(frame)))
+    return {
+        "path": path.name, "format": "csv", "rows": len(frame),
+        "columns": [str(c) for c in frame.columns], "sha256": sha256_of(path),
+    }  # fmt: skip
+
+
 def write_evidence(result: AuditResult, folder: str | Path) -> list[Path]:
     """Write the evidence bundle: a compact evidence.json and its large tables beside it.
 
@@ -262,33 +273,22 @@ def write_evidence(result: AuditResult, folder: str | Path) -> list[Path]:
     list of Path
         evidence.json first, then the tables, then flags.csv.
     """
-    from fairloop._spreadsheet import safe_csv
-
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     frames = _frames(result)
     beside: dict[str, dict[str, Any]] = {}
     paths: list[Path] = []
     for key, name in TABLES_BESIDE:
-        frame = frames[key]
-        if not len(frame):
-            continue
-        path = written(out / name, partial(safe_csv, _flat(frame)))
-        beside[key] = {
-            "path": name, "format": "csv", "rows": len(frame),
-            "columns": [str(c) for c in frame.columns], "sha256": sha256_of(path),
-        }  # fmt: skip
-        paths.append(path)
-    flags = written(out / FLAGS_FILE, partial(safe_csv, _flat(result.flags)))
-    beside["flags"] = {
-        "path": FLAGS_FILE, "format": "csv", "rows": len(result.flags),
-        "columns": [str(c) for c in result.flags.columns], "sha256": sha256_of(flags),
-    }  # fmt: skip
+        if len(frames[key]):
+            beside[key] = _write_table(frames[key], out / name)
+            paths.append(out / name)
+    # flags.csv, for spreadsheets: listed in `tables`, the bundle keeps its flags inline
+    beside["flags"] = _write_table(result.flags, out / FLAGS_FILE)
     bundle = evidence_bundle(result, beside=beside)
     text = to_json_text(bundle)
     evidence = written(out / "evidence.json",
                        lambda target: target.write_text(text + "\n", encoding="utf-8"))  # fmt: skip
-    return [evidence, *paths, flags]
+    return [evidence, *paths, out / FLAGS_FILE]
 
 
 def read_evidence(path: str | Path) -> dict[str, Any]:
