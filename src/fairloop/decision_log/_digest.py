@@ -19,10 +19,22 @@ SLICE_ROWS = 1 << 20
 def table_sha256(table: Any, columns: Sequence[str]) -> str:
     """Hash a canonical form of the columns with sha256.
 
-    Per column in name order: its name, type and length, then the sha256 of its packed null
-    mask, of its values (numbers as int64 or float64, times as int64; for text, the
-    offsets) and of its text as UTF-8. Columns are converted and hashed slice by slice (no
-    column is copied whole), on two threads (hashlib releases the GIL).
+    The form (version 2) is, after a header naming the form and the rows, per column in name
+    order: its name, canonical type and length, then the sha256 of each of its streams:
+
+    - the packed null mask;
+    - integers and booleans: each value as one signed byte, ``-128`` standing for "the next
+      value of the wide stream", and the wide stream, those values as int64 (a null's slot
+      counts as 0); floats and decimals as float64 bits, times as int64 (a null's as 0);
+    - text and binary: each value's length in bytes as one unsigned byte, ``255`` standing
+      for "the next length of the wide stream", the wide stream (int64), and the values'
+      bytes (text as UTF-8).
+
+    The form depends only on the values and their kind (an int32 and an int64 column of the
+    same numbers hash alike) and is unambiguous: the values can be read back from it. Most
+    values fit one byte, so the form is a fraction of the column's size. Columns are
+    converted and hashed piece by piece (no column is copied whole), on two threads
+    (hashlib releases the GIL).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -51,54 +63,82 @@ def table_sha256(table: Any, columns: Sequence[str]) -> str:
                                 pa.large_string())  # fmt: skip
         return column
 
+    def pieces(column: Any) -> Any:
+        """The column's arrays in order, each within one chunk and at most SLICE_ROWS long."""
+        for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+            for start in range(0, len(chunk), SLICE_ROWS):
+                yield to_canonical_type(chunk.slice(start, SLICE_ROWS))
+
     def canonical(name: str) -> bytes:
         column = table.column(name)
         kind = to_canonical_type(column.slice(0, 0)).type
+        given = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        given = given.storage_type if isinstance(given, pa.ExtensionType) else given
+        whole_numbers = pa.types.is_integer(given) or pa.types.is_boolean(given)
         digest = hashlib.sha256(f"column={name};type={kind};rows={len(column)}".encode())
-        # the null masks, then the values (for text: the offsets, then the bytes), of
-        # slices converted one at a time: a text column is never copied whole. Slices of a
-        # multiple of 8 rows keep the packed null bits identical to the whole column's.
-        masks, values, texts = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
-        base = 0
-        for start in range(0, max(len(column), 1), SLICE_ROWS):
-            part = to_canonical_type(column.slice(start, SLICE_ROWS))
-            array = part.combine_chunks() if isinstance(part, pa.ChunkedArray) else part
+        # the streams of pieces converted one at a time: a text column is never copied
+        # whole. The packed null bits are those of the whole column: the bits past a
+        # piece's last whole byte are carried to the next piece, zero bits padded at the end.
+        masks, values, wide, texts = (hashlib.sha256() for _ in range(4))
+        carried = np.zeros(0, dtype=bool)
+        for array in pieces(column):
+            nulls = None
             if array.null_count:
                 nulls = pc.is_null(array).to_numpy(zero_copy_only=False)
-                masks.update(np.packbits(nulls).tobytes())
+            if nulls is not None or carried.any():
+                mask = nulls if nulls is not None else np.zeros(len(array), dtype=bool)
+                bits = np.concatenate([carried, mask]) if len(carried) else mask
+                whole = len(bits) - len(bits) % 8
+                masks.update(np.packbits(bits[:whole]).tobytes())
+                carried = bits[whole:]
             else:  # the same packed bits, all zero, without building them
-                nulls = None
-                masks.update(bytes((len(array) + 7) // 8))
+                pending = len(carried) + len(array)
+                masks.update(bytes(pending // 8))
+                carried = np.zeros(pending % 8, dtype=bool)
             buffers = array.buffers()
             if pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type):
-                if len(array) == 0:
-                    continue
                 offsets = np.frombuffer(buffers[1], dtype=np.int64)[
                     array.offset : array.offset + len(array) + 1
                 ]
-                # offsets as in the whole column: relative to its first value
-                relative = offsets - offsets[0] + base
-                values.update((relative if start == 0 else relative[1:]).tobytes())
+                lengths = np.diff(offsets)
+                values.update(_one_byte(lengths, np.uint8, 255, wide))
                 texts.update(memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])])
-                base = int(relative[-1])
-            elif len(array):
-                numbers = np.frombuffer(buffers[1], dtype=array.type.to_pandas_dtype())
-                numbers = numbers[array.offset : array.offset + len(array)]
-                if nulls is not None:  # a null's slot holds anything: hashed as 0
-                    numbers = numbers.copy()
-                    numbers[nulls] = 0
+                continue
+            numbers = np.frombuffer(buffers[1], dtype=array.type.to_pandas_dtype())
+            numbers = numbers[array.offset : array.offset + len(array)]
+            if nulls is not None:  # a null's slot holds anything: hashed as 0 (bits)
+                keep = nulls.view(np.int8).astype(np.int64) - 1  # 0 where null, else ~0
+                numbers = numbers.view(np.int64) & keep
+            if whole_numbers:
+                values.update(_one_byte(numbers, np.int8, -128, wide))
+            else:
                 values.update(np.ascontiguousarray(numbers).data.cast("B"))
-        for part in (masks, values, texts):
+        if len(carried):
+            masks.update(np.packbits(carried).tobytes())
+        for part in (masks, values, wide, texts):
             digest.update(part.digest())
         return digest.digest()
 
-    names = sorted(columns)
+    # the largest columns first, so that the two threads finish together; the parts are
+    # then combined in name order
+    names = sorted(columns, key=lambda name: -table.column(name).nbytes)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        parts = list(pool.map(canonical, names))
-    total = hashlib.sha256(f"rows={table.num_rows}\n".encode())
-    for part in parts:
-        total.update(part)
+        parts = dict(zip(names, pool.map(canonical, names), strict=True))
+    total = hashlib.sha256(f"fairloop table digest 2;rows={table.num_rows}\n".encode())
+    for name in sorted(columns):
+        total.update(parts[name])
     return total.hexdigest()
+
+
+def _one_byte(numbers: Any, kind: Any, escape: int, wide: Any) -> Any:
+    """``numbers`` as one byte each, ``escape`` for those that do not fit (added to ``wide``)."""
+    info = np.iinfo(kind)
+    low, high = (info.min + 1, info.max) if escape == info.min else (info.min, info.max - 1)
+    if len(numbers) and (numbers.min() < low or numbers.max() > high):
+        escaped = (numbers < low) | (numbers > high)
+        wide.update(np.ascontiguousarray(numbers[escaped], dtype=np.int64).data.cast("B"))
+        numbers = np.where(escaped, escape, numbers)
+    return np.ascontiguousarray(numbers.astype(kind)).data.cast("B")
 
 
 def file_sha256(path: str) -> str:
