@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,7 @@ from fairloop.store._hashchain import GENESIS
 __all__ = [
     "LEDGER_KINDS",
     "LedgerProblem",
+    "append_entries",
     "append_entry",
     "content_digest",
     "entry_hash",
@@ -111,17 +112,37 @@ def append_entry(
     The caller holds the append lock (the head record read ``FOR UPDATE``, or SQLite's
     ``BEGIN IMMEDIATE``), so entries are chained one after another.
     """
+    return append_entries(connection, kind, [row], principal=principal, created_at=created_at)
+
+
+def append_entries(
+    connection: sa.Connection,
+    kind: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    principal: str,
+    created_at: str,
+) -> str:
+    """Chain records in order (as :func:`append_entry` one by one, in one insert).
+
+    The head is read once; each entry's hash takes the one before it. Returns the new head.
+    """
     previous = ledger_head(connection)
-    entry = {
-        "kind": kind,
-        "record_id": record_id(kind, row),
-        "digest": content_digest(kind, row),
-        "principal": principal,
-        "created_at": created_at,
-    }
-    digest = entry_hash(previous, entry)
-    connection.execute(schema.ledger.insert().values(**entry, prev_hash=previous, hash=digest))
-    return digest
+    entries = []
+    for row in rows:
+        entry = {
+            "kind": kind,
+            "record_id": record_id(kind, row),
+            "digest": content_digest(kind, row),
+            "principal": principal,
+            "created_at": created_at,
+        }
+        digest = entry_hash(previous, entry)
+        entries.append({**entry, "prev_hash": previous, "hash": digest})
+        previous = digest
+    if entries:
+        connection.execute(schema.ledger.insert(), entries)
+    return previous
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ events, settings, name bindings; :mod:`fairloop.store._ledger`), the principal o
 event, the chained policy settings and name bindings, and triggers that refuse UPDATE and
 DELETE on every recorded table. Upgrades only add columns, tables and triggers: no
 recorded value is rewritten, so every hash of the chain still verifies; version 4 chains
-what was recorded before it, in the order it was recorded.
+what was recorded before it, in the order it was recorded. Version 5 stores count cubes
+packed (each table a compressed Arrow stream, :meth:`fairloop.CountCube.to_dict`); the cubes
+recorded before stay as they are and are read as they are.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ __all__ = [
     "tables",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = sa.MetaData()
 
@@ -226,5 +228,15 @@ def _to_4(connection: sa.Connection) -> None:
         table.create(connection, checkfirst=True)
 
 
+def _to_5(connection: sa.Connection) -> None:
+    """Count cubes are stored packed from version 5 (tables as compressed Arrow).
+
+    No table changes: the cubes written before stay JSON rows and are read as they are. The
+    version says that an older fairloop, which cannot read packed cubes, must not open it.
+    """
+
+
 #: Step from version N to N + 1, by N.
-UPGRADES: dict[int, Callable[[sa.Connection], None]] = {1: _to_2, 2: _to_3, 3: _to_4}
+UPGRADES: dict[int, Callable[[sa.Connection], None]] = {
+    1: _to_2, 2: _to_3, 3: _to_4, 4: _to_5,
+}  # fmt: skip

@@ -23,7 +23,7 @@ from fairloop.exceptions import ConfigError, StoreError, StoreIntegrityError, me
 from fairloop.flags import rank_flags
 from fairloop.store._engine import store_engine as _engine
 from fairloop.store._hashchain import GENESIS, chain_hash
-from fairloop.store._ledger import append_entry, ledger_head
+from fairloop.store._ledger import append_entries, append_entry, ledger_head
 from fairloop.store._principal import current_principal, name_key, normalise_name
 from fairloop.store._status import (
     derive_status,
@@ -380,8 +380,8 @@ class ReviewStore:
         query = sa.select(table).where(where)
         if "seq" in table.c:
             query = query.order_by(table.c.seq)
-        for row in connection.execute(query).mappings().all():
-            append_entry(connection, kind, dict(row), principal=principal, created_at=created_at)
+        rows = [dict(row) for row in connection.execute(query).mappings().all()]
+        append_entries(connection, kind, rows, principal=principal, created_at=created_at)
 
     @staticmethod
     def _set_ledger_head(connection: sa.Connection) -> None:
@@ -451,7 +451,7 @@ class ReviewStore:
                     config=json.dumps(result.config.to_dict()),
                     summary=json.dumps(record["summary"]),
                     provenance=json.dumps(record["provenance"]),
-                    cube=json.dumps(result.cube.to_dict(), separators=_COMPACT),
+                    cube=json.dumps(result.cube.to_dict(packed=True), separators=_COMPACT),
                 )
             )
             self._chain(connection, "run", schema.runs.c.run_id == run_id, principal, created)
@@ -498,10 +498,10 @@ class ReviewStore:
         series = series_key(result.config)
         created = _now()
         rows = []
-        parts = cube.window_dicts()
+        parts = cube.window_dicts(packed=True)
         sizes = cube.window_sizes()
         for start in starts:
-            part = parts[start] if start in parts else cube.select_windows([start]).to_dict()
+            part = parts.get(start) or cube.select_windows([start]).to_dict(packed=True)
             rows.append(
                 {
                     "series": series,

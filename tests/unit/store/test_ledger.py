@@ -7,6 +7,7 @@ either refused by the database or named by ``verify``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from pathlib import Path
@@ -128,8 +129,12 @@ def _edit(store: ReviewStore, sql: str, **values: Any) -> None:
 
 def test_a_swapped_cube_is_named(recorded: ReviewStore) -> None:
     run = recorded.runs()["run_id"].iloc[0]
-    cube = json.dumps(recorded.run(run)["cube"]).replace('"Black"', '"__x__"')
-    cube = cube.replace('"White"', '"Black"').replace('"__x__"', '"White"')
+    stored = fairloop.CountCube.from_dict(recorded.run(run)["cube"])
+    swapped = stored.cells.assign(
+        race=stored.cells["race"].replace({"Black": "White", "White": "Black"})
+    )
+    forged = dataclasses.replace(stored, cells=swapped)
+    cube = json.dumps(forged.to_dict(packed=True))
     _edit(recorded, "UPDATE fairloop_runs SET cube = :c WHERE run_id = :r", c=cube, r=run)
     report = recorded.verify()
     assert not report.ok and f"run {run} was altered" in str(report.problem)

@@ -205,7 +205,7 @@ def test_first_schema_version_opens_and_upgrades(tmp_path: Path) -> None:
     con.executescript((FIXTURES / "store_v1.sql").read_text())
     con.close()
     store = ReviewStore(path)
-    assert store.schema_version == SCHEMA_VERSION == 4
+    assert store.schema_version == SCHEMA_VERSION == 5
     assert sa.inspect(store.engine).has_table("fairloop_windows")  # version 3
     assert sa.inspect(store.engine).has_table("fairloop_ledger")  # version 4
     assert store.verify().ok and store.verify().checked == 2
