@@ -1060,14 +1060,14 @@ def rerun_from_store(store: ReviewStore, run_id: str | None = None) -> tuple[Aud
 
     run_id = run_id or latest_run(store)
     stored = store.run(run_id)
-    if not stored.get("cube"):
+    cube = store.run_cube(run_id)
+    if cube is None:
         raise StoreError(
             f"Run {run_id} was recorded without its count cube (by an older fairloop), so it "
             "cannot be re-rendered. Audit the log again to record a new run."
         )
     config = AuditConfig.from_mapping(stored["config"], source=f"run {run_id}")
-    result = Audit(config).run_cube(CountCube.from_dict(stored["cube"]),
-                                    provenance=stored["provenance"])  # fmt: skip
+    result = Audit(config).run_cube(cube, provenance=stored["provenance"])
     recorded = store.flags(run_id=run_id)
     if len(result.flags) and len(recorded) and "sample_case_ids" in recorded:
         samples = dict(zip(recorded["flag_id"], recorded["sample_case_ids"], strict=True))

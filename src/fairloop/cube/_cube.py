@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -589,7 +589,7 @@ class CountCube:
             stacked, scores=scores, reasons=None, outcomes=None, agreement=None, **strata
         )
 
-    def to_dict(self, *, packed: bool = False) -> dict[str, Any]:
+    def to_dict(self, *, packed: bool = False, apart: Sequence[str] = ()) -> dict[str, Any]:
         """Plain JSON-compatible form (key values as text, counts as integers).
 
         Parameters
@@ -599,7 +599,15 @@ class CountCube:
             ``{"arrow": ...}``: a zstd-compressed Arrow IPC stream in base64, instead of a
             list of rows. The review store's form: a tenth of the size, written and read
             without Python touching a value. :meth:`from_dict` reads both forms.
+        apart : sequence of str, default=()
+            Time windows kept apart (the review store keeps each window's own cube, from
+            :meth:`window_dicts`): their cells, scores and strata are left out, and listed
+            under ``windows_apart``. :meth:`from_dict` then needs those windows' dicts.
         """
+        if apart:
+            rest = self.select_windows([w for w in self.windows if w not in set(apart)])
+            kept = replace(rest, outcomes=self.outcomes, agreement=self.agreement)
+            return {**kept.to_dict(packed=packed), "windows_apart": sorted(apart)}
         parts: tuple[CountCube | None, CountCube | None] = (self.strata, self.reviewer_strata)
         if self.window_strata is not None:  # by window, so that windows keep them
             parts = self.window_strata.get()
@@ -693,8 +701,33 @@ class CountCube:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CountCube:
-        """Rebuild a cube from :meth:`to_dict` output."""
+    def from_dict(
+        cls, data: dict[str, Any], windows: Mapping[str, dict[str, Any]] | None = None
+    ) -> CountCube:
+        """Rebuild a cube from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        data : dict
+            The plain form, its tables as rows or packed.
+        windows : mapping of str to dict, optional
+            The dicts of the windows ``data`` keeps apart (``windows_apart``), by window.
+
+        Raises
+        ------
+        ValueError
+            ``data`` keeps windows apart that ``windows`` does not give.
+        """
+        apart = data.get("windows_apart") or []
+        if apart:
+            missing = [w for w in apart if w not in (windows or {})]
+            if missing:
+                raise ValueError(
+                    f"The cube keeps {len(apart)} time windows apart; {len(missing)} of them "
+                    f"were not given (first: {missing[0]})."
+                )
+            assert windows is not None
+            data = _joined(data, [windows[w] for w in apart])
         cells = _frame(data["rows"], data["columns"])
         moments = data.get("case_moments")
         scores = data.get("scores")
@@ -804,9 +837,38 @@ def _emit(frame: pd.DataFrame, as_rows: Callable[[pd.DataFrame], Any], packed: b
 
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
     """A table of a cube's plain form, its rows a list or packed (:func:`_emit`)."""
+    if isinstance(rows, pd.DataFrame):  # joined from parts (:func:`_joined`)
+        return rows
     if is_packed(rows):
         return unpack_table(rows, columns)
     return pd.DataFrame(rows, columns=columns)
+
+
+def _joined(whole: dict[str, Any], parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A cube's plain form with the tables of the parts kept apart put back (as frames).
+
+    The cells, the score table and the strata (themselves cube forms) are the rows of
+    ``whole`` followed by each part's; what only the whole holds (case moments, outcomes,
+    agreement) is its own.
+    """
+    out = {k: v for k, v in whole.items() if k != "windows_apart"}
+    out["rows"] = _stacked([whole, *parts], "rows", "columns")
+    scored = [t for t in [whole.get("scores"), *(p.get("scores") for p in parts)] if t]
+    if scored:
+        out["scores"] = {"columns": scored[0]["columns"],
+                         "rows": _stacked(scored, "rows", "columns")}  # fmt: skip
+    for name in ("strata", "reviewer_strata"):
+        inner = [p[name] for p in parts if p.get(name)]
+        if whole.get(name) and inner:
+            out[name] = _joined(whole[name], inner)
+    return out
+
+
+def _stacked(tables: Sequence[dict[str, Any]], rows: str, columns: str) -> pd.DataFrame:
+    """The rows of several tables of the same columns, one after another."""
+    frames = [_frame(t[rows], t[columns]) for t in tables]
+    filled = [f for f in frames if len(f)] or frames[:1]
+    return filled[0] if len(filled) == 1 else pd.concat(filled, ignore_index=True)
 
 
 def _object_rows(frame: pd.DataFrame) -> list[Any]:

@@ -82,6 +82,18 @@ def resolve_url(db: str | os.PathLike[str] | None) -> str:
     return value if "://" in value else f"sqlite:///{value}"
 
 
+def _stored_windows(result: AuditResult) -> list[str]:
+    """The time windows a run stores a cube of: those the audit read from the log.
+
+    Windows added from the store are stored already; rows without a time have no window.
+    """
+    cube = result.cube
+    if cube.window is None:
+        return []
+    read = result.provenance.get("windows_read")
+    return [w for w in (read if read is not None else cube.windows) if w != MISSING_GROUP]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -436,6 +448,7 @@ class ReviewStore:
         p = result.provenance
         flags = result.flags
         record = result.to_record()  # built once, without the bundle's large tables
+        starts = _stored_windows(result)
         with self._write() as connection:
             # take the append lock first: no decision can land between the reading of a
             # flag's history below and an automatic reopening written from it
@@ -451,11 +464,14 @@ class ReviewStore:
                     config=json.dumps(result.config.to_dict()),
                     summary=json.dumps(record["summary"]),
                     provenance=json.dumps(record["provenance"]),
-                    cube=json.dumps(result.cube.to_dict(packed=True), separators=_COMPACT),
+                    # the windows' cells are stored once, with their windows
+                    cube=json.dumps(
+                        result.cube.to_dict(packed=True, apart=starts), separators=_COMPACT
+                    ),
                 )
             )
             self._chain(connection, "run", schema.runs.c.run_id == run_id, principal, created)
-            self._record_windows(connection, result, run_id)
+            self._record_windows(connection, result, run_id, starts)
             self._chain(connection, "window", schema.windows.c.run_id == run_id, principal,
                         created)  # fmt: skip
             records = record["flags"]
@@ -486,15 +502,13 @@ class ReviewStore:
         return run_id
 
     @staticmethod
-    def _record_windows(connection: sa.Connection, result: AuditResult, run_id: str) -> None:
-        """One cube per time window the audit read (windows added from the store excepted)."""
-        cube = result.cube
-        if cube.window is None:
-            return
-        read = result.provenance.get("windows_read")
-        starts = [w for w in (read if read is not None else cube.windows) if w != MISSING_GROUP]
+    def _record_windows(
+        connection: sa.Connection, result: AuditResult, run_id: str, starts: list[str]
+    ) -> None:
+        """One cube per time window the audit read (see :func:`_stored_windows`)."""
         if not starts:
             return
+        cube = result.cube
         series = series_key(result.config)
         created = _now()
         rows = []
@@ -606,8 +620,38 @@ class ReviewStore:
         if found is None:
             raise _no_run(run_id)
 
+    def run_cube(self, run_id: str) -> CountCube | None:
+        """A recorded run's count cube, its windows put back; None if it was not recorded.
+
+        Raises
+        ------
+        StoreError
+            No such run.
+        """
+        stored = self.run(run_id)["cube"]
+        if not stored:
+            return None
+        windows: dict[str, dict[str, Any]] = {}
+        if stored.get("windows_apart"):
+            query = sa.select(schema.windows.c.window, schema.windows.c.cube).where(
+                schema.windows.c.run_id == run_id
+            )
+            with self.engine.connect() as connection:
+                windows = {str(w): json.loads(c) for w, c in connection.execute(query)}
+        try:
+            return CountCube.from_dict(stored, windows)
+        except ValueError as exc:
+            raise StoreIntegrityError(
+                f"The count cube of run {run_id} cannot be rebuilt: {exc} Run `fairloop "
+                "verify` to see what changed in the store."
+            ) from None
+
     def run(self, run_id: str) -> dict[str, Any]:
-        """A recorded run: provenance, configuration, summary and count cube."""
+        """A recorded run: provenance, configuration, summary and count cube.
+
+        The cube is as stored: when it keeps its windows apart (``windows_apart``), they are
+        in the windows table; :meth:`run_cube` puts them back.
+        """
         with self.engine.connect() as connection:
             row = (
                 connection.execute(sa.select(schema.runs).where(schema.runs.c.run_id == run_id))

@@ -129,7 +129,8 @@ def _edit(store: ReviewStore, sql: str, **values: Any) -> None:
 
 def test_a_swapped_cube_is_named(recorded: ReviewStore) -> None:
     run = recorded.runs()["run_id"].iloc[0]
-    stored = fairloop.CountCube.from_dict(recorded.run(run)["cube"])
+    stored = recorded.run_cube(run)
+    assert stored is not None
     swapped = stored.cells.assign(
         race=stored.cells["race"].replace({"Black": "White", "White": "Black"})
     )

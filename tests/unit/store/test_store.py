@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 import fairloop
+from fairloop.datasets import make_decision_log
 from fairloop.exceptions import ConfigError, StoreError
 from fairloop.store import GENESIS, SCHEMA_VERSION, ReviewStore, chain_hash
 
@@ -45,7 +47,7 @@ def test_run_flags_and_status(store_url: str, planted_audit: fairloop.AuditResul
     assert set(flags["flag_id"]) == set(planted_audit.flags["flag_id"])
     assert set(flags["status"]) == {"open"}
     stored = store.run(run_id)
-    assert fairloop.CountCube.from_dict(stored["cube"]).equals(planted_audit.cube)
+    assert store.run_cube(run_id).equals(planted_audit.cube)  # type: ignore[union-attr]
     assert stored["provenance"]["data_sha256"] == planted_audit.provenance["data_sha256"]
 
 
@@ -457,3 +459,25 @@ def test_nobody_signs_as_fairloop(store_url: str, planted_audit: fairloop.AuditR
     for name in ("fairloop", " fairloop", "FairLoop"):
         with pytest.raises(ConfigError, match="reviewer"):
             store.decide(_planted_id(planted_audit), "confirmed", rationale="x", reviewer=name)
+
+
+def test_a_run_stores_its_windows_cells_once(tmp_path: Path) -> None:
+    """With time windows, a run's own cube keeps only what no window holds; the run is
+    rebuilt from it and its windows, and re-renders the same figures."""
+    from fairloop._audit import rerun_from_store
+
+    log = make_decision_log(n=3_000, seed=4)
+    data = log.data.copy()
+    data.loc[data.index[:50], "decided_at"] = pd.NaT  # rows without a window
+    result = fairloop.audit(data, **log.roles)
+    with ReviewStore(tmp_path / "s.db") as store:
+        run_id = store.record_run(result)
+        stored = store.run(run_id)["cube"]
+        assert stored["windows_apart"] == [w for w in result.cube.windows if w != "(missing)"]
+        own = fairloop.CountCube.from_dict({**stored, "windows_apart": []})
+        assert own.windows == ["(missing)"] and own.n_rows == 50
+        assert store.run_cube(run_id).equals(result.cube)  # type: ignore[union-attr]
+        again, _ = rerun_from_store(store, run_id)
+        pd.testing.assert_frame_equal(again.metrics, result.metrics)
+        with pytest.raises(ValueError, match="keeps 12 time windows apart"):
+            fairloop.CountCube.from_dict(stored)

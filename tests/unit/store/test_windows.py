@@ -47,8 +47,12 @@ def test_second_half_adds_to_the_first_without_reading_it(halves, tmp_path: Path
             year = fairloop.Audit(config).run(second, history=store)
         finally:
             moved.rename(first)
-        store.record_run(year)
+        run_id = store.record_run(year)
         assert len(store.windows(config)) == 12
+        # the run stores the cells of the six windows it read once, with those windows;
+        # the six it took from the store stay in its own cube
+        assert store.run(run_id)["cube"]["windows_apart"] == year.provenance["windows_read"]
+        assert store.run_cube(run_id).equals(year.cube)  # type: ignore[union-attr]
     expected = fairloop.audit(whole, **roles)
     assert year.cube.equals(expected.cube)
     pd.testing.assert_frame_equal(year.metrics, expected.metrics)
