@@ -413,15 +413,26 @@ def _reasons(frame: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
 def _transitions(frame: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
     """Reviewed cases per sensitive group by the model's and the human's value (as text)."""
     reviewed = frame[frame[Col.LABEL].notna()]
-    model, human = _tokens(reviewed[Col.PREDICTION]), _tokens(reviewed[Col.LABEL])
+    # sorted codes of the decisions' tokens, then per attribute of its values: one bincount
+    # of the combined codes counts the cases in (value, model, human) order
+    model, models = pd.factorize(_tokens(reviewed[Col.PREDICTION]), sort=True)
+    human, humans = pd.factorize(_tokens(reviewed[Col.LABEL]), sort=True)
+    n = reviewed[Col.N].to_numpy(np.int64)
     parts = []
     for attribute in config.sensitive:
-        part = pd.DataFrame({
-            "group": reviewed[attribute].to_numpy(), "model": model, "human": human,
-            "n": reviewed[Col.N].to_numpy(),
-        })  # fmt: skip
-        counts = part.groupby(["group", "model", "human"], sort=True)["n"].sum().reset_index()
-        parts.append(counts.assign(attribute=attribute))
+        group, groups = pd.factorize(reviewed[attribute], sort=True)
+        known = (group >= 0) & (model >= 0) & (human >= 0)
+        combined = (group[known] * len(models) + model[known]) * len(humans) + human[known]
+        counts = np.bincount(combined, n[known], len(groups) * len(models) * len(humans))
+        present = np.flatnonzero(np.bincount(combined, minlength=len(counts)))
+        cell, h = np.divmod(present, len(humans))
+        g, m = np.divmod(cell, len(models))
+        parts.append(pd.DataFrame({
+            "group": np.asarray(groups, dtype=object)[g],
+            "model": np.asarray(models, dtype=object)[m],
+            "human": np.asarray(humans, dtype=object)[h],
+            "n": counts[present].astype(np.int64), "attribute": attribute,
+        }))  # fmt: skip
     columns = ["attribute", "group", "model", "human", "n"]
     if not parts:
         return pd.DataFrame(columns=columns)

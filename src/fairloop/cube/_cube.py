@@ -245,10 +245,13 @@ class CountCube:
         return cached
 
     def _sums(self) -> NDArray[np.float64]:
-        """The cells then the score sums of every row, as one float matrix (computed once)."""
+        """The cells then the score sums of every row, as one float matrix (computed once).
+
+        Column-major: a marginal sums it column by column.
+        """
         cached: NDArray[np.float64] | None = self.__dict__.get("_sum_matrix")
         if cached is None:
-            cached = self.cells[[*CELLS, *SCORE_SUMS]].to_numpy(dtype=np.float64)
+            cached = np.asfortranarray(self.cells[[*CELLS, *SCORE_SUMS]].to_numpy(np.float64))
             object.__setattr__(self, "_sum_matrix", cached)
         return cached
 
@@ -484,35 +487,53 @@ class CountCube:
         return frame
 
     def marginal_arrays(
-        self, attributes: Sequence[str]
-    ) -> tuple[list[NDArray[np.object_]], NDArray[np.float64]]:
+        self, attributes: Sequence[str], *, codes: Sequence[str] = ()
+    ) -> tuple[list[NDArray[Any]], NDArray[np.float64]]:
         """:meth:`marginal` as arrays: the attributes' values, and the summed columns.
+
+        Parameters
+        ----------
+        attributes : sequence of str
+            Keys of this cube.
+        codes : sequence of str, default=()
+            Keys given by their code (position in :meth:`key_values`) instead of their value.
 
         Returns
         -------
         values : list of ndarray
-            One array of values per attribute, one entry per group (sorted).
+            One array of values (or codes) per attribute, one entry per group (sorted).
         sums : ndarray of shape (groups, len(CELLS) + 2)
             The summed cells then the score sums, as floats.
         """
         totals = self._sums()
         if not attributes:
             return [], totals.sum(axis=0, keepdims=True)
-        values, inverse, size = self.grouping(attributes)
+        values, inverse, size = self.grouping(attributes, codes=codes)
         summed: NDArray[np.float64] = np.column_stack(
             [np.bincount(inverse, totals[:, j], size) for j in range(totals.shape[1])]
         ).astype(np.float64)
         return values, summed
 
+    def key_values(self, name: str) -> NDArray[np.object_]:
+        """A key's values in the cube's order (a code is a position in this array)."""
+        return self._code(name)[1]
+
     def grouping(
-        self, attributes: Sequence[str]
-    ) -> tuple[list[NDArray[np.object_]], NDArray[np.int64], int]:
+        self, attributes: Sequence[str], *, codes: Sequence[str] = ()
+    ) -> tuple[list[NDArray[Any]], NDArray[np.int64], int]:
         """Which combination of the attributes' values each cell row belongs to.
+
+        Parameters
+        ----------
+        attributes : sequence of str
+            Keys of this cube.
+        codes : sequence of str, default=()
+            Keys given by their code (position in :meth:`key_values`) instead of their value.
 
         Returns
         -------
         values : list of ndarray
-            One array of values per attribute, one entry per combination (sorted).
+            One array of values (or codes) per attribute, one entry per combination (sorted).
         inverse : ndarray of int
             The combination of each row of :attr:`cells`.
         size : int
@@ -525,11 +546,12 @@ class CountCube:
             combined = combined * len(uniques) + code
             span *= len(uniques)
         keys, inverse = sorted_unique(combined, span)
-        values: list[NDArray[np.object_]] = []
+        values: list[NDArray[Any]] = []
         remainder = keys.copy()
         for name in reversed(attributes):
             _, uniques = self._code(name)
-            values.append(uniques[remainder % len(uniques)])
+            code = remainder % len(uniques)
+            values.append(code if name in codes else uniques[code])
             remainder //= len(uniques)
         return values[::-1], inverse.astype(np.int64), len(keys)
 

@@ -33,9 +33,9 @@ case with no reviewer id is a cluster of its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from fairloop.cube import CountCube
@@ -54,9 +54,24 @@ def moment_columns() -> list[str]:
     return [f"m_{a}_{b}" for i, a in enumerate(CELLS) for b in CELLS[i:]]
 
 
-def _bincount(index: IntArray, values: FloatArray, size: int) -> FloatArray:
-    """Column-wise bincount of a (rows, metrics) array."""
-    return np.stack([np.bincount(index, values[:, m], size) for m in range(values.shape[1])], 1)
+def _sum_runs(group: IntArray, terms: Sequence[NDArray[Any]], size: int) -> list[FloatArray]:
+    """Each (rows, columns) term summed by group, the rows of a group in one run.
+
+    One ``np.add.reduceat`` per term over the runs (not one bincount per column); a group
+    of several runs is still summed whole.
+    """
+    out = [np.zeros((size, t.shape[1])) for t in terms]
+    if len(group):
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        owners = group[starts]
+        once = len(np.unique(owners)) == len(owners)
+        for total, term in zip(out, terms, strict=True):
+            runs = np.add.reduceat(term.astype(np.float64, copy=False), starts, axis=0)
+            if once:
+                total[owners] = runs
+            else:
+                np.add.at(total, owners, runs)
+    return out
 
 
 class ClusterVariance:
@@ -117,6 +132,7 @@ class ClusterVariance:
         self.corr_g, self.corr = np.ones(shape), np.ones(shape)
         self.df_g, self.df_c = np.full(shape, np.inf), np.full(shape, np.inf)
         self._pairs: dict[int, tuple[IntArray, IntArray, FloatArray]] = {}
+        self._run_slices: dict[int, dict[int, slice | IntArray]] = {}
         self.reviewed = reviewed
         self.by_reviewer = np.broadcast_to(reviewed[None, :] & self.use_reviewers, shape)
         self.by_case = np.full(shape, self.use_cases)
@@ -129,85 +145,114 @@ class ClusterVariance:
 
     def _reviewers(self, cube: CountCube) -> None:
         reviewer = str(cube.reviewer)
-        table, shape, mask = self.table, self.p.shape, self.reviewed[None, :]
+        table, shape = self.table, self.p.shape
+        # only the metrics of reviewed cases have reviewer clusters: the sums below run over
+        # those columns (R), and those that depend on a denominator alone over each distinct
+        # denominator once (D; ``den_of`` maps R's columns to D's)
+        cols = np.flatnonzero(self.reviewed)
+        self._column_of = np.full(shape[1], -1)
+        self._column_of[cols] = np.arange(len(cols))
+        num, den = self.num[:, cols], self.den[:, cols]
+        dens, den_of = np.unique(den, axis=1, return_inverse=True)
+        den_of = np.asarray(den_of).reshape(-1)
+        p, pc = self.p[:, cols], self.pc[:, cols]
+        size, width = len(table), len(cols)
         # the counts by the sets' attributes and the reviewer alone (band and window keys
         # summed over once): each set's sum below touches those cells only
         cube = cube.summed_to([*{a for attrs in table.sets for a in attrs}, reviewer])
-        (names,), sums = cube.marginal_arrays([reviewer])
-        known = names != MISSING_GROUP
+        known = cube.key_values(reviewer) != MISSING_GROUP  # by reviewer code
+        position = np.cumsum(known) - 1  # a known reviewer's row in t_y, t_x
+        (codes,), sums = cube.marginal_arrays([reviewer], codes=[reviewer])
         cells = sums[:, : len(CELLS)]
-        t_y, t_x = cells[known] @ self.num, cells[known] @ self.den
-        lone_x_all = (cells[~known] @ self.den).sum(axis=0)
-        lone_y_all = (cells[~known] @ self.num).sum(axis=0)
-        reviewer_index = pd.Index(names[known])
-        gg, cc, gc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-        n_g, n_c = np.zeros(shape), np.zeros(shape)
+        mine = known[codes]
+        t_y, t_x, t_d = cells[mine] @ num, cells[mine] @ den, cells[mine] @ dens
+        lone_x_all = (cells[~mine] @ den).sum(axis=0)
+        lone_y_all = (cells[~mine] @ num).sum(axis=0)
+        gg, cc, gc = np.zeros((size, width)), np.zeros((size, width)), np.zeros((size, width))
+        n_g, n_c = np.zeros((size, width)), np.zeros((size, width))
+        sq_g, sq_c = np.zeros((size, width)), np.zeros((size, width))
+        d_n_g, d_n_c = np.zeros((size, dens.shape[1])), np.zeros((size, dens.shape[1]))
+        d_sq_g, d_sq_c = np.zeros((size, dens.shape[1])), np.zeros((size, dens.shape[1]))
         # every group's complement holds every reviewer, less the group's part (below)
-        whole = (
-            (t_y * t_y).sum(0) - 2 * self.pc * (t_y * t_x).sum(0) + self.pc**2 * (t_x * t_x).sum(0)
-        )
+        whole = (t_y * t_y).sum(0) - 2 * pc * (t_y * t_x).sum(0) + pc**2 * (t_x * t_x).sum(0)
         n_c += (t_x > 0).sum(axis=0)
-        sq_g, sq_c = np.zeros(shape), np.zeros(shape) + (t_x * t_x).sum(axis=0)
+        sq_c += (t_x * t_x).sum(axis=0)
         for s, attrs in enumerate(table.sets):
             rows = table.set_slices()[s]
             if rows.stop == rows.start:
                 continue
-            keys, sums = cube.marginal_arrays([*attrs, reviewer])
+            keys, sums = cube.marginal_arrays([*attrs, reviewer], codes=[reviewer])
             group = _group_of_rows(table, s, keys[:-1], len(sums))
             keep = group >= 0
             cells = sums[:, : len(CELLS)]
-            gy, gx = cells @ self.num, cells @ self.den
-            g = np.where(keep, group, 0)
-            is_known = (keys[-1] != MISSING_GROUP) & keep
+            is_known = known[keys[-1]] & keep
             k = np.flatnonzero(is_known)
-            r = reviewer_index.get_indexer(keys[-1][k])  # keys are in the cube's order
-            pg, pcg = self.p[g[k]], self.pc[g[k]]
-            a = gy[k] - pg * gx[k]  # the group's residual in reviewer r
-            total = t_y[r] - pcg * t_x[r]
-            b = total - (gy[k] - pcg * gx[k])  # the complement's residual in reviewer r
-            gg += _bincount(g[k], a * a, len(table))
-            gc += _bincount(g[k], a * b, len(table))
-            # the complement's sum over every reviewer: all of them, corrected where g is
-            cc += _bincount(g[k], b * b - total * total, len(table))
-            n_g += _bincount(g[k], (gx[k] > 0).astype(float), len(table))
-            # cluster sizes' squares, for the effective number of clusters (Kish)
-            sq_g += _bincount(g[k], gx[k] ** 2, len(table))
-            sq_c += _bincount(g[k], (t_x[r] - gx[k]) ** 2 - t_x[r] ** 2, len(table))
-            n_c -= _bincount(g[k], ((t_x[r] - gx[k]) <= 0) & (t_x[r] > 0), len(table))
+            g, r = group[k], position[keys[-1][k]]
+            ck = cells[k]
+            gy, gx, gd = ck @ num, ck @ den, ck @ dens
+            pg, pcg = p[g], pc[g]
+            ty, tx, td = t_y[r], t_x[r], t_d[r]
+            a = gy - pg * gx  # the group's residual in reviewer r
+            total = ty - pcg * tx
+            b = total - (gy - pcg * gx)  # the complement's residual in reviewer r
+            # the rows of a group are one run (sorted by the set's attributes): every sum by
+            # group is one reduceat over the stacked terms
+            summed = _sum_runs(g, [
+                a * a, a * b,
+                # the complement's sum over every reviewer: all of them, corrected where g is
+                b * b - total * total,
+                (gd > 0).astype(float),
+                # cluster sizes' squares, for the effective number of clusters (Kish)
+                gd**2, (td - gd) ** 2 - td**2,
+                ((td - gd) <= 0) & (td > 0),
+            ], size)  # fmt: skip
+            gg += summed[0]
+            gc += summed[1]
+            cc += summed[2]
+            d_n_g += summed[3]
+            d_sq_g += summed[4]
+            d_sq_c += summed[5]
+            d_n_c -= summed[6]
             if self.keep_pairs:
-                self._pairs[s] = (g[k], r, a)
-            in_set = np.zeros(len(table), dtype=bool)
+                self._pairs[s] = (g, r, a)
+            in_set = np.zeros(size, dtype=bool)
             in_set[rows] = True
             # reviewed cases without a reviewer id: clusters of one
-            lone = np.flatnonzero(~(keys[-1] != MISSING_GROUP) & keep)
-            ly, lx = (
-                _bincount(g[lone], gy[lone], len(table)),
-                _bincount(g[lone], gx[lone], len(table)),
-            )
-            gg += ly * (1 - self.p) ** 2 + (lx - ly) * self.p**2
+            lone = np.flatnonzero(~known[keys[-1]] & keep)
+            ly, lx = _sum_runs(group[lone], [cells[lone] @ num, cells[lone] @ den], size)
+            gg += ly * (1 - p) ** 2 + (lx - ly) * p**2
             cly, clx = lone_y_all - ly, lone_x_all - lx
-            cc[in_set] += (cly * (1 - self.pc) ** 2 + (clx - cly) * self.pc**2)[in_set]
+            cc[in_set] += (cly * (1 - pc) ** 2 + (clx - cly) * pc**2)[in_set]
             n_g += lx
             n_c[in_set] += clx[in_set]
             sq_g += lx
             sq_c[in_set] += clx[in_set]
+        n_g += d_n_g[:, den_of]
+        n_c += d_n_c[:, den_of]
+        sq_g += d_sq_g[:, den_of]
+        sq_c += d_sq_c[:, den_of]
         cc += whole
         clusters_all = (t_x > 0).sum(axis=0) + lone_x_all  # of the whole population
-        self.corr_g = np.where(n_g > 1, n_g / np.maximum(n_g - 1, 1), 1.0)
-        self.corr = np.broadcast_to(
-            np.where(clusters_all > 1, clusters_all / np.maximum(clusters_all - 1, 1), 1.0),
-            shape,
-        )
-        self.gg = np.where(mask, gg, 0.0)
-        self.cc = np.where(mask, cc, 0.0)
-        self.gc = np.where(mask, gc, 0.0)
+        x, xc = self.x[:, cols], self.xc[:, cols]
         # the t quantile's degrees of freedom: the effective number of clusters less one,
         # (sum of sizes)^2 / sum of squared sizes, which is C for clusters of equal size
         with np.errstate(divide="ignore", invalid="ignore"):
-            eff_g = np.where(sq_g > 0, self.x**2 / sq_g, n_g)
-            eff_c = np.where(sq_c > 0, self.xc**2 / sq_c, n_c)
-        self.df_g = np.where(mask, np.maximum(eff_g - 1, 1), np.inf)
-        self.df_c = np.where(mask, np.maximum(eff_c - 1, 1), np.inf)
+            eff_g = np.where(sq_g > 0, x**2 / sq_g, n_g)
+            eff_c = np.where(sq_c > 0, xc**2 / sq_c, n_c)
+        # the columns of other metrics keep no reviewer term (gg, cc, gc zero; df infinite)
+        self.corr_g = np.ones(shape)
+        self.corr_g[:, cols] = np.where(n_g > 1, n_g / np.maximum(n_g - 1, 1), 1.0)
+        corr = np.ones(shape[1])
+        corr[cols] = np.where(clusters_all > 1, clusters_all / np.maximum(clusters_all - 1, 1),
+                              1.0)  # fmt: skip
+        self.corr = np.broadcast_to(corr, shape)
+        for name, value in (("gg", gg), ("cc", cc), ("gc", gc)):
+            full = np.zeros(shape)
+            full[:, cols] = value
+            setattr(self, name, full)
+        self.df_g, self.df_c = np.full(shape, np.inf), np.full(shape, np.inf)
+        self.df_g[:, cols] = np.maximum(eff_g - 1, 1)
+        self.df_c[:, cols] = np.maximum(eff_c - 1, 1)
 
     # ------------------------------------------------------------------ cases
 
@@ -298,6 +343,21 @@ class ClusterVariance:
                           self.by_reviewer, self.by_case,
                           np.minimum(self.df_g, self.df_c))  # fmt: skip
 
+    def _runs(self, s: int, owner: IntArray) -> dict[int, slice | IntArray]:
+        """The rows of each group of set ``s`` in its kept residuals (a run per group)."""
+        cached = self._run_slices.get(s)
+        if cached is None:
+            starts: list[int] = []
+            if len(owner):
+                starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]).tolist()
+            ends = [*starts[1:], len(owner)]
+            pairs = zip(starts, ends, strict=True)
+            cached = {int(owner[a]): slice(int(a), int(b)) for a, b in pairs}
+            if len(cached) < len(starts):  # a group in several runs: its rows one by one
+                cached = {g: np.flatnonzero(owner == g) for g in cached}
+            self._run_slices[s] = cached
+        return cached
+
     def pair(self, g: IntArray, h: IntArray, m: IntArray) -> FloatArray:
         """Design effect of the gap between groups ``g`` and ``h`` of one set, metric ``m``."""
         if not self.clusters:
@@ -310,9 +370,13 @@ class ClusterVariance:
                 if entry is None or not self.reviewed[metric]:
                     continue
                 owner, reviewers, resid = entry
-                ia, ib = np.flatnonzero(owner == a), np.flatnonzero(owner == b)
-                _, ja, jb = np.intersect1d(reviewers[ia], reviewers[ib], return_indices=True)
-                cross[i] = float(np.dot(resid[ia[ja], metric], resid[ib[jb], metric]))
+                column = self._column_of[metric]
+                runs = self._runs(int(set_of[a]), owner)
+                ia, ib = runs.get(int(a), _EMPTY), runs.get(int(b), _EMPTY)
+                # a group's rows are one run, its reviewers sorted within it
+                _, ja, jb = np.intersect1d(reviewers[ia], reviewers[ib], assume_unique=True,
+                                           return_indices=True)  # fmt: skip
+                cross[i] = float(np.dot(resid[ia][ja, column], resid[ib][jb, column]))
         p, x = self.p, self.x
         xg, xh = x[g, m], x[h, m]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -324,6 +388,9 @@ class ClusterVariance:
         return self._deff(np.nan_to_num(rows), np.nan_to_num(reviewer), np.nan_to_num(case),
                           self.by_reviewer[g, m], self.by_case[g, m],
                           np.minimum(self.df_g[g, m], self.df_g[h, m]))  # fmt: skip
+
+
+_EMPTY = slice(0, 0)
 
 
 def _group_of_rows(
