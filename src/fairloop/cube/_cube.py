@@ -514,6 +514,45 @@ class CountCube:
         ).astype(np.float64)
         return values, summed
 
+    def coarser_marginal(
+        self,
+        attributes: Sequence[str],
+        finer: Sequence[str],
+        codes: Sequence[NDArray[np.int64]],
+        sums: NDArray[np.float64],
+    ) -> tuple[list[NDArray[np.int64]], NDArray[np.float64]]:
+        """``marginal_arrays(attributes, codes=attributes)`` summed from a finer marginal.
+
+        Parameters
+        ----------
+        attributes : sequence of str
+            Keys of this cube, all of them in ``finer``.
+        finer : sequence of str
+            The keys of a marginal of this cube with every key given by its code
+            (``marginal_arrays(finer, codes=finer)``), which gives ``codes`` and ``sums``.
+        codes, sums
+            That marginal: far fewer rows than the cube, so summing it again is cheaper
+            than summing the cells.
+        """
+        where = [list(finer).index(a) for a in attributes]
+        combined = np.zeros(len(sums), dtype=np.int64)
+        span = 1
+        for name, i in zip(attributes, where, strict=True):
+            width = len(self.key_values(name))
+            combined = combined * width + codes[i]
+            span *= width
+        keys, inverse = sorted_unique(combined, span)
+        columns = np.asfortranarray(sums)
+        summed: NDArray[np.float64] = np.column_stack(
+            [np.bincount(inverse, columns[:, j], len(keys)) for j in range(sums.shape[1])]
+        ).astype(np.float64)
+        out: list[NDArray[np.int64]] = []
+        for name in reversed(attributes):
+            width = len(self.key_values(name))
+            out.append(keys % width)
+            keys = keys // width
+        return out[::-1], summed
+
     def key_values(self, name: str) -> NDArray[np.object_]:
         """A key's values in the cube's order (a code is a position in this array)."""
         return self._code(name)[1]
