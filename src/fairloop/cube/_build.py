@@ -302,15 +302,25 @@ def _engine_cells(frame: pd.DataFrame, keys: list[str], bands: ScoreBands) -> pd
     for column in ("score_sum", *WEIGHT_SUMS):
         if column in out:
             out[column] = out[column].astype(np.float64) / SUM_SCALE
-    if out.duplicated(keys).any():
+    # the keys' sorted codes, then one stable lexsort: what sort_values(keys) gives,
+    # without comparing text row by row; rows whose keys coincide sit side by side
+    codes = [pd.factorize(out[k], sort=True)[0] for k in keys]
+    order = np.lexsort(codes[::-1]) if codes else np.arange(len(out))
+    repeated = np.ones(max(len(out) - 1, 0), dtype=bool)
+    for code in codes:
+        ordered = code[order]
+        repeated &= ordered[1:] == ordered[:-1]
+    if repeated.any():
         return out.groupby(keys, sort=True).sum().reset_index()
-    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _cell_table(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Counts per combination of the keys and cell, with the score and weight sums."""
     # keys is never empty: an audit needs at least one sensitive attribute.
     scored = Col.SCORE_N in frame
+    if Col.WEIGHT not in frame and not frame[keys].isna().to_numpy().any():
+        return _sorted_cell_table(frame, keys, scored)
     summed = [Col.N, *([Col.SCORE_N, Col.SCORE_SUM] if scored else [])]
     grouped = frame.groupby([*keys, _CELL], sort=True)[summed].sum()
     counts = grouped[Col.N].unstack(_CELL, fill_value=0).reindex(columns=list(CELLS), fill_value=0)
@@ -323,6 +333,36 @@ def _cell_table(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         counts = counts.join(_weight_sums(frame, keys)).fillna(0.0)
     cells = counts.reset_index()
     cells.columns.name = None
+    return cells
+
+
+def _sorted_cell_table(frame: pd.DataFrame, keys: list[str], scored: bool) -> pd.DataFrame:
+    """:func:`_cell_table` on the keys' sorted codes: one lexsort, then sums by bincount.
+
+    The same table (rows in the keys' sorted order, the cells spread as columns) as the
+    pandas grouping, without grouping text.
+    """
+    codes = [pd.factorize(frame[k], sort=True)[0] for k in keys]
+    order = np.lexsort(codes[::-1])
+    change = np.zeros(len(frame), dtype=bool)
+    change[:1] = True
+    for code in codes:
+        ordered = code[order]
+        change[1:] |= ordered[1:] != ordered[:-1]
+    group = np.empty(len(frame), dtype=np.int64)
+    group[order] = np.cumsum(change) - 1
+    firsts = order[change]
+    size = len(firsts)
+    cell = pd.Categorical(frame[_CELL], categories=list(CELLS)).codes.astype(np.int64)
+    counts = np.bincount(group * len(CELLS) + cell, frame[Col.N].to_numpy(np.float64),
+                         size * len(CELLS)).reshape(size, len(CELLS))  # fmt: skip
+    cells = pd.DataFrame({k: frame[k].iloc[firsts].reset_index(drop=True) for k in keys})
+    for j, name in enumerate(CELLS):
+        cells[name] = np.rint(counts[:, j]).astype(np.int64)
+    if scored:  # the score sums of every cell of a key combination
+        cells["score_n"] = np.bincount(group, frame[Col.SCORE_N].to_numpy(np.float64), size)
+        total = np.bincount(group, frame[Col.SCORE_SUM].to_numpy(np.float64), size)
+        cells["score_sum"] = total / SUM_SCALE
     return cells
 
 
