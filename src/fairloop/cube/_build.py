@@ -263,9 +263,10 @@ def _joint(
 
 def _prepared(aggregate: pd.DataFrame, keys: list[str], config: AuditConfig) -> pd.DataFrame:
     """A grouping of the pass with missing key values named, and each row's cell."""
-    frame = aggregate.copy()
+    frame = aggregate.copy(deep=False)  # copy on write: the aggregate stays as it was
     for column in keys:
-        frame[column] = frame[column].where(frame[column].notna(), MISSING_GROUP)
+        if frame[column].hasnans:
+            frame[column] = frame[column].where(frame[column].notna(), MISSING_GROUP)
     frame[_CELL] = _cells(frame, config)
     return frame
 
@@ -291,9 +292,9 @@ def _engine_cells(frame: pd.DataFrame, keys: list[str], bands: ScoreBands) -> pd
     groups them: an engine returns groups in any order, and sums over the cells (the
     weighting's) must not depend on it, to the last bit.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy on write: the grouping stays as it was
     for column in keys:
-        if column != Col.BAND:
+        if column != Col.BAND and out[column].hasnans:
             out[column] = out[column].where(out[column].notna(), MISSING_GROUP)
     out = _with_strata(out, bands)
     names = {f"{Col.PREFIX}{c}": c for c in (*CELLS, *WEIGHT_SUMS)}
@@ -304,8 +305,13 @@ def _engine_cells(frame: pd.DataFrame, keys: list[str], bands: ScoreBands) -> pd
             out[column] = out[column].astype(np.float64) / SUM_SCALE
     # the keys' sorted codes, then one stable lexsort: what sort_values(keys) gives,
     # without comparing text row by row; rows whose keys coincide sit side by side
-    codes = [pd.factorize(out[k], sort=True)[0] for k in keys]
-    order = np.lexsort(codes[::-1]) if codes else np.arange(len(out))
+    factors = [pd.factorize(out[k], sort=True) for k in keys]
+    if any((code < 0).any() for code, _ in factors):  # a key left empty: pandas' own way
+        if out.duplicated(keys).any():
+            return out.groupby(keys, sort=True).sum().reset_index()
+        return out.sort_values(keys, kind="stable").reset_index(drop=True)
+    order = _key_order(factors, len(out))
+    codes = [code for code, _ in factors]
     repeated = np.ones(max(len(out) - 1, 0), dtype=bool)
     for code in codes:
         ordered = code[order]
@@ -336,14 +342,34 @@ def _cell_table(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return cells
 
 
+def _key_order(factors: list[tuple[np.ndarray, Any]], size: int) -> np.ndarray:
+    """The stable order of rows by several keys, each given as sorted codes (factorize).
+
+    One stable argsort of the codes combined into one integer when their combinations
+    fit, else a lexsort.
+    """
+    if not factors:
+        return np.arange(size)
+    span = 1
+    for _, values in factors:
+        span *= max(len(values), 1)
+    if span >= 2**62:
+        return np.lexsort([code for code, _ in factors][::-1])
+    combined = np.zeros(size, dtype=np.int64)
+    for code, values in factors:
+        combined = combined * max(len(values), 1) + code
+    return np.argsort(combined, kind="stable")
+
+
 def _sorted_cell_table(frame: pd.DataFrame, keys: list[str], scored: bool) -> pd.DataFrame:
     """:func:`_cell_table` on the keys' sorted codes: one lexsort, then sums by bincount.
 
     The same table (rows in the keys' sorted order, the cells spread as columns) as the
     pandas grouping, without grouping text.
     """
-    codes = [pd.factorize(frame[k], sort=True)[0] for k in keys]
-    order = np.lexsort(codes[::-1])
+    factors = [pd.factorize(frame[k], sort=True) for k in keys]
+    order = _key_order(factors, len(frame))
+    codes = [code for code, _ in factors]
     change = np.zeros(len(frame), dtype=bool)
     change[:1] = True
     for code in codes:
