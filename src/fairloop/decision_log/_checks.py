@@ -328,13 +328,15 @@ def check_sensitive(agg: pd.DataFrame, config: AuditConfig) -> list[Issue]:
                     rows=rows,
                 )
             )
-        values = agg[column].fillna(MISSING_GROUP)[agg[Col.N].to_numpy() > 0].unique()
-        if len(values) == 1:
+        present = agg[column][agg[Col.N].to_numpy() > 0]
+        present = present.fillna(MISSING_GROUP) if present.hasnans else present
+        # one value or more: a comparison with the first, not a hash of every value
+        if len(present) and not (present != present.iloc[0]).any():
             issues.append(
                 Issue(
                     IssueReason.SINGLE_GROUP,
                     column,
-                    MSG_SINGLE_GROUP.format(value=str(values[0]), rows=int(agg[Col.N].sum())),
+                    MSG_SINGLE_GROUP.format(value=str(present.iloc[0]), rows=int(agg[Col.N].sum())),
                     FIX_SINGLE_GROUP,
                 )
             )

@@ -364,19 +364,25 @@ class ClusterVariance:
             return np.ones(len(g))
         cross = np.zeros(len(g))
         if self.use_reviewers:
+            # the reviewers two groups share are found once per pair of groups, then
+            # their residuals' products summed for every metric asked of that pair
             set_of = self.table.set_index
-            for i, (a, b, metric) in enumerate(zip(g, h, m, strict=True)):
-                entry = self._pairs.get(int(set_of[a]))
-                if entry is None or not self.reviewed[metric]:
-                    continue
-                owner, reviewers, resid = entry
-                column = self._column_of[metric]
-                runs = self._runs(int(set_of[a]), owner)
-                ia, ib = runs.get(int(a), _EMPTY), runs.get(int(b), _EMPTY)
-                # a group's rows are one run, its reviewers sorted within it
+            asked: dict[tuple[int, int], list[int]] = {}
+            for i, (a, b, metric) in enumerate(zip(g.tolist(), h.tolist(), m.tolist(),
+                                                   strict=True)):  # fmt: skip
+                if self.reviewed[metric] and int(set_of[a]) in self._pairs:
+                    asked.setdefault((a, b), []).append(i)
+            for (a, b), where in asked.items():
+                s = int(set_of[a])
+                owner, reviewers, resid = self._pairs[s]
+                runs = self._runs(s, owner)
+                ia, ib = runs.get(a, _EMPTY), runs.get(b, _EMPTY)
                 _, ja, jb = np.intersect1d(reviewers[ia], reviewers[ib], assume_unique=True,
                                            return_indices=True)  # fmt: skip
-                cross[i] = float(np.dot(resid[ia][ja, column], resid[ib][jb, column]))
+                columns = self._column_of[m[where]]
+                cross[where] = np.einsum(
+                    "rc,rc->c", resid[ia][ja][:, columns], resid[ib][jb][:, columns]
+                )
         p, x = self.p, self.x
         xg, xh = x[g, m], x[h, m]
         with np.errstate(divide="ignore", invalid="ignore"):
