@@ -47,23 +47,35 @@ def same_tests(
     if size == 0:
         return out
     two_valued = {}
-    for attribute in cube.keys:
+    for attribute in cube.attributes:
         (values,), sums = cube.marginal_arrays([attribute])
         present = values[sums[:, : len(CELLS)].sum(axis=1) > 0]
         if len(present) == 2:
             two_valued[attribute] = frozenset(str(v) for v in present)
-    rank = {m: i for i, m in enumerate(metric_order)}
-    identity = {m: test_identity(m) for m in dict.fromkeys(tests["metric"])}  # per metric
-    ids: dict[object, int] = {}
-    key_id = np.empty(size, dtype=np.int64)
-    for i, (subgroup, metric) in enumerate(zip(tests["subgroup"], tests["metric"], strict=True)):
+    # what a test compares: its cases (per subgroup) and its outcome (per metric). The
+    # tests of one group share its subgroup dict, so each distinct dict is read once.
+    subgroups = tests["subgroup"].to_numpy()
+    objects = np.fromiter((id(s) for s in subgroups), dtype=np.int64, count=size)
+    _, first, which = np.unique(objects, return_index=True, return_inverse=True)
+    case_ids: dict[object, int] = {}
+    case_of = np.empty(len(first), dtype=np.int64)
+    for j, i in enumerate(first):
+        subgroup = subgroups[i]
         if len(subgroup) == 1 and next(iter(subgroup)) in two_valued:
             attribute = next(iter(subgroup))
             cases: object = (attribute, two_valued[attribute])
         else:
             cases = frozenset(subgroup.items())
-        key_id[i] = ids.setdefault((cases, identity[metric]), len(ids))
-    preferred = np.asarray([rank.get(m, len(rank)) for m in tests["metric"]], dtype=np.int64)
+        case_of[j] = case_ids.setdefault(cases, len(case_ids))
+    metric_code, metrics = pd.factorize(tests["metric"])
+    identities = {test_identity(m) for m in metrics}
+    identity_of = {ident: k for k, ident in enumerate(sorted(identities, key=repr))}
+    outcome_of = np.asarray([identity_of[test_identity(m)] for m in metrics], dtype=np.int64)
+    key_id = pd.factorize(
+        case_of[np.asarray(which).reshape(-1)] * len(identity_of) + outcome_of[metric_code]
+    )[0].astype(np.int64)
+    rank = {m: i for i, m in enumerate(metric_order)}
+    preferred = np.asarray([rank.get(m, len(rank)) for m in metrics], dtype=np.int64)[metric_code]
     n = tests["n"].to_numpy(np.int64)
     # by key, then the preference (metric, then the smaller group); the first of each key
     # represents it. Only a tie on both is broken by the subgroup's text (rare: computed
@@ -75,11 +87,11 @@ def same_tests(
     heads = order[starts].copy()
     second = order[np.minimum(starts + 1, size - 1)]
     tie = (sizes > 1) & (preferred[second] == preferred[heads]) & (n[second] == n[heads])
-    subgroups: list[dict[str, str]] = tests["subgroup"].tolist()
     for g in np.flatnonzero(tie):
         members = order[starts[g] : starts[g] + sizes[g]]
         same = (preferred[members] == preferred[members[0]]) & (n[members] == n[members[0]])
-        heads[g] = min(members[same], key=lambda i: (describe(subgroups[i]), i))
+        text = {int(i): describe(dict(subgroups[i])) for i in members[same]}
+        heads[g] = min(text, key=lambda i: (text[i], i))
     out[order] = np.repeat(heads, sizes)
     out[heads] = -1
     return out
