@@ -11,7 +11,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from fairloop.cube._bands import ScoreBands
-from fairloop.cube._packed import arrow_table, is_packed, pack_arrow, pack_table, unpack_table
+from fairloop.cube._packed import (
+    Codes,
+    arrow_table,
+    is_packed,
+    pack_arrow,
+    pack_table,
+    plain_text,
+    unpack_table,
+)
 from fairloop.vocabulary import CELLS, REVIEWED_CELLS, SCORE_SUMS, WEIGHT_SUMS, value_order
 
 __all__ = ["Agreement", "CountCube", "Outcomes", "WindowStrata", "sorted_unique"]
@@ -553,6 +561,15 @@ class CountCube:
             keys = keys // width
         return out[::-1], summed
 
+    def _key_codes(self) -> Codes:
+        """The text keys as their codes (to pack them as coded)."""
+        # (a cube's keys are never empty: a missing value is MISSING_GROUP)
+        return {
+            name: self._code(name)
+            for name in self.keys
+            if pd.api.types.is_string_dtype(self.cells[name].dtype)
+        }
+
     def key_values(self, name: str) -> NDArray[np.object_]:
         """A key's values in the cube's order (a code is a position in this array)."""
         return self._code(name)[1]
@@ -676,7 +693,8 @@ class CountCube:
         if self.scores is not None:
             scores = (list(self.scores.columns), _emit(self.scores, _object_rows, packed))
         return self._dict_of(
-            _emit(_plain_frame(self.cells, len(self.keys)), _plain_rows, packed), scores,
+            _emit(_plain_frame(self.cells, len(self.keys)), _plain_rows, packed,
+                  self._key_codes() if packed else None), scores,
             [None if p is None else p.to_dict(packed=packed) for p in parts],
             outcomes=self.outcomes, agreement=self.agreement, packed=packed,
         )  # fmt: skip
@@ -699,7 +717,8 @@ class CountCube:
                      for c in self.window_strata.get()]  # fmt: skip
         width = len(self.keys)
         out: dict[str, dict[str, Any]] = {}
-        rows_by_window = _slices(_plain_frame(self.cells, width), self.window, _plain_rows, packed)
+        rows_by_window = _slices(_plain_frame(self.cells, width), self.window, _plain_rows, packed,
+                                 self._key_codes() if packed else None)  # fmt: skip
         no_scores = None
         if self.scores is not None and scores is not None:
             no_scores = _emit(self.scores.iloc[:0], _object_rows, packed)
@@ -887,10 +906,15 @@ def _moment_rows(moments: pd.DataFrame) -> list[Any]:
     ]
 
 
-def _emit(frame: pd.DataFrame, as_rows: Callable[[pd.DataFrame], Any], packed: bool) -> Any:
+def _emit(
+    frame: pd.DataFrame,
+    as_rows: Callable[[pd.DataFrame], Any],
+    packed: bool,
+    codes: Codes | None = None,
+) -> Any:
     """A table's rows: packed as Arrow when asked (and Arrow types it), else as a list."""
     if packed:
-        table = pack_table(frame)
+        table = pack_table(frame, codes)
         if table is not None:
             return table
     return as_rows(frame)
@@ -943,17 +967,22 @@ def _slices(
     column: str,
     as_rows: Callable[[pd.DataFrame], list[Any]],
     packed: bool = False,
+    codes: Codes | None = None,
 ) -> dict[str, Any]:
     """The rows of ``frame`` per value of ``column`` (as text), in their order within each.
 
     One stable sort by the value and one conversion to rows; each value takes a slice.
     Packed, each value's slice of the sorted table is packed (:func:`_emit`).
     """
-    codes, values = pd.factorize(frame[column], sort=False)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
+    which, values = pd.factorize(frame[column], sort=False)
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(len(values) + 1))
     ordered = frame.iloc[order]
-    table = arrow_table(ordered) if packed else None
+    table = None
+    if packed:
+        reordered = {k: (code[order], values) for k, (code, values) in (codes or {}).items()}
+        table = arrow_table(ordered, reordered)
+        table = None if table is None else plain_text(table)
     if table is not None:  # converted once; each value packs its slice
         return {
             str(v): pack_arrow(table.slice(bounds[i], bounds[i + 1] - bounds[i]))

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-__all__ = ["PACKED_KEY", "arrow_table", "is_packed", "pack_arrow", "pack_table", "unpack_table"]
+__all__ = [
+    "PACKED_KEY", "Codes", "arrow_table", "is_packed", "pack_arrow", "pack_table", "plain_text",
+    "unpack_table",
+]  # fmt: skip
 
 #: The key of a packed table's payload.
 PACKED_KEY = "arrow"
@@ -22,25 +27,45 @@ PACKED_KEY = "arrow"
 SIZE_KEY = "bytes"
 
 
-def pack_table(frame: pd.DataFrame) -> dict[str, Any] | None:
+#: Text columns given as codes: per column, each row's code and the values coded.
+Codes = Mapping[str, tuple[NDArray[np.int64], NDArray[np.object_]]]
+
+
+def pack_table(frame: pd.DataFrame, codes: Codes | None = None) -> dict[str, Any] | None:
     """``frame`` as a zstd-compressed Arrow IPC stream, base64-encoded; None if not typed.
 
     A table whose columns Arrow cannot type (mixed values in one column) gives None: the
-    caller keeps its rows as JSON.
+    caller keeps its rows as JSON. Text columns given in ``codes`` are taken as they are
+    coded (no value converted row by row).
     """
-    table = arrow_table(frame)
+    table = arrow_table(frame, codes)
     return None if table is None else pack_arrow(_dictionary_encoded(table))
 
 
-def arrow_table(frame: pd.DataFrame) -> Any:
-    """``frame`` as an Arrow table (None if Arrow cannot type a column), to slice and pack."""
+def arrow_table(frame: pd.DataFrame, codes: Codes | None = None) -> Any:
+    """``frame`` as an Arrow table (None if Arrow cannot type a column), to slice and pack.
+
+    Columns given in ``codes`` become dictionary arrays of those codes (for a slice,
+    :func:`plain_text` turns them back into text at once).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    coded = {k: v for k, v in (codes or {}).items() if k in frame}
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        rest = pa.Table.from_pandas(frame.drop(columns=list(coded)), preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
+    arrays = {
+        name: pa.DictionaryArray.from_arrays(
+            pa.array(code, pa.int32()), pa.array([str(v) for v in values], pa.string())
+        )
+        for name, (code, values) in coded.items()
+    }
+    table = pa.table(
+        [arrays[n] if n in arrays else rest.column(n) for n in frame.columns],
+        names=[str(n) for n in frame.columns],
+    )
     # counts in the narrowest integer type that holds them (most are 0, 1 or small): a
     # fraction of the bytes to compress; they are read back as int64
     columns = []
@@ -53,6 +78,16 @@ def arrow_table(frame: pd.DataFrame) -> Any:
                     column = column.cast(kind)
                     break
         columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def plain_text(table: Any) -> Any:
+    """Dictionary columns as their text (in one cast each), for tables to slice."""
+    import pyarrow as pa
+
+    columns = [
+        c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns
+    ]
     return pa.table(columns, names=table.column_names)
 
 
