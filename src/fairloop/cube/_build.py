@@ -293,9 +293,6 @@ def _engine_cells(frame: pd.DataFrame, keys: list[str], bands: ScoreBands) -> pd
     weighting's) must not depend on it, to the last bit.
     """
     out = frame.copy(deep=False)  # copy on write: the grouping stays as it was
-    for column in keys:
-        if column != Col.BAND and out[column].hasnans:
-            out[column] = out[column].where(out[column].notna(), MISSING_GROUP)
     out = _with_strata(out, bands)
     names = {f"{Col.PREFIX}{c}": c for c in (*CELLS, *WEIGHT_SUMS)}
     names.update({Col.SCORE_N: "score_n", Col.SCORE_SUM: "score_sum"})
@@ -303,13 +300,16 @@ def _engine_cells(frame: pd.DataFrame, keys: list[str], bands: ScoreBands) -> pd
     for column in ("score_sum", *WEIGHT_SUMS):
         if column in out:
             out[column] = out[column].astype(np.float64) / SUM_SCALE
-    # the keys' sorted codes, then one stable lexsort: what sort_values(keys) gives,
-    # without comparing text row by row; rows whose keys coincide sit side by side
-    factors = [pd.factorize(out[k], sort=True) for k in keys]
-    if any((code < 0).any() for code, _ in factors):  # a key left empty: pandas' own way
-        if out.duplicated(keys).any():
-            return out.groupby(keys, sort=True).sum().reset_index()
-        return out.sort_values(keys, kind="stable").reset_index(drop=True)
+    # the keys' sorted codes (a missing value, code -1, named first), then one stable sort:
+    # what sort_values(keys) gives, without comparing text row by row; rows whose keys
+    # coincide sit side by side
+    factors = []
+    for k in keys:
+        code, values = pd.factorize(out[k], sort=True)
+        if (code < 0).any():
+            out[k] = out[k].where(out[k].notna(), MISSING_GROUP)
+            code, values = pd.factorize(out[k], sort=True)
+        factors.append((code, values))
     order = _key_order(factors, len(out))
     codes = [code for code, _ in factors]
     repeated = np.ones(max(len(out) - 1, 0), dtype=bool)
