@@ -218,7 +218,7 @@ class CountCube:
 
     def _shaped(self) -> pd.DataFrame:
         """The cells with the cube's columns, in order and type (missing counts as zero)."""
-        cells = self.cells.copy()
+        cells = self.cells.copy(deep=False)  # copy on write: the given frame stays as it was
         for name in CELLS:
             cells[name] = cells[name].astype(np.int64) if name in cells else np.int64(0)
         for name in SCORE_SUMS:
