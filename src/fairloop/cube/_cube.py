@@ -235,17 +235,17 @@ class CountCube:
         cached = self._codes.get(name)
         if cached is None:
             column = self.cells[name]
+            # each distinct value converted once, not each row (one hashing of the column)
+            raw, distinct = pd.factorize(column, use_na_sentinel=False)
+            values = [str(v) for v in distinct]
             # groups in their declared or natural order (numeric bands by number), not as
             # text; the reviewer and window keys in text order (dates sort as text)
-            values = [str(v) for v in pd.unique(column)]
             order = (
                 value_order(values, self.orders.get(name, ()))
                 if name in self.attributes
                 else sorted(values)
             )
             position = {value: i for i, value in enumerate(order)}
-            # each distinct value converted once, not each row
-            raw, distinct = pd.factorize(column, use_na_sentinel=False)
             rank = np.asarray([position[str(v)] for v in distinct], dtype=np.int64)
             code = rank[raw] if len(raw) else np.zeros(0, dtype=np.int64)
             cached = (code, np.asarray(order, dtype=object))
@@ -416,7 +416,12 @@ class CountCube:
         """The cells of some time windows, window key kept (so the parts merge back)."""
         if self.window is None:
             raise KeyError("This cube has no time windows (the log has no time column).")
-        cells = self.cells[self.cells[self.window].isin(list(starts))]
+        if self.window in self._codes:  # the windows' codes, kept: integers, not text
+            code, values = self._codes[self.window]
+            wanted = np.flatnonzero(np.isin(values, [str(s) for s in starts]))
+            cells = self.cells[np.isin(code, wanted)]
+        else:
+            cells = self.cells[self.cells[self.window].isin(list(starts))]
         strata: dict[str, Any] = {"strata": None, "reviewer_strata": None,
                                   "window_strata": None}  # fmt: skip
         if self.window_strata is not None:
@@ -562,12 +567,15 @@ class CountCube:
         return out[::-1], summed
 
     def _key_codes(self) -> Codes:
-        """The text keys as their codes (to pack them as coded)."""
-        # (a cube's keys are never empty: a missing value is MISSING_GROUP)
+        """The text keys already coded (by a marginal), as their codes: to pack them as coded.
+
+        A key not coded yet is left to Arrow: coding it only to pack it costs more.
+        (A cube's keys are never empty: a missing value is MISSING_GROUP.)
+        """
         return {
-            name: self._code(name)
+            name: self._codes[name]
             for name in self.keys
-            if pd.api.types.is_string_dtype(self.cells[name].dtype)
+            if name in self._codes and pd.api.types.is_string_dtype(self.cells[name].dtype)
         }
 
     def key_values(self, name: str) -> NDArray[np.object_]:
@@ -717,6 +725,7 @@ class CountCube:
                      for c in self.window_strata.get()]  # fmt: skip
         width = len(self.keys)
         out: dict[str, dict[str, Any]] = {}
+        self._code(self.window)  # the windows' codes, kept: the slices and the packing use them
         rows_by_window = _slices(_plain_frame(self.cells, width), self.window, _plain_rows, packed,
                                  self._key_codes() if packed else None)  # fmt: skip
         no_scores = None
@@ -974,13 +983,17 @@ def _slices(
     One stable sort by the value and one conversion to rows; each value takes a slice.
     Packed, each value's slice of the sorted table is packed (:func:`_emit`).
     """
-    which, values = pd.factorize(frame[column], sort=False)
+    values: Any
+    if codes and column in codes:  # the cube's own codes of the column: no new grouping
+        which, values = codes[column]
+    else:
+        which, values = pd.factorize(frame[column], sort=False)
     order = np.argsort(which, kind="stable")
     bounds = np.searchsorted(which[order], np.arange(len(values) + 1))
     ordered = frame.iloc[order]
     table = None
     if packed:
-        reordered = {k: (code[order], values) for k, (code, values) in (codes or {}).items()}
+        reordered = {k: (code[order], coded) for k, (code, coded) in (codes or {}).items()}
         table = arrow_table(ordered, reordered)
         table = None if table is None else plain_text(table)
     if table is not None:  # converted once; each value packs its slice
