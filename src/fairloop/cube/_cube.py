@@ -990,17 +990,14 @@ def _slices(
         which, values = pd.factorize(frame[column], sort=False)
     order = np.argsort(which, kind="stable")
     bounds = np.searchsorted(which[order], np.arange(len(values) + 1))
-    ordered = frame.iloc[order]
-    table = None
-    if packed:
-        reordered = {k: (code[order], coded) for k, (code, coded) in (codes or {}).items()}
-        table = arrow_table(ordered, reordered)
-        table = None if table is None else plain_text(table)
-    if table is not None:  # converted once; each value packs its slice
+    table = arrow_table(frame, codes) if packed else None
+    if table is not None:  # converted once, ordered by Arrow; each value packs its slice
+        table = plain_text(table).take(order)
         return {
             str(v): pack_arrow(table.slice(bounds[i], bounds[i + 1] - bounds[i]))
             for i, v in enumerate(values)
         }
+    ordered = frame.iloc[order]
     rows = as_rows(ordered)
     return {str(v): rows[bounds[i] : bounds[i + 1]] for i, v in enumerate(values)}
 
