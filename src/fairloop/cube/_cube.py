@@ -504,12 +504,7 @@ class CountCube:
     ) -> tuple[list[NDArray[Any]], NDArray[np.float64]]:
         """:meth:`marginal` as arrays: the attributes' values, and the summed columns.
 
-        Parameters
-        ----------
-        attributes : sequence of str
-            Keys of this cube.
-        codes : sequence of str, default=()
-            Keys given by their code (position in :meth:`key_values`) instead of their value.
+        ``attributes`` and ``codes`` are as :meth:`grouping` takes them.
 
         Returns
         -------
