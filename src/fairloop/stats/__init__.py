@@ -18,6 +18,7 @@ from fairloop.stats._margins import (
     scale_gaps,
 )
 from fairloop.stats._multiplicity import bh, focused_bh, holm
+from fairloop.stats._power import gap_power, gap_sample_size, rate_sample_size
 from fairloop.stats._tests import (
     fisher_exact_pvalue,
     homogeneity_pvalue,
@@ -32,6 +33,8 @@ __all__ = [
     "fisher_exact_pvalue",
     "focused_bh",
     "gap_difference_pvalue",
+    "gap_power",
+    "gap_sample_size",
     "holm",
     "homogeneity_pvalue",
     "interaction_pvalue",
@@ -40,6 +43,7 @@ __all__ = [
     "normal_quantile",
     "normal_upper_tail",
     "proportion_interval",
+    "rate_sample_size",
     "ratio_interval",
     "scale_gaps",
     "two_proportion_pvalue",
