@@ -311,12 +311,7 @@ def _engine_cells(frame: pd.DataFrame, keys: list[str], bands: ScoreBands) -> pd
             code, values = pd.factorize(out[k], sort=True)
         factors.append((code, values))
     order = _key_order(factors, len(out))
-    codes = [code for code, _ in factors]
-    repeated = np.ones(max(len(out) - 1, 0), dtype=bool)
-    for code in codes:
-        ordered = code[order]
-        repeated &= ordered[1:] == ordered[:-1]
-    if repeated.any():
+    if not _run_starts(factors, order)[1:].all():  # two rows with the same keys
         return out.groupby(keys, sort=True).sum().reset_index()
     return out.iloc[order].reset_index(drop=True)
 
@@ -361,6 +356,16 @@ def _key_order(factors: list[tuple[np.ndarray, Any]], size: int) -> np.ndarray:
     return np.argsort(combined, kind="stable")
 
 
+def _run_starts(factors: list[tuple[np.ndarray, Any]], order: np.ndarray) -> np.ndarray:
+    """In the rows taken in ``order``, where a new combination of the keys' codes starts."""
+    change = np.zeros(len(order), dtype=bool)
+    change[:1] = True
+    for code, _ in factors:
+        ordered = code[order]
+        change[1:] |= ordered[1:] != ordered[:-1]
+    return change
+
+
 def _sorted_cell_table(frame: pd.DataFrame, keys: list[str], scored: bool) -> pd.DataFrame:
     """:func:`_cell_table` on the keys' sorted codes: one lexsort, then sums by bincount.
 
@@ -369,12 +374,7 @@ def _sorted_cell_table(frame: pd.DataFrame, keys: list[str], scored: bool) -> pd
     """
     factors = [pd.factorize(frame[k], sort=True) for k in keys]
     order = _key_order(factors, len(frame))
-    codes = [code for code, _ in factors]
-    change = np.zeros(len(frame), dtype=bool)
-    change[:1] = True
-    for code in codes:
-        ordered = code[order]
-        change[1:] |= ordered[1:] != ordered[:-1]
+    change = _run_starts(factors, order)
     group = np.empty(len(frame), dtype=np.int64)
     group[order] = np.cumsum(change) - 1
     firsts = order[change]

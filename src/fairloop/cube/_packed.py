@@ -151,13 +151,9 @@ def unpack_table(packed: dict[str, Any], columns: list[str]) -> pd.DataFrame:
         raise ValueError(
             f"A stored cube table has columns {table.column_names}, expected {list(columns)}."
         )
-    plain = [
-        c.cast(c.type.value_type) if pa.types.is_dictionary(c.type)
-        else c.cast(pa.int64()) if pa.types.is_integer(c.type)
-        else c
-        for c in table.columns
-    ]  # fmt: skip
-    frame: pd.DataFrame = pa.table(plain, names=table.column_names).to_pandas()
+    table = plain_text(table)  # counts narrowed to pack them are int64 again
+    wide = [c.cast(pa.int64()) if pa.types.is_integer(c.type) else c for c in table.columns]
+    frame: pd.DataFrame = pa.table(wide, names=table.column_names).to_pandas()
     return frame
 
 
