@@ -67,6 +67,7 @@ from fairloop.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    from fairloop.plan import ReviewPlan
     from fairloop.plot import AuditPlots
     from fairloop.store import ReviewStore
 
@@ -193,6 +194,92 @@ class AuditResult:
             )
         except ValueError as exc:
             raise ConfigError(str(exc), option="threshold") from None
+
+    def review_plan(
+        self,
+        budget: float | None = None,
+        *,
+        cases: int | None = None,
+        per: str | None = None,
+        **options: Any,
+    ) -> ReviewPlan:
+        """Plan who should review what at a review budget, and state what it buys.
+
+        A random quality sample sized by power, a floor of review for every group, and
+        targeted review where a reviewer is expected to catch most model errors, over score
+        stratum x sensitive group x model decision; compared per group with the log's
+        current routing and the best score-only routing at the same budget
+        (:mod:`fairloop.plan`).
+
+        Parameters
+        ----------
+        budget : float or None, default=None
+            Share of cases reviewed (default ``config.plan.budget``, else the log's current
+            review share).
+        cases : int or None, default=None
+            Cases reviewed per period instead, with ``per``.
+        per : {"day", "week", "month", "quarter", "year"} or None, default=None
+            The period of ``cases``; needs the log's time column.
+        **options
+            Any other option of the ``[plan]`` table (``floor``, ``gap``, ``power``,
+            ``alpha``, ``metrics``, ``depth``, ``by``, ``quality_share``, ``prior_cases``,
+            ``draws``).
+
+        Returns
+        -------
+        ReviewPlan
+            With :meth:`ReviewPlan.write` for the routing table (JSON or TOML).
+        """
+        from fairloop.config import PlanOptions
+        from fairloop.plan import review_plan
+
+        try:
+            chosen = self.config.plan.replace(budget=budget, cases=cases, per=per, **options)
+        except TypeError as exc:
+            raise ConfigError(
+                f"{exc}. Options of the plan: {', '.join(PlanOptions.__dataclass_fields__)}.",
+                option="options",
+            ) from None
+        return review_plan(
+            self.cube.without_windows(), self.config, options=chosen, provenance=self.provenance
+        )
+
+    def sample_size(
+        self,
+        metric: str = "false_positive_rate",
+        *,
+        gap: float = 0.10,
+        power: float = 0.8,
+        alpha: float = 0.05,
+        attribute_set: str | None = None,
+    ) -> pd.DataFrame:
+        """Reviewed cases each group needs to detect a gap in a metric, and what it has.
+
+        "To detect a gap of ``gap`` in ``metric`` for a group with ``power`` you need N
+        reviewed cases; you have n" (:func:`fairloop.plan.sample_sizes`), from the audit's
+        own estimates, effective counts and design effects.
+
+        Parameters
+        ----------
+        metric : str, default="false_positive_rate"
+            A rate of reviewed cases the audit computed.
+        gap : float, default=0.10
+            The gap to detect, as a share (0.10 is 10 points).
+        power : float, default=0.8
+            The chance of detecting it.
+        alpha : float, default=0.05
+            The test's level (two-sided).
+        attribute_set : str or None, default=None
+            Only the groups of this set (``race``, ``race & sex``).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        from fairloop.plan import sample_sizes
+
+        return sample_sizes(self.metrics, metric=metric, gap=gap, power=power, alpha=alpha,
+                            attribute_set=attribute_set)  # fmt: skip
 
     def by_group(
         self,

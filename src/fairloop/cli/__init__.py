@@ -14,6 +14,7 @@ from fairloop._version import __version__
 from fairloop.cli._audit import audit_command
 from fairloop.cli._demo import demo_command
 from fairloop.cli._init import init_command
+from fairloop.cli._plan import plan_command, sample_size_command
 from fairloop.cli._report import report_command
 from fairloop.cli._review import review_app, verify_command
 
@@ -49,6 +50,8 @@ app.command("init")(init_command)
 app.command("audit")(audit_command)
 app.command("demo")(demo_command)
 app.command("report")(report_command)
+app.command("plan")(plan_command)
+app.command("sample-size")(sample_size_command)
 app.add_typer(review_app, name="review")
 app.command("verify")(verify_command)
 

@@ -1,7 +1,7 @@
 """The audit's options, each declared once with its type, range, default and help.
 
 :class:`AuditConfig` holds them all; the ``[flags]``, ``[[policy]]``, ``[review]``,
-``[system]`` and ``[[attestations]]`` tables of fairloop.toml are the dataclasses below.
+``[plan]``, ``[system]`` and ``[[attestations]]`` tables of fairloop.toml are the dataclasses below.
 """
 
 from fairloop.config._audit import AuditConfig
@@ -15,13 +15,16 @@ from fairloop.config._flags import (
 )
 from fairloop.config._governance import Attestation, SystemInfo, safeguard_points
 from fairloop.config._load import load_config
+from fairloop.config._plan import DEFAULT_PLAN_METRICS, PlanOptions
 
 __all__ = [
     "DEFAULT_FLAG_METRICS",
+    "DEFAULT_PLAN_METRICS",
     "TABLES",
     "Attestation",
     "AuditConfig",
     "FlagOptions",
+    "PlanOptions",
     "PolicyRule",
     "ReviewOptions",
     "SystemInfo",

@@ -29,6 +29,7 @@ from fairloop.config._governance import (
     attestations_from_value,
     safeguards_from_value,
 )
+from fairloop.config._plan import PlanOptions
 from fairloop.exceptions import ConfigError, Interface
 from fairloop.vocabulary import (
     CELLS,
@@ -247,6 +248,10 @@ class AuditConfig:
         default_factory=ReviewOptions,
         help="Four-eyes review and the tolerance for reopening flags (a [review] table).",
     )
+    plan: Annotated[PlanOptions, BeforeValidator(PlanOptions.from_value)] = option(
+        default_factory=PlanOptions,
+        help="The review plan's budget, floor and quality sample (a [plan] table).",
+    )
     window: Window | None = option(
         "month",
         help="Length of the time windows the cube is split into when the log has a time "
@@ -402,6 +407,7 @@ class AuditConfig:
         data["flags"] = self.flags.to_dict()
         data["policy"] = [rule.to_dict() for rule in self.policy or ()]
         data["review"] = self.review.to_dict()
+        data["plan"] = self.plan.to_dict()
         data["system"] = self.system.to_dict()
         data["safeguards"] = dict(self.safeguards)
         data["attestations"] = [a.to_dict() for a in self.attestations]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from fairloop._files import sha256_of, written
+from fairloop._plain import json_safe
 from fairloop.flags._flag import FLAG_COLUMNS
 from fairloop.flags._policy import VERDICT_COLUMNS
 from fairloop.metrics import (
@@ -78,26 +77,6 @@ _DISPARITY_FIELDS = [
     "difference_ci_high", "ratio", "ratio_ci_low", "ratio_ci_high", "p_value", "test",
     "homogeneity_p_value", "n", "reference_n", "status",
 ]  # fmt: skip
-
-
-def json_safe(value: Any) -> Any:
-    """JSON-safe: NaN, NA and infinities become null; numpy scalars become Python scalars."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
 
 
 def _records(frame: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:

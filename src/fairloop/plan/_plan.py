@@ -1,0 +1,493 @@
+"""The review plan: where a human should stay in the loop, at a given review budget.
+
+:func:`review_plan` spends a budget of reviewed cases on a random quality sample sized by
+power, a floor of oversight for every group, and targeted review where a reviewer is
+expected to catch most model errors (:mod:`fairloop.plan._allocate`), over the units of
+score stratum x sensitive group (x context) x model decision (:mod:`fairloop.plan._units`).
+It then states what three routings buy at that budget, per group: the log's current
+routing, the best routing that sees only the score, and the plan.
+
+For each routing with review probability ``pi_u`` per unit, ``N_u`` cases and model
+error rate ``e_u`` (the human's verdict taken as the truth, and a reviewer taken to
+correct every error they see)::
+
+    coverage          = sum pi_u N_u / N_g
+    errors caught     = sum pi_u N_u e_u
+    residual error    = sum (1 - pi_u) N_u e_u / N_g      (model errors left standing)
+
+Intervals come from simulating every unit's error rate from the normal approximation of
+its estimate (:meth:`PlanUnits.draws`; a never-reviewed unit from its pool's), the routings held
+fixed, with basic (reverse-percentile) intervals; the comparison of the worst group's residual error
+under two routings uses the same draws for both (paired). Groups smaller than the audit's
+``min_group_size`` are reported as insufficient and left out of the worst group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from fairloop._plain import json_safe
+from fairloop.config import AuditConfig, PlanOptions
+from fairloop.cube import CountCube
+from fairloop.exceptions import ConfigError
+from fairloop.plan._allocate import (
+    Quality,
+    floor_cost,
+    quality_sample,
+    score_only,
+    targeted_review,
+)
+from fairloop.plan._units import PlanGroups, PlanUnits, plan_groups, plan_units
+from fairloop.stats import normal_quantile
+
+__all__ = ["ROUTINGS", "ReviewPlan", "review_plan"]
+
+FloatArray = NDArray[np.float64]
+
+#: The routings a plan compares, in the order they are shown.
+ROUTINGS = ("current", "score_only", "plan")
+#: Days in each period a budget of cases can be per.
+_PERIOD_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4,
+                "year": 365.25}  # fmt: skip
+#: Draws simulated at once (bounds the memory to draws x units floats).
+_CHUNK = 250
+
+
+@dataclass(frozen=True, eq=False)
+class ReviewPlan:
+    """A review plan and what it buys, beside the current and a score-only routing.
+
+    Attributes
+    ----------
+    options : PlanOptions
+        The options the plan was made with.
+    budget_share : float
+        Share of cases the plan reviews (every routing compared reviews as many).
+    budget_cases : float
+        Cases the plan reviews over the log's period.
+    floor : float
+        The least review coverage of every group the plan holds to.
+    units : pandas.DataFrame
+        One row per unit (sensitive group, context, score stratum, model decision): its
+        cases, reviewed cases, model errors and error rate as the log shows them, and the
+        review probability of each routing (``current_rate``, ``score_only_rate``,
+        ``review_rate``, the plan's, made of ``quality_rate`` and ``targeted_rate``).
+    groups : pandas.DataFrame
+        One row per routing and group: cases, coverage, expected model errors, errors
+        caught and the residual error rate, with intervals.
+    precision : pandas.DataFrame
+        What the quality sample gives each group and metric: effective cases, power to
+        detect the gap, interval half-width of the rate.
+    comparison : dict
+        The worst group's residual error rate under each routing, and the plan's
+        reduction of it against the current and the score-only routing, with intervals.
+    warnings : list of str
+        What the plan could not do as asked.
+    methods : dict
+        The methods and what they assume, named.
+    """
+
+    options: PlanOptions
+    budget_share: float
+    budget_cases: float
+    floor: float
+    units: pd.DataFrame
+    groups: pd.DataFrame
+    precision: pd.DataFrame
+    comparison: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    methods: dict[str, str] = field(default_factory=dict)
+    positive: Any = None
+    sensitive: tuple[str, ...] = ()
+    by: tuple[str, ...] = ()
+    score: str | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible form (every table as a list of records)."""
+        out: dict[str, Any] = json_safe({
+            "options": self.options.to_dict(),
+            "budget_share": self.budget_share,
+            "budget_cases": self.budget_cases,
+            "floor": self.floor,
+            "comparison": self.comparison,
+            "groups": self.groups.to_dict("records"),
+            "precision": self.precision.to_dict("records"),
+            "units": self.units.to_dict("records"),
+            "warnings": list(self.warnings),
+            "methods": dict(self.methods),
+        })  # fmt: skip
+        return out
+
+    def routing_table(self) -> dict[str, Any]:
+        """The plan as a routing table a production system applies (``routing.schema.json``)."""
+        from fairloop.plan._routing import routing_table
+
+        return routing_table(self)
+
+    def write(self, path: str | Path) -> Path:
+        """Write the routing table as JSON (``.json``) or TOML (``.toml``); return the path."""
+        from fairloop.plan._routing import write_routing
+
+        return write_routing(self.routing_table(), Path(path))
+
+    def summary(self) -> str:
+        """A few sentences on what the plan buys, for the command line and notebooks."""
+        worst = self.comparison["worst"]
+        diff = self.comparison["difference"]["score_only"]
+        lines = [
+            f"Budget: {self.budget_share:.1%} of cases ({self.budget_cases:,.0f} reviewed); "
+            f"floor {self.floor:.1%} coverage for every group.",
+        ]
+        for routing in ROUTINGS:
+            w = worst[routing]
+            lines.append(
+                f"  {routing:<10} worst group {w['group']}: residual error "
+                f"{w['residual_rate']:.2%} [{w['ci_low']:.2%}, {w['ci_high']:.2%}]"
+            )
+        lines.append(
+            f"The plan lowers the worst group's residual error by {diff['value']:.2%} "
+            f"[{diff['ci_low']:.2%}, {diff['ci_high']:.2%}] against score-only routing."
+        )
+        lines.extend(f"Note: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        shown = self.groups[self.groups["routing"] == "plan"]
+        return "<pre>" + _escape(self.summary()) + "</pre>" + shown.to_html(index=False)
+
+    def __repr__(self) -> str:
+        return f"ReviewPlan(budget_share={self.budget_share:.4f}, units={len(self.units)})"
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def _budget_share(
+    options: PlanOptions, units: PlanUnits, provenance: Mapping[str, Any]
+) -> tuple[float, str]:
+    """The budget as a share of cases, and how it was given."""
+    total = float(units.total.sum())
+    if options.budget is not None:
+        return float(options.budget), f"{options.budget:g} of cases"
+    if options.cases is not None and options.per is not None:
+        period = provenance.get("period") or None
+        if not period:
+            raise ConfigError(
+                "{option} gives the budget per period, which needs the log's time column "
+                "(its period): give the budget as a share of cases instead.",
+                option="per",
+            )
+        start = datetime.fromisoformat(str(period["start"]))
+        end = datetime.fromisoformat(str(period["end"]))
+        days = (end - start).total_seconds() / 86400
+        if days <= 0:
+            raise ConfigError(
+                "The log's cases all share one time, so cases {option} cannot be turned into "
+                "a share: give the budget as a share of cases.",
+                option="per",
+            )
+        per_period = total * _PERIOD_DAYS[options.per] / days
+        share = options.cases / per_period
+        if share > 1:
+            raise ConfigError(
+                f"{{option}}: {options.cases:,} cases per {options.per} is more than the "
+                f"{per_period:,.0f} cases the log has per {options.per}.",
+                option="cases",
+            )
+        return share, f"{options.cases:,} cases per {options.per}"
+    reviewed = float(units.reviewed.sum())
+    return reviewed / total, "the log's current review share"
+
+
+def _largest_floor(
+    units: PlanUnits, groups: PlanGroups, sampled: FloatArray, room: float, wanted: float
+) -> float:
+    """The largest floor up to ``wanted`` whose cost fits in ``room`` (bisection)."""
+    if floor_cost(units, groups, sampled, wanted)[1] <= room + 1e-6:
+        return wanted
+    low, high = 0.0, wanted
+    for _ in range(40):
+        middle = (low + high) / 2
+        if floor_cost(units, groups, sampled, middle)[1] <= room + 1e-6:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def review_plan(
+    cube: CountCube,
+    config: AuditConfig,
+    *,
+    options: PlanOptions | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> ReviewPlan:
+    """Plan who should review what at a budget, and state what it buys.
+
+    Parameters
+    ----------
+    cube : CountCube
+        The audit's count cube (its weighting strata are read).
+    config : AuditConfig
+        The audit's options: groups, ``min_group_size``, the intervals' level, the
+        positive decision, and ``config.plan`` unless ``options`` is given.
+    options : PlanOptions or None, default=None
+        The plan's options (default ``config.plan``).
+    provenance : mapping or None, default=None
+        The audit's provenance; its ``period`` turns a budget of cases per period into a
+        share.
+
+    Returns
+    -------
+    ReviewPlan
+    """
+    options = options or config.plan
+    provenance = provenance or {}
+    units = plan_units(cube, by=options.by, prior_cases=options.prior_cases)
+    groups = plan_groups(units, options.depth)
+    share, given = _budget_share(options, units, provenance)
+    total = float(units.total.sum())
+    budget = share * total
+    z = normal_quantile(config.confidence_level)
+    quality = quality_sample(
+        units, groups, options.metrics, gap=options.gap, power=options.power,
+        alpha=options.alpha, budget=budget, share=options.quality_share, z=z,
+    )  # fmt: skip
+    warnings = _quality_warnings(quality, options, total)
+    sampled = quality.rate * units.total
+    room = budget - float(sampled.sum())
+    wanted = options.floor if options.floor is not None else share / 2
+    floor = _largest_floor(units, groups, sampled, room, wanted)
+    if floor < wanted - 1e-9:
+        if options.floor is not None:
+            raise ConfigError(
+                f"{{option}} {options.floor:g} needs more review than the budget leaves after "
+                f"the quality sample; the largest floor this budget allows is {floor:.4f}. "
+                "Lower the floor or raise the budget.",
+                option="floor",
+            )
+        warnings.append(
+            f"The default floor (half the budget, {wanted:.2%}) does not fit in the budget "
+            f"after the quality sample; the plan holds every group to {floor:.2%} instead."
+        )
+    targeted = targeted_review(units, groups, quality.rate, floor, budget)
+    plan_rate = np.minimum(quality.rate + targeted / units.total, 1.0)
+    rates = {
+        "current": units.reviewed / units.total,
+        "score_only": score_only(units, budget),
+        "plan": plan_rate,
+    }
+    table, comparison = _figures(units, groups, rates, config, options.draws)
+    frame = units.keys.copy()
+    frame["cases"] = units.total.astype(np.int64)
+    frame["reviewed"] = units.reviewed.astype(np.int64)
+    frame["errors"] = units.errors.astype(np.int64)
+    frame["error_rate"] = units.rate
+    frame["estimable"] = units.estimable
+    frame["current_rate"] = rates["current"]
+    frame["score_only_rate"] = rates["score_only"]
+    frame["quality_rate"] = quality.rate
+    frame["targeted_rate"] = plan_rate - quality.rate
+    frame["review_rate"] = plan_rate
+    return ReviewPlan(
+        options=options,
+        budget_share=share,
+        budget_cases=budget,
+        floor=floor,
+        units=frame,
+        groups=table,
+        precision=quality.precision,
+        comparison={**comparison, "budget": given},
+        warnings=warnings,
+        methods=plan_methods(options, config),
+        positive=config.positive,
+        sensitive=units.sensitive,
+        by=units.by,
+        score=config.score,
+        provenance={k: provenance.get(k) for k in ("data_sha256", "rows", "period",
+                                                   "fairloop_version", "created_at")},
+    )  # fmt: skip
+
+
+def _quality_warnings(quality: Quality, options: PlanOptions, total: float) -> list[str]:
+    out = []
+    if quality.scale < 1:
+        out.append(
+            f"The quality sample needs {quality.wanted:,.0f} reviewed cases "
+            f"({quality.wanted / total:.1%} of cases) for power {options.power:g} to detect a "
+            f"{options.gap:.0%} gap in every group; at most {options.quality_share:.0%} of the "
+            "budget goes to it, so it was scaled down: see each group's power."
+        )
+    capped = quality.precision[quality.precision["status"] == "capped"]
+    if len(capped):
+        names = sorted(set(capped["group"]))
+        out.append(
+            f"Even reviewing all their cases would not give power {options.power:g} for "
+            f"{len(names)} group(s) ({', '.join(names[:5])}{' ...' if len(names) > 5 else ''})."
+        )
+    return out
+
+
+def _figures(
+    units: PlanUnits,
+    groups: PlanGroups,
+    rates: dict[str, FloatArray],
+    config: AuditConfig,
+    draws: int,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per routing and group: coverage, errors caught, residual error, with intervals."""
+    level = config.confidence_level
+    tails = (50 * (1 - level), 50 * (1 + level))
+    pairs = groups.all_groups()
+    sizes = np.asarray([units.total[groups.members(s, g)].sum() for s, g in pairs])
+    ok = sizes >= config.min_group_size
+    if not ok.any():
+        ok = np.ones_like(ok)
+    order = [np.argsort(groups.codes[s], kind="stable") for s in range(len(groups.sets))]
+    starts = [
+        np.searchsorted(groups.codes[s][o], np.arange(len(groups.labels[s])))
+        for s, o in enumerate(order)
+    ]
+
+    def by_group(values: FloatArray) -> FloatArray:
+        """Sums per group (last axis: units) for every set, stacked in ``pairs`` order."""
+        parts = [
+            np.add.reduceat(values[..., o], st, axis=-1)
+            for o, st in zip(order, starts, strict=True)
+        ]
+        return np.concatenate(parts, axis=-1)
+
+    caught_draws: dict[str, list[FloatArray]] = {r: [] for r in ROUTINGS}
+    residual_draws: dict[str, list[FloatArray]] = {r: [] for r in ROUTINGS}
+    model_draws: list[FloatArray] = []
+    for first in range(0, draws, _CHUNK):
+        e = units.draws(min(_CHUNK, draws - first), seed=first)
+        model_draws.append(by_group(e * units.total))
+        for r, pi in rates.items():
+            caught_draws[r].append(by_group(e * (pi * units.total)))
+            residual_draws[r].append(by_group(e * ((1 - pi) * units.total)) / sizes)
+    model = np.concatenate(model_draws)
+    rows = []
+    worst: dict[str, Any] = {}
+    worst_draws: dict[str, FloatArray] = {}
+    for r in ROUTINGS:
+        pi = rates[r]
+        caught = by_group(units.rate * pi * units.total)
+        residual = by_group(units.rate * (1 - pi) * units.total) / sizes
+        errors = by_group(units.rate * units.total)
+        covered = by_group(pi * units.total) / sizes
+        c_draw = np.concatenate(caught_draws[r])
+        r_draw = np.concatenate(residual_draws[r])
+        c_low, c_high = _basic(c_draw, caught, tails)
+        r_low, r_high = _basic(r_draw, residual, tails)
+        m_low, m_high = _basic(model, errors, tails)
+        for i, (s, g) in enumerate(pairs):
+            rows.append({
+                "routing": r,
+                "attribute_set": " & ".join(groups.sets[s]),
+                "group": " & ".join(f"{k}={v}" for k, v in groups.labels[s][g].items()),
+                "attributes": groups.labels[s][g],
+                "cases": round(float(sizes[i])),
+                "status": "ok" if ok[i] else "insufficient",
+                "reviewed": float(covered[i] * sizes[i]),
+                "coverage": float(covered[i]),
+                "model_errors": float(errors[i]),
+                "model_errors_low": float(m_low[i]), "model_errors_high": float(m_high[i]),
+                "errors_caught": float(caught[i]),
+                "errors_caught_low": float(c_low[i]), "errors_caught_high": float(c_high[i]),
+                "residual_rate": float(residual[i]),
+                "residual_low": float(r_low[i]), "residual_high": float(r_high[i]),
+            })  # fmt: skip
+        shown = np.where(ok, residual, -np.inf)
+        top = int(np.argmax(shown))
+        w_draw = np.where(ok[None, :], r_draw, -np.inf).max(axis=1)
+        worst_draws[r] = w_draw
+        low, high = _basic(w_draw, residual[top], tails)
+        worst[r] = {
+            "group": rows[-len(pairs) + top]["group"],
+            "residual_rate": float(residual[top]),
+            "ci_low": float(low),
+            "ci_high": float(high),
+            "errors_caught": float((units.rate * pi * units.total).sum()),
+            "reviewed": float((pi * units.total).sum()),
+        }
+    difference = {}
+    for other in ("current", "score_only"):
+        delta = worst_draws[other] - worst_draws["plan"]
+        value = worst[other]["residual_rate"] - worst["plan"]["residual_rate"]
+        low, high = _basic(delta, value, tails, floor=-np.inf)
+        difference[other] = {
+            "value": value,
+            "ci_low": float(low),
+            "ci_high": float(high),
+            "excludes_zero": bool(low > 0 or high < 0),
+        }
+    comparison = {"worst": worst, "difference": difference, "confidence_level": level}
+    return pd.DataFrame(rows), comparison
+
+
+def _basic(
+    draws: FloatArray, point: Any, tails: tuple[float, float], floor: float = 0.0
+) -> tuple[Any, Any]:
+    """Basic (reverse-percentile) bootstrap interval ``2 point - q_high, 2 point - q_low``.
+
+    It corrects for the bias of a figure that is not linear in the rates (the worst of
+    several groups, which the draws overstate); for a sum it is the percentile interval.
+    Bounded below by ``floor`` (errors and their rates are not negative).
+    """
+    q_low, q_high = np.percentile(draws, tails, axis=0)
+    return np.maximum(2 * point - q_high, floor), np.maximum(2 * point - q_low, floor)
+
+
+def plan_methods(options: PlanOptions, config: AuditConfig) -> dict[str, str]:
+    """The plan's methods, named with what they assume."""
+    return {
+        "units": (
+            "score stratum x sensitive group (all attributes jointly) x model decision"
+            + (f" x {', '.join(options.by)}" if options.by else "")
+            + "; a unit's model error rate is its reviewed cases' override share, which "
+            "assumes review within a unit did not depend on whether the model erred; a "
+            "unit nobody reviewed takes its stratum's pooled rate and is marked not estimable"
+        ),
+        "quality_sample": (
+            f"random review per group sized by the power ({options.power:g}) of the pooled "
+            f"two-proportion z-test at level {options.alpha:g} to detect a {options.gap:g} "
+            f"gap in {', '.join(options.metrics)} between each group and the rest of its "
+            "attribute set (scipy.special; equal to statsmodels' power_proportions_2indep), "
+            "on Kish's effective size of the 1/q-weighted sample; assumes independent "
+            "cases (clustering by reviewer needs its design effect on top)"
+        ),
+        "targeted_review": (
+            "greedy fill (fractional knapsack) of the units with the highest model error "
+            f"rate, each shrunk toward its stratum's pooled rate with {options.prior_cases:g} "
+            "pseudo-cases; every group first raised to the floor through its own units"
+        ),
+        "score_only": (
+            "the same greedy fill over score stratum x model decision, error rates pooled "
+            "over every group: the best routing that sees the score alone"
+        ),
+        "figures": (
+            "errors caught and residual error assume a reviewer corrects every model error "
+            "they see (the human's decision is the truth) and that the error rates of the "
+            "log hold for the cases to come"
+        ),
+        "intervals": (
+            f"basic (reverse-percentile) intervals ({config.confidence_level:g}) of a "
+            f"parametric bootstrap, {options.draws:,} draws of every unit's error rate from "
+            "the normal approximation of its estimate (variance e(1-e)/r, e shrunk toward "
+            "the stratum's pooled rate), the routings held fixed; the worst group's figures "
+            "and their differences take the same draws for every routing (paired)"
+        ),
+    }
