@@ -233,6 +233,10 @@ class AuditResult:
         from fairloop.config import PlanOptions
         from fairloop.plan import review_plan
 
+        default = budget is None and cases is None and per is None and not options
+        cached: ReviewPlan | None = self.__dict__.get("_default_plan")
+        if default and cached is not None:
+            return cached
         try:
             chosen = self.config.plan.replace(budget=budget, cases=cases, per=per, **options)
         except TypeError as exc:
@@ -240,9 +244,12 @@ class AuditResult:
                 f"{exc}. Options of the plan: {', '.join(PlanOptions.__dataclass_fields__)}.",
                 option="options",
             ) from None
-        return review_plan(
+        plan = review_plan(
             self.cube.without_windows(), self.config, options=chosen, provenance=self.provenance
         )
+        if default:  # the report and the control mapping read the same plan
+            self.__dict__["_default_plan"] = plan
+        return plan
 
     def sample_size(
         self,
@@ -857,7 +864,10 @@ def _disclosable(counts: dict[str, int], k: int | None) -> dict[str, int | str]:
 def _methods(
     config: AuditConfig, clusters: tuple[str, ...] = (), selection: Selection | None = None
 ) -> dict[str, Any]:
+    from fairloop.plan._plan import plan_methods
+
     return {
+        "review_plan": plan_methods(config.plan, config),
         **_selection_methods(config, selection),
         "rate_interval": {
             "wilson": "Wilson score interval (no continuity correction)",

@@ -16,7 +16,7 @@ NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 BUDGET = 60
 
 
-def test_the_seven_notebooks_are_there() -> None:
+def test_the_eight_notebooks_are_there() -> None:
     assert NAMES == [
         "01_quickstart.ipynb",
         "02_investigate_flag.ipynb",
@@ -25,6 +25,7 @@ def test_the_seven_notebooks_are_there() -> None:
         "05_real_data.ipynb",
         "06_selective_review.ipynb",
         "07_does_review_help.ipynb",
+        "08_review_plan.ipynb",
     ]
 
 

@@ -13,7 +13,7 @@ from fairloop.store import ReviewStore
 
 #: The report's ten sections, in order (written out here, not read from the code).
 SECTIONS = ("summary", "coverage", "performance", "disparities", "flags", "oversight",
-            "review_help", "trends", "controls", "methodology", "provenance")  # fmt: skip
+            "review_help", "plan", "trends", "controls", "methodology", "provenance")  # fmt: skip
 
 #: Where browser screenshots are kept (CI keeps the folder as an artefact).
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -154,6 +154,7 @@ def evidence_states(
             else:
                 put(key, "present", "per-reviewer override behaviour")
     put(*_review_outcomes(result))
+    put(*_review_plan(result))
     windows = [w for w in cube.windows if w != MISSING_GROUP]
     if config.time is None or config.window is None:
         put("trends", "absent", "the log has no time column (set time = ...)")
@@ -188,6 +189,30 @@ def evidence_states(
     if missing_keys:  # a key added to the data file without a rule here
         raise RuntimeError(f"No rule decides evidence key(s) {sorted(missing_keys)}.")
     return out
+
+
+def _review_plan(result: AuditResult) -> tuple[str, State, str]:
+    """Whether the run shows a review plan beside the current routing."""
+    from fairloop.exceptions import FairloopError
+
+    key = "review_plan"
+    try:
+        plan = result.review_plan()
+    except FairloopError as exc:
+        return key, "absent", f"no review plan: {exc}"
+    lacking = []
+    if result.config.score is None:
+        lacking.append("the log has no score, so the plan routes by group and decision only")
+    if (plan.precision["status"] != "ok").any():
+        lacking.append("the quality sample cannot give every group the power asked")
+    diff = plan.comparison["difference"]["score_only"]
+    reason = (
+        f"a plan at {plan.budget_share:.1%} of cases changes the worst group's residual error "
+        f"by {-diff['value'] * 100:+.1f} points against score-only routing"
+    )
+    if lacking:
+        return key, "partial", f"{reason}; {'; '.join(lacking)}"
+    return key, "present", reason
 
 
 def _review_outcomes(result: AuditResult) -> tuple[str, State, str]:

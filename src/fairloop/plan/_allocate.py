@@ -192,7 +192,7 @@ def quality_sample(
             "attributes": groups.labels[s][g],
             "metric": metrics[m],
             "rate": p_g, "rest_rate": p_rest, "gap": gap,
-            "needed": needed, "planned": n_g, "power": planned_power,
+            "needed": needed, "planned": n_g, "planned_rest": n_rest, "power": planned_power,
             "half_width": half, "status": status,
         })  # fmt: skip
     return Quality(rate=q, precision=pd.DataFrame(rows), wanted=wanted, scale=scale)

@@ -40,6 +40,13 @@ SAMPLE_SIZE_COLUMNS = [
 ]  # fmt: skip
 
 
+def _float(value: object) -> float:
+    """A figure as a float; NaN where it is missing (a withheld count is NA)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return np.nan
+    return float(value)  # type: ignore[arg-type]
+
+
 def _shown(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The rows of one metric the audit shows first: weighted where weighted, else plain."""
     rows = metrics[(metrics["metric"] == metric) & (metrics["truth"] == "human")]
@@ -120,14 +127,15 @@ def sample_sizes(
                 option="attribute_set",
             )
         groups = groups[groups["attribute_set"] == attribute_set]
-    k_all = float(overall["numerator"].iloc[0]) if len(overall) else np.nan
-    n_all = float(overall["denominator"].iloc[0]) if len(overall) else np.nan
+    k_all = _float(overall["numerator"].iloc[0]) if len(overall) else np.nan
+    n_all = _float(overall["denominator"].iloc[0]) if len(overall) else np.nan
     rows = []
     title = METRICS[metric].title.lower()
     for row in groups.itertuples(index=False):
-        k, d = float(row.numerator), float(row.denominator)  # type: ignore[arg-type]
-        deff = float(row.gap_design_effect) if np.isfinite(row.gap_design_effect) else 1.0  # type: ignore[arg-type]
-        n = float(reviewed.get((row.attribute_set, row.group), np.nan))
+        k, d = _float(row.numerator), _float(row.denominator)
+        deff = _float(row.gap_design_effect)
+        deff = deff if np.isfinite(deff) else 1.0
+        n = _float(reviewed.get((row.attribute_set, row.group), np.nan))
         rest_k, rest_d = k_all - k, n_all - d
         base = {
             "attribute_set": row.attribute_set, "group": row.group,
@@ -135,8 +143,8 @@ def sample_sizes(
             "design_effect": deff,
         }  # fmt: skip
         usable = (
-            row.status == "ok" and d > 0 and rest_d > 0 and np.isfinite(n) and n > 0
-            and np.isfinite(k)
+            row.status == "ok" and np.isfinite(d) and d > 0 and rest_d > 0
+            and np.isfinite(n) and n > 0 and np.isfinite(k)
         )  # fmt: skip
         if not usable:
             rows.append({**base, "value": np.nan, "rest_value": np.nan, "n_effective": np.nan,

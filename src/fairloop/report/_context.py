@@ -41,6 +41,7 @@ from fairloop.report._oversight import (
     oversight_view,
     trends_view,
 )
+from fairloop.report._plan import plan_view
 from fairloop.report._plots import as_plain_text, dot_chart, tolerance_chart
 from fairloop.report._review_help import review_help_view
 from fairloop.report._scores import score_view, selection_view
@@ -72,6 +73,7 @@ SECTIONS = (
     ("flags", "Flags and adjudication"),
     ("oversight", "Human oversight"),
     ("review_help", "Does human review help?"),
+    ("plan", "Review plan"),
     ("trends", "Trends over time"),
     ("controls", "Control mapping"),
     ("methodology", "Methodology"),
@@ -678,6 +680,7 @@ def build_context(
         "flags": flags,
         "oversight": oversight,
         "review_help": review_help_view(result),
+        "plan": plan_view(result),
         "trends": trends,
         "controls": controls,
         "methodology": _methodology(result),

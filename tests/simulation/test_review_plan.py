@@ -1,0 +1,196 @@
+"""The review plan against logs whose model errors are known in every cell.
+
+The logs come from :mod:`plan_logs` (which never imports fairloop): review routed by the
+score alone, group B's model erring far more than A's in two score bands far from the
+threshold, sex without effect. From the true error probabilities and each unit's cases
+and review probabilities, a group's true residual error rate under a routing is
+``sum over its units of cases * (1 - pi) * error / cases of the group``; the plan's
+figures and intervals are judged against it, the routings held fixed as the plan's
+intervals hold them.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fairloop
+
+sys.path.insert(0, str(Path(__file__).parent))
+from plan_logs import decision_of, known_error_log, score_band
+
+ROLES: dict[str, Any] = {
+    "prediction": "pred",
+    "label": "label",
+    "sensitive": ["group", "sex"],
+    "score": "score",
+    "reviewer": "reviewer",
+    "case_id": "case_id",
+    "positive": 1,
+}
+GROUPS = ("group=A", "group=B", "sex=F", "sex=M")
+SEEDS = tuple(range(8))
+N = 40_000
+
+
+@dataclass(frozen=True)
+class Run:
+    """One seed's log, its truth, its plan and the true residual error per routing and group."""
+
+    seed: int
+    frame: pd.DataFrame
+    truth: dict[tuple[str, int, str], float]
+    plan: Any
+    residual: dict[str, dict[str, float]]
+
+
+def _band(score_from: Any) -> int:
+    """The band index of a unit from its lower edge (the lowest band has none)."""
+    return 0 if pd.isna(score_from) else round(float(score_from) * 10)
+
+
+def _true_error(units: pd.DataFrame, truth: dict[tuple[str, int, str], float]) -> np.ndarray:
+    keys = zip(units["group"], units["score_from"].map(_band), units["decision"], strict=True)
+    return np.asarray([truth[(str(g), b, str(d))] for g, b, d in keys])
+
+
+def true_residual(
+    units: pd.DataFrame, truth: dict[tuple[str, int, str], float], rate: str
+) -> dict[str, float]:
+    """Per group of each attribute set: true residual error rate under a routing's rates."""
+    left = units["cases"] * (1 - units[rate]) * _true_error(units, truth)
+    out = {}
+    for attribute in ("group", "sex"):
+        for value, part in units.groupby(attribute):
+            out[f"{attribute}={value}"] = float(left[part.index].sum() / part["cases"].sum())
+    return out
+
+
+def _run(seed: int) -> Run:
+    frame, truth = known_error_log(N, seed=seed)
+    plan = fairloop.audit(frame, **ROLES).review_plan()
+    residual = {
+        routing: true_residual(plan.units, truth, rate)
+        for routing, rate in (("plan", "review_rate"), ("score_only", "score_only_rate"))
+    }
+    return Run(seed, frame, truth, plan, residual)
+
+
+@pytest.fixture(scope="module")
+def runs() -> list[Run]:
+    return [_run(seed) for seed in SEEDS]
+
+
+def _rows(run: Run, routing: str) -> pd.DataFrame:
+    groups = run.plan.groups
+    return groups[groups["routing"] == routing].set_index("group")
+
+
+# --- the units line up with the truth ---------------------------------------------------
+def test_units_are_the_cells_of_the_log_and_the_figures_their_sums() -> None:
+    frame, truth = known_error_log(N, seed=100)
+    plan = fairloop.audit(frame, **ROLES).review_plan()
+    units = plan.units
+    assert set(units["decision"]) == {"positive", "negative"}
+    bands = units["score_from"].map(_band)
+    assert (units["decision"] == bands.map(decision_of)).all()
+    assert set(zip(units["group"], bands, units["decision"], strict=True)) == set(truth)
+    counted = (
+        frame.assign(band=score_band(frame["score"]))
+        .groupby(["group", "sex", "band"])
+        .size()
+        .rename("counted")
+    )
+    mine = units.assign(band=bands).set_index(["group", "sex", "band"])["cases"]
+    joined = pd.concat([mine, counted], axis=1)
+    assert (joined["cases"] == joined["counted"]).all(), joined[
+        joined["cases"] != joined["counted"]
+    ]
+    # every routing spends the log's current review share
+    share = frame["label"].notna().mean()
+    assert plan.budget_share == pytest.approx(share)
+    for rate in ("current_rate", "score_only_rate", "review_rate"):
+        assert (units[rate] * units["cases"]).sum() / units["cases"].sum() == pytest.approx(share)
+    # the plan's point residuals are the sums its docstring states, over the unit estimates
+    rows = plan.groups[plan.groups["routing"] == "plan"].set_index("group")
+    left = units["cases"] * (1 - units["review_rate"]) * units["error_rate"]
+    for attribute in ("group", "sex"):
+        for value, part in units.groupby(attribute):
+            expected = left[part.index].sum() / part["cases"].sum()
+            assert rows.loc[f"{attribute}={value}", "residual_rate"] == pytest.approx(expected)
+            assert rows.loc[f"{attribute}={value}", "status"] == "ok"
+
+
+def test_the_same_input_gives_the_same_plan() -> None:
+    frame, _ = known_error_log(N, seed=3)
+    result = fairloop.audit(frame, **ROLES)
+    first, second = result.review_plan(), result.review_plan()
+    again = fairloop.audit(frame.copy(), **ROLES).review_plan()
+    for other in (second, again):
+        pd.testing.assert_frame_equal(first.units, other.units, check_exact=True)
+        pd.testing.assert_frame_equal(first.groups, other.groups, check_exact=True)
+        assert first.comparison == other.comparison
+
+
+# --- what the plan buys, against the truth ----------------------------------------------
+@pytest.mark.slow
+def test_the_plan_truly_lowers_the_worst_groups_residual_error_below_score_only(
+    runs: list[Run],
+) -> None:
+    for run in runs:
+        plan = max(run.residual["plan"][g] for g in GROUPS)
+        score_only = max(run.residual["score_only"][g] for g in GROUPS)
+        assert plan < score_only, (
+            f"seed {run.seed}: true worst-group residual {plan:.4f} under the plan, "
+            f"{score_only:.4f} under score-only routing"
+        )
+
+
+@pytest.mark.slow
+def test_the_difference_against_score_only_excludes_zero(runs: list[Run]) -> None:
+    for run in runs:
+        diff = run.plan.comparison["difference"]["score_only"]
+        assert diff["ci_low"] > 0 and diff["excludes_zero"], (
+            f"seed {run.seed}: difference {diff['value']:.4f} "
+            f"[{diff['ci_low']:.4f}, {diff['ci_high']:.4f}]"
+        )
+
+
+@pytest.mark.slow
+def test_residual_intervals_cover_the_true_residual_error(runs: list[Run]) -> None:
+    misses, hits = [], []
+    for run in runs:
+        rows = _rows(run, "plan")
+        for group in GROUPS:
+            truth = run.residual["plan"][group]
+            low, high = rows.loc[group, ["residual_low", "residual_high"]]
+            hits.append(low <= truth <= high)
+            if not hits[-1]:
+                misses.append(
+                    f"seed {run.seed} {group}: {truth:.4f} not in [{low:.4f}, {high:.4f}]"
+                )
+    coverage = float(np.mean(hits))
+    assert coverage >= 0.85, f"coverage {coverage:.1%} of {len(hits)}: " + "; ".join(misses)
+
+
+@pytest.mark.slow
+def test_the_difference_interval_covers_the_true_difference(runs: list[Run]) -> None:
+    hits, shown = [], []
+    for run in runs:
+        truth = max(run.residual["score_only"][g] for g in GROUPS) - max(
+            run.residual["plan"][g] for g in GROUPS
+        )
+        diff = run.plan.comparison["difference"]["score_only"]
+        hits.append(diff["ci_low"] <= truth <= diff["ci_high"])
+        shown.append(
+            f"seed {run.seed}: true {truth:.4f}, estimate {diff['value']:.4f} "
+            f"[{diff['ci_low']:.4f}, {diff['ci_high']:.4f}]"
+        )
+    coverage = float(np.mean(hits))
+    assert coverage >= 0.75, f"coverage {coverage:.1%} of {len(hits)} seeds: " + "; ".join(shown)

@@ -1,0 +1,218 @@
+"""The review plan: allocation by hand, power against statsmodels, the routing table, errors."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import power_proportions_2indep
+from typer.testing import CliRunner
+
+import fairloop
+from fairloop.cli import app
+from fairloop.datasets import make_decision_log
+from fairloop.exceptions import ConfigError
+from fairloop.plan import read_routing, routing_schema
+from fairloop.plan._allocate import greedy_fill
+
+
+@pytest.fixture(scope="module")
+def demo() -> fairloop.AuditResult:
+    log = make_decision_log(n=20_000, seed=0)
+    return fairloop.audit(log.data, **log.roles)
+
+
+@pytest.fixture(scope="module")
+def plan(demo: fairloop.AuditResult) -> fairloop.plan.ReviewPlan:  # type: ignore[name-defined]
+    return demo.review_plan()
+
+
+def _statsmodels_power(diff: float, rest: float, n: float, ratio: float, alpha: float) -> float:
+    return float(power_proportions_2indep(diff, rest, n, ratio=ratio, alpha=alpha).power)
+
+
+def test_greedy_fill_by_hand() -> None:
+    # values 0.5 > 0.3 = 0.3 > 0.1: the 0.5 unit whole (4), then the two 0.3 units in order
+    taken = greedy_fill(np.array([10.0, 5.0, 4.0, 5.0]), np.array([0.1, 0.3, 0.5, 0.3]), 11.0)
+    assert taken.tolist() == [0.0, 5.0, 4.0, 2.0]
+    assert greedy_fill(np.array([3.0]), np.array([0.2]), 10.0).tolist() == [3.0]
+
+
+def test_plan_spends_the_budget_and_holds_the_floor(plan) -> None:  # type: ignore[no-untyped-def]
+    units = plan.units
+    spent = float((units["review_rate"] * units["cases"]).sum())
+    assert spent == pytest.approx(plan.budget_cases, rel=1e-9)
+    score_only = float((units["score_only_rate"] * units["cases"]).sum())
+    assert score_only == pytest.approx(plan.budget_cases, rel=1e-9)
+    assert units["review_rate"].between(0, 1).all()
+    assert (units["review_rate"] >= units["quality_rate"] - 1e-12).all()
+    mine = plan.groups[plan.groups["routing"] == "plan"]
+    assert (mine["coverage"] >= plan.floor - 1e-9).all()
+    # the current routing's figures are the log's own counts
+    current = plan.groups[
+        (plan.groups["routing"] == "current") & (plan.groups["group"] == "sex=male")
+    ]
+    log = make_decision_log(n=20_000, seed=0).data
+    males = log[log["sex"] == "male"]
+    assert int(current["cases"].iloc[0]) == len(males)
+    assert float(current["reviewed"].iloc[0]) == pytest.approx(
+        males["reviewer_decision"].notna().sum()
+    )
+    overrides = (
+        males["reviewer_decision"].notna() & (males["reviewer_decision"] != males["approved"])
+    ).sum()
+    assert float(current["errors_caught"].iloc[0]) == pytest.approx(overrides)
+
+
+def test_demo_plan_lowers_the_worst_group_against_score_only(plan) -> None:  # type: ignore[no-untyped-def]
+    diff = plan.comparison["difference"]["score_only"]
+    assert diff["value"] > 0 and diff["ci_low"] > 0, diff
+    assert diff["excludes_zero"]
+    worst = plan.comparison["worst"]
+    assert worst["plan"]["residual_rate"] < worst["score_only"]["residual_rate"]
+    # each interval holds its point estimate
+    g = plan.groups
+    assert (
+        (g["residual_low"] <= g["residual_rate"] + 1e-12)
+        & (g["residual_rate"] <= g["residual_high"] + 1e-12)
+    ).all()
+
+
+def test_same_input_same_plan(demo: fairloop.AuditResult, plan) -> None:  # type: ignore[no-untyped-def]
+    again = demo.review_plan(budget=plan.budget_share)
+    pd.testing.assert_frame_equal(plan.units, again.units)
+    pd.testing.assert_frame_equal(plan.groups, again.groups)
+    assert plan.comparison["difference"] == again.comparison["difference"]
+
+
+def test_quality_sample_power_equals_statsmodels(plan) -> None:  # type: ignore[no-untyped-def]
+    rows = plan.precision[plan.precision["status"] != "no cases"]
+    assert len(rows) > 10
+    for r in rows.itertuples():
+        diff = r.gap if r.rest_rate + r.gap <= 1 else -r.gap
+        expected = _statsmodels_power(
+            diff, r.rest_rate, r.planned, r.planned_rest / r.planned, 0.05
+        )
+        assert r.power == pytest.approx(expected, abs=1e-6)
+        if r.status == "ok":  # the sample gives at least the power asked
+            assert r.planned >= r.needed * (1 - 1e-6)
+            at_needed = _statsmodels_power(
+                diff, r.rest_rate, r.needed, r.planned_rest / r.needed, 0.05
+            )
+            assert at_needed >= 0.8 - 1e-6
+
+
+@pytest.mark.parametrize("metric", ["false_positive_rate", "false_negative_rate", "override_rate"])
+def test_sample_sizes_equal_statsmodels(demo: fairloop.AuditResult, metric: str) -> None:
+    table = demo.sample_size(metric, gap=0.05, power=0.9, alpha=0.05)
+    ok = table[table["status"] != "insufficient"]
+    assert len(ok) >= 10
+    m = demo.metrics
+    for r in ok.itertuples():
+        ratio = None
+        rows = m[(m["metric"] == metric) & (m["estimator"] != "reviewed")]
+        everyone = rows[rows["group"] == "(all)"].iloc[0]
+        mine = rows[rows["group"] == r.group].iloc[0]
+        ratio = (everyone["denominator"] - mine["denominator"]) / mine["denominator"]
+        rest = (everyone["numerator"] - mine["numerator"]) / (
+            everyone["denominator"] - mine["denominator"]
+        )
+        assert r.rest_value == pytest.approx(rest, rel=1e-12)
+        diff = 0.05 if rest + 0.05 <= 1 else -0.05
+        n_eff = mine["denominator"] / mine["gap_design_effect"]
+        assert r.power == pytest.approx(
+            _statsmodels_power(diff, rest, n_eff, ratio, 0.05), abs=1e-6
+        )
+        # the whole number of cases needed is the first with the power asked
+        assert _statsmodels_power(diff, rest, r.needed, ratio, 0.05) >= 0.9 - 1e-9
+        assert _statsmodels_power(diff, rest, r.needed - 1, ratio, 0.05) < 0.9
+        assert r.needed_reviewed == np.ceil(r.n * r.needed / n_eff)
+    assert "you need" in ok["sentence"].iloc[0] and "you have" in ok["sentence"].iloc[0]
+
+
+def test_routing_table_matches_its_schema_in_both_forms(plan, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    as_json = json.loads(plan.write(tmp_path / "routing.json").read_text("utf-8"))
+    as_toml = tomllib.loads(plan.write(tmp_path / "routing.toml").read_text("utf-8"))
+    schema = routing_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(as_json, schema)
+    jsonschema.validate(as_toml, schema)
+    as_json.pop("created_at"), as_toml.pop("created_at")
+    assert as_json == as_toml
+    assert len(as_json["rules"]) == len(plan.units)
+    assert read_routing(tmp_path / "routing.toml")["rules"] == as_toml["rules"]
+    # every case of the log is matched by exactly one rule
+    log = make_decision_log(n=20_000, seed=0).data.head(500)
+    for row in log.itertuples():
+        hits = [
+            rule for rule in as_json["rules"]
+            if all(str(getattr(row, k)) == v for k, v in rule["when"].items())
+            and rule["model_decision"] == ("positive" if row.approved == 1 else "negative")
+            and rule.get("score_from", -np.inf) <= row.score < rule.get("score_to", np.inf)
+        ]  # fmt: skip
+        assert len(hits) <= 1
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", "utf-8")
+    with pytest.raises(ConfigError, match="not a readable routing table"):
+        read_routing(bad)
+    with pytest.raises(ConfigError, match=r"\.json or \.toml"):
+        plan.write(tmp_path / "routing.yaml")
+
+
+def test_bad_plan_options_are_refused_by_name(demo: fairloop.AuditResult) -> None:
+    with pytest.raises(ConfigError, match="floor"):
+        demo.review_plan(budget=0.1, floor=0.9)
+    with pytest.raises(ConfigError, match="by"):
+        demo.review_plan(by=["nope"])
+    with pytest.raises(ConfigError, match="budget"):
+        demo.review_plan(budget=2.0)
+    with pytest.raises(ConfigError, match="metric"):
+        demo.sample_size("selection_rate")
+    log = make_decision_log(n=2_000, seed=1)
+    roles = {k: v for k, v in log.roles.items() if k != "time"}
+    timeless = fairloop.audit(log.data.drop(columns=["decided_at"]), **roles)
+    with pytest.raises(ConfigError, match="per"):
+        timeless.review_plan(cases=100, per="month")
+    timeless.review_plan(budget=0.3)  # a share needs no time column
+
+
+def test_cli_plan_and_sample_size(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = tmp_path / "fairloop.db"
+    log = make_decision_log(n=5_000, seed=2)
+    path = tmp_path / "log.csv"
+    log.data.to_csv(path, index=False)
+    roles = ["--prediction", "approved", "--label", "reviewer_decision",
+             "--sensitive", "sex,race,age_band", "--score", "score", "--positive", "1",
+             "--time", "decided_at"]  # fmt: skip
+    assert runner.invoke(app, ["audit", str(path), *roles, "--db", str(db), "-q"]).exit_code == 0
+    out = tmp_path / "plan"
+    done = runner.invoke(
+        app, ["plan", "--db", str(db), "--budget", "0.3", "-o", str(out), "--json"]
+    )
+    assert done.exit_code == 0, done.output
+    document = json.loads(done.output)
+    assert document["plan"]["budget_share"] == pytest.approx(0.3)
+    assert {p.name for p in out.iterdir()} == {
+        "routing.json",
+        "routing.toml",
+        "plan_units.csv",
+        "plan_groups.csv",
+        "plan_precision.csv",
+    }
+    jsonschema.validate(json.loads((out / "routing.json").read_text("utf-8")), routing_schema())
+    sizes = runner.invoke(app, ["sample-size", "--db", str(db), "--metric", "false_negative_rate",
+                                "--set", "race"])  # fmt: skip
+    assert sizes.exit_code == 0 and "you need" in sizes.output
+    for bad in (["--floor", "0.99"], ["--budget", "2"], ["--per", "month"], ["--by", "nope"],
+                ["--metrics", "selection_rate"]):  # fmt: skip
+        refused = runner.invoke(app, ["plan", "--db", str(db), "-o", str(out), *bad])
+        assert refused.exit_code == 2, (bad, refused.output)
+        assert "Traceback" not in refused.output and refused.output.count("\n") <= 2
+    refused = runner.invoke(app, ["sample-size", "--db", str(db), "--gap", "2"])
+    assert refused.exit_code == 2 and "--gap" in refused.output
