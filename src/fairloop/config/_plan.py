@@ -89,11 +89,12 @@ class PlanOptions:
         help="Most of the budget the random quality sample may take; a sample that needs "
         "more is scaled down and its power said.",
     )
-    prior_cases: float = option(
-        10.0,
+    prior_cases: float | None = option(
+        None,
         ge=0,
-        help="Weight, in reviewed cases, of the score band's pooled error rate in each "
-        "cell's estimate that ranks targeted review.",
+        help="Weight, in reviewed cases, of a unit's target rate (its score band's rate and "
+        "its groups' tested effects) in the estimate that ranks targeted review (default: "
+        "estimated from the log, empirical Bayes).",
     )
     draws: int = option(2000, ge=200, help="Simulation draws behind the plan's intervals.")
 

@@ -48,8 +48,8 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-#: Rounds of raising groups' sampling rates (each settles the groups short of their power).
-_ROUNDS = 60
+#: Most rounds of raising sampling rates (each raises the weakest pair short of its power).
+_ROUNDS = 400
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,24 +67,6 @@ class Quality:
     precision: pd.DataFrame
     wanted: float
     scale: float
-
-
-def _kish(denominator: FloatArray, rate: FloatArray, member: NDArray[np.bool_]) -> float:
-    """Effective cases of a weighted random sample of the members (Kish)."""
-    d = denominator[member]
-    q = rate[member]
-    if d.sum() <= 0:
-        return 0.0
-    if np.any((q <= 0) & (d > 0)):
-        return 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        spread = float(np.sum(np.where(d > 0, d / np.where(q > 0, q, 1.0), 0.0)))
-    return float(d.sum() ** 2 / spread) if spread > 0 else 0.0
-
-
-def _direction(gap: float, rest: float) -> float:
-    """The gap sized for: above the rest's rate, or below when that would pass 1."""
-    return gap if rest + gap <= 1 else -gap
 
 
 def quality_sample(
@@ -122,80 +104,129 @@ def quality_sample(
     """
     shares, rates = units.metric_shares(metrics)
     denominators = units.total[:, None] * shares  # expected cases in each metric's denominator
-    q = np.zeros(len(units))
     pairs = [(s, g, m) for s, g in groups.all_groups() for m in range(len(metrics))]
-    masks = {(s, g): groups.codes[s] == g for s, g in groups.all_groups()}
+    member = np.stack([groups.codes[s] == g for s, g, _ in pairs])  # pairs x units
+    column = np.asarray([m for _, _, m in pairs], dtype=np.int64)
+    d = denominators[:, column].T  # pairs x units
+    dr = (denominators * rates)[:, column].T
+    d_g, d_rest = (d * member).sum(axis=1), (d * ~member).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_g = np.where(d_g > 0, (dr * member).sum(axis=1) / d_g, 0.0)
+        p_rest = np.where(d_rest > 0, (dr * ~member).sum(axis=1) / d_rest, 0.0)
+    valid = (d_g > 0) & (d_rest > 0)
+    diff = np.where(p_rest + gap <= 1, gap, -gap)
 
-    def needs(q_now: FloatArray) -> list[tuple[int, int, int, float, float, float, float]]:
-        """Per (set, group, metric): effective cases needed and planned, rates, ratio."""
-        out = []
-        for s, g, m in pairs:
-            member, d, r = masks[s, g], denominators[:, m], rates[:, m]
-            d_g, d_rest = d[member].sum(), d[~member].sum()
-            p_g = float((d * r)[member].sum() / d_g) if d_g > 0 else 0.0
-            p_rest = float((d * r)[~member].sum() / d_rest) if d_rest > 0 else 0.0
-            n_g, n_rest = _kish(d, q_now, member), _kish(d, q_now, ~member)
-            ratio = n_rest / n_g if n_g > 0 and n_rest > 0 else (d_rest / d_g if d_g > 0 else 1.0)
-            if d_g <= 0 or d_rest <= 0:
-                out.append((s, g, m, np.nan, n_g, p_g, p_rest))
-                continue
-            diff = _direction(gap, p_rest)
-            needed = float(gap_sample_size(diff, p_rest, power, ratio=ratio, alpha=alpha))
-            out.append((s, g, m, needed, n_g, p_g, p_rest))
-        return out
+    def sizes(q: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Kish effective cases of every pair's group and rest under sampling rates q."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spread = np.where(d > 0, d / np.where(q > 0, q, np.inf)[None, :], 0.0)
+            unsampled = (d > 0) & (q <= 0)[None, :]
+            n_g = np.where(
+                (unsampled & member).any(axis=1), 0.0, d_g**2 / (spread * member).sum(axis=1)
+            )
+            n_rest = np.where(
+                (unsampled & ~member).any(axis=1), 0.0, d_rest**2 / (spread * ~member).sum(axis=1)
+            )
+        return np.nan_to_num(n_g), np.nan_to_num(n_rest)  # fmt: skip
 
-    # start: each group sampled uniformly at the rate its own size needs, rest alike
-    for s, g, m, needed, _, _, _ in needs(np.ones(len(units))):
-        member = masks[s, g]
-        d_g = denominators[member, m].sum()
-        if np.isfinite(needed) and d_g > 0:
-            q[member] = np.maximum(q[member], min(1.0, needed / d_g))
+    def powers(n_g: FloatArray, n_rest: FloatArray) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = gap_power(
+                diff,
+                p_rest,
+                np.maximum(n_g, 1e-9),
+                ratio=np.maximum(n_rest, 1e-9) / np.maximum(n_g, 1e-9),
+                alpha=alpha,
+            )
+        return np.where(valid & (n_g > 0) & (n_rest > 0), out, 0.0)  # fmt: skip
+
+    # start: every group sampled alike at the rate its own size needs (its rest alike)
+    q = np.zeros(len(units))
+    ratio = np.where(valid, d_rest / np.maximum(d_g, 1e-12), 1.0)
+    start = np.where(valid, gap_sample_size(diff, p_rest, power, ratio=ratio, alpha=alpha), 0.0)
+    for j in np.flatnonzero(valid):
+        q[member[j]] = np.maximum(q[member[j]], min(1.0, start[j] / d_g[j]))
+    full = powers(*sizes(np.ones(len(units))))
     for _ in range(_ROUNDS):
-        raised = False
-        for s, g, m, needed, n_g, _, _ in needs(q):
-            member = masks[s, g]
-            if not np.isfinite(needed) or n_g >= needed * (1 - 1e-9) or np.all(q[member] >= 1):
-                continue
-            if n_g > 0:
-                q[member] = np.minimum(1.0, q[member] * needed / n_g)
-            else:  # a unit of the group is not sampled at all: sample every unit alike
-                uniform = needed / max(float(denominators[member, m].sum()), 1e-12)
-                q[member] = np.maximum(q[member], min(1.0, uniform))
-            raised = True
-        if not raised:
+        n_g, n_rest = sizes(q)
+        now = powers(n_g, n_rest)
+        # the pairs still short that more sampling can help, weakest first
+        short = valid & (now < power - 1e-9)
+        # the smaller side first, unless all its cases are sampled already
+        group_first: NDArray[np.bool_] = np.asarray(n_g <= n_rest)
+        group_room: NDArray[np.bool_] = np.asarray((member & (q < 1)[None, :]).any(axis=1))
+        rest_room: NDArray[np.bool_] = np.asarray((~member & (q < 1)[None, :]).any(axis=1))
+        short &= group_room | rest_room
+        if not short.any():
             break
+        k = int(np.flatnonzero(short)[np.argmin(now[short])])
+        grow_group = bool(group_room[k]) if group_first[k] else not bool(rest_room[k])
+        factor = _factor(grow_group, n_g[k], n_rest[k], diff[k], p_rest[k], power, alpha)
+        grown = member[k] if grow_group else ~member[k]
+        if not np.isfinite(factor):  # one side alone cannot: raise both alike
+            factor = float(gap_sample_size(diff[k], p_rest[k], power, alpha=alpha,
+                                           ratio=n_rest[k] / n_g[k]) / n_g[k])  # fmt: skip
+            grown = np.ones(len(units), dtype=bool)
+        q[grown] = np.minimum(1.0, q[grown] * max(factor, 1.0 + 1e-6))
     wanted = float(q @ units.total)
     scale = min(1.0, share * budget / wanted) if wanted > 0 else 1.0
     q = q * scale
+    n_g, n_rest = sizes(q)
+    planned = powers(n_g, n_rest)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = np.where(valid & (n_g > 0), gap_sample_size(
+            diff, p_rest, power, ratio=np.where(n_g > 0, n_rest / np.maximum(n_g, 1e-12), 1.0),
+            alpha=alpha), np.nan)  # fmt: skip
+        half = np.where(n_g > 0, z * np.sqrt(p_g * (1 - p_g) / n_g), np.nan)
     rows = []
-    for s, g, m, needed, n_g, p_g, p_rest in needs(q):
-        member = masks[s, g]
-        n_rest = _kish(denominators[:, m], q, ~member)
-        if not np.isfinite(needed):
-            status, planned_power = "no cases", np.nan
+    for i, (s, g, m) in enumerate(pairs):
+        if not valid[i]:
+            status = "no cases"
+        elif planned[i] >= power - 1e-6:
+            status = "ok"
         else:
-            diff = _direction(gap, p_rest)
-            planned_power = (
-                float(gap_power(diff, p_rest, n_g, ratio=n_rest / n_g, alpha=alpha))
-                if n_g > 0 and n_rest > 0
-                else 0.0
-            )
-            full = _kish(denominators[:, m], np.where(member, 1.0, q), member)
-            status = (
-                "ok" if n_g >= needed * (1 - 1e-6)
-                else "capped" if full < needed * (1 - 1e-6) else "scaled"
-            )  # fmt: skip
-        half = z * np.sqrt(p_g * (1 - p_g) / n_g) if n_g > 0 else np.nan
+            status = "capped" if full[i] < power - 1e-6 else "scaled"
         rows.append({
             "attribute_set": " & ".join(groups.sets[s]),
             "group": _label(groups.labels[s][g]),
             "attributes": groups.labels[s][g],
             "metric": metrics[m],
-            "rate": p_g, "rest_rate": p_rest, "gap": gap,
-            "needed": needed, "planned": n_g, "planned_rest": n_rest, "power": planned_power,
-            "half_width": half, "status": status,
+            "rate": p_g[i], "rest_rate": p_rest[i], "gap": gap,
+            "needed": needed[i], "planned": n_g[i], "planned_rest": n_rest[i],
+            "power": planned[i] if valid[i] else np.nan,
+            "half_width": half[i], "status": status,
         })  # fmt: skip
     return Quality(rate=q, precision=pd.DataFrame(rows), wanted=wanted, scale=scale)
+
+
+def _factor(
+    grow_group: bool,
+    n_g: float,
+    n_rest: float,
+    diff: float,
+    p_rest: float,
+    power: float,
+    alpha: float,
+) -> float:
+    """How much one side of a comparison must grow, the other fixed (inf: never enough).
+
+    Bisection on the logarithm of the factor: the power rises with either side's size.
+    """
+
+    def power_at(f: float) -> float:
+        a, b = (n_g * f, n_rest) if grow_group else (n_g, n_rest * f)
+        return float(gap_power(diff, p_rest, a, ratio=b / a, alpha=alpha))
+
+    if power_at(1e6) < power:
+        return float("inf")
+    lo, hi = 0.0, float(np.log(1e6))
+    for _ in range(60):
+        middle = (lo + hi) / 2
+        if power_at(float(np.exp(middle))) >= power:
+            hi = middle
+        else:
+            lo = middle
+    return float(np.exp(hi))
 
 
 def _label(attributes: dict[str, str]) -> str:
@@ -205,18 +236,25 @@ def _label(attributes: dict[str, str]) -> str:
 def greedy_fill(capacity: FloatArray, value: FloatArray, budget: float) -> FloatArray:
     """Cases taken per unit: the highest values first, each up to its capacity.
 
-    Ties keep the units' order; the last unit taken may be taken in part.
+    Units of equal value are taken as one block: the block the budget ends in is taken in
+    the same share of every unit's capacity, so that equal estimates get equal review.
 
     Examples
     --------
+    >>> greedy_fill(np.array([10.0, 5.0, 5.0]), np.array([0.1, 0.3, 0.3]), 6.0).tolist()
+    [0.0, 3.0, 3.0]
     >>> greedy_fill(np.array([10.0, 5.0, 5.0]), np.array([0.1, 0.3, 0.3]), 12.0).tolist()
     [2.0, 5.0, 5.0]
     """
-    order = np.argsort(-value, kind="stable")
-    ahead = np.concatenate([[0.0], np.cumsum(capacity[order])[:-1]])
-    taken = np.clip(budget - ahead, 0.0, capacity[order])
     out = np.zeros_like(capacity)
-    out[order] = taken
+    if not len(capacity) or budget <= 0:
+        return out
+    levels, block = np.unique(-value, return_inverse=True)  # highest value first
+    room = np.bincount(block, capacity, len(levels))
+    ahead = np.concatenate([[0.0], np.cumsum(room)[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(room > 0, np.clip((budget - ahead) / room, 0.0, 1.0), 0.0)
+    out = capacity * share[block]
     return out
 
 

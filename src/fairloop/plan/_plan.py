@@ -471,8 +471,16 @@ def plan_methods(options: PlanOptions, config: AuditConfig) -> dict[str, str]:
         ),
         "targeted_review": (
             "greedy fill (fractional knapsack) of the units with the highest model error "
-            f"rate, each shrunk toward its stratum's pooled rate with {options.prior_cases:g} "
-            "pseudo-cases; every group first raised to the floor through its own units"
+            "rate, units of equal estimate reviewed alike; each unit's rate is shrunk toward "
+            "its score stratum's pooled rate times the Holm-tested (0.05) effects of its groups "
+            "(indirect standardisation), by "
+            + (
+                "the empirical-Bayes weight r tau^2 / (r tau^2 + t(1-t)), tau^2 the "
+                "method-of-moments between-unit variance"
+                if options.prior_cases is None
+                else f"{options.prior_cases:g} pseudo-cases"
+            )
+            + "; every group first raised to the floor through its own units"
         ),
         "score_only": (
             "the same greedy fill over score stratum x model decision, error rates pooled "

@@ -20,9 +20,10 @@ Two estimates serve two purposes:
     The unit's own share ``errors / reviewed`` (the pooled one where not estimable): what
     the plan's figures use, so that they are the post-stratified estimates.
 ``rank``
-    The share shrunk toward its pool's, ``(errors + m p_pool) / (reviewed + m)`` with ``m``
-    the option ``prior_cases``: what ranks units for targeted review, so that a unit with
-    two reviewed cases and one error does not outrank a well-measured one.
+    The share shrunk toward a target made of its pool's rate and the tested main effects of
+    its groups (:mod:`fairloop.plan._ranking`): what ranks units for targeted review, so
+    that neither a unit with two reviewed cases and one error nor a difference the log does
+    not show decides who is reviewed.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from numpy.typing import NDArray
 
 from fairloop.cube import CountCube
 from fairloop.exceptions import ConfigError
+from fairloop.plan._ranking import ranking_rates
 from fairloop.vocabulary import CELL_RULES, CELLS, METRICS, MISSING_GROUP, cell_weights
 
 __all__ = ["DECISIONS", "PlanGroups", "PlanUnits", "plan_groups", "plan_units"]
@@ -143,7 +145,9 @@ class PlanGroups:
         return out
 
 
-def plan_units(cube: CountCube, *, by: Sequence[str] = (), prior_cases: float = 10.0) -> PlanUnits:
+def plan_units(
+    cube: CountCube, *, by: Sequence[str] = (), prior_cases: float | None = None
+) -> PlanUnits:
     """The units of a plan from an audit's count cube.
 
     Parameters
@@ -152,8 +156,9 @@ def plan_units(cube: CountCube, *, by: Sequence[str] = (), prior_cases: float = 
         The audit's cube; its weighting strata (:attr:`CountCube.weighting_cube`) are read.
     by : sequence of str, default=()
         Context attributes the units also split by.
-    prior_cases : float, default=10.0
-        Weight of the pool's rate in each unit's ranking estimate, in reviewed cases.
+    prior_cases : float or None, default=None
+        Weight of the target in each unit's ranking estimate, in reviewed cases; ``None``
+        estimates it from the log (:mod:`fairloop.plan._ranking`).
 
     Returns
     -------
@@ -216,8 +221,8 @@ def plan_units(cube: CountCube, *, by: Sequence[str] = (), prior_cases: float = 
         pool_rate = np.where(pool_reviewed > 0, pool_errors / pool_reviewed, d_rate[pool_decision])
         estimable = reviewed > 0
         rate = np.where(estimable, errors / np.maximum(reviewed, 1), pool_rate[pool])
-    rank = (errors + prior_cases * pool_rate[pool]) / np.maximum(reviewed + prior_cases, 1e-12)
-    rank = np.where(reviewed + prior_cases > 0, rank, pool_rate[pool])
+    rank, _, _ = ranking_rates(frame, source.sensitive, errors, reviewed, pool_rate[pool],
+                               prior_cases=prior_cases)  # fmt: skip
     # a never-reviewed pool draws from its decision's counts, as its rate is taken from them
     empty = pool_reviewed == 0
     pool_errors = np.where(empty, d_err[pool_decision], pool_errors)

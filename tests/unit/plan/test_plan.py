@@ -37,9 +37,12 @@ def _statsmodels_power(diff: float, rest: float, n: float, ratio: float, alpha: 
 
 
 def test_greedy_fill_by_hand() -> None:
-    # values 0.5 > 0.3 = 0.3 > 0.1: the 0.5 unit whole (4), then the two 0.3 units in order
+    # values 0.5 > 0.3 = 0.3 > 0.1: the 0.5 unit whole (4), then the two tied 0.3 units
+    # share the remaining 7 in proportion to their room (5 and 5): 3.5 each
     taken = greedy_fill(np.array([10.0, 5.0, 4.0, 5.0]), np.array([0.1, 0.3, 0.5, 0.3]), 11.0)
-    assert taken.tolist() == [0.0, 5.0, 4.0, 2.0]
+    assert taken.tolist() == [0.0, 3.5, 4.0, 3.5]
+    taken = greedy_fill(np.array([10.0, 2.0, 4.0, 6.0]), np.array([0.1, 0.3, 0.5, 0.3]), 8.0)
+    assert taken.tolist() == [0.0, 1.0, 4.0, 3.0]  # the same share (1/2) of each tied unit
     assert greedy_fill(np.array([3.0]), np.array([0.2]), 10.0).tolist() == [3.0]
 
 
