@@ -291,8 +291,7 @@ def targeted_review(
 
 def score_only(units: PlanUnits, budget: float) -> FloatArray:
     """Review probability per unit when routing sees only the score stratum and decision."""
-    keys = ["band", "decision"] if "band" in units.keys else ["decision"]
-    cell = pd.MultiIndex.from_frame(units.keys[keys].astype(str)).factorize()[0]
+    cell = units.score_cell
     size = int(cell.max()) + 1
     total = np.bincount(cell, units.total, size)
     reviewed = np.bincount(cell, units.reviewed, size)

@@ -24,7 +24,7 @@ under two routings uses the same draws for both (paired). Groups smaller than th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -59,6 +59,9 @@ _PERIOD_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25
                 "year": 365.25}  # fmt: skip
 #: Draws simulated at once (bounds the memory to draws x units floats).
 _CHUNK = 250
+#: Draws of the optimism bootstrap, and its seed (the same input gives the same plan).
+_OPTIMISM_DRAWS = 200
+_OPTIMISM_SEED = 20_260_101
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,14 +285,18 @@ def review_plan(
             f"The default floor (half the budget, {wanted:.2%}) does not fit in the budget "
             f"after the quality sample; the plan holds every group to {floor:.2%} instead."
         )
-    targeted = targeted_review(units, groups, quality.rate, floor, budget)
-    plan_rate = np.minimum(quality.rate + targeted / units.total, 1.0)
-    rates = {
-        "current": units.reviewed / units.total,
-        "score_only": score_only(units, budget),
-        "plan": plan_rate,
-    }
-    table, comparison = _figures(units, groups, rates, config, options.draws)
+
+    def choose(seen: PlanUnits) -> dict[str, FloatArray]:
+        """The routings chosen from the log's estimates: score-only and the plan."""
+        targeted = targeted_review(seen, groups, quality.rate, floor, budget)
+        return {
+            "score_only": score_only(seen, budget),
+            "plan": np.minimum(quality.rate + targeted / seen.total, 1.0),
+        }
+
+    rates = {"current": units.reviewed / units.total, **choose(units)}
+    plan_rate = rates["plan"]
+    table, comparison = _figures(units, groups, rates, config, options.draws, choose)
     frame = units.keys.copy()
     frame["cases"] = units.total.astype(np.int64)
     frame["reviewed"] = units.reviewed.astype(np.int64)
@@ -346,8 +353,13 @@ def _figures(
     rates: dict[str, FloatArray],
     config: AuditConfig,
     draws: int,
+    choose: Callable[[PlanUnits], dict[str, FloatArray]],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Per routing and group: coverage, errors caught, residual error, with intervals."""
+    """Per routing and group: coverage, errors caught, residual error, with intervals.
+
+    The routings ``choose`` makes from the estimates are corrected for their optimism
+    (:func:`_optimism`) before the worst group is found.
+    """
     level = config.confidence_level
     tails = (50 * (1 - level), 50 * (1 + level))
     pairs = groups.all_groups()
@@ -369,6 +381,7 @@ def _figures(
         ]
         return np.concatenate(parts, axis=-1)
 
+    opt_caught, opt_residual = _optimism(units, rates, choose, by_group, sizes)
     caught_draws: dict[str, list[FloatArray]] = {r: [] for r in ROUTINGS}
     residual_draws: dict[str, list[FloatArray]] = {r: [] for r in ROUTINGS}
     model_draws: list[FloatArray] = []
@@ -384,12 +397,12 @@ def _figures(
     worst_draws: dict[str, FloatArray] = {}
     for r in ROUTINGS:
         pi = rates[r]
-        caught = by_group(units.rate * pi * units.total)
-        residual = by_group(units.rate * (1 - pi) * units.total) / sizes
+        caught = by_group(units.rate * pi * units.total) - opt_caught[r]
+        residual = by_group(units.rate * (1 - pi) * units.total) / sizes - opt_residual[r]
         errors = by_group(units.rate * units.total)
         covered = by_group(pi * units.total) / sizes
-        c_draw = np.concatenate(caught_draws[r])
-        r_draw = np.concatenate(residual_draws[r])
+        c_draw = np.concatenate(caught_draws[r]) - opt_caught[r]
+        r_draw = np.concatenate(residual_draws[r]) - opt_residual[r]
         c_low, c_high = _basic(c_draw, caught, tails)
         r_low, r_high = _basic(r_draw, residual, tails)
         m_low, m_high = _basic(model, errors, tails)
@@ -408,6 +421,7 @@ def _figures(
                 "errors_caught": float(caught[i]),
                 "errors_caught_low": float(c_low[i]), "errors_caught_high": float(c_high[i]),
                 "residual_rate": float(residual[i]),
+                "optimism": float(opt_residual[r][i]),
                 "residual_low": float(r_low[i]), "residual_high": float(r_high[i]),
             })  # fmt: skip
         shown = np.where(ok, residual, -np.inf)
@@ -436,6 +450,45 @@ def _figures(
         }
     comparison = {"worst": worst, "difference": difference, "confidence_level": level}
     return pd.DataFrame(rows), comparison
+
+
+def _optimism(
+    units: PlanUnits,
+    rates: dict[str, FloatArray],
+    choose: Callable[[PlanUnits], dict[str, FloatArray]],
+    by_group: Callable[[FloatArray], FloatArray],
+    sizes: FloatArray,
+) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    """How much choosing a routing on the estimates flatters its figures, per group.
+
+    A routing chosen to review the units whose estimated error rate is high looks better on
+    those estimates than it is: units whose rate is overestimated by chance are reviewed,
+    and those underestimated left. The optimism bootstrap (Efron 1983; Harrell's validation
+    of a fitted model) measures it: each unit's errors are drawn again, Binomial(r, e) with
+    ``e`` its estimate, the routing is chosen again on the drawn estimates, and its figures
+    on the drawn estimates less those on ``e`` (the truth of the bootstrap world) are
+    averaged over :data:`_OPTIMISM_DRAWS` draws. The current routing is not chosen from the
+    estimates and is not corrected. Returns the optimism of errors caught and of the
+    residual error rate, per routing and group.
+    """
+    rng = np.random.default_rng(_OPTIMISM_SEED)
+    zero = np.zeros(len(sizes))
+    caught = {r: zero.copy() for r in ROUTINGS}
+    residual = {r: zero.copy() for r in ROUTINGS}
+    reviewed = np.rint(units.reviewed).astype(np.int64)
+    truth = np.clip(units.rate, 0.0, 1.0)
+    for _ in range(_OPTIMISM_DRAWS):
+        drawn = units.with_errors(rng.binomial(reviewed, truth).astype(np.float64))
+        for r, pi in choose(drawn).items():
+            seen = drawn.rate * units.total
+            real = truth * units.total
+            caught[r] += by_group((seen - real) * pi)
+            residual[r] += by_group((seen - real) * (1 - pi)) / sizes
+    for r in ROUTINGS:
+        caught[r] /= _OPTIMISM_DRAWS
+        residual[r] /= _OPTIMISM_DRAWS
+    del rates
+    return caught, residual
 
 
 def _basic(
@@ -492,6 +545,10 @@ def plan_methods(options: PlanOptions, config: AuditConfig) -> dict[str, str]:
             "log hold for the cases to come"
         ),
         "intervals": (
+            "figures of the score-only routing and the plan corrected for the optimism of "
+            "choosing them on the same estimates (optimism bootstrap, "
+            f"{_OPTIMISM_DRAWS} Binomial redraws of every unit's errors, re-choosing the "
+            "routing each time); "
             f"basic (reverse-percentile) intervals ({config.confidence_level:g}) of a "
             f"parametric bootstrap, {options.draws:,} draws of every unit's error rate from "
             "the normal approximation of its estimate (variance e(1-e)/r, e shrunk toward "

@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from fairloop.stats import holm
@@ -41,22 +40,19 @@ IntArray = NDArray[np.int64]
 
 
 def _main_effects(
-    keys: pd.DataFrame,
-    sensitive: Sequence[str],
+    codes: Sequence[IntArray],
     errors: FloatArray,
     reviewed: FloatArray,
     expected_rate: FloatArray,
     alpha: float,
 ) -> FloatArray:
     """Each unit's product of the tested ratios ``O / E`` of its groups."""
-    codes, observed, expected, variance = [], [], [], []
-    for name in sensitive:
-        code, uniques = pd.factorize(keys[name].astype(str), sort=True)
-        size = len(uniques)
-        codes.append(np.asarray(code, dtype=np.int64))
+    observed, expected, variance = [], [], []
+    spread = reviewed * expected_rate * (1 - expected_rate)
+    for code in codes:
+        size = int(code.max()) + 1 if len(code) else 0
         observed.append(np.bincount(code, errors, size))
         expected.append(np.bincount(code, reviewed * expected_rate, size))
-        spread = reviewed * expected_rate * (1 - expected_rate)
         variance.append(np.bincount(code, spread, size))
     o, e, v = (np.concatenate(parts) for parts in (observed, expected, variance))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -65,7 +61,7 @@ def _main_effects(
     p = np.minimum(2 * normal_upper_tail(np.abs(z)), 1.0)
     kept = holm(p) < alpha
     ratio = np.where(kept, ratio, 1.0)
-    factor = np.ones(len(keys))
+    factor = np.ones(len(errors))
     start = 0
     for code, obs in zip(codes, observed, strict=True):
         factor *= ratio[start : start + len(obs)][code]
@@ -74,8 +70,7 @@ def _main_effects(
 
 
 def ranking_rates(
-    keys: pd.DataFrame,
-    sensitive: Sequence[str],
+    codes: Sequence[IntArray],
     errors: FloatArray,
     reviewed: FloatArray,
     pool_rate: FloatArray,
@@ -87,10 +82,8 @@ def ranking_rates(
 
     Parameters
     ----------
-    keys : pandas.DataFrame
-        The units' attribute values.
-    sensitive : sequence of str
-        The sensitive attributes (columns of ``keys``).
+    codes : sequence of ndarray of int
+        Per sensitive attribute, each unit's group (0 to groups - 1).
     errors, reviewed : ndarray
         Each unit's model errors and reviewed cases.
     pool_rate : ndarray
@@ -111,13 +104,12 @@ def ranking_rates(
     --------
     Two groups with the same error rate in one pool share one estimate:
 
-    >>> keys = pd.DataFrame({"g": ["a", "b"]})
-    >>> rank, target, tau2 = ranking_rates(keys, ["g"], np.array([20.0, 19.0]),
+    >>> rank, target, tau2 = ranking_rates([np.array([0, 1])], np.array([20.0, 19.0]),
     ...                                    np.array([100.0, 100.0]), np.array([0.195, 0.195]))
     >>> rank.round(3).tolist(), tau2
     ([0.195, 0.195], 0.0)
     """
-    factor = _main_effects(keys, sensitive, errors, reviewed, pool_rate, alpha)
+    factor = _main_effects(codes, errors, reviewed, pool_rate, alpha)
     target = np.minimum(pool_rate * factor, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         own = np.where(reviewed > 0, errors / reviewed, target)

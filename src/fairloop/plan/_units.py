@@ -29,7 +29,8 @@ Two estimates serve two purposes:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from itertools import combinations
 from typing import Any
 
@@ -73,6 +74,8 @@ class PlanUnits:
     errors: FloatArray
     cells: FloatArray
     pool: IntArray
+    decision_code: IntArray
+    prior_cases: float | None
     rate: FloatArray
     rank: FloatArray
     estimable: NDArray[np.bool_]
@@ -82,6 +85,31 @@ class PlanUnits:
 
     def __len__(self) -> int:
         return len(self.total)
+
+    @cached_property
+    def sensitive_codes(self) -> list[IntArray]:
+        """Per sensitive attribute, each unit's group as a code."""
+        return _codes(self.keys, self.sensitive)
+
+    @cached_property
+    def score_cell(self) -> IntArray:
+        """Each unit's (score stratum, decision) cell: what a score-only router sees."""
+        keys = ["band", "decision"] if "band" in self.keys else ["decision"]
+        cell = pd.MultiIndex.from_frame(self.keys[keys].astype(str)).factorize()[0]
+        return np.asarray(cell, dtype=np.int64)
+
+    def with_errors(self, errors: FloatArray) -> PlanUnits:
+        """The same units had their reviewed cases held ``errors`` model errors instead.
+
+        Every estimate (rates, pools, ranking) is made again; for the bootstrap that
+        measures how much choosing a routing on the estimates flatters it.
+        """
+        estimates = _estimates(self.sensitive_codes, errors, self.reviewed, self.pool,
+                               self.decision_code, self.prior_cases)  # fmt: skip
+        out = replace(self, errors=errors, **estimates)
+        # the units' keys are the same
+        out.__dict__.update(score_cell=self.score_cell, sensitive_codes=self.sensitive_codes)
+        return out
 
     def draws(self, count: int, seed: int = 0) -> FloatArray:
         """Simulated error rates, shape (count, units), centred on :attr:`rate`.
@@ -207,26 +235,7 @@ def plan_units(
         )
     pool_keys = [*by, *(["band"] if source.band else []), "decision"]
     pool = pd.MultiIndex.from_frame(frame[pool_keys]).factorize()[0].astype(np.int64)
-    pools = int(pool.max()) + 1
-    pool_errors = np.bincount(pool, errors, pools)
-    pool_reviewed = np.bincount(pool, reviewed, pools)
     decision_code = (frame["decision"] == DECISIONS[1]).to_numpy().astype(np.int64)
-    d_err = np.bincount(decision_code, errors, 2)
-    d_rev = np.bincount(decision_code, reviewed, 2)
-    overall = errors.sum() / reviewed.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d_rate = np.where(d_rev > 0, d_err / d_rev, overall)
-        pool_decision = np.zeros(pools, dtype=np.int64)
-        pool_decision[pool] = decision_code
-        pool_rate = np.where(pool_reviewed > 0, pool_errors / pool_reviewed, d_rate[pool_decision])
-        estimable = reviewed > 0
-        rate = np.where(estimable, errors / np.maximum(reviewed, 1), pool_rate[pool])
-    rank, _, _ = ranking_rates(frame, source.sensitive, errors, reviewed, pool_rate[pool],
-                               prior_cases=prior_cases)  # fmt: skip
-    # a never-reviewed pool draws from its decision's counts, as its rate is taken from them
-    empty = pool_reviewed == 0
-    pool_errors = np.where(empty, d_err[pool_decision], pool_errors)
-    pool_reviewed = np.where(empty, d_rev[pool_decision], pool_reviewed)
     score_from, score_to = _edges(frame, source)
     frame["score_from"], frame["score_to"] = score_from, score_to
     return PlanUnits(
@@ -238,13 +247,55 @@ def plan_units(
         errors=errors,
         cells=cells,
         pool=pool,
-        rate=rate,
-        rank=rank,
-        estimable=estimable,
-        pool_errors=np.asarray(pool_errors, dtype=np.float64),
-        pool_reviewed=np.asarray(pool_reviewed, dtype=np.float64),
-        pool_rate=pool_rate,
+        decision_code=decision_code,
+        prior_cases=prior_cases,
+        **_estimates(
+            _codes(frame, source.sensitive), errors, reviewed, pool, decision_code, prior_cases
+        ),
     )
+
+
+def _codes(keys: pd.DataFrame, sensitive: Sequence[str]) -> list[IntArray]:
+    """Per sensitive attribute, each unit's group as a code."""
+    return [
+        np.asarray(pd.factorize(keys[name].astype(str), sort=True)[0], dtype=np.int64)
+        for name in sensitive
+    ]
+
+
+def _estimates(
+    codes: Sequence[IntArray],
+    errors: FloatArray,
+    reviewed: FloatArray,
+    pool: IntArray,
+    decision_code: IntArray,
+    prior_cases: float | None,
+) -> dict[str, Any]:
+    """Every estimate of :class:`PlanUnits` from the units' errors and reviewed cases."""
+    pools = int(pool.max()) + 1
+    pool_errors = np.bincount(pool, errors, pools)
+    pool_reviewed = np.bincount(pool, reviewed, pools)
+    d_err = np.bincount(decision_code, errors, 2)
+    d_rev = np.bincount(decision_code, reviewed, 2)
+    overall = errors.sum() / reviewed.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d_rate = np.where(d_rev > 0, d_err / d_rev, overall)
+        pool_decision = np.zeros(pools, dtype=np.int64)
+        pool_decision[pool] = decision_code
+        pool_rate = np.where(pool_reviewed > 0, pool_errors / pool_reviewed, d_rate[pool_decision])
+        estimable = reviewed > 0
+        rate = np.where(estimable, errors / np.maximum(reviewed, 1), pool_rate[pool])
+    rank, _, _ = ranking_rates(codes, errors, reviewed, pool_rate[pool], prior_cases=prior_cases)
+    # a never-reviewed pool draws from its decision's counts, as its rate is taken from them
+    empty = pool_reviewed == 0
+    return {
+        "rate": rate,
+        "rank": rank,
+        "estimable": estimable,
+        "pool_errors": np.where(empty, d_err[pool_decision], pool_errors).astype(np.float64),
+        "pool_reviewed": np.where(empty, d_rev[pool_decision], pool_reviewed).astype(np.float64),
+        "pool_rate": pool_rate,
+    }
 
 
 def _edges(frame: pd.DataFrame, cube: CountCube) -> tuple[list[Any], list[Any]]:

@@ -42,7 +42,8 @@ __all__ = [
 #: evidence.json as CSV files, each referenced by path, row count, columns and SHA-256
 #: (``write_evidence``); ``tables`` lists every file written beside. Schema:
 #: ``fairloop/data/evidence.schema.json``.
-SCHEMA_VERSION = 5
+#: 6: ``review_plan``, the review plan beside the current and a score-only routing.
+SCHEMA_VERSION = 6
 
 #: The tables written beside evidence.json (key, file): they grow with the groups.
 TABLES_BESIDE = (
@@ -124,7 +125,8 @@ def evidence_bundle(
         error rates), ``calibration`` and ``roc`` (by group, when the log has a score),
         ``outcomes`` (with an outcome column: how many outcomes are known, and whether
         knowing them depends on the decision or the group; the figures against the
-        outcome are rows of ``metrics`` with ``truth = "outcome"``).
+        outcome are rows of ``metrics`` with ``truth = "outcome"``), ``review_plan`` (the
+        report's review plan without its units, null when none can be made).
         Attribute values are the input's values as text; figures that are undefined or
         suppressed are ``null``.
     """
@@ -158,8 +160,22 @@ def evidence_bundle(
         "reviewer_pairs": (
             _records(result.reviewer_pairs, PAIR_COLUMNS) if len(result.reviewer_pairs) else []
         ),
+        "review_plan": _review_plan(result),
         "tables": tables,
     }
+
+
+def _review_plan(result: AuditResult) -> dict[str, Any] | None:
+    """The report's review plan without its units (``fairloop plan`` writes those)."""
+    from fairloop.exceptions import FairloopError
+
+    try:
+        plan = result.review_plan()
+    except FairloopError:
+        return None
+    out = plan.to_dict()
+    out.pop("units", None)
+    return out
 
 
 def _outcomes(result: AuditResult) -> dict[str, Any] | None:

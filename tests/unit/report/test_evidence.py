@@ -41,7 +41,7 @@ def test_evidence_schema(tmp_path: Path) -> None:
     path = tmp_path / "out" / "evidence.json"
     result.to_json(path)
     bundle = json.loads(path.read_text())  # strict JSON: no NaN
-    assert bundle["schema_version"] == 5
+    assert bundle["schema_version"] == 6
     assert bundle["tables"] == {}  # one file: every table inline
     provenance = bundle["provenance"]
     for key in ("fairloop_version", "created_at", "data_sha256", "rows", "columns", "config"):
