@@ -92,9 +92,9 @@ class PlanOptions:
     prior_cases: float | None = option(
         None,
         ge=0,
-        help="Weight, in reviewed cases, of a unit's target rate (its score band's rate and "
-        "its groups' tested effects) in the estimate that ranks targeted review (default: "
-        "estimated from the log, empirical Bayes).",
+        help="Targeted review ranks units by their score band's error rate times their groups' "
+        "tested effects in it; a number also lets each unit's own error rate count, shrunk "
+        "with this weight in reviewed cases.",
     )
     draws: int = option(2000, ge=200, help="Simulation draws behind the plan's intervals.")
 

@@ -524,14 +524,14 @@ def plan_methods(options: PlanOptions, config: AuditConfig) -> dict[str, str]:
         ),
         "targeted_review": (
             "greedy fill (fractional knapsack) of the units with the highest model error "
-            "rate, units of equal estimate reviewed alike; each unit's rate is shrunk toward "
-            "its score stratum's pooled rate times the Holm-tested (0.05) effects of its groups "
-            "(indirect standardisation), by "
+            "rate, units of equal estimate reviewed alike; a unit's rate is its score "
+            "stratum's pooled rate times the effects of its groups within the stratum that "
+            "survive Holm-adjusted tests at 0.05 (indirect standardisation; effects of "
+            "attributes taken to multiply)"
             + (
-                "the empirical-Bayes weight r tau^2 / (r tau^2 + t(1-t)), tau^2 the "
-                "method-of-moments between-unit variance"
+                ""
                 if options.prior_cases is None
-                else f"{options.prior_cases:g} pseudo-cases"
+                else f", its own share shrunk toward that with {options.prior_cases:g} pseudo-cases"
             )
             + "; every group first raised to the floor through its own units"
         ),

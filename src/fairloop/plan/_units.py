@@ -20,10 +20,10 @@ Two estimates serve two purposes:
     The unit's own share ``errors / reviewed`` (the pooled one where not estimable): what
     the plan's figures use, so that they are the post-stratified estimates.
 ``rank``
-    The share shrunk toward a target made of its pool's rate and the tested main effects of
-    its groups (:mod:`fairloop.plan._ranking`): what ranks units for targeted review, so
-    that neither a unit with two reviewed cases and one error nor a difference the log does
-    not show decides who is reviewed.
+    Its pool's rate times the tested effects of its groups within the pool
+    (:mod:`fairloop.plan._ranking`): what ranks units for targeted review, so that neither a
+    unit with two reviewed cases and one error nor a difference the log does not show
+    decides who is reviewed.
 """
 
 from __future__ import annotations
@@ -185,8 +185,8 @@ def plan_units(
     by : sequence of str, default=()
         Context attributes the units also split by.
     prior_cases : float or None, default=None
-        Weight of the target in each unit's ranking estimate, in reviewed cases; ``None``
-        estimates it from the log (:mod:`fairloop.plan._ranking`).
+        With a number, each unit's own share also enters its ranking estimate, shrunk with
+        this weight in reviewed cases (:mod:`fairloop.plan._ranking`).
 
     Returns
     -------
@@ -285,7 +285,7 @@ def _estimates(
         pool_rate = np.where(pool_reviewed > 0, pool_errors / pool_reviewed, d_rate[pool_decision])
         estimable = reviewed > 0
         rate = np.where(estimable, errors / np.maximum(reviewed, 1), pool_rate[pool])
-    rank, _, _ = ranking_rates(codes, errors, reviewed, pool_rate[pool], prior_cases=prior_cases)
+    rank = ranking_rates(codes, pool, errors, reviewed, pool_rate[pool], prior_cases=prior_cases)
     # a never-reviewed pool draws from its decision's counts, as its rate is taken from them
     empty = pool_reviewed == 0
     return {
