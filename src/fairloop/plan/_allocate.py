@@ -146,12 +146,14 @@ def quality_sample(
     start = np.where(valid, gap_sample_size(diff, p_rest, power, ratio=ratio, alpha=alpha), 0.0)
     for j in np.flatnonzero(valid):
         q[member[j]] = np.maximum(q[member[j]], min(1.0, start[j] / d_g[j]))
+    # every unit has a chance of review, so that every figure can be estimated
+    q[q <= 0] = q[q > 0].min() if (q > 0).any() else min(1.0, share * budget / units.total.sum())
     full = powers(*sizes(np.ones(len(units))))
     for _ in range(_ROUNDS):
         n_g, n_rest = sizes(q)
         now = powers(n_g, n_rest)
         # the pairs still short that more sampling can help, weakest first
-        short = valid & (now < power - 1e-9)
+        short = valid & (now < power - 1e-9) & (n_g > 0) & (n_rest > 0)
         # the smaller side first, unless all its cases are sampled already
         group_first: NDArray[np.bool_] = np.asarray(n_g <= n_rest)
         group_room: NDArray[np.bool_] = np.asarray((member & (q < 1)[None, :]).any(axis=1))
@@ -174,9 +176,10 @@ def quality_sample(
     n_g, n_rest = sizes(q)
     planned = powers(n_g, n_rest)
     with np.errstate(divide="ignore", invalid="ignore"):
-        needed = np.where(valid & (n_g > 0), gap_sample_size(
-            diff, p_rest, power, ratio=np.where(n_g > 0, n_rest / np.maximum(n_g, 1e-12), 1.0),
-            alpha=alpha), np.nan)  # fmt: skip
+        both = valid & (n_g > 0) & (n_rest > 0)
+        ratio = np.where(both, n_rest / np.where(both, n_g, 1.0), 1.0)
+        needed = np.where(both, gap_sample_size(diff, p_rest, power, ratio=ratio, alpha=alpha),
+                          np.nan)  # fmt: skip
         half = np.where(n_g > 0, z * np.sqrt(p_g * (1 - p_g) / n_g), np.nan)
     rows = []
     for i, (s, g, m) in enumerate(pairs):

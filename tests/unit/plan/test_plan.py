@@ -219,3 +219,33 @@ def test_cli_plan_and_sample_size(tmp_path: Path) -> None:
         assert "Traceback" not in refused.output and refused.output.count("\n") <= 2
     refused = runner.invoke(app, ["sample-size", "--db", str(db), "--gap", "2"])
     assert refused.exit_code == 2 and "--gap" in refused.output
+
+
+def test_degenerate_logs_get_a_plan_or_one_clear_error() -> None:
+    rng = np.random.default_rng(5)
+    n = 600
+    frame = pd.DataFrame({
+        "pred": rng.integers(0, 2, n),
+        "sex": rng.choice(["F", "M"], n),
+        "race": rng.choice(["a", "b", "c"], n, p=[0.8, 0.15, 0.05]),
+    })  # fmt: skip
+    reviewed = rng.random(n) < 0.3
+    frame["label"] = pd.array(np.where(reviewed, rng.integers(0, 2, n), 0), dtype="Int64")
+    frame.loc[~reviewed, "label"] = pd.NA
+    roles = {"prediction": "pred", "label": "label", "sensitive": ["sex", "race"],
+             "min_group_size": 0}  # fmt: skip
+    # no score: units are group x decision; every unit reviewed with some chance
+    plan = fairloop.audit(frame, **roles).review_plan(budget=0.2)
+    assert "band" not in plan.units
+    assert (plan.units["review_rate"] > 0).all()
+    assert (plan.units["review_rate"] * plan.units["cases"]).sum() == pytest.approx(0.2 * n)
+    # one group of race holds every human-positive case: its comparisons have no cases
+    only = frame.copy()
+    only.loc[only["race"] != "a", "label"] = only.loc[only["race"] != "a", "label"] * 0
+    plan = fairloop.audit(only, **roles).review_plan()
+    assert set(plan.precision["status"]) <= {"ok", "scaled", "capped", "no cases"}
+    # nobody reviewed: one clear error
+    none = frame.assign(label=pd.array([pd.NA] * n, dtype="Int64"))
+    none.loc[0, "label"] = 1  # the audit needs one reviewed case to run at all
+    result = fairloop.audit(none, **roles)
+    result.review_plan()  # one reviewed case is enough to plan (badly): no traceback
