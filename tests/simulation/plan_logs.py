@@ -148,10 +148,7 @@ SKEWED_REVIEWERS: dict[str, Reviewer] = {
     "r01": Reviewer(40.0, near=2.0, strictness=1.2),
     "r02": Reviewer(25.0, near=0.7, strictness=0.8),
     "r03": Reviewer(15.0, near=0.5, strictness=1.0),
-    **{
-        f"r{i:02d}": Reviewer(20.0 / 9, strictness=(0.85, 1.0, 1.15)[i % 3])
-        for i in range(4, 13)
-    },
+    **{f"r{i:02d}": Reviewer(20.0 / 9, strictness=(0.85, 1.0, 1.15)[i % 3]) for i in range(4, 13)},
 }
 #: the three options of a harder log, for ``known_error_log(n, seed, **HARDER)``
 HARDER: dict[str, Any] = {
@@ -248,9 +245,7 @@ def known_error_log(
         overruled = draw < np.minimum(strictness[pick] * error, 1.0)
         who = names[pick]
         truth = {
-            (g, j, decision_of(j)): float(
-                chance[j] @ np.minimum(strictness * table[g][j], 1.0)
-            )
+            (g, j, decision_of(j)): float(chance[j] @ np.minimum(strictness * table[g][j], 1.0))
             for g in ("A", "B")
             for j in range(10)
         }

@@ -7,6 +7,11 @@ and review probabilities, a group's true residual error rate under a routing is
 ``sum over its units of cases * (1 - pi) * error / cases of the group``; the plan's
 figures and intervals are judged against it, the routings held fixed as the plan's
 intervals hold them.
+
+The harder logs (:func:`plan_logs.harder_error_log`) audit four sensitive attributes of which
+only ``group`` has an effect (``sex``, ``age`` with 3 values, ``region`` with 4, one of them a
+tenth of the cases), route review by the score and the group (B reviewed half as often), and
+have twelve reviewers who judge differently, three of them most of the cases.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import pytest
 import fairloop
 
 sys.path.insert(0, str(Path(__file__).parent))
-from plan_logs import decision_of, known_error_log, score_band
+from plan_logs import decision_of, harder_error_log, known_error_log, score_band
 
 ROLES: dict[str, Any] = {
     "prediction": "pred",
@@ -37,6 +42,10 @@ ROLES: dict[str, Any] = {
 GROUPS = ("group=A", "group=B", "sex=F", "sex=M")
 SEEDS = tuple(range(8))
 N = 40_000
+#: the harder logs: four sensitive attributes, only ``group`` with an effect
+HARD_ATTRIBUTES = ("group", "sex", "age", "region")
+NO_EFFECT = ("sex", "age", "region")
+HARD_SEEDS = tuple(range(4))
 
 
 @dataclass(frozen=True)
@@ -61,22 +70,30 @@ def _true_error(units: pd.DataFrame, truth: dict[tuple[str, int, str], float]) -
 
 
 def true_residual(
-    units: pd.DataFrame, truth: dict[tuple[str, int, str], float], rate: str
+    units: pd.DataFrame,
+    truth: dict[tuple[str, int, str], float],
+    rate: str,
+    attributes: tuple[str, ...] = ("group", "sex"),
 ) -> dict[str, float]:
     """Per group of each attribute set: true residual error rate under a routing's rates."""
     left = units["cases"] * (1 - units[rate]) * _true_error(units, truth)
     out = {}
-    for attribute in ("group", "sex"):
+    for attribute in attributes:
         for value, part in units.groupby(attribute):
             out[f"{attribute}={value}"] = float(left[part.index].sum() / part["cases"].sum())
     return out
 
 
-def _run(seed: int) -> Run:
-    frame, truth = known_error_log(N, seed=seed)
-    plan = fairloop.audit(frame, **ROLES).review_plan()
+def _run(seed: int, *, hard: bool = False) -> Run:
+    if hard:
+        frame, truth = harder_error_log(N, seed=seed)
+        roles, attributes = {**ROLES, "sensitive": list(HARD_ATTRIBUTES)}, HARD_ATTRIBUTES
+    else:
+        frame, truth = known_error_log(N, seed=seed)
+        roles, attributes = ROLES, ("group", "sex")
+    plan = fairloop.audit(frame, **roles).review_plan()
     residual = {
-        routing: true_residual(plan.units, truth, rate)
+        routing: true_residual(plan.units, truth, rate, attributes)
         for routing, rate in (("plan", "review_rate"), ("score_only", "score_only_rate"))
     }
     return Run(seed, frame, truth, plan, residual)
@@ -85,6 +102,11 @@ def _run(seed: int) -> Run:
 @pytest.fixture(scope="module")
 def runs() -> list[Run]:
     return [_run(seed) for seed in SEEDS]
+
+
+@pytest.fixture(scope="module")
+def hard_runs() -> list[Run]:
+    return [_run(seed, hard=True) for seed in HARD_SEEDS]
 
 
 def _rows(run: Run, routing: str) -> pd.DataFrame:
@@ -244,3 +266,80 @@ def test_the_plan_leaves_the_sexes_alike_truly_in_error(runs: list[Run]) -> None
         gaps[run.seed] = abs(run.residual["plan"]["sex=F"] - run.residual["plan"]["sex=M"])
     wide = {seed: f"{gap:.2%}" for seed, gap in gaps.items() if gap >= SEX_RESIDUAL_GAP}
     assert not wide, f"true residual error gap between sex=F and sex=M per seed: {wide}"
+
+
+# --- a harder log: four attributes, review routed by score and group, a skewed team ------
+#: Largest gap in review coverage and in true residual error between two groups of one
+#: attribute without effect (sex, age, region) on the harder logs. Over seeds 0-99, routings
+#: that ignore those attributes stay below: score-only at most 2.23 points of coverage and
+#: 0.69 of residual error (median 1.11 and 0.26), the current routing 2.60 and 0.69.
+NO_EFFECT_COVERAGE_GAP = 0.03
+NO_EFFECT_RESIDUAL_GAP = 0.01
+
+
+def _no_effect_gaps(run: Run, column: str) -> dict[str, float]:
+    """Per attribute without effect: largest minus smallest of a figure over its groups."""
+    if column == "coverage":
+        rows = _rows(run, "plan")["coverage"]
+        values = {str(g): float(v) for g, v in rows.items()}
+    else:
+        values = run.residual["plan"]
+    out = {}
+    for attribute in NO_EFFECT:
+        mine = [v for g, v in values.items() if g.startswith(f"{attribute}=")]
+        out[attribute] = max(mine) - min(mine)
+    return out
+
+
+@pytest.mark.slow
+def test_on_a_harder_log_the_plan_truly_lowers_the_worst_group_and_its_interval_says_so(
+    hard_runs: list[Run],
+) -> None:
+    # over seeds 0-99 the true gain is 0.038-0.073 and the interval's lower end 0.014-0.073
+    for run in hard_runs:
+        groups = run.residual["plan"]
+        assert len(groups) == 11
+        plan = max(groups.values())
+        score_only = max(run.residual["score_only"].values())
+        assert plan < score_only, (
+            f"seed {run.seed}: true worst-group residual {plan:.4f} under the plan, "
+            f"{score_only:.4f} under score-only routing"
+        )
+        diff = run.plan.comparison["difference"]["score_only"]
+        assert diff["ci_low"] > 0 and diff["excludes_zero"], (
+            f"seed {run.seed}: difference {diff['value']:.4f} "
+            f"[{diff['ci_low']:.4f}, {diff['ci_high']:.4f}]"
+        )
+
+
+@pytest.mark.slow
+def test_on_a_harder_log_the_plan_leaves_groups_without_effect_alike_in_error(
+    hard_runs: list[Run],
+) -> None:
+    # over seeds 0-99 the plan's largest gap is at most 0.88 points (median 0.44)
+    wide = {}
+    for run in hard_runs:
+        for attribute, gap in _no_effect_gaps(run, "residual").items():
+            if gap >= NO_EFFECT_RESIDUAL_GAP:
+                wide[(run.seed, attribute)] = f"{gap:.2%}"
+    assert not wide, f"true residual error gap within an attribute without effect: {wide}"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="The quality sample raises the smaller side of each comparison, so region=west "
+    "(a tenth of the cases) is sampled at about 8.4% and the other regions at 4.5-4.8%; the "
+    "plan's largest coverage gap within an attribute without effect is then median 3.2 "
+    "points over seeds 0-99 (max 5.1, above 3 points in 65 seeds; seeds 0-3: 3.1, 2.8, "
+    "3.9, 3.1), against score-only's at most 2.2 and the current routing's 2.6.",
+)
+def test_on_a_harder_log_the_plan_reviews_groups_without_effect_alike(
+    hard_runs: list[Run],
+) -> None:
+    wide = {}
+    for run in hard_runs:
+        for attribute, gap in _no_effect_gaps(run, "coverage").items():
+            if gap >= NO_EFFECT_COVERAGE_GAP:
+                wide[(run.seed, attribute)] = f"{gap:.2%}"
+    assert not wide, f"review coverage gap within an attribute without effect: {wide}"

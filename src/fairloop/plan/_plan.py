@@ -15,8 +15,9 @@ correct every error they see)::
     errors caught     = sum pi_u N_u e_u
     residual error    = sum (1 - pi_u) N_u e_u / N_g      (model errors left standing)
 
-Intervals come from simulating every unit's error rate from the normal approximation of
-its estimate (:meth:`PlanUnits.draws`; a never-reviewed unit from its pool's), the routings held
+Intervals come from the joint normal law of every group's figures under every routing, the
+normal approximation of each unit's estimate summed on the cube (:mod:`fairloop.plan.
+_uncertainty`; a never-reviewed unit shares its pool's), the routings held
 fixed, with basic (reverse-percentile) intervals; the comparison of the worst group's residual error
 under two routings uses the same draws for both (paired). Groups smaller than the audit's
 ``min_group_size`` are reported as insufficient and left out of the worst group.
@@ -45,6 +46,7 @@ from fairloop.plan._allocate import (
     score_only,
     targeted_review,
 )
+from fairloop.plan._uncertainty import figure_draws, group_sums
 from fairloop.plan._units import PlanGroups, PlanUnits, plan_groups, plan_units
 from fairloop.stats import normal_quantile
 
@@ -57,10 +59,11 @@ ROUTINGS = ("current", "score_only", "plan")
 #: Days in each period a budget of cases can be per.
 _PERIOD_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4,
                 "year": 365.25}  # fmt: skip
-#: Draws simulated at once (bounds the memory to draws x units floats).
-_CHUNK = 250
-#: Draws of the optimism bootstrap, and its seed (the same input gives the same plan).
+#: Draws of the optimism bootstrap (at least, at most), the standard error of its mean
+#: residual optimism it stops at, and its seed (the same input gives the same plan).
+_OPTIMISM_MIN_DRAWS = 40
 _OPTIMISM_DRAWS = 200
+_OPTIMISM_PRECISION = 0.001
 _OPTIMISM_SEED = 20_260_101
 
 
@@ -363,35 +366,22 @@ def _figures(
     level = config.confidence_level
     tails = (50 * (1 - level), 50 * (1 + level))
     pairs = groups.all_groups()
-    sizes = np.asarray([units.total[groups.members(s, g)].sum() for s, g in pairs])
+    sizes = group_sums(groups, units.total)
     ok = sizes >= config.min_group_size
     if not ok.any():
         ok = np.ones_like(ok)
-    order = [np.argsort(groups.codes[s], kind="stable") for s in range(len(groups.sets))]
-    starts = [
-        np.searchsorted(groups.codes[s][o], np.arange(len(groups.labels[s])))
-        for s, o in enumerate(order)
-    ]
 
     def by_group(values: FloatArray) -> FloatArray:
-        """Sums per group (last axis: units) for every set, stacked in ``pairs`` order."""
-        parts = [
-            np.add.reduceat(values[..., o], st, axis=-1)
-            for o, st in zip(order, starts, strict=True)
-        ]
-        return np.concatenate(parts, axis=-1)
+        return group_sums(groups, values)
 
-    opt_caught, opt_residual = _optimism(units, rates, choose, by_group, sizes)
-    caught_draws: dict[str, list[FloatArray]] = {r: [] for r in ROUTINGS}
-    residual_draws: dict[str, list[FloatArray]] = {r: [] for r in ROUTINGS}
-    model_draws: list[FloatArray] = []
-    for first in range(0, draws, _CHUNK):
-        e = units.draws(min(_CHUNK, draws - first), seed=first)
-        model_draws.append(by_group(e * units.total))
-        for r, pi in rates.items():
-            caught_draws[r].append(by_group(e * (pi * units.total)))
-            residual_draws[r].append(by_group(e * ((1 - pi) * units.total)) / sizes)
-    model = np.concatenate(model_draws)
+    opt_caught, opt_residual = _optimism(units, choose, by_group, sizes)
+    # one joint normal law for model errors and every routing's errors caught, per group
+    kinds = [units.total, *(rates[r] * units.total for r in ROUTINGS)]
+    noise = figure_draws(units, groups, kinds, draws, seed=0)
+    model = by_group(units.rate * units.total) + noise[:, 0, :]
+    caught_draws = {r: by_group(units.rate * rates[r] * units.total) + noise[:, 1 + i, :]
+                    for i, r in enumerate(ROUTINGS)}  # fmt: skip
+    residual_draws = {r: (model - caught_draws[r]) / sizes for r in ROUTINGS}
     rows = []
     worst: dict[str, Any] = {}
     worst_draws: dict[str, FloatArray] = {}
@@ -401,8 +391,8 @@ def _figures(
         residual = by_group(units.rate * (1 - pi) * units.total) / sizes - opt_residual[r]
         errors = by_group(units.rate * units.total)
         covered = by_group(pi * units.total) / sizes
-        c_draw = np.concatenate(caught_draws[r]) - opt_caught[r]
-        r_draw = np.concatenate(residual_draws[r]) - opt_residual[r]
+        c_draw = caught_draws[r] - opt_caught[r]
+        r_draw = residual_draws[r] - opt_residual[r]
         c_low, c_high = _basic(c_draw, caught, tails)
         r_low, r_high = _basic(r_draw, residual, tails)
         m_low, m_high = _basic(model, errors, tails)
@@ -454,7 +444,6 @@ def _figures(
 
 def _optimism(
     units: PlanUnits,
-    rates: dict[str, FloatArray],
     choose: Callable[[PlanUnits], dict[str, FloatArray]],
     by_group: Callable[[FloatArray], FloatArray],
     sizes: FloatArray,
@@ -467,28 +456,36 @@ def _optimism(
     of a fitted model) measures it: each unit's errors are drawn again, Binomial(r, e) with
     ``e`` its estimate, the routing is chosen again on the drawn estimates, and its figures
     on the drawn estimates less those on ``e`` (the truth of the bootstrap world) are
-    averaged over :data:`_OPTIMISM_DRAWS` draws. The current routing is not chosen from the
+    averaged: over at least :data:`_OPTIMISM_MIN_DRAWS` draws and at most
+    :data:`_OPTIMISM_DRAWS`, stopping once every group's mean residual optimism has a
+    standard error below :data:`_OPTIMISM_PRECISION`. The current routing is not chosen from the
     estimates and is not corrected. Returns the optimism of errors caught and of the
     residual error rate, per routing and group.
     """
     rng = np.random.default_rng(_OPTIMISM_SEED)
-    zero = np.zeros(len(sizes))
-    caught = {r: zero.copy() for r in ROUTINGS}
-    residual = {r: zero.copy() for r in ROUTINGS}
+    caught: dict[str, list[FloatArray]] = {r: [] for r in ROUTINGS}
+    residual: dict[str, list[FloatArray]] = {r: [] for r in ROUTINGS}
     reviewed = np.rint(units.reviewed).astype(np.int64)
     truth = np.clip(units.rate, 0.0, 1.0)
-    for _ in range(_OPTIMISM_DRAWS):
+    real = truth * units.total
+    for done in range(1, _OPTIMISM_DRAWS + 1):
         drawn = units.with_errors(rng.binomial(reviewed, truth).astype(np.float64))
+        seen = drawn.rate * units.total
         for r, pi in choose(drawn).items():
-            seen = drawn.rate * units.total
-            real = truth * units.total
-            caught[r] += by_group((seen - real) * pi)
-            residual[r] += by_group((seen - real) * (1 - pi)) / sizes
-    for r in ROUTINGS:
-        caught[r] /= _OPTIMISM_DRAWS
-        residual[r] /= _OPTIMISM_DRAWS
-    del rates
-    return caught, residual
+            caught[r].append(by_group((seen - real) * pi))
+            residual[r].append(by_group((seen - real) * (1 - pi)) / sizes)
+        if done >= _OPTIMISM_MIN_DRAWS and done % _OPTIMISM_MIN_DRAWS == 0:
+            # stop once every mean is known to within a tenth of a point
+            spread = max(
+                float(np.std(residual[r], axis=0, ddof=1).max()) for r in residual if residual[r]
+            )
+            if spread / np.sqrt(done) < _OPTIMISM_PRECISION:
+                break
+    zero = np.zeros(len(sizes))
+    return (
+        {r: np.mean(caught[r], axis=0) if caught[r] else zero for r in ROUTINGS},
+        {r: np.mean(residual[r], axis=0) if residual[r] else zero for r in ROUTINGS},
+    )
 
 
 def _basic(
@@ -547,8 +544,9 @@ def plan_methods(options: PlanOptions, config: AuditConfig) -> dict[str, str]:
         "intervals": (
             "figures of the score-only routing and the plan corrected for the optimism of "
             "choosing them on the same estimates (optimism bootstrap, "
-            f"{_OPTIMISM_DRAWS} Binomial redraws of every unit's errors, re-choosing the "
-            "routing each time); "
+            f"{_OPTIMISM_MIN_DRAWS} to {_OPTIMISM_DRAWS} Binomial redraws of every unit's "
+            "errors, re-choosing the routing each time, until the mean is known to "
+            f"{_OPTIMISM_PRECISION:g}); "
             f"basic (reverse-percentile) intervals ({config.confidence_level:g}) of a "
             f"parametric bootstrap, {options.draws:,} draws of every unit's error rate from "
             "the normal approximation of its estimate (variance e(1-e)/r, e shrunk toward "

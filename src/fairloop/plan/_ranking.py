@@ -31,15 +31,22 @@ from numpy.typing import NDArray
 from fairloop.stats import holm
 from fairloop.stats._intervals import normal_upper_tail
 
-__all__ = ["ranking_rates"]
+__all__ = ["effect_cells", "ranking_rates"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
+def effect_cells(codes: Sequence[IntArray], pool: IntArray) -> list[IntArray]:
+    """Per attribute, each unit's (group, pool) cell as a code (0 to cells - 1)."""
+    pools = int(pool.max()) + 1 if len(pool) else 0
+    return [
+        np.unique(code * pools + pool, return_inverse=True)[1].astype(np.int64) for code in codes
+    ]
+
+
 def _effects(
-    codes: Sequence[IntArray],
-    pool: IntArray,
+    cells_in: Sequence[IntArray],
     errors: FloatArray,
     reviewed: FloatArray,
     expected_rate: FloatArray,
@@ -48,10 +55,7 @@ def _effects(
     """Each unit's product of the tested ratios ``O / E`` of its groups within its pool."""
     cells, observed, expected, variance = [], [], [], []
     spread = reviewed * expected_rate * (1 - expected_rate)
-    pools = int(pool.max()) + 1 if len(pool) else 0
-    for code in codes:
-        cell = code * pools + pool
-        cell = np.unique(cell, return_inverse=True)[1].astype(np.int64)
+    for cell in cells_in:
         size = int(cell.max()) + 1 if len(cell) else 0
         cells.append(cell)
         observed.append(np.bincount(cell, errors, size))
@@ -73,8 +77,7 @@ def _effects(
 
 
 def ranking_rates(
-    codes: Sequence[IntArray],
-    pool: IntArray,
+    cells: Sequence[IntArray],
     errors: FloatArray,
     reviewed: FloatArray,
     pool_rate: FloatArray,
@@ -86,10 +89,8 @@ def ranking_rates(
 
     Parameters
     ----------
-    codes : sequence of ndarray of int
-        Per sensitive attribute, each unit's group (0 to groups - 1).
-    pool : ndarray of int
-        Each unit's pool.
+    cells : sequence of ndarray of int
+        Per sensitive attribute, each unit's (group, pool) cell (:func:`effect_cells`).
     errors, reviewed : ndarray
         Each unit's model errors and reviewed cases.
     pool_rate : ndarray
@@ -108,12 +109,13 @@ def ranking_rates(
     --------
     Two groups with the same error rate in one pool share one estimate:
 
-    >>> rank = ranking_rates([np.array([0, 1])], np.array([0, 0]), np.array([20.0, 19.0]),
-    ...                      np.array([100.0, 100.0]), np.array([0.195, 0.195]))
+    >>> cells = effect_cells([np.array([0, 1])], np.array([0, 0]))
+    >>> rank = ranking_rates(cells, np.array([20.0, 19.0]), np.array([100.0, 100.0]),
+    ...                      np.array([0.195, 0.195]))
     >>> rank.round(3).tolist()
     [0.195, 0.195]
     """
-    factor = _effects(codes, pool, errors, reviewed, pool_rate, alpha)
+    factor = _effects(cells, errors, reviewed, pool_rate, alpha)
     target = np.minimum(pool_rate * factor, 1.0)
     if prior_cases is None:
         return target

@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 
 from fairloop.cube import CountCube
 from fairloop.exceptions import ConfigError
-from fairloop.plan._ranking import ranking_rates
+from fairloop.plan._ranking import effect_cells, ranking_rates
 from fairloop.vocabulary import CELL_RULES, CELLS, METRICS, MISSING_GROUP, cell_weights
 
 __all__ = ["DECISIONS", "PlanGroups", "PlanUnits", "plan_groups", "plan_units"]
@@ -87,9 +87,9 @@ class PlanUnits:
         return len(self.total)
 
     @cached_property
-    def sensitive_codes(self) -> list[IntArray]:
-        """Per sensitive attribute, each unit's group as a code."""
-        return _codes(self.keys, self.sensitive)
+    def effect_cells(self) -> list[IntArray]:
+        """Per sensitive attribute, each unit's (group, pool) cell as a code."""
+        return effect_cells(_codes(self.keys, self.sensitive), self.pool)
 
     @cached_property
     def score_cell(self) -> IntArray:
@@ -104,36 +104,29 @@ class PlanUnits:
         Every estimate (rates, pools, ranking) is made again; for the bootstrap that
         measures how much choosing a routing on the estimates flatters it.
         """
-        estimates = _estimates(self.sensitive_codes, errors, self.reviewed, self.pool,
+        estimates = _estimates(self.effect_cells, errors, self.reviewed, self.pool,
                                self.decision_code, self.prior_cases)  # fmt: skip
         out = replace(self, errors=errors, **estimates)
         # the units' keys are the same
-        out.__dict__.update(score_cell=self.score_cell, sensitive_codes=self.sensitive_codes)
+        out.__dict__.update(score_cell=self.score_cell, effect_cells=self.effect_cells)
         return out
 
-    def draws(self, count: int, seed: int = 0) -> FloatArray:
-        """Simulated error rates, shape (count, units), centred on :attr:`rate`.
+    def spread(self) -> tuple[FloatArray, FloatArray]:
+        """Standard deviations of each unit's rate estimate, and of each pool's.
 
-        The normal approximation of each unit's estimate: ``rate + sd * Z`` with variance
-        ``e (1 - e) / r``, ``e`` the ranking estimate (shrunk toward the pool, so that a
-        unit whose reviewed cases hold no error still carries its uncertainty) and ``r``
-        its reviewed cases; a unit nobody reviewed shares one draw per pool, with its
-        pool's variance. Draws are not clipped to [0, 1]: every figure of a group is a
-        sum over units, which is then normal with the linearised variance. The seed is
-        fixed: the same input gives the same intervals.
+        The normal approximation ``e (1 - e) / r``: for a unit, ``e`` is its ranking
+        estimate (so that a unit whose reviewed cases hold no error still carries its
+        uncertainty) and ``r`` its reviewed cases; a unit nobody reviewed takes its pool's
+        rate, whose deviation is the pool's.
         """
-        rng = np.random.default_rng(seed)
         with np.errstate(divide="ignore", invalid="ignore"):
-            own_sd = np.sqrt(
-                np.where(self.reviewed > 0, self.rank * (1 - self.rank) / self.reviewed, 0.0)
+            own = np.where(self.reviewed > 0, self.rank * (1 - self.rank) / self.reviewed, 0.0)
+            pooled = np.where(
+                self.pool_reviewed > 0,
+                self.pool_rate * (1 - self.pool_rate) / self.pool_reviewed,
+                0.0,
             )
-            pool_sd = np.sqrt(np.where(self.pool_reviewed > 0,
-                                       self.pool_rate * (1 - self.pool_rate) / self.pool_reviewed,
-                                       0.0))  # fmt: skip
-        own = rng.standard_normal((count, len(self))) * own_sd
-        pooled = (rng.standard_normal((count, len(self.pool_rate))) * pool_sd)[:, self.pool]
-        out: FloatArray = self.rate + np.where(self.estimable[None, :], own, pooled)
-        return out
+        return np.sqrt(np.maximum(own, 0.0)), np.sqrt(np.maximum(pooled, 0.0))
 
     def metric_shares(self, metrics: Sequence[str]) -> tuple[FloatArray, FloatArray]:
         """Per unit and metric: the share of cases in its denominator, and its rate.
@@ -250,7 +243,12 @@ def plan_units(
         decision_code=decision_code,
         prior_cases=prior_cases,
         **_estimates(
-            _codes(frame, source.sensitive), errors, reviewed, pool, decision_code, prior_cases
+            effect_cells(_codes(frame, source.sensitive), pool),
+            errors,
+            reviewed,
+            pool,
+            decision_code,
+            prior_cases,
         ),
     )
 
@@ -264,7 +262,7 @@ def _codes(keys: pd.DataFrame, sensitive: Sequence[str]) -> list[IntArray]:
 
 
 def _estimates(
-    codes: Sequence[IntArray],
+    cells: Sequence[IntArray],
     errors: FloatArray,
     reviewed: FloatArray,
     pool: IntArray,
@@ -285,7 +283,7 @@ def _estimates(
         pool_rate = np.where(pool_reviewed > 0, pool_errors / pool_reviewed, d_rate[pool_decision])
         estimable = reviewed > 0
         rate = np.where(estimable, errors / np.maximum(reviewed, 1), pool_rate[pool])
-    rank = ranking_rates(codes, pool, errors, reviewed, pool_rate[pool], prior_cases=prior_cases)
+    rank = ranking_rates(cells, errors, reviewed, pool_rate[pool], prior_cases=prior_cases)
     # a never-reviewed pool draws from its decision's counts, as its rate is taken from them
     empty = pool_reviewed == 0
     return {
