@@ -236,28 +236,56 @@ def _label(attributes: dict[str, str]) -> str:
     return " & ".join(f"{k}={v}" for k, v in attributes.items())
 
 
-def greedy_fill(capacity: FloatArray, value: FloatArray, budget: float) -> FloatArray:
-    """Cases taken per unit: the highest values first, each up to its capacity.
+def greedy_fill(
+    size: FloatArray, covered: FloatArray, value: FloatArray, budget: float
+) -> FloatArray:
+    """Cases taken per unit: the highest values first, each up to all its cases.
 
-    Units of equal value are taken as one block: the block the budget ends in is taken in
-    the same share of every unit's capacity, so that equal estimates get equal review.
+    ``size`` is each unit's cases and ``covered`` those reviewed already. Units of equal
+    value are one block: the block the budget ends in is levelled (water-filling), its
+    least-covered units raised first, so that they end at one review rate where the budget
+    allows; equal estimates then get equal review whatever the quality sample gave them.
 
     Examples
     --------
-    >>> greedy_fill(np.array([10.0, 5.0, 5.0]), np.array([0.1, 0.3, 0.3]), 6.0).tolist()
+    >>> size = np.array([10.0, 5.0, 5.0])
+    >>> greedy_fill(size, np.zeros(3), np.array([0.1, 0.3, 0.3]), 6.0).tolist()
     [0.0, 3.0, 3.0]
-    >>> greedy_fill(np.array([10.0, 5.0, 5.0]), np.array([0.1, 0.3, 0.3]), 12.0).tolist()
+    >>> greedy_fill(size, np.array([0.0, 2.0, 0.0]), np.array([0.1, 0.3, 0.3]), 4.0).tolist()
+    [0.0, 1.0, 3.0]
+    >>> greedy_fill(size, np.zeros(3), np.array([0.1, 0.3, 0.3]), 12.0).tolist()
     [2.0, 5.0, 5.0]
     """
-    out = np.zeros_like(capacity)
-    if not len(capacity) or budget <= 0:
+    out = np.zeros_like(size)
+    capacity = np.maximum(size - covered, 0.0)
+    if not len(size) or budget <= 0:
         return out
     levels, block = np.unique(-value, return_inverse=True)  # highest value first
     room = np.bincount(block, capacity, len(levels))
     ahead = np.concatenate([[0.0], np.cumsum(room)[:-1]])
+    full = ahead + room <= budget
+    out = np.where(full[block], capacity, 0.0)
+    partial = np.flatnonzero(~full & (ahead < budget))
+    if len(partial):
+        members = np.flatnonzero(block == partial[0])
+        out[members] = _level(size[members], covered[members], budget - ahead[partial[0]])
+    return out
+
+
+def _level(size: FloatArray, covered: FloatArray, budget: float) -> FloatArray:
+    """Water-filling: raise the least-covered units to one rate, spending ``budget``."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(room > 0, np.clip((budget - ahead) / room, 0.0, 1.0), 0.0)
-    out = capacity * share[block]
+        rate = np.where(size > 0, covered / size, 1.0)
+    order = np.argsort(rate, kind="stable")
+    r, n = rate[order], size[order]
+    below_n = np.cumsum(n)
+    below_rn = np.cumsum(r * n)
+    spent_at = r * below_n - below_rn  # cost of raising every unit below r_k to r_k
+    k = int(np.searchsorted(spent_at, budget, side="right")) - 1
+    level = (budget + below_rn[k]) / below_n[k] if below_n[k] > 0 else 1.0
+    level = min(level, 1.0)
+    take = np.maximum(level * size - covered, 0.0)
+    out: FloatArray = np.minimum(take, np.maximum(size - covered, 0.0))
     return out
 
 
@@ -276,8 +304,8 @@ def floor_cost(
         deficit = floor * float(units.total[member].sum()) - have
         if deficit <= 1e-9:
             continue
-        room = units.total[member] - covered[member] - extra[member]
-        extra[member] += greedy_fill(room, units.rank[member], deficit)
+        have_now = covered[member] + extra[member]
+        extra[member] += greedy_fill(units.total[member], have_now, units.rank[member], deficit)
     return extra, float(extra.sum())
 
 
@@ -287,8 +315,8 @@ def targeted_review(
     """Targeted cases per unit: the floor first, then the highest expected errors caught."""
     sampled = quality * units.total
     extra, spent = floor_cost(units, groups, sampled, floor)
-    room = units.total - sampled - extra
-    rest = greedy_fill(room, units.rank, max(budget - sampled.sum() - spent, 0.0))
+    left = max(budget - sampled.sum() - spent, 0.0)
+    rest = greedy_fill(units.total, sampled + extra, units.rank, left)
     return extra + rest
 
 
@@ -296,12 +324,12 @@ def score_only(units: PlanUnits, budget: float) -> FloatArray:
     """Review probability per unit when routing sees only the score stratum and decision."""
     cell = units.score_cell
     size = int(cell.max()) + 1
-    total = np.bincount(cell, units.total, size)
+    total: FloatArray = np.bincount(cell, units.total, size).astype(np.float64)
     reviewed = np.bincount(cell, units.reviewed, size)
     errors = np.bincount(cell, units.errors, size)
     # a cell nobody reviewed ranks by its units' pooled rate, as the plan's figures take it
     fallback = np.bincount(cell, units.rate * units.total, size) / np.maximum(total, 1e-12)
     rate = np.where(reviewed > 0, errors / np.maximum(reviewed, 1), fallback)
-    taken = greedy_fill(total.astype(np.float64), rate, budget)
+    taken = greedy_fill(total, np.zeros_like(total), rate, budget)
     out: FloatArray = (taken / np.maximum(total, 1e-12))[cell]
     return out

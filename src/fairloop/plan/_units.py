@@ -10,15 +10,16 @@ is their one home), a decision the reviewer changed.
 Each unit's model error rate is estimated from its reviewed cases, which assumes that
 within a unit review did not depend on whether the model erred (the assumption of the
 post-stratified estimator, :mod:`fairloop.metrics._weighting`). A unit nobody reviewed
-takes the pooled rate of its *pool*, the same stratum, context and decision over every
-group; a pool nobody reviewed takes its decision's rate over every stratum. Such units are
-marked not ``estimable``: the random quality sample is what will measure them.
+takes its ranking estimate: the pooled rate of its *pool* (the same stratum, context and
+decision over every group) times the tested effects of its groups there; a pool nobody
+reviewed takes its decision's rate over every stratum. Such units are marked not
+``estimable``: the random quality sample is what will measure them.
 
 Two estimates serve two purposes:
 
 ``rate``
-    The unit's own share ``errors / reviewed`` (the pooled one where not estimable): what
-    the plan's figures use, so that they are the post-stratified estimates.
+    The unit's own share ``errors / reviewed`` (the ranking estimate where not estimable):
+    what the plan's figures use, so that they are the post-stratified estimates.
 ``rank``
     Its pool's rate times the tested effects of its groups within the pool
     (:mod:`fairloop.plan._ranking`): what ranks units for targeted review, so that neither a
@@ -282,8 +283,9 @@ def _estimates(
         pool_decision[pool] = decision_code
         pool_rate = np.where(pool_reviewed > 0, pool_errors / pool_reviewed, d_rate[pool_decision])
         estimable = reviewed > 0
-        rate = np.where(estimable, errors / np.maximum(reviewed, 1), pool_rate[pool])
     rank = ranking_rates(cells, errors, reviewed, pool_rate[pool], prior_cases=prior_cases)
+    # a unit nobody reviewed takes its pool's rate times its groups' tested effects there
+    rate = np.where(estimable, errors / np.maximum(reviewed, 1), rank)
     # a never-reviewed pool draws from its decision's counts, as its rate is taken from them
     empty = pool_reviewed == 0
     return {

@@ -37,13 +37,20 @@ def _statsmodels_power(diff: float, rest: float, n: float, ratio: float, alpha: 
 
 
 def test_greedy_fill_by_hand() -> None:
-    # values 0.5 > 0.3 = 0.3 > 0.1: the 0.5 unit whole (4), then the two tied 0.3 units
-    # share the remaining 7 in proportion to their room (5 and 5): 3.5 each
-    taken = greedy_fill(np.array([10.0, 5.0, 4.0, 5.0]), np.array([0.1, 0.3, 0.5, 0.3]), 11.0)
-    assert taken.tolist() == [0.0, 3.5, 4.0, 3.5]
-    taken = greedy_fill(np.array([10.0, 2.0, 4.0, 6.0]), np.array([0.1, 0.3, 0.5, 0.3]), 8.0)
-    assert taken.tolist() == [0.0, 1.0, 4.0, 3.0]  # the same share (1/2) of each tied unit
-    assert greedy_fill(np.array([3.0]), np.array([0.2]), 10.0).tolist() == [3.0]
+    size, none = np.array([10.0, 5.0, 4.0, 5.0]), np.zeros(4)
+    value = np.array([0.1, 0.3, 0.5, 0.3])
+    # 0.5 > 0.3 = 0.3 > 0.1: the 0.5 unit whole (4), then the two tied 0.3 units share the
+    # remaining 7 so that they end at one rate: 3.5 of 5 each
+    assert greedy_fill(size, none, value, 11.0).tolist() == [0.0, 3.5, 4.0, 3.5]
+    # the tied units start at rates 0.4 and 0: the second is raised to 0.4 first (2 cases),
+    # then both alike: 5 more cases over 10 cases is half a point each -> rates 0.65
+    covered = np.array([0.0, 2.0, 0.0, 0.0])
+    taken = greedy_fill(size, covered, value, 4.0 + 2.0 + 5.0 * 0.5)
+    assert taken[2] == 4.0 and taken[0] == 0.0
+    assert (covered[[1, 3]] + taken[[1, 3]]).tolist() == pytest.approx([3.25, 3.25])
+    # a budget beyond every unit's room takes everything
+    assert greedy_fill(size, covered, value, 100.0).tolist() == [10.0, 3.0, 4.0, 5.0]
+    assert greedy_fill(np.array([3.0]), np.zeros(1), np.array([0.2]), 10.0).tolist() == [3.0]
 
 
 def test_plan_spends_the_budget_and_holds_the_floor(plan) -> None:  # type: ignore[no-untyped-def]
