@@ -509,7 +509,8 @@ def plan_methods(options: PlanOptions, config: AuditConfig) -> dict[str, str]:
             + (f" x {', '.join(options.by)}" if options.by else "")
             + "; a unit's model error rate is its reviewed cases' override share, which "
             "assumes review within a unit did not depend on whether the model erred; a "
-            "unit nobody reviewed takes its stratum's pooled rate and is marked not estimable"
+            "unit nobody reviewed takes its stratum's pooled rate times its groups' tested "
+            "effects there and is marked not estimable"
         ),
         "quality_sample": (
             f"random review per group sized by the power ({options.power:g}) of the pooled "
@@ -521,7 +522,8 @@ def plan_methods(options: PlanOptions, config: AuditConfig) -> dict[str, str]:
         ),
         "targeted_review": (
             "greedy fill (fractional knapsack) of the units with the highest model error "
-            "rate, units of equal estimate reviewed alike; a unit's rate is its score "
+            "rate, units of equal estimate levelled to one review rate (water-filling); a "
+            "unit's rate is its score "
             "stratum's pooled rate times the effects of its groups within the stratum that "
             "survive Holm-adjusted tests at 0.05 (indirect standardisation; effects of "
             "attributes taken to multiply)"
@@ -547,10 +549,11 @@ def plan_methods(options: PlanOptions, config: AuditConfig) -> dict[str, str]:
             f"{_OPTIMISM_MIN_DRAWS} to {_OPTIMISM_DRAWS} Binomial redraws of every unit's "
             "errors, re-choosing the routing each time, until the mean is known to "
             f"{_OPTIMISM_PRECISION:g}); "
-            f"basic (reverse-percentile) intervals ({config.confidence_level:g}) of a "
-            f"parametric bootstrap, {options.draws:,} draws of every unit's error rate from "
-            "the normal approximation of its estimate (variance e(1-e)/r, e shrunk toward "
-            "the stratum's pooled rate), the routings held fixed; the worst group's figures "
-            "and their differences take the same draws for every routing (paired)"
+            f"basic (reverse-percentile) intervals ({config.confidence_level:g}) from "
+            f"{options.draws:,} draws of the joint normal law of every group's figures under "
+            "every routing, from the normal approximation of each unit's estimate (variance "
+            "e(1-e)/r, e the ranking estimate; a never-reviewed unit shares its pool's), the "
+            "routings held fixed; the worst group's figures and their differences take the "
+            "same draws for every routing (paired)"
         ),
     }

@@ -129,6 +129,8 @@ def config_text(guessed: RoleGuess, *, data: str) -> str:
     out += ["", "# [flags]   # the subgroup search"]
     out += _declared("flags", ("max_depth", "min_support", "fdr", "min_effect",
                                "include_context"))  # fmt: skip
+    out += ["", "# [plan]   # the review plan: who should review what (fairloop plan)"]
+    out += _declared("plan", ("budget", "floor", "gap", "power", "metrics"))
     out += ["", "# [system]   # the governance report's executive summary"]
     out += _declared("system", ("name", "owner", "intended_purpose", "risk_category"))
     out.append("")
