@@ -267,3 +267,34 @@ def test_many_groups_fold_with_the_notable_first() -> None:
         rows = re.findall(r'<tr class="verdict-([a-z-]+)">', block[: block.index("</table>")])
         assert len(rows) == min(10, len(part))
         assert rows[: min(flagged, 10)] == ["flag"] * min(flagged, 10)
+
+
+def test_the_review_plan_section_shows_the_plan_beside_the_current_routing(
+    demo_result, demo_report: Path
+) -> None:
+    html = demo_report.read_text(encoding="utf-8")
+    section = html[html.index('<section id="plan">') :]
+    section = section[: section.index("</section>")]
+    plan = demo_result.review_plan()
+    worst = plan.comparison["worst"]
+    for routing in ("current", "score_only", "plan"):
+        assert f"{100 * worst[routing]['residual_rate']:.1f}%" in section
+        assert str(escape(worst[routing]["group"])) in section
+    assert "Art. 14(3)" in section and "MANAGE 1.3" in section
+    assert "evidence supporting, not a finding of compliance" in section
+    # the routing table by score band: each band's current and planned review rates
+    units = plan.units
+    band = units[units["band"] == "0.40-0.50"]
+    current = (band["current_rate"] * band["cases"]).sum() / band["cases"].sum()
+    planned = (band["review_rate"] * band["cases"]).sum() / band["cases"].sum()
+    row = re.search(r"<tr><td>0\.40-0\.50</td><td>negative</td>(.*?)</tr>", section)
+    assert row is not None
+    assert f"{100 * current:.1f}%" in row.group(1) and f"{100 * planned:.1f}%" in row.group(1)
+    # the sample sizes of the calculator, in the report
+    sizes = demo_result.sample_size("false_negative_rate", gap=0.10, power=0.8)
+    asian = sizes[sizes["group"] == "race=Asian"].iloc[0]
+    assert f"{asian['needed']:,.0f}" in section
+    # the evidence bundle carries the same plan, without its units
+    bundle = json.loads(demo_result.to_json())
+    assert bundle["review_plan"]["comparison"]["worst"]["plan"]["group"] == worst["plan"]["group"]
+    assert "units" not in bundle["review_plan"]
