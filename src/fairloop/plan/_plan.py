@@ -65,6 +65,8 @@ _OPTIMISM_MIN_DRAWS = 40
 _OPTIMISM_DRAWS = 200
 _OPTIMISM_PRECISION = 0.001
 _OPTIMISM_SEED = 20_260_101
+#: Groups named as possibly the worst: those the worst in at least this share of the draws.
+_WORST_SHOWN = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,13 +157,17 @@ class ReviewPlan:
         ]
         for routing in ROUTINGS:
             w = worst[routing]
+            others = [c["group"] for c in w["candidates"] if c["group"] != w["group"]]
+            maybe = f"; or {', '.join(others)}" if others else ""
             lines.append(
-                f"  {routing:<10} worst group {w['group']}: residual error "
-                f"{w['residual_rate']:.2%} [{w['ci_low']:.2%}, {w['ci_high']:.2%}]"
+                f"  {routing:<10} worst group {w['group']} (in {w['probability']:.0%} of "
+                f"draws{maybe}): residual error {w['residual_rate']:.2%} "
+                f"[{w['ci_low']:.2%}, {w['ci_high']:.2%}]"
             )
         lines.append(
-            f"The plan lowers the worst group's residual error by {diff['value']:.2%} "
-            f"[{diff['ci_low']:.2%}, {diff['ci_high']:.2%}] against score-only routing."
+            f"The plan lowers the worst group's residual error by {100 * diff['value']:.1f} "
+            f"points [{100 * diff['ci_low']:.1f}, {100 * diff['ci_high']:.1f}] against "
+            "score-only routing."
         )
         lines.extend(f"Note: {w}" for w in self.warnings)
         return "\n".join(lines)
@@ -299,7 +305,8 @@ def review_plan(
 
     rates = {"current": units.reviewed / units.total, **choose(units)}
     plan_rate = rates["plan"]
-    table, comparison = _figures(units, groups, rates, config, options.draws, choose)
+    table, comparison = _figures(units, groups, rates, config, options.draws, choose,
+                                 quality.rate)  # fmt: skip
     frame = units.keys.copy()
     frame["cases"] = units.total.astype(np.int64)
     frame["reviewed"] = units.reviewed.astype(np.int64)
@@ -357,6 +364,7 @@ def _figures(
     config: AuditConfig,
     draws: int,
     choose: Callable[[PlanUnits], dict[str, FloatArray]],
+    quality: FloatArray,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per routing and group: coverage, errors caught, residual error, with intervals.
 
@@ -391,6 +399,7 @@ def _figures(
         residual = by_group(units.rate * (1 - pi) * units.total) / sizes - opt_residual[r]
         errors = by_group(units.rate * units.total)
         covered = by_group(pi * units.total) / sizes
+        sampled = by_group(np.minimum(quality, pi) * units.total) / sizes
         c_draw = caught_draws[r] - opt_caught[r]
         r_draw = residual_draws[r] - opt_residual[r]
         c_low, c_high = _basic(c_draw, caught, tails)
@@ -406,6 +415,7 @@ def _figures(
                 "status": "ok" if ok[i] else "insufficient",
                 "reviewed": float(covered[i] * sizes[i]),
                 "coverage": float(covered[i]),
+                "quality_coverage": float(sampled[i]) if r == "plan" else 0.0,
                 "model_errors": float(errors[i]),
                 "model_errors_low": float(m_low[i]), "model_errors_high": float(m_high[i]),
                 "errors_caught": float(caught[i]),
@@ -416,11 +426,22 @@ def _figures(
             })  # fmt: skip
         shown = np.where(ok, residual, -np.inf)
         top = int(np.argmax(shown))
-        w_draw = np.where(ok[None, :], r_draw, -np.inf).max(axis=1)
+        masked = np.where(ok[None, :], r_draw, -np.inf)
+        w_draw = masked.max(axis=1)
         worst_draws[r] = w_draw
         low, high = _basic(w_draw, residual[top], tails)
+        # how often each group is the worst in the draws: near-tied groups cannot be told apart
+        share = np.bincount(masked.argmax(axis=1), minlength=len(pairs)) / len(masked)
+        names = [row["group"] for row in rows[-len(pairs) :]]
+        candidates = [
+            {"group": names[j], "probability": float(share[j])}
+            for j in np.argsort(-share, kind="stable")
+            if share[j] >= _WORST_SHOWN
+        ]
         worst[r] = {
-            "group": rows[-len(pairs) + top]["group"],
+            "group": names[top],
+            "probability": float(share[top]),
+            "candidates": candidates,
             "residual_rate": float(residual[top]),
             "ci_low": float(low),
             "ci_high": float(high),

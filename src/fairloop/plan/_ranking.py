@@ -8,9 +8,10 @@ would create the gap in oversight it is meant to close. So a unit's rate is its 
 
 * For each group of each sensitive attribute *within each pool*, the errors observed over
   its units against those expected at the pool's rate (indirect standardisation) give a
-  ratio ``O / E``, tested with the normal approximation ``z = (O - E) / sqrt(sum r p (1 -
-  p))``. Ratios whose Holm-adjusted p-value (over every pool, attribute and group) is at
-  least ``alpha`` are taken as 1.
+  ratio ``O / E``, tested with the exact Poisson test (:func:`poisson_pvalue`; a normal
+  approximation would keep ratios of a handful of errors where one was expected). Ratios
+  whose Holm-adjusted p-value (over every pool, attribute and group) is at least ``alpha``
+  are taken as 1.
 * A unit's estimate is its pool's rate times the ratios of its groups (capped at 1): the
   attributes' effects are taken to multiply (no interaction between attributes is
   targeted unless ``prior_cases`` is given).
@@ -29,9 +30,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fairloop.stats import holm
-from fairloop.stats._intervals import normal_upper_tail
 
-__all__ = ["effect_cells", "ranking_rates"]
+__all__ = ["effect_cells", "poisson_pvalue", "ranking_rates"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -45,6 +45,27 @@ def effect_cells(codes: Sequence[IntArray], pool: IntArray) -> list[IntArray]:
     ]
 
 
+def poisson_pvalue(observed: FloatArray, expected: FloatArray) -> FloatArray:
+    """Two-sided exact Poisson test of counts against their expectations.
+
+    Twice the smaller tail, ``2 min(P(X <= o), P(X >= o))`` for ``X ~ Poisson(e)``, capped
+    at 1; 1 where nothing is expected (there is nothing to test).
+
+    Examples
+    --------
+    >>> poisson_pvalue(np.array([3.0, 10.0, 0.0]), np.array([0.2, 10.0, 0.0])).round(4).tolist()
+    [0.0023, 1.0, 1.0]
+    """
+    from scipy import special
+
+    o = np.rint(observed)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lower = special.pdtr(o, expected)
+        upper = np.where(o > 0, special.pdtrc(o - 1, expected), 1.0)
+    p: FloatArray = np.where(expected > 0, np.minimum(1.0, 2 * np.minimum(lower, upper)), 1.0)
+    return p
+
+
 def _effects(
     cells_in: Sequence[IntArray],
     errors: FloatArray,
@@ -53,20 +74,16 @@ def _effects(
     alpha: float,
 ) -> FloatArray:
     """Each unit's product of the tested ratios ``O / E`` of its groups within its pool."""
-    cells, observed, expected, variance = [], [], [], []
-    spread = reviewed * expected_rate * (1 - expected_rate)
+    cells, observed, expected = [], [], []
     for cell in cells_in:
         size = int(cell.max()) + 1 if len(cell) else 0
         cells.append(cell)
         observed.append(np.bincount(cell, errors, size))
         expected.append(np.bincount(cell, reviewed * expected_rate, size))
-        variance.append(np.bincount(cell, spread, size))
-    o, e, v = (np.concatenate(parts) for parts in (observed, expected, variance))
+    o, e = (np.concatenate(parts).astype(np.float64) for parts in (observed, expected))
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(v > 0, (o - e) / np.sqrt(v), 0.0)
         ratio = np.where(e > 0, o / e, 1.0)
-    p = np.minimum(2 * normal_upper_tail(np.abs(z)), 1.0)
-    kept = holm(p) < alpha
+    kept = holm(poisson_pvalue(o, e)) < alpha
     ratio = np.where(kept, ratio, 1.0)
     factor = np.ones(len(errors))
     start = 0

@@ -62,6 +62,7 @@ def _group_rows(groups: pd.DataFrame) -> list[dict[str, Any]]:
             other = frame.iloc[int(str(i))]
             entry[r] = {
                 "coverage": number(other["coverage"]),
+                "quality": number(other["quality_coverage"]),
                 "caught": number(other["errors_caught"]),
                 "caught_low": number(other["errors_caught_low"]),
                 "caught_high": number(other["errors_caught_high"]),
@@ -89,11 +90,18 @@ def plan_view(result: AuditResult) -> dict[str, Any]:
     ]
     for r in ("current", "score_only", "plan"):
         w = worst[r]
+        others = [c["group"] for c in w["candidates"] if c["group"] != w["group"]]
+        close = (
+            f" (the worst in {w['probability']:.0%} of the simulated draws; "
+            f"{', '.join(others)} cannot be told apart from it)"
+            if others
+            else ""
+        )
         sentences.append(
-            f"under {names[r]} the group left with the most model errors is {w['group']}, "
-            f"with {fmt_rate(w['residual_rate'])} of its cases wrongly decided after review "
-            f"{fmt_ci(w['ci_low'], w['ci_high'])}; {w['errors_caught']:,.0f} model errors "
-            "would be caught in all."
+            f"under {names[r]} the group left with the most model errors is {w['group']}"
+            f"{close}, with {fmt_rate(w['residual_rate'])} of its cases wrongly decided after "
+            f"review {fmt_ci(w['ci_low'], w['ci_high'])}; {w['errors_caught']:,.0f} model "
+            "errors would be caught in all."
         )
     for r in ("score_only", "current"):
         d = diff[r]

@@ -256,3 +256,27 @@ def test_degenerate_logs_get_a_plan_or_one_clear_error() -> None:
     none.loc[0, "label"] = 1  # the audit needs one reviewed case to run at all
     result = fairloop.audit(none, **roles)
     result.review_plan()  # one reviewed case is enough to plan (badly): no traceback
+
+
+def test_poisson_test_of_group_effects_equals_scipy() -> None:
+    from scipy import stats
+
+    from fairloop.plan._ranking import poisson_pvalue
+
+    rng = np.random.default_rng(9)
+    expected = rng.gamma(1.0, 5.0, 300)
+    observed = rng.poisson(expected * rng.choice([0.5, 1.0, 2.0], 300)).astype(float)
+    below = stats.poisson.cdf(observed, expected)
+    above = stats.poisson.sf(observed - 1, expected)
+    reference = np.minimum(1.0, 2 * np.minimum(below, above))
+    assert poisson_pvalue(observed, expected) == pytest.approx(reference, rel=1e-9, abs=1e-15)
+
+
+def test_the_worst_group_says_how_sure_it_is(plan) -> None:  # type: ignore[no-untyped-def]
+    for routing in ("current", "score_only", "plan"):
+        worst = plan.comparison["worst"][routing]
+        shares = [c["probability"] for c in worst["candidates"]]
+        assert shares == sorted(shares, reverse=True) and sum(shares) <= 1 + 1e-12
+        assert all(s >= 0.05 for s in shares)
+        assert 0 < worst["probability"] <= 1
+    assert "of draws" in plan.summary() and "points" in plan.summary()
