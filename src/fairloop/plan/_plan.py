@@ -65,8 +65,6 @@ _OPTIMISM_MIN_DRAWS = 40
 _OPTIMISM_DRAWS = 200
 _OPTIMISM_PRECISION = 0.001
 _OPTIMISM_SEED = 20_260_101
-#: Groups named as possibly the worst: those the worst in at least this share of the draws.
-_WORST_SHOWN = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,12 +155,12 @@ class ReviewPlan:
         ]
         for routing in ROUTINGS:
             w = worst[routing]
-            others = [c["group"] for c in w["candidates"] if c["group"] != w["group"]]
-            maybe = f"; or {', '.join(others)}" if others else ""
+            others = w["candidates"][1:]
+            shown = ", ".join(others[:4]) + (" ..." if len(others) > 4 else "")
+            tied = f" ({len(others)} other group(s) not told apart: {shown})" if others else ""
             lines.append(
-                f"  {routing:<10} worst group {w['group']} (in {w['probability']:.0%} of "
-                f"draws{maybe}): residual error {w['residual_rate']:.2%} "
-                f"[{w['ci_low']:.2%}, {w['ci_high']:.2%}]"
+                f"  {routing:<10} worst group {w['group']}{tied}: residual error "
+                f"{w['residual_rate']:.2%} [{w['ci_low']:.2%}, {w['ci_high']:.2%}]"
             )
         lines.append(
             f"The plan lowers the worst group's residual error by {100 * diff['value']:.1f} "
@@ -415,7 +413,7 @@ def _figures(
                 "status": "ok" if ok[i] else "insufficient",
                 "reviewed": float(covered[i] * sizes[i]),
                 "coverage": float(covered[i]),
-                "quality_coverage": float(sampled[i]) if r == "plan" else 0.0,
+                "quality_coverage": float(sampled[i]) if r == "plan" else np.nan,
                 "model_errors": float(errors[i]),
                 "model_errors_low": float(m_low[i]), "model_errors_high": float(m_high[i]),
                 "errors_caught": float(caught[i]),
@@ -430,17 +428,15 @@ def _figures(
         w_draw = masked.max(axis=1)
         worst_draws[r] = w_draw
         low, high = _basic(w_draw, residual[top], tails)
-        # how often each group is the worst in the draws: near-tied groups cannot be told apart
-        share = np.bincount(masked.argmax(axis=1), minlength=len(pairs)) / len(masked)
+        # the groups that cannot be told apart from the worst: the interval of their paired
+        # difference to it (same draws) reaches zero
         names = [row["group"] for row in rows[-len(pairs) :]]
-        candidates = [
-            {"group": names[j], "probability": float(share[j])}
-            for j in np.argsort(-share, kind="stable")
-            if share[j] >= _WORST_SHOWN
-        ]
+        gaps = r_draw[:, [top]] - r_draw
+        gap_low, _ = _basic(gaps, residual[top] - residual, tails, floor=-np.inf)
+        tied = [j for j in np.argsort(residual)[::-1] if ok[j] and j != top and gap_low[j] <= 0]
+        candidates = [names[top], *(names[j] for j in tied)]
         worst[r] = {
             "group": names[top],
-            "probability": float(share[top]),
             "candidates": candidates,
             "residual_rate": float(residual[top]),
             "ci_low": float(low),

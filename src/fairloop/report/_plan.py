@@ -90,10 +90,10 @@ def plan_view(result: AuditResult) -> dict[str, Any]:
     ]
     for r in ("current", "score_only", "plan"):
         w = worst[r]
-        others = [c["group"] for c in w["candidates"] if c["group"] != w["group"]]
+        others = w["candidates"][1:]
         close = (
-            f" (the worst in {w['probability']:.0%} of the simulated draws; "
-            f"{', '.join(others)} cannot be told apart from it)"
+            f" (though {len(others)} other group(s) cannot be told apart from it: the "
+            f"interval of their difference reaches zero: {', '.join(others)})"
             if others
             else ""
         )
