@@ -344,3 +344,20 @@ def test_on_a_harder_log_targeted_review_covers_groups_without_effect_alike(
             if gap >= NO_EFFECT_COVERAGE_GAP:
                 wide[(run.seed, attribute)] = f"{gap:.2%}"
     assert not wide, f"targeted coverage gap within an attribute without effect: {wide}"
+
+
+@pytest.mark.slow
+def test_the_truly_worst_group_is_among_those_the_plan_says_may_be_the_worst(
+    runs: list[Run], hard_runs: list[Run]
+) -> None:
+    # Groups under the plan are near-tied, so the named worst group is often not the truly
+    # worst (seeds 0-29: 18 of 30 on the default log, none on the harder one); the set of
+    # groups that may be the worst held the truly worst in 30 of 30 seeds on both.
+    missed = {}
+    for kind, batch in (("default", runs), ("harder", hard_runs)):
+        for run in batch:
+            truly = max(run.residual["plan"], key=run.residual["plan"].__getitem__)
+            shown = run.plan.comparison["worst"]["plan"]["candidates"]
+            if truly not in shown:
+                missed[(kind, run.seed)] = (truly, shown)
+    assert not missed, missed

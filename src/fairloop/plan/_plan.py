@@ -157,7 +157,9 @@ class ReviewPlan:
             w = worst[routing]
             others = w["candidates"][1:]
             shown = ", ".join(others[:4]) + (" ..." if len(others) > 4 else "")
-            tied = f" ({len(others)} other group(s) not told apart: {shown})" if others else ""
+            tied = (
+                f" ({len(others)} other group(s) may be the worst too: {shown})" if others else ""
+            )
             lines.append(
                 f"  {routing:<10} worst group {w['group']}{tied}: residual error "
                 f"{w['residual_rate']:.2%} [{w['ci_low']:.2%}, {w['ci_high']:.2%}]"
@@ -428,13 +430,8 @@ def _figures(
         w_draw = masked.max(axis=1)
         worst_draws[r] = w_draw
         low, high = _basic(w_draw, residual[top], tails)
-        # the groups that cannot be told apart from the worst: the interval of their paired
-        # difference to it (same draws) reaches zero
         names = [row["group"] for row in rows[-len(pairs) :]]
-        gaps = r_draw[:, [top]] - r_draw
-        gap_low, _ = _basic(gaps, residual[top] - residual, tails, floor=-np.inf)
-        tied = [j for j in np.argsort(residual)[::-1] if ok[j] and j != top and gap_low[j] <= 0]
-        candidates = [names[top], *(names[j] for j in tied)]
+        candidates = [names[j] for j in _worst_set(residual, r_draw, ok, level)]
         worst[r] = {
             "group": names[top],
             "candidates": candidates,
@@ -505,6 +502,37 @@ def _optimism(
     )
 
 
+def _worst_set(
+    point: FloatArray, draws: FloatArray, ok: NDArray[np.bool_], level: float
+) -> list[int]:
+    """The groups that may be the worst: a confidence set for the largest residual error.
+
+    A group is left out only when some other group's residual error is larger with
+    confidence: the one-sided lower bound of their paired difference (normal, its spread
+    from the joint draws) is above zero at level ``(1 - level) / (m - 1)`` for ``m``
+    groups (Bonferroni), so that the truly worst group is in the set with probability at
+    least ``level`` (multiple comparisons with the best, Hsu 1984). The estimated worst
+    comes first, then the others by estimate.
+    """
+    from scipy import special
+
+    shown = np.flatnonzero(ok)
+    order = shown[np.argsort(-point[shown], kind="stable")]
+    if len(order) < 2:
+        return [int(j) for j in order]
+    z = float(special.ndtri(1 - (1 - level) / (len(order) - 1)))
+    sub = draws[:, order]
+    keep = []
+    for i, j in enumerate(order):
+        gaps = sub - sub[:, [i]]  # every group's residual less this one's, paired
+        spread = gaps.std(axis=0)
+        lower = point[order] - point[j] - z * spread
+        lower[i] = -np.inf
+        if not (lower > 0).any():
+            keep.append(int(j))
+    return keep
+
+
 def _basic(
     draws: FloatArray, point: Any, tails: tuple[float, float], floor: float = 0.0
 ) -> tuple[Any, Any]:
@@ -571,6 +599,9 @@ def plan_methods(options: PlanOptions, config: AuditConfig) -> dict[str, str]:
             "every routing, from the normal approximation of each unit's estimate (variance "
             "e(1-e)/r, e the ranking estimate; a never-reviewed unit shares its pool's), the "
             "routings held fixed; the worst group's figures and their differences take the "
-            "same draws for every routing (paired)"
+            "same draws for every routing (paired); the groups that may be the worst form a "
+            "confidence set (a group is left out only when another's residual error is "
+            "larger with confidence, one-sided and Bonferroni-adjusted: multiple comparisons "
+            "with the best)"
         ),
     }

@@ -92,8 +92,8 @@ def plan_view(result: AuditResult) -> dict[str, Any]:
         w = worst[r]
         others = w["candidates"][1:]
         close = (
-            f" (though {len(others)} other group(s) cannot be told apart from it: the "
-            f"interval of their difference reaches zero: {', '.join(others)})"
+            f" (though {len(others)} other group(s) may be the worst as well: none is "
+            f"below another with confidence: {', '.join(others)})"
             if others
             else ""
         )
