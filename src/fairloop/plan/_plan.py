@@ -61,9 +61,9 @@ _PERIOD_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25
                 "year": 365.25}  # fmt: skip
 #: Draws of the optimism bootstrap (at least, at most), the standard error of its mean
 #: residual optimism it stops at, and its seed (the same input gives the same plan).
-_OPTIMISM_MIN_DRAWS = 40
-_OPTIMISM_DRAWS = 200
-_OPTIMISM_PRECISION = 0.001
+_OPTIMISM_MIN_DRAWS = 30
+_OPTIMISM_DRAWS = 100
+_OPTIMISM_PRECISION = 0.002
 _OPTIMISM_SEED = 20_260_101
 
 
@@ -489,7 +489,7 @@ def _optimism(
             caught[r].append(by_group((seen - real) * pi))
             residual[r].append(by_group((seen - real) * (1 - pi)) / sizes)
         if done >= _OPTIMISM_MIN_DRAWS and done % _OPTIMISM_MIN_DRAWS == 0:
-            # stop once every mean is known to within a tenth of a point
+            # stop once every mean is known to within a fifth of a point
             spread = max(
                 float(np.std(residual[r], axis=0, ddof=1).max()) for r in residual if residual[r]
             )

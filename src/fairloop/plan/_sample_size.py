@@ -129,45 +129,51 @@ def sample_sizes(
         groups = groups[groups["attribute_set"] == attribute_set]
     k_all = _float(overall["numerator"].iloc[0]) if len(overall) else np.nan
     n_all = _float(overall["denominator"].iloc[0]) if len(overall) else np.nan
-    rows = []
+    k = pd.to_numeric(groups["numerator"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    d = pd.to_numeric(groups["denominator"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    deff = groups["gap_design_effect"].to_numpy(np.float64, na_value=np.nan)
+    deff = np.where(np.isfinite(deff), np.maximum(deff, 1.0), 1.0)
+    keys = pd.MultiIndex.from_arrays([groups["attribute_set"], groups["group"]])
+    n = reviewed.reindex(keys).to_numpy(np.float64, na_value=np.nan)
+    rest_k, rest_d = k_all - k, n_all - d
+    usable = (
+        (groups["status"] == "ok").to_numpy() & np.isfinite(d) & (d > 0) & (rest_d > 0)
+        & np.isfinite(n) & (n > 0) & np.isfinite(k)
+    )  # fmt: skip
+    safe_d = np.where(usable, d, 1.0)
+    own = np.where(usable, k / safe_d, np.nan)
+    rest = np.where(usable, rest_k / np.where(usable, rest_d, 1.0), 0.5)
+    diff = np.where(rest + gap <= 1, gap, -gap)
+    n_eff = np.where(usable, safe_d / deff, np.nan)
+    ratio = np.where(usable, rest_d / safe_d, 1.0)
+    now = np.where(usable, gap_power(diff, rest, np.where(usable, n_eff, 1.0), ratio=ratio,
+                                     alpha=alpha), np.nan)  # fmt: skip
+    needed = np.where(usable, np.ceil(gap_sample_size(diff, rest, power, ratio=ratio,
+                                                      alpha=alpha)), np.nan)  # fmt: skip
+    needed_reviewed = np.ceil(n * needed / n_eff)
     title = METRICS[metric].title.lower()
-    for row in groups.itertuples(index=False):
-        k, d = _float(row.numerator), _float(row.denominator)
-        deff = _float(row.gap_design_effect)
-        deff = deff if np.isfinite(deff) else 1.0
-        n = _float(reviewed.get((row.attribute_set, row.group), np.nan))
-        rest_k, rest_d = k_all - k, n_all - d
-        base = {
-            "attribute_set": row.attribute_set, "group": row.group,
-            "attributes": row.attributes, "metric": metric, "gap": gap, "n": n,
-            "design_effect": deff,
-        }  # fmt: skip
-        usable = (
-            row.status == "ok" and np.isfinite(d) and d > 0 and rest_d > 0
-            and np.isfinite(n) and n > 0 and np.isfinite(k)
-        )  # fmt: skip
-        if not usable:
-            rows.append({**base, "value": np.nan, "rest_value": np.nan, "n_effective": np.nan,
-                         "power": np.nan, "needed": np.nan, "needed_reviewed": np.nan,
-                         "more_reviewed": np.nan, "status": "insufficient",
-                         "sentence": f"{row.group}: too few reviewed cases to say."})  # fmt: skip
-            continue
-        value, rest = k / d, rest_k / rest_d
-        diff = gap if rest + gap <= 1 else -gap
-        n_eff = d / max(deff, 1.0)
-        ratio = rest_d / d
-        now = float(gap_power(diff, rest, n_eff, ratio=ratio, alpha=alpha))
-        needed = float(np.ceil(gap_sample_size(diff, rest, power, ratio=ratio, alpha=alpha)))
-        needed_reviewed = float(np.ceil(n * needed / n_eff))
-        more = max(0.0, needed_reviewed - n)
-        status = "enough" if now >= power else "more needed"
-        sentence = (
-            f"To detect a gap of {gap * 100:g} points in the {title} for {row.group} with "
-            f"power {power:g} you need {needed:,.0f} reviewed cases in its denominator as a "
-            f"random sample ({needed_reviewed:,.0f} under today's routing); you have "
-            f"{n:,.0f} (effective {n_eff:,.0f}), which gives power {now:.2f}."
+    out = pd.DataFrame({
+        "attribute_set": groups["attribute_set"].to_numpy(),
+        "group": groups["group"].to_numpy(),
+        "attributes": groups["attributes"].to_numpy(),
+        "metric": metric, "value": own, "rest_value": np.where(usable, rest, np.nan),
+        "gap": gap, "n": n, "n_effective": n_eff, "design_effect": deff, "power": now,
+        "needed": needed, "needed_reviewed": needed_reviewed,
+        "more_reviewed": np.maximum(0.0, needed_reviewed - n),
+        "status": np.where(usable, np.where(now >= power, "enough", "more needed"),
+                           "insufficient"),
+    })  # fmt: skip
+    out["sentence"] = [
+        (
+            f"To detect a gap of {gap * 100:g} points in the {title} for {g} with power "
+            f"{power:g} you need {need:,.0f} reviewed cases in its denominator as a random "
+            f"sample ({need_r:,.0f} under today's routing); you have {have:,.0f} (effective "
+            f"{eff:,.0f}), which gives power {pw:.2f}."
         )
-        rows.append({**base, "value": value, "rest_value": rest, "n_effective": n_eff,
-                     "power": now, "needed": needed, "needed_reviewed": needed_reviewed,
-                     "more_reviewed": more, "status": status, "sentence": sentence})  # fmt: skip
-    return pd.DataFrame(rows, columns=SAMPLE_SIZE_COLUMNS)
+        if ok
+        else f"{g}: too few reviewed cases to say."
+        for g, ok, need, need_r, have, eff, pw in zip(
+            out["group"], usable, needed, needed_reviewed, n, n_eff, now, strict=True
+        )
+    ]
+    return out.reset_index(drop=True)[SAMPLE_SIZE_COLUMNS]
