@@ -281,6 +281,8 @@ def test_the_review_plan_section_shows_the_plan_beside_the_current_routing(
         assert f"{100 * worst[routing]['residual_rate']:.1f}%" in section
         assert str(escape(worst[routing]["group"])) in section
     assert "Art. 14(3)" in section and "MANAGE 1.3" in section
+    # the plan's methods are named part by part in the methodology, not as a Python dict
+    assert "review plan: quality sample" in html and "{&#39;" not in html
     assert "evidence supporting, not a finding of compliance" in section
     # the routing table by score band: each band's current and planned review rates
     units = plan.units

@@ -510,10 +510,21 @@ def _methodology(result: AuditResult) -> dict[str, Any]:
     ]
     return {
         "definitions": definitions,
-        "methods": {k: v for k, v in result.methods.items() if v},
+        "methods": _flat_methods(result.methods),
         "tests": result.tests,
         "thresholds": [{"name": a, "value": b} for a, b in thresholds],
     }
+
+
+def _flat_methods(methods: dict[str, Any]) -> dict[str, Any]:
+    """The methods as name and text, a method of several parts (the review plan's) by part."""
+    out: dict[str, Any] = {}
+    for name, text in methods.items():
+        if isinstance(text, dict):
+            out.update({f"{name}: {part}": value for part, value in text.items() if value})
+        elif text:
+            out[name] = text
+    return out
 
 
 #: The options the methodology's table of thresholds shows, with their declared help.
