@@ -516,6 +516,20 @@ def _methodology(result: AuditResult) -> dict[str, Any]:
     }
 
 
+def _source_text(source: Any) -> Any:
+    """Where the log came from, as words (``kind: file; format: csv; files: a.csv``)."""
+    if not isinstance(source, dict):
+        return source
+    parts = []
+    for key, value in source.items():
+        if isinstance(value, list | tuple):
+            shown = ", ".join(map(str, value[:5])) + (" ..." if len(value) > 5 else "")
+            parts.append(f"{key}: {shown}")
+        elif value is not None:
+            parts.append(f"{key}: {value}")
+    return "; ".join(parts)
+
+
 def _flat_methods(methods: dict[str, Any]) -> dict[str, Any]:
     """The methods as name and text, a method of several parts (the review plan's) by part."""
     out: dict[str, Any] = {}
@@ -671,7 +685,7 @@ def build_context(
         "verified": adjudications.verified if adjudications else None,
         "store": adjudications.store if adjudications else None,
         "data_sha256": p.get("data_sha256"),
-        "source": p.get("source"),
+        "source": _source_text(p.get("source")),
         "rows": p.get("rows"),
         "audited_at": p.get("created_at"),
         "config": json.dumps(json_safe(result.config.to_dict()), indent=2, ensure_ascii=False),
