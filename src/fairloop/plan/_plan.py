@@ -438,7 +438,8 @@ def _figures(
             "residual_rate": float(residual[top]),
             "ci_low": float(low),
             "ci_high": float(high),
-            "errors_caught": float((units.rate * pi * units.total).sum()),
+            # the first attribute set's groups hold every case once
+            "errors_caught": float(caught[: len(groups.labels[0])].sum()),
             "reviewed": float((pi * units.total).sum()),
         }
     difference = {}
