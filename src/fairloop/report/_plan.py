@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["plan_view"]
 
+#: Groups named in a sentence before the rest are counted.
+_NAMED = 8
+
 
 def _routing_rows(units: pd.DataFrame) -> list[dict[str, Any]]:
     """Review rates by score stratum and model decision: current, score-only and the plan."""
@@ -91,9 +94,12 @@ def plan_view(result: AuditResult) -> dict[str, Any]:
     for r in ("current", "score_only", "plan"):
         w = worst[r]
         others = w["candidates"][1:]
+        shown = ", ".join(others[:_NAMED]) + (
+            f" and {len(others) - _NAMED} more" if len(others) > _NAMED else ""
+        )
         close = (
             f" (though {len(others)} other group(s) may be the worst as well: none is "
-            f"below another with confidence: {', '.join(others)})"
+            f"below another with confidence: {shown})"
             if others
             else ""
         )
