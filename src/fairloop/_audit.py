@@ -230,20 +230,14 @@ class AuditResult:
         ReviewPlan
             With :meth:`ReviewPlan.write` for the routing table (JSON or TOML).
         """
-        from fairloop.config import PlanOptions
         from fairloop.plan import review_plan
 
         default = budget is None and cases is None and per is None and not options
         cached: ReviewPlan | None = self.__dict__.get("_default_plan")
         if default and cached is not None:
             return cached
-        try:
-            chosen = self.config.plan.replace(budget=budget, cases=cases, per=per, **options)
-        except TypeError as exc:
-            raise ConfigError(
-                f"{exc}. Options of the plan: {', '.join(PlanOptions.__dataclass_fields__)}.",
-                option="options",
-            ) from None
+        # an unknown option is refused by the [plan] table's declaration, with a suggestion
+        chosen = self.config.plan.replace(budget=budget, cases=cases, per=per, **options)
         plan = review_plan(
             self.cube.without_windows(), self.config, options=chosen, provenance=self.provenance
         )

@@ -25,9 +25,11 @@ under two routings uses the same draws for both (paired). Groups smaller than th
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -174,16 +176,10 @@ class ReviewPlan:
 
     def _repr_html_(self) -> str:
         shown = self.groups[self.groups["routing"] == "plan"]
-        return "<pre>" + _escape(self.summary()) + "</pre>" + shown.to_html(index=False)
+        return "<pre>" + html.escape(self.summary()) + "</pre>" + shown.to_html(index=False)
 
     def __repr__(self) -> str:
         return f"ReviewPlan(budget_share={self.budget_share:.4f}, units={len(self.units)})"
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 def _budget_share(
@@ -379,9 +375,7 @@ def _figures(
     if not ok.any():
         ok = np.ones_like(ok)
 
-    def by_group(values: FloatArray) -> FloatArray:
-        return group_sums(groups, values)
-
+    by_group = partial(group_sums, groups)
     opt_caught, opt_residual = _optimism(units, choose, by_group, sizes)
     # one joint normal law for model errors and every routing's errors caught, per group
     kinds = [units.total, *(rates[r] * units.total for r in ROUTINGS)]

@@ -282,3 +282,8 @@ def test_the_worst_group_says_which_groups_cannot_be_told_apart(plan) -> None:  
         rates = [mine[g] for g in worst["candidates"]]
         assert rates == sorted(rates, reverse=True)
     assert "points" in plan.summary()
+
+
+def test_an_unknown_plan_option_is_refused_with_a_suggestion(demo: fairloop.AuditResult) -> None:
+    with pytest.raises(ConfigError, match="Did you mean 'floor'"):
+        demo.review_plan(flor=0.1)
